@@ -1,0 +1,50 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run setup test lint messages vendor-static benchmark clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: set PYTHON=python3.11 (or newer) and try again.")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-runtime
+
+## setup: install, migrate, compile translations, load demo data
+setup: $(VENV)/.installed-runtime
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py compile_translations
+	$(BIN)/python manage.py seed_demo
+
+## run: the app on http://127.0.0.1:8000 with a Celery worker and beat (Ctrl-C stops all)
+run: setup
+	$(BIN)/honcho --procfile Procfile start
+
+## test: lint and the whole test suite (CI=true: against PostgreSQL and Redis)
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py compile_translations
+	VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## messages: refresh the zh-hans catalogue after changing UI strings (needs GNU gettext)
+messages: $(VENV)/.installed-dev
+	$(BIN)/python manage.py makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete
+	$(BIN)/python manage.py compile_translations
+
+vendor-static:
+	./scripts/vendor-static.sh
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,26 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Role, roles_of
+
+# (label, url name, roles that see the link)
+NAVIGATION = [
+    (_("Call worklist"), "calls:worklist", {Role.NURSE, Role.HEAD_NURSE}),
+    (_("Dashboard"), "calls:dashboard", {Role.HEAD_NURSE}),
+    (_("Complaints"), "complaints:list", {Role.COMPLAINT_OFFICER, Role.HEAD_NURSE, Role.NURSE}),
+    (_("Administration"), "admin:index", {Role.ADMIN}),
+]
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    held = roles_of(user)
+    path = request.path
+    items = []
+    for label, url_name, roles in NAVIGATION:
+        if held & roles or (user.is_superuser and url_name == "admin:index"):
+            url = reverse(url_name)
+            items.append({"label": label, "url": url, "active": path.startswith(url)})
+    return {"nav_items": items, "user_roles": held}

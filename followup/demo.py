@@ -1,0 +1,40 @@
+"""Demo users, one per role. Used by ``manage.py seed_demo``; never by production code."""
+
+from django.contrib.auth.models import Group
+
+from .models import User
+from .roles import Role
+
+DEMO_PASSWORD = "followup-demo"  # noqa: S105 - printed demo log-in, refused with DEBUG off
+
+DEMO_USERS = [
+    # username, display name, role, grade
+    ("nurse", "Li Na (李娜)", Role.NURSE, User.Grade.NURSE_PRACTITIONER),
+    ("headnurse", "Wang Fang (王芳)", Role.HEAD_NURSE, User.Grade.SUPERVISOR_NURSE),
+    ("officer", "Zhao Min (赵敏)", Role.COMPLAINT_OFFICER, User.Grade.OTHER),
+    ("admin", "Chen Jie (陈杰)", Role.ADMIN, User.Grade.OTHER),
+]
+
+
+def ensure_user(*, username: str, display_name: str, role: str, grade: str) -> User:
+    """Create the user once; later runs leave an existing user as it is."""
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "display_name": display_name,
+            "grade": grade,
+            "is_staff": role == Role.ADMIN,
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def seed(stdout) -> dict[str, User]:
+    users = {}
+    for username, display_name, role, grade in DEMO_USERS:
+        users[username] = ensure_user(username=username, display_name=display_name, role=role, grade=grade)
+    return users

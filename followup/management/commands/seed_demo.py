@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from followup import demo
+
+
+class Command(BaseCommand):
+    help = "Load demo data (users per role, departments, patients, calls). Safe to run twice."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with DEBUG off (never on a real hospital database)."
+        )
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo refuses to run with DEBUG off: it creates demo log-ins. Use --force on a demo server only."
+            )
+        with transaction.atomic():
+            demo.seed(self.stdout)
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in at http://127.0.0.1:8000/ as:"))
+        for username, _display_name, role, _grade in demo.DEMO_USERS:
+            self.stdout.write(f"  {username:<10} / {demo.DEMO_PASSWORD}   ({role.label})")

@@ -1,0 +1,128 @@
+"""Roles are Django groups with permissions. This module is the one place that
+says which roles exist, what each may do, and where each lands after log-in.
+
+Department scope (a nurse sees only her departments' patients) is applied on
+top of these permissions by the selectors of each app.
+"""
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    NURSE = "nurse", _("Nurse")
+    HEAD_NURSE = "head_nurse", _("Head nurse")
+    COMPLAINT_OFFICER = "complaint_officer", _("Complaint officer")
+    ADMIN = "admin", _("Administrator")
+
+
+# "app_label.codename" for every permission a role holds. Later migrations
+# that add models call sync_roles() again so new permissions reach the groups.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.NURSE: [],
+    Role.HEAD_NURSE: [],
+    Role.COMPLAINT_OFFICER: [],
+    Role.ADMIN: [
+        "followup.add_user",
+        "followup.change_user",
+        "followup.view_user",
+        "auth.view_group",
+        "django_celery_beat.add_periodictask",
+        "django_celery_beat.change_periodictask",
+        "django_celery_beat.delete_periodictask",
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.add_crontabschedule",
+        "django_celery_beat.change_crontabschedule",
+        "django_celery_beat.view_crontabschedule",
+        "django_celery_beat.add_intervalschedule",
+        "django_celery_beat.change_intervalschedule",
+        "django_celery_beat.view_intervalschedule",
+    ],
+}
+
+# Where each role lands after log-in, in order of precedence for a user who
+# holds several roles.
+ROLE_HOMES: list[tuple[str, str]] = [
+    (Role.HEAD_NURSE, "calls:dashboard"),
+    (Role.NURSE, "calls:worklist"),
+    (Role.COMPLAINT_OFFICER, "complaints:list"),
+    (Role.ADMIN, "admin:index"),
+]
+
+
+def sync_roles(apps, schema_editor=None) -> None:
+    """Create the role groups and give each exactly its permissions.
+
+    Written for data migrations (takes the historical ``apps``); a migration
+    that adds models with permissions a role needs calls it again.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=str(role))
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".", 1)
+            try:
+                wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            except Permission.DoesNotExist:
+                # The model arrives in a later migration, which syncs again.
+                continue
+        group.permissions.set(wanted)
+
+
+def roles_of(user) -> frozenset[str]:
+    """The role names a user holds, read once per request and cached."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_followup_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        user._followup_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def home_url_for(user) -> str | None:
+    held = roles_of(user)
+    for role, url_name in ROLE_HOMES:
+        if role in held:
+            return reverse(url_name)
+    if user.is_superuser:
+        return reverse("admin:index")
+    return None
+
+
+def role_required(*roles: str) -> Callable:
+    """View decorator: the user must hold one of ``roles`` (superusers pass)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not (request.user.is_superuser or has_role(request.user, *roles)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.allowed_roles = tuple(roles)
+        return wrapped
+
+    return decorator
+
+
+def role_names(roles: Iterable[str]) -> list[str]:
+    return [str(Role(r).label) for r in roles]

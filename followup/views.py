@@ -1,0 +1,26 @@
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from . import health
+from .roles import home_url_for
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each user to the home page of their role."""
+    url = home_url_for(request.user)
+    if url is None:
+        return render(request, "followup/no_role.html", status=403)
+    return redirect(url)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    problems = [p for p in (health.check_database(), health.check_broker()) if p]
+    if problems:
+        return JsonResponse({"status": "unavailable", "problems": problems}, status=503)
+    return JsonResponse({"status": "ok"})

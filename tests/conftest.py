@@ -1,0 +1,82 @@
+"""Shared fixtures: one user per role plus one with no role (as healthchecks
+does with alice, bob and charlie), and the CI guard that refuses to run the
+suite on SQLite or without Redis when CI=true."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from followup.roles import Role
+from tests.factories import UserFactory
+
+
+def pytest_sessionstart(session):
+    if os.environ.get("CI") != "true":
+        return
+    problems = []
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        problems.append(f"CI=true needs DATABASE_URL pointing at PostgreSQL, got {engine}")
+    else:
+        import psycopg
+
+        db = settings.DATABASES["default"]
+        try:
+            psycopg.connect(
+                host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"] or None,
+                dbname="postgres", connect_timeout=3,
+            ).close()
+        except psycopg.Error as exc:
+            problems.append(f"PostgreSQL unreachable: {exc}")
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        problems.append(f"CI=true needs CELERY_BROKER_URL pointing at Redis, got {settings.CELERY_BROKER_URL}")
+    else:
+        from followup.health import check_broker
+
+        reason = check_broker()
+        if reason:
+            problems.append(f"Redis {reason}")
+    if problems:
+        pytest.exit("CI prerequisites missing:\n  " + "\n  ".join(problems), returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def nurse(db):
+    return UserFactory(username="alice", roles=[Role.NURSE])
+
+
+@pytest.fixture
+def head_nurse(db):
+    return UserFactory(username="bob", roles=[Role.HEAD_NURSE])
+
+
+@pytest.fixture
+def officer(db):
+    return UserFactory(username="carol", roles=[Role.COMPLAINT_OFFICER])
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="dave", roles=[Role.ADMIN])
+
+
+@pytest.fixture
+def no_role_user(db):
+    return UserFactory(username="charlie")
+
+
+@pytest.fixture
+def client_for(client):
+    """Log the test client in as the given user and return it."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

@@ -1,0 +1,71 @@
+"""No Docker engine runs here, so check the deployment files by reading them:
+every command must name modules and settings that exist in this project."""
+
+import importlib
+import importlib.util
+import shlex
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+
+BASE = Path(settings.BASE_DIR)
+
+
+def load_compose() -> dict:
+    return yaml.safe_load((BASE / "docker-compose.yml").read_text())
+
+
+def command_words(service: dict) -> list[str]:
+    command = service["command"]
+    return command if isinstance(command, list) else shlex.split(command)
+
+
+def test_compose_has_every_service_with_a_healthcheck():
+    services = load_compose()["services"]
+    assert sorted(services) == ["beat", "postgres", "redis", "web", "worker"]
+    assert all("healthcheck" in service for service in services.values())
+    assert "postgres-data:/var/lib/postgresql/data" in services["postgres"]["volumes"]
+
+
+def test_web_migrates_collects_static_and_serves_the_project_wsgi_app():
+    web = load_compose()["services"]["web"]
+    words = command_words(web)
+    script = " ".join(words)
+    assert "manage.py migrate" in script
+    assert "manage.py collectstatic" in script
+    wsgi = next(w for w in script.split() if w.endswith(":application"))
+    module, attr = wsgi.split(":")
+    assert module == "followup.wsgi"
+    assert importlib.util.find_spec(module) is not None
+    assert (BASE / "followup" / "wsgi.py").read_text().count(f"{attr} = get_wsgi_application()") == 1
+
+
+def test_worker_and_beat_name_the_project_celery_app_and_scheduler():
+    services = load_compose()["services"]
+    for name in ("worker", "beat"):
+        words = command_words(services[name])
+        app_module = words[words.index("--app") + 1]
+        assert hasattr(importlib.import_module(app_module), "celery_app")
+    beat = command_words(services["beat"])
+    module, cls = beat[beat.index("--scheduler") + 1].split(":")
+    assert hasattr(importlib.import_module(module), cls)
+    assert f"{module}:{cls}" == settings.CELERY_BEAT_SCHEDULER
+
+
+def test_app_services_share_settings_that_exist():
+    services = load_compose()["services"]
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert importlib.util.find_spec(env["DJANGO_SETTINGS_MODULE"]) is not None
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["CELERY_BROKER_URL"] == "redis://redis:6379/0"
+        assert env["DEBUG"] == "false"
+
+
+def test_procfile_runs_web_worker_and_beat_from_the_project():
+    lines = dict(line.split(": ", 1) for line in (BASE / "Procfile").read_text().splitlines() if line.strip())
+    assert sorted(lines) == ["beat", "web", "worker"]
+    assert "manage.py runserver 127.0.0.1:8000" in lines["web"]
+    assert "--app followup worker" in lines["worker"]
+    assert f"--scheduler {settings.CELERY_BEAT_SCHEDULER}" in lines["beat"]
