@@ -1,10 +1,10 @@
 from django.urls import path
 
-from . import views
+from .views import dashboard, worklist
 
 app_name = "calls"
 
 urlpatterns = [
-    path("", views.worklist, name="worklist"),
-    path("dashboard/", views.dashboard, name="dashboard"),
+    path("", worklist.worklist, name="worklist"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
 ]

@@ -1,6 +1,7 @@
 """Demo users, one per role. Used by ``manage.py seed_demo``; never by production code."""
 
 from django.contrib.auth.models import Group
+from django.utils.module_loading import import_string
 
 from .models import User
 from .roles import Role
@@ -33,8 +34,20 @@ def ensure_user(*, username: str, display_name: str, role: str, grade: str) -> U
     return user
 
 
-def seed(stdout) -> dict[str, User]:
+def seed_users(stdout) -> dict[str, User]:
     users = {}
     for username, display_name, role, grade in DEMO_USERS:
         users[username] = ensure_user(username=username, display_name=display_name, role=role, grade=grade)
     return users
+
+
+# Each app adds its step here; they run in this order inside one transaction.
+SEEDERS = [
+    "followup.demo.seed_users",
+    "calls.demo.seed_departments",
+]
+
+
+def seed(stdout) -> None:
+    for dotted in SEEDERS:
+        import_string(dotted)(stdout)

@@ -23,25 +23,54 @@ class Role(models.TextChoices):
 
 # "app_label.codename" for every permission a role holds. Later migrations
 # that add models call sync_roles() again so new permissions reach the groups.
+def _perms(app_label: str, model: str, *actions: str) -> list[str]:
+    return [f"{app_label}.{action}_{model}" for action in actions]
+
+
+_NURSE = [
+    *_perms("calls", "patient", "view", "add", "change"),
+    *_perms("calls", "discharge", "view", "add", "change"),
+    *_perms("calls", "followupcall", "view", "change"),
+    *_perms("calls", "callattempt", "view", "add"),
+    *_perms("calls", "callanswer", "view", "add"),
+    *_perms("calls", "itemscore", "view", "add"),
+    *_perms("calls", "clinicalalert", "view"),
+    *_perms("calls", "callscript", "view"),
+    *_perms("calls", "scriptversion", "view"),
+    *_perms("calls", "department", "view"),
+]
+
+_CONFIGURATION = [
+    *_perms("calls", "department", "view", "add", "change"),
+    *_perms("calls", "followuprule", "view", "add", "change"),
+    *_perms("calls", "rulestep", "view", "add", "change", "delete"),
+    *_perms("calls", "callscript", "view", "add", "change"),
+    *_perms("calls", "scriptversion", "view", "add", "change"),
+    *_perms("calls", "talkingpoint", "view", "add", "change", "delete"),
+    *_perms("calls", "question", "view", "add", "change", "delete"),
+    *_perms("calls", "satisfactionitem", "view", "add", "change"),
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.NURSE: [],
-    Role.HEAD_NURSE: [],
-    Role.COMPLAINT_OFFICER: [],
+    Role.NURSE: _NURSE,
+    Role.HEAD_NURSE: [
+        *_NURSE,
+        *_perms("calls", "clinicalalert", "change"),
+        *_perms("calls", "spotcheck", "view", "change"),
+    ],
+    Role.COMPLAINT_OFFICER: [
+        *_perms("calls", "patient", "view"),
+        *_perms("calls", "department", "view"),
+    ],
     Role.ADMIN: [
-        "followup.add_user",
-        "followup.change_user",
-        "followup.view_user",
+        *_perms("followup", "user", "view", "add", "change"),
         "auth.view_group",
-        "django_celery_beat.add_periodictask",
-        "django_celery_beat.change_periodictask",
-        "django_celery_beat.delete_periodictask",
-        "django_celery_beat.view_periodictask",
-        "django_celery_beat.add_crontabschedule",
-        "django_celery_beat.change_crontabschedule",
-        "django_celery_beat.view_crontabschedule",
-        "django_celery_beat.add_intervalschedule",
-        "django_celery_beat.change_intervalschedule",
-        "django_celery_beat.view_intervalschedule",
+        *_perms("django_celery_beat", "periodictask", "view", "add", "change", "delete"),
+        *_perms("django_celery_beat", "crontabschedule", "view", "add", "change"),
+        *_perms("django_celery_beat", "intervalschedule", "view", "add", "change"),
+        *_CONFIGURATION,
+        *_perms("calls", "patient", "view", "add", "change"),
+        *_perms("calls", "discharge", "view", "add", "change"),
     ],
 }
 

@@ -24,3 +24,126 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create and Role.ADMIN in (extracted or ()):
             self.is_staff = True
             self.save(update_fields=["is_staff"])
+
+
+# --- calls -------------------------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+
+from calls import models as cm  # noqa: E402
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Department
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"D{n:03d}")
+    name = factory.LazyAttribute(lambda o: f"Department {o.code}")
+    phone = "+862150001234"
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Patient
+
+    mrn = factory.Sequence(lambda n: f"ZY{n:08d}")
+    name = factory.Faker("name", locale="zh_CN")
+    sex = cm.Patient.Sex.FEMALE
+    birth_date = dt.date(1960, 5, 17)
+    phone = factory.Sequence(lambda n: f"+86138{n:08d}")
+    family_name = factory.Faker("name", locale="zh_CN")
+    family_relation = "daughter"
+    family_phone = factory.Sequence(lambda n: f"+86139{n:08d}")
+
+
+class DischargeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Discharge
+
+    patient = factory.SubFactory(PatientFactory)
+    department = factory.SubFactory(DepartmentFactory)
+    discharged_on = dt.date(2026, 11, 9)
+    admitted_on = factory.LazyAttribute(lambda o: o.discharged_on - dt.timedelta(days=6))
+    diagnosis = "Coronary heart disease"
+    icd10 = "I25.1"
+    attending_doctor = "Dr Zhang"
+
+
+class CallScriptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.CallScript
+
+    name = factory.Sequence(lambda n: f"Script {n}")
+    language = cm.CallScript.Language.ENGLISH
+
+
+class ScriptVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.ScriptVersion
+
+    script = factory.SubFactory(CallScriptFactory)
+    number = 1
+    status = cm.ScriptVersion.Status.PUBLISHED
+
+
+class TalkingPointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.TalkingPoint
+
+    version = factory.SubFactory(ScriptVersionFactory)
+    phase = cm.TalkingPoint.Phase.OPENING
+    order = factory.Sequence(lambda n: n)
+    text = factory.Sequence(lambda n: f"Talking point {n}")
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Question
+
+    version = factory.SubFactory(ScriptVersionFactory)
+    order = factory.Sequence(lambda n: n)
+    text = factory.Sequence(lambda n: f"Question {n}?")
+    kind = cm.Question.Kind.YES_NO
+
+
+class SatisfactionItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.SatisfactionItem
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"item{n}")
+    name = factory.LazyAttribute(lambda o: f"Item {o.code}")
+
+
+class FollowUpRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.FollowUpRule
+
+    name = "Weekly calls"
+    department = factory.SubFactory(DepartmentFactory)
+
+
+class RuleStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.RuleStep
+
+    rule = factory.SubFactory(FollowUpRuleFactory)
+    offset_days = 7
+    early_days = 0
+    late_days = 7
+    weekdays = [3]  # Thursday, as the cardiology desk does
+    window_start = dt.time(16, 0)
+    window_end = dt.time(17, 0)
+    max_attempts = 3
+
+
+class FollowUpCallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.FollowUpCall
+
+    discharge = factory.SubFactory(DischargeFactory)
+    step = factory.SubFactory(RuleStepFactory, rule__department=factory.SelfAttribute("...discharge.department"))
+    due_date = factory.LazyAttribute(lambda o: o.discharge.discharged_on + dt.timedelta(days=o.step.offset_days))
+    earliest_on = factory.LazyAttribute(lambda o: o.due_date)
+    latest_on = factory.LazyAttribute(lambda o: o.due_date + dt.timedelta(days=7))

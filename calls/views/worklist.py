@@ -7,8 +7,3 @@ from followup.roles import Role, role_required
 @role_required(Role.NURSE, Role.HEAD_NURSE)
 def worklist(request: HttpRequest) -> HttpResponse:
     return render(request, "calls/worklist.html")
-
-
-@role_required(Role.HEAD_NURSE)
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "calls/dashboard.html")

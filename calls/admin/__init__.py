@@ -1,0 +1,8 @@
+"""Admin of the calls app, one module per part:
+
+- ``org_patients``: departments, patients, discharges, rules (issue 3)
+- ``scripts``: call scripts and versions (issue 4)
+- ``followup_calls``: calls, attempts, alerts, spot checks (issues 5, 7)
+"""
+
+from . import followup_calls, org_patients, scripts  # noqa: F401

@@ -1,0 +1,232 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class FollowUpCall(models.Model):
+    """One planned follow-up call of a discharge. Generated from a rule step
+    (unique per discharge and step, so generation never duplicates) or booked
+    by a nurse at the end of an earlier call (``step`` empty)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        UNREACHABLE = "unreachable", _("Unreachable (lost to follow-up)")
+        CANCELLED = "cancelled", _("Cancelled")
+        MISSED = "missed", _("Missed (generated too late)")
+
+    OPEN_STATUSES = (Status.SCHEDULED, Status.IN_PROGRESS)
+
+    class CancelReason(models.TextChoices):
+        DECEASED = "deceased", _("Patient died")
+        DECLINED = "declined", _("Patient asked for no more calls")
+        READMITTED = "readmitted", _("Readmitted")
+        DISCHARGE_CANCELLED = "discharge_cancelled", _("Discharge cancelled")
+        OTHER = "other", _("Other")
+
+    class AnsweredBy(models.TextChoices):
+        PATIENT = "patient", _("Patient")
+        FAMILY = "family", _("Family member")
+
+    class Satisfaction(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied")
+        BASIC = "basic", _("Basically satisfied")
+        UNSATISFIED = "unsatisfied", _("Unsatisfied")
+
+    discharge = models.ForeignKey(
+        "calls.Discharge", on_delete=models.PROTECT, related_name="calls", verbose_name=_("discharge")
+    )
+    step = models.ForeignKey(
+        "calls.RuleStep", on_delete=models.PROTECT, null=True, blank=True, related_name="calls",
+        verbose_name=_("rule step"),
+    )
+    booked_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="booked_calls",
+        verbose_name=_("booked on call"),
+    )
+    due_date = models.DateField(_("due date"))
+    earliest_on = models.DateField(_("may be made from"))
+    latest_on = models.DateField(_("may be made until"))
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    next_attempt_on = models.DateField(_("next try suggested on"), null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_calls",
+        verbose_name=_("assigned nurse"),
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    cancel_reason = models.CharField(_("cancel reason"), max_length=20, choices=CancelReason.choices, blank=True)
+    script_version = models.ForeignKey(
+        "calls.ScriptVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="calls",
+        verbose_name=_("script version used"),
+    )
+    attempt_count = models.PositiveIntegerField(_("attempts so far"), default=0)
+    answered_by = models.CharField(_("answered by"), max_length=10, choices=AnsweredBy.choices, blank=True)
+    satisfaction = models.CharField(_("overall satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    next_call_on = models.DateField(_("next call booked for"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="completed_calls",
+        verbose_name=_("completed by"),
+    )
+    duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("edit version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        verbose_name = _("follow-up call")
+        verbose_name_plural = _("follow-up calls")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["discharge", "step"], condition=Q(step__isnull=False), name="call_unique_discharge_step"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="call_status_due_idx"),
+            models.Index(fields=["assigned_to", "status", "due_date"], name="call_nurse_status_due_idx"),
+            models.Index(fields=["completed_at"], name="call_completed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.discharge.patient} · {self.due_date:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class CallAttempt(models.Model):
+    """One dial of a call."""
+
+    class Result(models.TextChoices):
+        ANSWERED = "answered", _("Answered")
+        NO_ANSWER = "no_answer", _("No answer")
+        BUSY = "busy", _("Busy")
+        SWITCHED_OFF = "switched_off", _("Switched off")
+        WRONG_NUMBER = "wrong_number", _("Wrong number")
+        REFUSED = "refused", _("Refused")
+
+    call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("call"))
+    nurse = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="call_attempts", verbose_name=_("nurse")
+    )
+    started_at = models.DateTimeField(_("started at"))
+    result = models.CharField(_("result"), max_length=15, choices=Result.choices)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["call", "started_at"]
+        verbose_name = _("call attempt")
+        verbose_name_plural = _("call attempts")
+
+    def __str__(self) -> str:
+        return f"{self.call_id} · {self.get_result_display()}"
+
+
+class CallAnswer(models.Model):
+    """The answer to one script question on a completed call."""
+
+    call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="answers", verbose_name=_("call"))
+    question = models.ForeignKey(
+        "calls.Question", on_delete=models.PROTECT, related_name="answers", verbose_name=_("question")
+    )
+    value = models.JSONField(_("answer"), null=True, blank=True)
+    is_red_flag = models.BooleanField(_("red flag"), default=False)
+
+    class Meta:
+        ordering = ["call", "question__order"]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [models.UniqueConstraint(fields=["call", "question"], name="answer_unique_call_question")]
+
+    def __str__(self) -> str:
+        return f"{self.question} = {self.value}"
+
+
+class ItemScore(models.Model):
+    """A satisfaction item score 1-10 given on a call (10 best)."""
+
+    call = models.ForeignKey(
+        FollowUpCall, on_delete=models.PROTECT, related_name="item_scores", verbose_name=_("call")
+    )
+    item = models.ForeignKey(
+        "calls.SatisfactionItem", on_delete=models.PROTECT, related_name="scores", verbose_name=_("item")
+    )
+    score = models.PositiveSmallIntegerField(_("score"))
+
+    class Meta:
+        verbose_name = _("item score")
+        verbose_name_plural = _("item scores")
+        constraints = [
+            models.UniqueConstraint(fields=["call", "item"], name="item_score_unique_call_item"),
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=10), name="item_score_1_to_10"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.score}"
+
+
+class ClinicalAlert(models.Model):
+    """A red-flag answer that needs clinical attention by a deadline. It stays
+    on the head nurse's list until someone records the action taken."""
+
+    class Action(models.TextChoices):
+        CLINIC_VISIT = "clinic_visit", _("Advised a clinic visit")
+        DOCTOR_INFORMED = "doctor_informed", _("Informed the doctor")
+        EMERGENCY = "emergency", _("Gave emergency advice")
+
+    call = models.OneToOneField(
+        FollowUpCall, on_delete=models.PROTECT, related_name="clinical_alert", verbose_name=_("call")
+    )
+    raised_at = models.DateTimeField(_("raised at"))
+    due_at = models.DateTimeField(_("action due by"))
+    reason = models.TextField(_("red-flag answers"))
+    action = models.CharField(_("action taken"), max_length=20, choices=Action.choices, blank=True)
+    action_note = models.TextField(_("action note"), blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("resolved by"),
+    )
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = _("clinical alert")
+        verbose_name_plural = _("clinical alerts")
+        indexes = [models.Index(fields=["resolved_at", "due_at"], name="alert_open_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.call} · {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class SpotCheck(models.Model):
+    """A head nurse's review (随机抽查) of a completed call sampled weekly."""
+
+    class Verdict(models.TextChoices):
+        GOOD = "good", _("Good")
+        NEEDS_IMPROVEMENT = "needs_improvement", _("Needs improvement")
+
+    call = models.OneToOneField(
+        FollowUpCall, on_delete=models.PROTECT, related_name="spot_check", verbose_name=_("call")
+    )
+    week = models.DateField(_("week (Monday)"))
+    sampled_at = models.DateTimeField(_("sampled at"))
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("reviewer"),
+    )
+    verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict.choices, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-week", "pk"]
+        verbose_name = _("spot check")
+        verbose_name_plural = _("spot checks")
+
+    def __str__(self) -> str:
+        return f"{self.call} · {self.get_verdict_display() or '-'}"

@@ -1,0 +1,140 @@
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Patient(models.Model):
+    """A person discharged from the hospital. Never deleted: archived instead."""
+
+    class Sex(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+        UNKNOWN = "U", _("Unknown")
+
+    class Education(models.TextChoices):
+        UNKNOWN = "", _("Unknown")
+        NONE = "none", _("No schooling")
+        PRIMARY = "primary", _("Primary school")
+        MIDDLE = "middle", _("Middle school")
+        HIGH = "high", _("High school")
+        COLLEGE = "college", _("College or above")
+
+    class CommunicationNeed(models.TextChoices):
+        HARD_OF_HEARING = "hearing", _("Hard of hearing or poor memory: repeat, speak slowly")
+        IRRITABLE = "irritable", _("Irritable: listen first, never argue")
+        LOW_MOOD = "low_mood", _("Slow or depressed: be patient and warm")
+        ANXIOUS = "anxious", _("Anxious or pessimistic: comfort")
+        LOW_CONFIDENCE = "low_confidence", _("Low confidence: give examples of recovered patients")
+        PREFERS_FAMILY = "prefers_family", _("Prefers a family member on the phone")
+        DIALECT = "dialect", _("Speaks a dialect")
+
+    mrn = models.CharField(_("inpatient number (MRN)"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True, help_text=_("Stored in international format."))
+    phone_needs_correction = models.BooleanField(_("phone needs correction"), default=False)
+    family_name = models.CharField(_("family member's name"), max_length=100, blank=True)
+    family_relation = models.CharField(_("family member's relation"), max_length=50, blank=True)
+    family_phone = models.CharField(_("family member's phone"), max_length=32, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    education = models.CharField(_("education level"), max_length=20, choices=Education.choices, blank=True)
+    communication_needs = models.JSONField(_("communication needs"), default=list, blank=True)
+    communication_notes = models.TextField(_("communication notes"), blank=True)
+    preferred_call_time = models.TimeField(_("preferred time of day for calls"), null=True, blank=True)
+    deceased_on = models.DateField(_("died on"), null=True, blank=True)
+    declined_calls_on = models.DateField(_("asked for no more calls on"), null=True, blank=True)
+    archived = models.BooleanField(_("archived"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "mrn"]
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.mrn})"
+
+    def age_on(self, day: date) -> int | None:
+        if self.birth_date is None:
+            return None
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - before_birthday
+
+    @property
+    def callable(self) -> bool:
+        """False once the patient died or asked for no more calls."""
+        return self.deceased_on is None and self.declined_calls_on is None and not self.archived
+
+
+class Discharge(models.Model):
+    """One hospital stay ending in discharge; the follow-up calls hang off it.
+    Identified by patient + admission date (re-importing updates it)."""
+
+    class NursingLevel(models.TextChoices):
+        SPECIAL = "special", _("Special care (特级护理)")
+        LEVEL_1 = "1", _("Level I (一级护理)")
+        LEVEL_2 = "2", _("Level II (二级护理)")
+        LEVEL_3 = "3", _("Level III (三级护理)")
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Typed in")
+        IMPORT = "import", _("File import")
+        HL7 = "hl7", _("HL7 v2 message")
+        FHIR = "fhir", _("FHIR bundle")
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="discharges", verbose_name=_("patient")
+    )
+    department = models.ForeignKey(
+        "calls.Department", on_delete=models.PROTECT, related_name="discharges", verbose_name=_("department")
+    )
+    admitted_on = models.DateField(_("admitted on"))
+    discharged_on = models.DateField(_("discharged on"))
+    diagnosis = models.CharField(_("diagnosis"), max_length=255)
+    icd10 = models.CharField(_("ICD-10 code"), max_length=16, blank=True)
+    attending_doctor = models.CharField(_("attending doctor"), max_length=100, blank=True)
+    responsible_nurse = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responsible_discharges",
+        verbose_name=_("responsible nurse"),
+    )
+    nursing_level = models.CharField(_("nursing level"), max_length=10, choices=NursingLevel.choices, blank=True)
+    condition_at_discharge = models.TextField(_("condition at discharge"), blank=True)
+    open_problems = models.TextField(_("problems open at discharge"), blank=True)
+    told_about_followup = models.BooleanField(_("patient was told about the follow-up calls"), default=False)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.MANUAL)
+    source_reference = models.CharField(_("source reference"), max_length=200, blank=True)
+    archived = models.BooleanField(_("archived"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-discharged_on", "patient__name"]
+        verbose_name = _("discharge")
+        verbose_name_plural = _("discharges")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "admitted_on"], name="discharge_unique_patient_admission"),
+            models.CheckConstraint(
+                condition=Q(discharged_on__gte=F("admitted_on")), name="discharge_not_before_admission"
+            ),
+        ]
+        indexes = [models.Index(fields=["department", "discharged_on"], name="discharge_dept_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.patient} · {self.department} · {self.discharged_on:%Y-%m-%d}"

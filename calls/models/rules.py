@@ -1,0 +1,72 @@
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class FollowUpRule(models.Model):
+    """When a department's patients are called: an ordered list of steps.
+    The most specific active rule whose diagnosis match fits applies."""
+
+    name = models.CharField(_("name"), max_length=150)
+    department = models.ForeignKey(
+        "calls.Department", on_delete=models.PROTECT, related_name="rules", verbose_name=_("department")
+    )
+    diagnosis_match = models.CharField(
+        _("diagnosis match"),
+        max_length=100,
+        blank=True,
+        help_text=_("Optional: words or an ICD-10 prefix; empty applies to every diagnosis of the department."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["department", "name"]
+        verbose_name = _("follow-up rule")
+        verbose_name_plural = _("follow-up rules")
+
+    def __str__(self) -> str:
+        return f"{self.department} · {self.name}"
+
+
+class RuleStep(models.Model):
+    """One call of a rule: due ``offset_days`` after discharge, allowed from
+    ``early_days`` before to ``late_days`` after the due date, on the given
+    weekdays between ``window_start`` and ``window_end`` (hospital time)."""
+
+    rule = models.ForeignKey(FollowUpRule, on_delete=models.PROTECT, related_name="steps", verbose_name=_("rule"))
+    order = models.PositiveIntegerField(_("order"), default=0)
+    offset_days = models.PositiveIntegerField(_("days after discharge"))
+    early_days = models.PositiveIntegerField(_("days early allowed"), default=0)
+    late_days = models.PositiveIntegerField(_("days late allowed"), default=7)
+    weekdays = models.JSONField(
+        _("calling days"), default=list, help_text=_("Weekday numbers, Monday = 0 ... Sunday = 6.")
+    )
+    window_start = models.TimeField(_("calling window starts"))
+    window_end = models.TimeField(_("calling window ends"))
+    max_attempts = models.PositiveIntegerField(_("maximum attempts"), default=3)
+    script = models.ForeignKey(
+        "calls.CallScript",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rule_steps",
+        verbose_name=_("call script"),
+    )
+
+    class Meta:
+        ordering = ["rule", "order", "offset_days"]
+        verbose_name = _("rule step")
+        verbose_name_plural = _("rule steps")
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "offset_days"], name="rule_step_unique_offset"),
+            models.CheckConstraint(condition=Q(window_end__gt=F("window_start")), name="rule_step_window_order"),
+            models.CheckConstraint(condition=Q(max_attempts__gte=1), name="rule_step_at_least_one_attempt"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.label)
+
+    @property
+    def label(self) -> str:
+        return _("day %(days)s") % {"days": self.offset_days}

@@ -1,0 +1,2 @@
+"""Read queries shared by views, exports and the dashboard, one module per part
+(``scripts``, ``worklist``, ``dashboard``)."""

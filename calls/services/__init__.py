@@ -1,0 +1,8 @@
+"""Every write a user or a task can cause, one function per use case:
+
+- ``discharges``: registering and importing discharges, deceased, readmission (issue 3)
+- ``queue``: generating the weekly call queue (issue 3)
+- ``scripts``: script versions: publish, duplicate, import/export (issue 4)
+- ``call_work``: attempts, completion, deceased path, alerts, reassignment (issue 5)
+- ``spot_checks``: weekly sampling and verdicts (issue 7)
+"""

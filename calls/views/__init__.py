@@ -1,0 +1,7 @@
+"""Views of the calls app, one module per screen family:
+
+- ``discharges``: registering a discharge (issue 3)
+- ``scripts``: script preview for the admin (issue 4)
+- ``worklist``: the nurse's worklist and call screen (issue 5)
+- ``dashboard``: the head nurse's dashboard and spot checks (issue 7)
+"""

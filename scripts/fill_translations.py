@@ -1,0 +1,36 @@
+#!/usr/bin/env python
+"""Fill Simplified Chinese translations into the catalogue.
+
+Usage: run `make messages` first, then
+    .venv/bin/python scripts/fill_translations.py translations.json
+where the JSON maps each English msgid to its Chinese msgstr. Prints the
+msgids still untranslated; `make messages` again compiles the result.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import polib
+
+PO = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+
+
+def main(path: str) -> None:
+    catalogue = polib.pofile(str(PO))
+    translations = json.loads(Path(path).read_text(encoding="utf-8"))
+    for entry in catalogue:
+        if entry.msgid in translations:
+            entry.msgstr = translations[entry.msgid]
+            if "fuzzy" in entry.flags:
+                entry.flags.remove("fuzzy")
+    catalogue.metadata["Language"] = "zh_Hans"
+    catalogue.metadata["Content-Type"] = "text/plain; charset=UTF-8"
+    catalogue.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
+    catalogue.save()
+    missing = [e.msgid for e in catalogue if not e.obsolete and (not e.translated() or "fuzzy" in e.flags)]
+    print(json.dumps(missing, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
