@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -23,4 +24,4 @@ def navigation(request) -> dict:
         if held & roles or (user.is_superuser and url_name == "admin:index"):
             url = reverse(url_name)
             items.append({"label": label, "url": url, "active": path.startswith(url)})
-    return {"nav_items": items, "user_roles": held}
+    return {"nav_items": items, "user_roles": held, "session_timeout": settings.SESSION_COOKIE_AGE}
