@@ -112,7 +112,7 @@ def test_publish_button_publishes_or_says_why_not(client_for, admin_user):
     assert messages_of(refused) == [
         f"{ready} is published; nurses see it from now on.",
         "Empty v1 was not published: Add at least one opening talking point. "
-        "Add at least one closing talking point. Add at least one question."
+        "Add at least one closing talking point. Add at least one question.",
     ]
 
 
