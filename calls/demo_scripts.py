@@ -15,6 +15,7 @@ creates rules later (calls.demo.seed) calls it again.
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from .demo import seed_departments
@@ -612,6 +613,7 @@ def link_rule_steps() -> int:
 @transaction.atomic
 def seed(stdout) -> dict[tuple[str, str], CallScript]:
     departments = seed_departments(stdout)
+    publisher = get_user_model().objects.filter(username="admin").first()  # the demo admin, if seeded
     scripts = {}
     created = 0
     for demo in DEMO_SCRIPTS:
@@ -623,7 +625,7 @@ def seed(stdout) -> dict[tuple[str, str], CallScript]:
                 continue
             version = script_version_create(script=script, by=None, notes="Demo script.")
             _fill(version, demo, language)
-            script_version_publish(version=version, by=None)
+            script_version_publish(version=version, by=publisher)
             created += 1
     linked = link_rule_steps()
     stdout.write(f"Call scripts: {len(scripts)} in place, {created} published now, {linked} rule steps linked.")
