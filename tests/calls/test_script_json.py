@@ -1,8 +1,12 @@
 import json
+import os
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management import call_command, execute_from_command_line
+from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from calls.models import CallScript, Question, ScriptVersion, TalkingPoint
@@ -186,18 +190,17 @@ def test_export_command_refuses_an_unknown_version(db):
     assert str(excinfo.value) == "No script version with id 999999."
 
 
-def test_import_command_refuses_a_bad_file_with_the_reason_and_a_non_zero_exit(version, tmp_path, capsys):
+def test_import_command_refuses_a_bad_file_with_the_reason_and_a_non_zero_exit(version, tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(broken(version, lambda d: d["script"].update(departments=["NOPE"]))))
     before = counts()
 
-    with pytest.raises(SystemExit) as excinfo:
-        execute_from_command_line(["manage.py", "import_script", str(path)])
+    with pytest.raises(CommandError) as excinfo:
+        call_command("import_script", str(path))
 
-    assert excinfo.value.code == 1
-    assert (
-        capsys.readouterr().err == f"CommandError: {path} was not imported:\n  script: unknown department codes NOPE.\n"
-    )
+    # manage.py prints "CommandError: <message>" on stderr and exits with this code
+    assert excinfo.value.returncode == 1
+    assert str(excinfo.value) == f"{path} was not imported:\n  script: unknown department codes NOPE."
     assert counts() == before
 
 
@@ -205,3 +208,18 @@ def test_import_command_refuses_a_missing_file(tmp_path):
     with pytest.raises(CommandError) as excinfo:
         call_command("import_script", str(tmp_path / "nothing.json"))
     assert str(excinfo.value) == f"Cannot read {tmp_path / 'nothing.json'}: No such file or directory."
+
+
+def test_manage_py_import_script_exits_non_zero_on_a_bad_file(tmp_path):
+    """The real command line: no database is touched before the file is read."""
+    missing = tmp_path / "missing.json"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_script", str(missing)],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "VAR_DIR": str(tmp_path / "var")},
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"CommandError: Cannot read {missing}: No such file or directory.\n"
