@@ -92,6 +92,9 @@ def script_version_publish_problems(version: ScriptVersion) -> list[str]:
 def script_version_publish(*, version: ScriptVersion, by) -> ScriptVersion:
     """Publish a draft, retiring the script's previously published version.
     Refused with a ValidationError listing every reason."""
+    # Lock the script first: two drafts of one script published at once must
+    # still leave a single published version.
+    CallScript.objects.select_for_update().filter(pk=version.script_id).first()
     version = ScriptVersion.objects.select_for_update().select_related("script").get(pk=version.pk)
     problems = script_version_publish_problems(version)
     if problems:
