@@ -152,3 +152,15 @@ class FollowUpCallFactory(factory.django.DjangoModelFactory):
     due_date = factory.LazyAttribute(lambda o: o.discharge.discharged_on + dt.timedelta(days=o.step.offset_days))
     earliest_on = factory.LazyAttribute(lambda o: o.due_date)
     latest_on = factory.LazyAttribute(lambda o: o.due_date + dt.timedelta(days=7))
+
+
+# --- call scripts (issue 4) --------------------------------------------------------------
+
+
+def publishable_version(*, script=None, status=cm.ScriptVersion.Status.DRAFT, number=1, **kwargs):
+    """A version with an opening, a main and a closing point and one question."""
+    version = ScriptVersionFactory(script=script or CallScriptFactory(), status=status, number=number, **kwargs)
+    for phase in (cm.TalkingPoint.Phase.OPENING, cm.TalkingPoint.Phase.MAIN, cm.TalkingPoint.Phase.CLOSING):
+        TalkingPointFactory(version=version, phase=phase, guidance=f"Guidance for {phase}")
+    QuestionFactory(version=version, text="Any chest pain at rest?", red_flag_answers=["yes"])
+    return version
