@@ -198,8 +198,15 @@ def _callable_discharges(discharges):
 
 
 def _generate_step(
-    *, step: RuleStep, applies: Q, department: Department, scope, low: dt.date, high: dt.date,
-    planner: _Planner, assigner: _Assigner,
+    *,
+    step: RuleStep,
+    applies: Q,
+    department: Department,
+    scope,
+    low: dt.date,
+    high: dt.date,
+    planner: _Planner,
+    assigner: _Assigner,
 ) -> GenerationResult:
     offset = dt.timedelta(days=step.offset_days)
     candidates = scope.filter(applies, department=department, discharged_on__range=(low - offset, high - offset))
@@ -209,7 +216,11 @@ def _generate_step(
         candidates.filter(~Exists(existing_call))
         .order_by("pk")
         .values_list(
-            "pk", "discharged_on", "responsible_nurse_id", "responsible_nurse__is_active", "patient__preferred_call_time"
+            "pk",
+            "discharged_on",
+            "responsible_nurse_id",
+            "responsible_nurse__is_active",
+            "patient__preferred_call_time",
         )
         .iterator(chunk_size=CHUNK_SIZE)
     )
@@ -265,8 +276,14 @@ def generate_calls(
             for rule, applies in rules_in_precedence(rules):
                 for step in rule.steps.all():
                     result += _generate_step(
-                        step=step, applies=applies, department=department, scope=scope, low=low, high=sunday,
-                        planner=_Planner(step=step, today=today), assigner=assigner,
+                        step=step,
+                        applies=applies,
+                        department=department,
+                        scope=scope,
+                        low=low,
+                        high=sunday,
+                        planner=_Planner(step=step, today=today),
+                        assigner=assigner,
                     )
     return result
 
@@ -276,4 +293,3 @@ def generate_calls_for_today(*, discharges: Iterable[Discharge | int] | None = N
 
 
 __all__ = ["CATCH_UP_DAYS", "GenerationResult", "generate_calls", "parse_iso_week", "place_call", "week_bounds"]
-
