@@ -254,14 +254,22 @@ def _generate_step(
 
 
 def generate_calls(
-    *, week: dt.date, discharges: Iterable[Discharge | int] | None = None, catch_up_days: int = CATCH_UP_DAYS
+    *,
+    week: dt.date,
+    discharges: Iterable[Discharge | int] | None = None,
+    catch_up_days: int = CATCH_UP_DAYS,
+    today: dt.date | None = None,
 ) -> GenerationResult:
     """Create the missing calls due in the ISO week holding ``week`` (any day
     of it) and catch up on the earlier ones; limited to ``discharges`` when
-    given (a list of discharges or their ids). Idempotent."""
+    given (a list of discharges or their ids). Idempotent.
+
+    ``today`` (default: today in the hospital's time zone) decides which
+    calls are already past their lateness limit; the demo data passes the
+    Monday of each past week to replay the weekly runs."""
     monday, sunday = week_bounds(week)
     low = monday - dt.timedelta(days=catch_up_days)
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     scope = _callable_discharges(None if discharges is None else list(discharges))
     result = GenerationResult()
     departments = Department.objects.filter(rules__is_active=True)
@@ -286,10 +294,6 @@ def generate_calls(
                         assigner=assigner,
                     )
     return result
-
-
-def generate_calls_for_today(*, discharges: Iterable[Discharge | int] | None = None) -> GenerationResult:
-    return generate_calls(week=timezone.localdate(), discharges=discharges)
 
 
 __all__ = ["CATCH_UP_DAYS", "GenerationResult", "generate_calls", "parse_iso_week", "place_call", "week_bounds"]
