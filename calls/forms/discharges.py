@@ -107,7 +107,7 @@ class DischargeForm(forms.Form):
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Fieldset(
-                _("Patient"),
+                _("Patient details"),
                 Row(Column("mrn"), Column("name"), Column("sex"), Column("birth_date")),
                 Row(Column("phone"), Column("family_name"), Column("family_relation"), Column("family_phone")),
                 Row(Column("address"), Column("education"), Column("preferred_call_time")),
