@@ -27,17 +27,6 @@ from ..phones import normalise_phone
 from .cancellation import calls_cancel_open
 from .queue import generate_calls
 
-PATIENT_FIELDS = ("name", "sex", "birth_date", "phone", "family_name", "family_relation", "family_phone")
-DISCHARGE_FIELDS = (
-    "department",
-    "discharged_on",
-    "diagnosis",
-    "icd10",
-    "attending_doctor",
-    "responsible_nurse",
-    "nursing_level",
-    "open_problems",
-)
 IMPORT_COLUMNS = (
     "mrn",
     "name",
