@@ -1,0 +1,279 @@
+"""Generating the week's follow-up calls from the discharges and the rules.
+
+``generate_calls(week=...)`` creates every missing call whose due date falls
+in that ISO week (Monday-Sunday in the hospital's time zone), plus the calls
+of the earlier weeks (up to ``CATCH_UP_DAYS`` back) that were never created:
+those still inside their lateness limit are scheduled, those past it are
+recorded as missed so nothing is silently dropped.
+
+Safe to run twice and concurrently: the unique constraint
+``call_unique_discharge_step`` and a conflict-ignoring ``bulk_create`` make
+duplicates impossible; on PostgreSQL a transaction-scoped advisory lock per
+department also serialises overlapping runs so each run's counts are exact.
+
+The work is done per rule step in SQL (only discharges still missing that
+step's call are read, so an immediate re-run reads nothing) and the rows are
+streamed in chunks, so memory stays flat in the number of discharges.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from followup.roles import Role
+
+from ..models import Department, Discharge, FollowUpCall, FollowUpRule, RuleStep
+
+CATCH_UP_DAYS = 42  # how far back a run looks for calls that were never created
+CHUNK_SIZE = 2000
+_LOCK_NAMESPACE = 73_301  # first key of pg_advisory_xact_lock(int, int)
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """``created``: new scheduled calls; ``missed``: new calls recorded as
+    missed (past their lateness limit); ``already_present``: calls that
+    existed before this run."""
+
+    created: int = 0
+    already_present: int = 0
+    missed: int = 0
+
+    def __add__(self, other: "GenerationResult") -> "GenerationResult":
+        return GenerationResult(
+            self.created + other.created, self.already_present + other.already_present, self.missed + other.missed
+        )
+
+
+def week_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
+    """Monday and Sunday of the ISO week holding ``day``."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday, monday + dt.timedelta(days=6)
+
+
+def parse_iso_week(text: str) -> dt.date:
+    """``2026-W48`` -> the Monday of that week. Raises ValueError."""
+    year, _sep, week = text.strip().upper().partition("-W")
+    return dt.date.fromisocalendar(int(year), int(week), 1)
+
+
+def rule_match_q(match: str) -> Q:
+    """A rule's diagnosis match fits when the diagnosis text contains it or
+    the ICD-10 code starts with it (case-insensitive)."""
+    return Q(diagnosis__icontains=match) | Q(icd10__istartswith=match)
+
+
+def rules_in_precedence(rules: Iterable[FollowUpRule]) -> list[tuple[FollowUpRule, Q]]:
+    """Each active rule of one department with the discharges it applies to.
+
+    A rule with a diagnosis match beats one without (longer matches first,
+    then the older rule); the first empty-match rule takes the rest.
+    """
+    specific = sorted((r for r in rules if r.diagnosis_match.strip()), key=lambda r: (-len(r.diagnosis_match), r.pk))
+    generic = [r for r in rules if not r.diagnosis_match.strip()]
+    ordered: list[tuple[FollowUpRule, Q]] = []
+    taken: list[Q] = []
+    for rule in specific:
+        fits = rule_match_q(rule.diagnosis_match.strip())
+        ordered.append((rule, fits & ~reduce(or_, taken) if taken else fits))
+        taken.append(fits)
+    if generic:
+        ordered.append((generic[0], ~reduce(or_, taken) if taken else Q()))
+    return ordered
+
+
+def place_call(*, step: RuleStep, due: dt.date, not_before: dt.date) -> dt.date:
+    """The day a call is planned for: the first calling-window weekday on or
+    after max(due date, ``not_before``) while still within the lateness limit;
+    failing that the last window day between the earliest allowed day and the
+    due date (when calling early is allowed); failing that the first window
+    day on or after max(due date, ``not_before``), late as it is."""
+    weekdays = set(step.weekdays or range(7))
+    one = dt.timedelta(days=1)
+    start = max(due, not_before)
+    latest = due + dt.timedelta(days=step.late_days)
+    day = start
+    while day <= latest:
+        if day.weekday() in weekdays:
+            return day
+        day += one
+    day, earliest = due - one, max(due - dt.timedelta(days=step.early_days), not_before)
+    while day >= earliest:
+        if day.weekday() in weekdays:
+            return day
+        day -= one
+    day = start
+    while day.weekday() not in weekdays:
+        day += one
+    return day
+
+
+class _Planner:
+    """Caches the calendar arithmetic of one step: many discharges share a
+    discharge date, and many calls the same day and time."""
+
+    def __init__(self, *, step: RuleStep, today: dt.date):
+        self.step = step
+        self.today = today
+        self.zone = timezone.get_default_timezone()
+        self._days: dict[dt.date, tuple] = {}
+        self._moments: dict[tuple[dt.date, dt.time], dt.datetime] = {}
+
+    def dates(self, discharged_on: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date, bool]:
+        found = self._days.get(discharged_on)
+        if found is None:
+            step = self.step
+            due = discharged_on + dt.timedelta(days=step.offset_days)
+            latest = due + dt.timedelta(days=step.late_days)
+            missed = latest < self.today
+            day = place_call(step=step, due=due, not_before=due if missed else self.today)
+            found = (due, due - dt.timedelta(days=step.early_days), latest, day, missed)
+            self._days[discharged_on] = found
+        return found
+
+    def moment(self, day: dt.date, preferred: dt.time | None) -> dt.datetime:
+        step = self.step
+        at = preferred if preferred is not None and step.window_start <= preferred < step.window_end else None
+        at = at or step.window_start
+        found = self._moments.get((day, at))
+        if found is None:
+            found = self._moments[(day, at)] = dt.datetime.combine(day, at, tzinfo=self.zone)
+        return found
+
+
+class _Assigner:
+    """Responsible nurse if active, else the department's least-loaded active
+    nurse by calls due that week (ties: lowest id), else nobody."""
+
+    def __init__(self, *, department: Department, monday: dt.date, sunday: dt.date):
+        nurses = (
+            department.staff.filter(is_active=True, groups__name=Role.NURSE)
+            .annotate(
+                load=Count(
+                    "assigned_calls",
+                    filter=Q(assigned_calls__due_date__range=(monday, sunday)),
+                    distinct=True,
+                )
+            )
+            .values_list("pk", "load")
+        )
+        self.load = dict(nurses)
+
+    def pick(self, responsible_id: int | None, responsible_active: bool | None) -> int | None:
+        if responsible_id is not None and responsible_active:
+            chosen = responsible_id
+        elif self.load:
+            chosen = min(self.load, key=lambda pk: (self.load[pk], pk))
+        else:
+            return None
+        if chosen in self.load:
+            self.load[chosen] += 1
+        return chosen
+
+
+def _lock_department(department_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, department_id])
+
+
+def _callable_discharges(discharges):
+    later_admission = Discharge.objects.filter(patient=OuterRef("patient"), admitted_on__gt=OuterRef("admitted_on"))
+    base = Discharge.objects.filter(
+        archived=False,
+        patient__archived=False,
+        patient__deceased_on__isnull=True,
+        patient__declined_calls_on__isnull=True,
+    ).exclude(Exists(later_admission))
+    if discharges is not None:
+        ids = [d.pk if isinstance(d, Discharge) else d for d in discharges]
+        base = base.filter(pk__in=ids)
+    return base
+
+
+def _generate_step(
+    *, step: RuleStep, applies: Q, department: Department, scope, low: dt.date, high: dt.date,
+    planner: _Planner, assigner: _Assigner,
+) -> GenerationResult:
+    offset = dt.timedelta(days=step.offset_days)
+    candidates = scope.filter(applies, department=department, discharged_on__range=(low - offset, high - offset))
+    existing_call = FollowUpCall.objects.filter(discharge=OuterRef("pk"), step=step)
+    present = candidates.filter(Exists(existing_call)).count()
+    rows = (
+        candidates.filter(~Exists(existing_call))
+        .order_by("pk")
+        .values_list(
+            "pk", "discharged_on", "responsible_nurse_id", "responsible_nurse__is_active", "patient__preferred_call_time"
+        )
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    created = missed = 0
+    batch: list[FollowUpCall] = []
+    scheduled, missed_status = FollowUpCall.Status.SCHEDULED, FollowUpCall.Status.MISSED
+    for pk, discharged_on, nurse_id, nurse_active, preferred in rows:
+        due, earliest, latest, day, is_missed = planner.dates(discharged_on)
+        batch.append(
+            FollowUpCall(
+                discharge_id=pk,
+                step_id=step.pk,
+                due_date=due,
+                earliest_on=earliest,
+                latest_on=latest,
+                scheduled_for=planner.moment(day, preferred),
+                assigned_to_id=assigner.pick(nurse_id, nurse_active),
+                status=missed_status if is_missed else scheduled,
+            )
+        )
+        if is_missed:
+            missed += 1
+        else:
+            created += 1
+        if len(batch) >= CHUNK_SIZE:
+            FollowUpCall.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    if batch:
+        FollowUpCall.objects.bulk_create(batch, ignore_conflicts=True)
+    return GenerationResult(created=created, already_present=present, missed=missed)
+
+
+def generate_calls(
+    *, week: dt.date, discharges: Iterable[Discharge | int] | None = None, catch_up_days: int = CATCH_UP_DAYS
+) -> GenerationResult:
+    """Create the missing calls due in the ISO week holding ``week`` (any day
+    of it) and catch up on the earlier ones; limited to ``discharges`` when
+    given (a list of discharges or their ids). Idempotent."""
+    monday, sunday = week_bounds(week)
+    low = monday - dt.timedelta(days=catch_up_days)
+    today = timezone.localdate()
+    scope = _callable_discharges(None if discharges is None else list(discharges))
+    result = GenerationResult()
+    departments = Department.objects.filter(rules__is_active=True)
+    if discharges is not None:
+        departments = departments.filter(discharges__in=scope)
+    departments = departments.distinct().order_by("pk")
+    for department in departments:
+        with transaction.atomic():
+            _lock_department(department.pk)
+            rules = list(department.rules.filter(is_active=True).prefetch_related("steps"))
+            assigner = _Assigner(department=department, monday=monday, sunday=sunday)
+            for rule, applies in rules_in_precedence(rules):
+                for step in rule.steps.all():
+                    result += _generate_step(
+                        step=step, applies=applies, department=department, scope=scope, low=low, high=sunday,
+                        planner=_Planner(step=step, today=today), assigner=assigner,
+                    )
+    return result
+
+
+def generate_calls_for_today(*, discharges: Iterable[Discharge | int] | None = None) -> GenerationResult:
+    return generate_calls(week=timezone.localdate(), discharges=discharges)
+
+
+__all__ = ["CATCH_UP_DAYS", "GenerationResult", "generate_calls", "parse_iso_week", "place_call", "week_bounds"]
+
