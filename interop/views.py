@@ -56,10 +56,11 @@ def fhir_bundle(request):
         return operation_outcome(issues, status=422)
     issues = []
     for discharge, created in outcome.discharges:
-        text = _("Encounter/%(id)s: discharge %(what)s for MRN %(mrn)s.") % {
-            "id": discharge.source_reference, "what": _("created") if created else _("updated"),
-            "mrn": discharge.patient.mrn,
-        }
+        sentence = (
+            _("Encounter/%(id)s: discharge created for MRN %(mrn)s.") if created
+            else _("Encounter/%(id)s: discharge updated for MRN %(mrn)s.")
+        )
+        text = sentence % {"id": discharge.source_reference, "mrn": discharge.patient.mrn}
         issues.append(("information", "informational", text))
     issues += [("warning", "informational", line) for line in message.warnings.splitlines()]
     if not issues:
