@@ -16,6 +16,9 @@ MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
 
 class MllpHandler(socketserver.BaseRequestHandler):
+    # Each connection thread opens and closes its own database connection.
+    manage_connections = True
+
     def handle(self) -> None:
         peer = "{}:{}".format(*self.client_address[:2])
         buffer = b""
@@ -40,10 +43,12 @@ class MllpHandler(socketserver.BaseRequestHandler):
                     raw, buffer = buffer[start + 1 : end], buffer[end + len(MLLP_END) :]
                     self.request.sendall(frame(self._receive(raw, peer)))
         finally:
-            close_old_connections()
+            if self.manage_connections:
+                close_old_connections()
 
     def _receive(self, raw: bytes, peer: str) -> str:
-        close_old_connections()
+        if self.manage_connections:
+            close_old_connections()
         receipt = hl7_message_receive(raw=raw)
         message = receipt.message
         logger.info(
@@ -58,5 +63,5 @@ class MllpServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
 
-def make_server(host: str, port: int) -> MllpServer:
-    return MllpServer((host, port), MllpHandler)
+def make_server(host: str, port: int, handler: type[MllpHandler] = MllpHandler) -> MllpServer:
+    return MllpServer((host, port), handler)

@@ -188,6 +188,9 @@ def _queue(message_id: int) -> None:
 
 
 def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]:
+    if "\ufffd" in row.payload:  # stored with replacement characters: the bytes were not readable text
+        raise hl7v2.Hl7Error(_("The message was not readable text when it arrived: ask the sender to resend it."),
+                             ack_code="AR")
     message, header = hl7v2.parse(hl7v2.decode(row.payload.encode("utf-8")))
     if header.trigger not in hl7v2.HANDLED_EVENTS:
         return InboundMessage.Status.IGNORED, None, []

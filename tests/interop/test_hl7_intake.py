@@ -99,7 +99,8 @@ def test_same_control_id_from_another_sender_is_a_new_message(cardiology, now, e
 def test_a08_updates_the_patient_and_the_discharge(cardiology, now, eager_celery, django_capture_on_commit_callbacks):
     receive(adt(), django_capture_on_commit_callbacks)
     receipt = receive(
-        adt("A08", control_id="MSG0002", name="张^三丰", dg1="I21.9^急性心肌梗死^I10"), django_capture_on_commit_callbacks
+        adt("A08", control_id="MSG0002", name="张^三丰", dg1="I21.9^急性心肌梗死^I10"),
+        django_capture_on_commit_callbacks,
     )
 
     assert receipt.ack_code == "AA"
@@ -222,7 +223,8 @@ def test_ward_mapping_for_the_sender_wins_over_any_sender(cardiology, now, eager
         (adt(discharge="20261201100000+0800"), "AE", "PV1^1^45", "PV1-45: The discharge date is in the future."),
         (adt(discharge="20261110100000+0800"), "AE", "PV1^1^45",
          "PV1-45: The discharge date is before the admission date."),
-        (adt(extra=("this is not a segment",)), "AR", "", "segment 6: Segment 6 is malformed: “this is not a segment”."),
+        (adt(extra=("this is not a segment",)), "AR", "",
+         "segment 6: Segment 6 is malformed: “this is not a segment”."),
     ],
     ids=["missing-pid3", "bad-discharge-date", "bad-admit-date", "unknown-ward", "future", "before-admission",
          "malformed-segment"],
@@ -320,3 +322,16 @@ def test_deceased_patient_in_pid29_has_no_open_calls(cardiology, now, eager_cele
 
     assert Patient.objects.get().deceased_on == dt.date(2026, 11, 22)
     assert FollowUpCall.objects.get().cancel_reason == "deceased"
+
+
+def test_reprocessing_an_unreadable_message_keeps_it_in_error(cardiology, now, eager_celery,
+                                                              django_capture_on_commit_callbacks):
+    receive(adt().replace("UNICODE UTF-8", "").encode("gb18030"), django_capture_on_commit_callbacks)
+
+    counts = inbound_messages_reprocess(messages=InboundMessage.objects.all())
+
+    assert counts == {"error": 1}
+    assert InboundMessage.objects.get().error == (
+        "The message was not readable text when it arrived: ask the sender to resend it."
+    )
+    assert nothing_changed()

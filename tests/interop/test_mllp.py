@@ -7,24 +7,42 @@ import threading
 
 import hl7
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from calls.models import Discharge
 from interop.hl7v2 import MLLP_END, MLLP_START, frame
-from interop.mllp import make_server
+from interop.mllp import MllpHandler, make_server
 from interop.models import InboundMessage
 
 from .conftest import adt
 
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
-def listener(transactional_db):
-    server = make_server("127.0.0.1", 0)
+def listener(db):
+    """The real listener on a free loopback port, in a thread. Its connection
+    threads share the test's database connection, as Django's live server
+    tests do, so they see the test's data and the test's rollback undoes
+    theirs (a flushed transactional database would lose the role groups)."""
+    shared = connections[DEFAULT_DB_ALIAS]
+    shared.inc_thread_sharing()
+
+    class SharedConnectionHandler(MllpHandler):
+        manage_connections = False
+
+        def setup(self):
+            connections[DEFAULT_DB_ALIAS] = shared
+            super().setup()
+
+    server = make_server("127.0.0.1", 0, SharedConnectionHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server.server_address
     server.shutdown()
     server.server_close()
     thread.join(5)
+    shared.dec_thread_sharing()
 
 
 def read_frame(sock: socket.socket) -> bytes:
@@ -37,8 +55,9 @@ def read_frame(sock: socket.socket) -> bytes:
     return data[1 : -len(MLLP_END)]
 
 
-def test_message_over_mllp_is_stored_acknowledged_and_processed(listener, cardiology, now, eager_celery):
-    with socket.create_connection(listener, timeout=10) as sock:
+def test_message_over_mllp_is_stored_acknowledged_and_processed(listener, cardiology, now, eager_celery,
+                                                                django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), socket.create_connection(listener, timeout=10) as sock:
         sock.sendall(frame(adt()))
         first = hl7.parse(read_frame(sock).decode("utf-8"))
         # Two messages on the same connection, the second split across writes.
