@@ -1,10 +1,12 @@
 from django.urls import path
 
-from .views import dashboard, worklist
+from .views import dashboard, discharges, worklist
 
 app_name = "calls"
 
 urlpatterns = [
     path("", worklist.worklist, name="worklist"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("discharges/", discharges.discharge_list, name="discharge_list"),
+    path("discharges/new/", discharges.discharge_new, name="discharge_new"),
 ]

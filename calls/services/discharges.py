@@ -27,22 +27,38 @@ from ..phones import normalise_phone
 from .cancellation import calls_cancel_open
 from .queue import generate_calls
 
-PATIENT_FIELDS = ("name", "sex", "birth_date", "phone", "family_name", "family_relation", "family_phone")
-DISCHARGE_FIELDS = (
-    "department", "discharged_on", "diagnosis", "icd10", "attending_doctor", "responsible_nurse",
-    "nursing_level", "open_problems",
-)
 IMPORT_COLUMNS = (
-    "mrn", "name", "sex", "birth_date", "phone", "family_name", "family_relation", "family_phone",
-    "department_code", "admitted_on", "discharged_on", "diagnosis", "icd10", "attending_doctor",
-    "responsible_nurse", "nursing_level", "open_problems",
+    "mrn",
+    "name",
+    "sex",
+    "birth_date",
+    "phone",
+    "family_name",
+    "family_relation",
+    "family_phone",
+    "department_code",
+    "admitted_on",
+    "discharged_on",
+    "diagnosis",
+    "icd10",
+    "attending_doctor",
+    "responsible_nurse",
+    "nursing_level",
+    "open_problems",
 )
 REQUIRED_COLUMNS = ("mrn", "name", "department_code", "admitted_on", "discharged_on", "diagnosis")
 _IDS_PER_GENERATION = 500
 
 
-def _upsert(*, mrn: str, patient_data: dict[str, Any], admitted_on: dt.date, discharge_data: dict[str, Any],
-            by: User | None, source: str) -> tuple[Discharge, bool]:
+def _upsert(
+    *,
+    mrn: str,
+    patient_data: dict[str, Any],
+    admitted_on: dt.date,
+    discharge_data: dict[str, Any],
+    by: User | None,
+    source: str,
+) -> tuple[Discharge, bool]:
     """Create or update the patient (by MRN) and the stay (by MRN + admission
     date); cancel the open calls of the patient's earlier stays."""
     patient, _created = Patient.objects.select_for_update().get_or_create(mrn=mrn, defaults=patient_data)
@@ -52,7 +68,8 @@ def _upsert(*, mrn: str, patient_data: dict[str, Any], admitted_on: dt.date, dis
             setattr(patient, name, patient_data[name])
         patient.save(update_fields=[*changed, "updated_at"])
     discharge, created = Discharge.objects.get_or_create(
-        patient=patient, admitted_on=admitted_on,
+        patient=patient,
+        admitted_on=admitted_on,
         defaults={**discharge_data, "source": source, "created_by": by},
     )
     if not created:
@@ -70,8 +87,13 @@ def _upsert(*, mrn: str, patient_data: dict[str, Any], admitted_on: dt.date, dis
 
 @transaction.atomic
 def discharge_register(
-    *, mrn: str, patient_data: dict[str, Any], admitted_on: dt.date, discharge_data: dict[str, Any],
-    by: User | None, source: str = Discharge.Source.MANUAL,
+    *,
+    mrn: str,
+    patient_data: dict[str, Any],
+    admitted_on: dt.date,
+    discharge_data: dict[str, Any],
+    by: User | None,
+    source: str = Discharge.Source.MANUAL,
 ) -> Discharge:
     """Register one discharge: find the patient by MRN or create them (the
     given patient fields overwrite the stored ones), create or update the
@@ -84,8 +106,12 @@ def discharge_register(
     if discharged_on > timezone.localdate():
         raise ValidationError(_("The discharge date is in the future."))
     discharge, _created = _upsert(
-        mrn=mrn.strip(), patient_data=patient_data, admitted_on=admitted_on, discharge_data=discharge_data,
-        by=by, source=source,
+        mrn=mrn.strip(),
+        patient_data=patient_data,
+        admitted_on=admitted_on,
+        discharge_data=discharge_data,
+        by=by,
+        source=source,
     )
     generate_calls(week=timezone.localdate(), discharges=[discharge.pk])
     return discharge
@@ -128,15 +154,32 @@ class ImportReport:
 
 
 SEX_ALIASES = {
-    "m": Patient.Sex.MALE, "male": Patient.Sex.MALE, "男": Patient.Sex.MALE,
-    "f": Patient.Sex.FEMALE, "female": Patient.Sex.FEMALE, "女": Patient.Sex.FEMALE,
-    "u": Patient.Sex.UNKNOWN, "": Patient.Sex.UNKNOWN, "未知": Patient.Sex.UNKNOWN,
+    "m": Patient.Sex.MALE,
+    "male": Patient.Sex.MALE,
+    "男": Patient.Sex.MALE,
+    "f": Patient.Sex.FEMALE,
+    "female": Patient.Sex.FEMALE,
+    "女": Patient.Sex.FEMALE,
+    "u": Patient.Sex.UNKNOWN,
+    "": Patient.Sex.UNKNOWN,
+    "未知": Patient.Sex.UNKNOWN,
 }
 NURSING_LEVEL_ALIASES = {
-    "special": "special", "特级": "special", "特级护理": "special",
-    "1": "1", "i": "1", "一级": "1", "一级护理": "1",
-    "2": "2", "ii": "2", "二级": "2", "二级护理": "2",
-    "3": "3", "iii": "3", "三级": "3", "三级护理": "3",
+    "special": "special",
+    "特级": "special",
+    "特级护理": "special",
+    "1": "1",
+    "i": "1",
+    "一级": "1",
+    "一级护理": "1",
+    "2": "2",
+    "ii": "2",
+    "二级": "2",
+    "二级护理": "2",
+    "3": "3",
+    "iii": "3",
+    "三级": "3",
+    "三级护理": "3",
     "": "",
 }
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
@@ -226,7 +269,9 @@ class _RowChecker:
         if text["responsible_nurse"]:
             nurse = self.nurse(text["responsible_nurse"])
             if nurse is None:
-                errors.append(_("No user “%(username)s” for responsible_nurse.") % {"username": text["responsible_nurse"]})
+                errors.append(
+                    _("No user “%(username)s” for responsible_nurse.") % {"username": text["responsible_nurse"]}
+                )
         mrn = text["mrn"]
         if mrn and admitted_on:
             first = self.seen_stays.setdefault((mrn, admitted_on), line)
@@ -245,27 +290,40 @@ class _RowChecker:
         if errors:
             return None, errors
         patient_data = {
-            "name": text["name"], "sex": sex, "phone": phones["phone"], "family_phone": phones["family_phone"],
-            "family_name": text["family_name"], "family_relation": text["family_relation"],
+            "name": text["name"],
+            "sex": sex,
+            "phone": phones["phone"],
+            "family_phone": phones["family_phone"],
+            "family_name": text["family_name"],
+            "family_relation": text["family_relation"],
         }
         if dates["birth_date"]:
             patient_data["birth_date"] = dates["birth_date"]
         discharge_data = {
-            "department": department, "discharged_on": discharged_on, "diagnosis": text["diagnosis"],
-            "icd10": text["icd10"].upper(), "attending_doctor": text["attending_doctor"],
-            "nursing_level": level, "open_problems": text["open_problems"],
+            "department": department,
+            "discharged_on": discharged_on,
+            "diagnosis": text["diagnosis"],
+            "icd10": text["icd10"].upper(),
+            "attending_doctor": text["attending_doctor"],
+            "nursing_level": level,
+            "open_problems": text["open_problems"],
         }
         if nurse is not None:
             discharge_data["responsible_nurse"] = nurse
         row = ImportRow(
-            line=line, mrn=mrn, name=text["name"], admitted_on=admitted_on,
-            patient_data=patient_data, discharge_data=discharge_data,
+            line=line,
+            mrn=mrn,
+            name=text["name"],
+            admitted_on=admitted_on,
+            patient_data=patient_data,
+            discharge_data=discharge_data,
         )
         return row, []
 
 
-def discharges_import(*, rows: list[tuple[int, dict[str, Any]]], by: User | None, dry_run: bool,
-                      source_reference: str = "") -> ImportReport:
+def discharges_import(
+    *, rows: list[tuple[int, dict[str, Any]]], by: User | None, dry_run: bool, source_reference: str = ""
+) -> ImportReport:
     """Import ``rows`` ((line number, {column: value}) pairs) all or nothing.
 
     Every row is checked first; if any is bad nothing changes and the report
@@ -310,9 +368,12 @@ def _apply(*, report: ImportReport, by: User | None, source_reference: str) -> N
     ids = []
     for row in sorted(report.rows, key=lambda r: (r.admitted_on, r.line)):
         discharge, _created = _upsert(
-            mrn=row.mrn, patient_data=row.patient_data, admitted_on=row.admitted_on,
+            mrn=row.mrn,
+            patient_data=row.patient_data,
+            admitted_on=row.admitted_on,
             discharge_data={**row.discharge_data, "source_reference": source_reference},
-            by=by, source=Discharge.Source.IMPORT,
+            by=by,
+            source=Discharge.Source.IMPORT,
         )
         ids.append(discharge.pk)
     today = timezone.localdate()

@@ -197,9 +197,75 @@ def _callable_discharges(discharges):
     return base
 
 
+_INSERT_COLUMNS = (
+    "discharge_id", "step_id", "due_date", "earliest_on", "latest_on", "scheduled_for", "assigned_to_id", "status",
+)
+
+
+def _insert_ignoring_conflicts(rows: list[tuple]) -> None:
+    """Insert new calls (tuples in ``_INSERT_COLUMNS`` order); a call that
+    already exists for the discharge and step is skipped by the unique
+    constraint ``call_unique_discharge_step``, never duplicated.
+
+    On PostgreSQL the rows are streamed with COPY into a temporary table and
+    moved with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``: the
+    Python side of ``bulk_create`` (model instances, per-value adaptation,
+    client-side quoting) costs several times the database's own work at
+    100,000 calls. Elsewhere (SQLite) ``bulk_create(ignore_conflicts=True)``.
+    """
+    if connection.vendor != "postgresql":
+        FollowUpCall.objects.bulk_create(
+            [FollowUpCall(**dict(zip(_INSERT_COLUMNS, row, strict=True))) for row in rows], ignore_conflicts=True
+        )
+        return
+    table = FollowUpCall._meta.db_table
+    quote = connection.ops.quote_name
+    defaults, params = _column_defaults()
+    columns = ", ".join(quote(c) for c in (*_INSERT_COLUMNS, *defaults))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS calls_new_call (discharge_id bigint, step_id bigint, "
+            "due_date date, earliest_on date, latest_on date, scheduled_for timestamptz, assigned_to_id bigint, "
+            "status varchar(20)) ON COMMIT DELETE ROWS"
+        )
+        with cursor.cursor.copy(f"COPY calls_new_call ({', '.join(_INSERT_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        placeholders = ", ".join(["%s"] * len(params))
+        cursor.execute(
+            f"INSERT INTO {quote(table)} ({columns}) "  # noqa: S608 - names from the model, values as parameters
+            f"SELECT {', '.join(_INSERT_COLUMNS)}, {placeholders} FROM calls_new_call ON CONFLICT DO NOTHING",
+            params,
+        )
+        cursor.execute("TRUNCATE calls_new_call")
+
+
+def _column_defaults() -> tuple[list[str], list]:
+    """The other columns of a new call and their values, from the model (so a
+    field added later with a default is filled in too)."""
+    now = timezone.now()
+    names, values = [], []
+    for field in FollowUpCall._meta.concrete_fields:
+        if field.primary_key or field.attname in _INSERT_COLUMNS:
+            continue
+        names.append(field.column)
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            values.append(now)
+        else:
+            values.append(field.get_db_prep_save(field.get_default(), connection))
+    return names, values
+
+
 def _generate_step(
-    *, step: RuleStep, applies: Q, department: Department, scope, low: dt.date, high: dt.date,
-    planner: _Planner, assigner: _Assigner,
+    *,
+    step: RuleStep,
+    applies: Q,
+    department: Department,
+    scope,
+    low: dt.date,
+    high: dt.date,
+    planner: _Planner,
+    assigner: _Assigner,
 ) -> GenerationResult:
     offset = dt.timedelta(days=step.offset_days)
     candidates = scope.filter(applies, department=department, discharged_on__range=(low - offset, high - offset))
@@ -209,25 +275,29 @@ def _generate_step(
         candidates.filter(~Exists(existing_call))
         .order_by("pk")
         .values_list(
-            "pk", "discharged_on", "responsible_nurse_id", "responsible_nurse__is_active", "patient__preferred_call_time"
+            "pk",
+            "discharged_on",
+            "responsible_nurse_id",
+            "responsible_nurse__is_active",
+            "patient__preferred_call_time",
         )
         .iterator(chunk_size=CHUNK_SIZE)
     )
     created = missed = 0
-    batch: list[FollowUpCall] = []
+    batch: list[tuple] = []
     scheduled, missed_status = FollowUpCall.Status.SCHEDULED, FollowUpCall.Status.MISSED
     for pk, discharged_on, nurse_id, nurse_active, preferred in rows:
         due, earliest, latest, day, is_missed = planner.dates(discharged_on)
         batch.append(
-            FollowUpCall(
-                discharge_id=pk,
-                step_id=step.pk,
-                due_date=due,
-                earliest_on=earliest,
-                latest_on=latest,
-                scheduled_for=planner.moment(day, preferred),
-                assigned_to_id=assigner.pick(nurse_id, nurse_active),
-                status=missed_status if is_missed else scheduled,
+            (
+                pk,
+                step.pk,
+                due,
+                earliest,
+                latest,
+                planner.moment(day, preferred),
+                assigner.pick(nurse_id, nurse_active),
+                missed_status if is_missed else scheduled,
             )
         )
         if is_missed:
@@ -235,22 +305,30 @@ def _generate_step(
         else:
             created += 1
         if len(batch) >= CHUNK_SIZE:
-            FollowUpCall.objects.bulk_create(batch, ignore_conflicts=True)
+            _insert_ignoring_conflicts(batch)
             batch = []
     if batch:
-        FollowUpCall.objects.bulk_create(batch, ignore_conflicts=True)
+        _insert_ignoring_conflicts(batch)
     return GenerationResult(created=created, already_present=present, missed=missed)
 
 
 def generate_calls(
-    *, week: dt.date, discharges: Iterable[Discharge | int] | None = None, catch_up_days: int = CATCH_UP_DAYS
+    *,
+    week: dt.date,
+    discharges: Iterable[Discharge | int] | None = None,
+    catch_up_days: int = CATCH_UP_DAYS,
+    today: dt.date | None = None,
 ) -> GenerationResult:
     """Create the missing calls due in the ISO week holding ``week`` (any day
     of it) and catch up on the earlier ones; limited to ``discharges`` when
-    given (a list of discharges or their ids). Idempotent."""
+    given (a list of discharges or their ids). Idempotent.
+
+    ``today`` (default: today in the hospital's time zone) decides which
+    calls are already past their lateness limit; the demo data passes the
+    Monday of each past week to replay the weekly runs."""
     monday, sunday = week_bounds(week)
     low = monday - dt.timedelta(days=catch_up_days)
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     scope = _callable_discharges(None if discharges is None else list(discharges))
     result = GenerationResult()
     departments = Department.objects.filter(rules__is_active=True)
@@ -265,15 +343,16 @@ def generate_calls(
             for rule, applies in rules_in_precedence(rules):
                 for step in rule.steps.all():
                     result += _generate_step(
-                        step=step, applies=applies, department=department, scope=scope, low=low, high=sunday,
-                        planner=_Planner(step=step, today=today), assigner=assigner,
+                        step=step,
+                        applies=applies,
+                        department=department,
+                        scope=scope,
+                        low=low,
+                        high=sunday,
+                        planner=_Planner(step=step, today=today),
+                        assigner=assigner,
                     )
     return result
 
 
-def generate_calls_for_today(*, discharges: Iterable[Discharge | int] | None = None) -> GenerationResult:
-    return generate_calls(week=timezone.localdate(), discharges=discharges)
-
-
 __all__ = ["CATCH_UP_DAYS", "GenerationResult", "generate_calls", "parse_iso_week", "place_call", "week_bounds"]
-

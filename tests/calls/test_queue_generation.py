@@ -85,8 +85,9 @@ def test_only_calls_due_in_the_week_or_before_are_created():
 
 
 def test_early_calling_uses_the_window_day_before_the_due_date_when_none_follows_in_time():
-    step = RuleStepFactory(offset_days=7, weekdays=[3], early_days=2, late_days=1,
-                           window_start=dt.time(16), window_end=dt.time(17))
+    step = RuleStepFactory(
+        offset_days=7, weekdays=[3], early_days=2, late_days=1, window_start=dt.time(16), window_end=dt.time(17)
+    )
     DischargeFactory(department=step.rule.department, discharged_on=dt.date(2026, 11, 21))  # due Sat 28
     with at(MON_W48):
         generate_calls(week=MON_W48)
@@ -96,10 +97,16 @@ def test_early_calling_uses_the_window_day_before_the_due_date_when_none_follows
 def test_preferred_time_inside_the_window_wins_and_outside_it_the_window_start_is_used():
     department = DepartmentFactory()
     weekday_step(department, start=dt.time(15), end=dt.time(17))
-    inside = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 17),
-                              patient=PatientFactory(preferred_call_time=dt.time(16, 30)))
-    outside = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 17),
-                               patient=PatientFactory(preferred_call_time=dt.time(9, 0)))
+    inside = DischargeFactory(
+        department=department,
+        discharged_on=dt.date(2026, 11, 17),
+        patient=PatientFactory(preferred_call_time=dt.time(16, 30)),
+    )
+    outside = DischargeFactory(
+        department=department,
+        discharged_on=dt.date(2026, 11, 17),
+        patient=PatientFactory(preferred_call_time=dt.time(9, 0)),
+    )
     with at(MON_W48):
         generate_calls(week=MON_W48)
     placed = dict(FollowUpCall.objects.values_list("discharge", "scheduled_for"))
@@ -148,10 +155,12 @@ def test_calls_without_an_active_responsible_nurse_go_to_the_least_loaded_nurse_
     not_a_nurse = UserFactory(roles=[Role.COMPLAINT_OFFICER])
     department.staff.add(busy, idle, retired, not_a_nurse)
     other = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 16))
-    FollowUpCall.objects.create(discharge=other, step=None, due_date=MON_W48, earliest_on=MON_W48,
-                                latest_on=MON_W48, assigned_to=busy)
-    FollowUpCall.objects.create(discharge=other, step=None, due_date=MON_W48, earliest_on=MON_W48,
-                                latest_on=MON_W48, assigned_to=busy)
+    FollowUpCall.objects.create(
+        discharge=other, step=None, due_date=MON_W48, earliest_on=MON_W48, latest_on=MON_W48, assigned_to=busy
+    )
+    FollowUpCall.objects.create(
+        discharge=other, step=None, due_date=MON_W48, earliest_on=MON_W48, latest_on=MON_W48, assigned_to=busy
+    )
     first = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 17), responsible_nurse=retired)
     second = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 17))
     third = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 17))
@@ -211,14 +220,19 @@ def test_deceased_declined_archived_and_readmitted_stays_get_no_calls():
     patient_decline_calls(patient=declined.patient, on=day)
     DischargeFactory(department=department, discharged_on=day, archived=True)
     earlier = DischargeFactory(department=department, discharged_on=day, admitted_on=dt.date(2026, 11, 10))
-    DischargeFactory(department=department, patient=earlier.patient, admitted_on=dt.date(2026, 11, 20),
-                     discharged_on=dt.date(2026, 11, 22))
+    DischargeFactory(
+        department=department,
+        patient=earlier.patient,
+        admitted_on=dt.date(2026, 11, 20),
+        discharged_on=dt.date(2026, 11, 22),
+    )
     kept = DischargeFactory(department=department, discharged_on=day)
     with at(MON_W48):
         result = generate_calls(week=MON_W48)
     assert result == GenerationResult(created=2, already_present=0, missed=0)
     assert sorted(FollowUpCall.objects.values_list("discharge__discharged_on", "discharge_id")) == [
-        (day, kept.pk), (dt.date(2026, 11, 22), earlier.patient.discharges.get(admitted_on=dt.date(2026, 11, 20)).pk),
+        (day, kept.pk),
+        (dt.date(2026, 11, 22), earlier.patient.discharges.get(admitted_on=dt.date(2026, 11, 20)).pk),
     ]
 
 
@@ -227,16 +241,21 @@ def test_a_rule_matching_the_diagnosis_or_icd10_prefix_beats_the_departments_gen
     general = weekday_step(department, offset=7)
     heart_failure = weekday_step(department, offset=4, diagnosis_match="heart failure")
     by_code = weekday_step(department, offset=5, diagnosis_match="I21")
-    plain = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 17), diagnosis="Angina",
-                             icd10="I20.0")
-    failing = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 19),
-                               diagnosis="Chronic Heart Failure", icd10="I50.9")
-    infarct = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 19),
-                               diagnosis="Myocardial infarction", icd10="i21.4")
+    plain = DischargeFactory(
+        department=department, discharged_on=dt.date(2026, 11, 17), diagnosis="Angina", icd10="I20.0"
+    )
+    failing = DischargeFactory(
+        department=department, discharged_on=dt.date(2026, 11, 19), diagnosis="Chronic Heart Failure", icd10="I50.9"
+    )
+    infarct = DischargeFactory(
+        department=department, discharged_on=dt.date(2026, 11, 19), diagnosis="Myocardial infarction", icd10="i21.4"
+    )
     with at(MON_W48):
         generate_calls(week=MON_W48)
     assert dict(FollowUpCall.objects.values_list("discharge", "step")) == {
-        plain.pk: general.pk, failing.pk: heart_failure.pk, infarct.pk: by_code.pk,
+        plain.pk: general.pk,
+        failing.pk: heart_failure.pk,
+        infarct.pk: by_code.pk,
     }
 
 
