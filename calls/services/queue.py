@@ -32,6 +32,7 @@ from ..models import Department, Discharge, FollowUpCall, FollowUpRule, RuleStep
 
 CATCH_UP_DAYS = 42  # how far back a run looks for calls that were never created
 CHUNK_SIZE = 2000
+ANALYZE_AFTER = 10_000  # calls created in one run before the table's statistics are refreshed (PostgreSQL)
 _LOCK_NAMESPACE = 73_301  # first key of pg_advisory_xact_lock(int, int)
 
 
@@ -183,7 +184,7 @@ def _lock_department(department_id: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, department_id])
 
 
-def _callable_discharges(discharges):
+def _callable_discharges(discharge_ids: list[int] | None):
     later_admission = Discharge.objects.filter(patient=OuterRef("patient"), admitted_on__gt=OuterRef("admitted_on"))
     base = Discharge.objects.filter(
         archived=False,
@@ -191,9 +192,8 @@ def _callable_discharges(discharges):
         patient__deceased_on__isnull=True,
         patient__declined_calls_on__isnull=True,
     ).exclude(Exists(later_admission))
-    if discharges is not None:
-        ids = [d.pk if isinstance(d, Discharge) else d for d in discharges]
-        base = base.filter(pk__in=ids)
+    if discharge_ids is not None:
+        base = base.filter(pk__in=discharge_ids)
     return base
 
 
@@ -266,11 +266,15 @@ def _generate_step(
     high: dt.date,
     planner: _Planner,
     assigner: _Assigner,
+    discharge_ids: list[int] | None,
 ) -> GenerationResult:
     offset = dt.timedelta(days=step.offset_days)
     candidates = scope.filter(applies, department=department, discharged_on__range=(low - offset, high - offset))
     existing_call = FollowUpCall.objects.filter(discharge=OuterRef("pk"), step=step)
-    present = candidates.filter(Exists(existing_call)).count()
+    present = FollowUpCall.objects.filter(step=step, due_date__range=(low, high))
+    if discharge_ids is not None:
+        present = present.filter(discharge_id__in=discharge_ids)
+    present = present.count()
     rows = (
         candidates.filter(~Exists(existing_call))
         .order_by("pk")
@@ -329,7 +333,8 @@ def generate_calls(
     monday, sunday = week_bounds(week)
     low = monday - dt.timedelta(days=catch_up_days)
     today = today or timezone.localdate()
-    scope = _callable_discharges(None if discharges is None else list(discharges))
+    ids = None if discharges is None else [d.pk if isinstance(d, Discharge) else d for d in discharges]
+    scope = _callable_discharges(ids)
     result = GenerationResult()
     departments = Department.objects.filter(rules__is_active=True)
     if discharges is not None:
@@ -351,7 +356,14 @@ def generate_calls(
                         high=sunday,
                         planner=_Planner(step=step, today=today),
                         assigner=assigner,
+                        discharge_ids=ids,
                     )
+    if connection.vendor == "postgresql" and result.created + result.missed >= ANALYZE_AFTER:
+        # Fresh statistics, so the next run's anti-join (and the worklist's
+        # queries) are planned for the rows just added, not for an empty
+        # table; autovacuum would get there only a minute or so later.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(FollowUpCall._meta.db_table)}")
     return result
 
 
