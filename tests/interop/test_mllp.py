@@ -2,11 +2,16 @@
 a framed message over a socket, the framed ACK back."""
 
 import datetime as dt
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 
 import hl7
 import pytest
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from calls.models import Discharge
@@ -84,3 +89,21 @@ def test_bad_message_over_mllp_gets_an_error_ack(listener, cardiology, now, eage
     assert (str(ack.segment("MSA")[1]), str(ack.segment("MSA")[2])) == ("AE", "MSG0001")
     assert str(ack.segment("ERR")[3]) == "101^Required field missing^HL70357"
     assert (InboundMessage.objects.get().status, Discharge.objects.count()) == ("error", 0)
+
+
+def test_hl7_listener_command_listens_and_stops_cleanly_on_sigterm():
+    """The command as production runs it (docker stop sends SIGTERM)."""
+    listener = subprocess.Popen(
+        [sys.executable, "manage.py", "hl7_listener", "--host", "127.0.0.1", "--port", "0"],
+        cwd=settings.BASE_DIR, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first_line = listener.stdout.readline().strip()
+        host, port = first_line.removeprefix("HL7 MLLP listener on ").rsplit(":", 1)
+        assert host == "127.0.0.1"
+        socket.create_connection((host, int(port)), timeout=10).close()
+    finally:
+        listener.send_signal(signal.SIGTERM)
+        returncode = listener.wait(timeout=30)
+    assert returncode == 0

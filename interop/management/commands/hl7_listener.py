@@ -20,9 +20,9 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, **options):
         server = make_server(host, port)
         signal.signal(signal.SIGTERM, _stop)
-        where = {"host": host, "port": server.server_address[1]}
-        self.stdout.write(_("HL7 MLLP listener on %(host)s:%(port)s") % where)
         try:
+            where = {"host": host, "port": server.server_address[1]}
+            self.stdout.write(_("HL7 MLLP listener on %(host)s:%(port)s") % where)
             server.serve_forever()
         except KeyboardInterrupt:
             pass
