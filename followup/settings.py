@@ -248,6 +248,8 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
 # --- Hospital system feeds (interop) -----------------------------------------------------------
 # Bearer token the hospital system sends to POST /interop/fhir/Bundle; empty disables the endpoint.
 INTEROP_API_TOKEN = env.str("INTEROP_API_TOKEN", default="")
+# Largest Bundle the endpoint accepts (Synthea bundles of a long life reach several MB).
+INTEROP_FHIR_MAX_BYTES = env.int("INTEROP_FHIR_MAX_BYTES", default=50 * 1024 * 1024)
 # Who we say we are in the MSH of our HL7 ACKs (MSH-3 / MSH-4).
 INTEROP_HL7_APPLICATION = env.str("INTEROP_HL7_APPLICATION", default="FOLLOWUP")
 INTEROP_HL7_FACILITY = env.str("INTEROP_HL7_FACILITY", default="")

@@ -136,6 +136,12 @@ def decode(raw: bytes) -> str:
     return "\r".join(line for line in segments if line.strip())
 
 
+def ack_encoding(raw: bytes) -> str:
+    """The encoding to answer in: the character set MSH-18 declares when we
+    know it, else UTF-8."""
+    return CHARSETS.get(_declared_charset(raw).upper(), "utf-8")
+
+
 def _declared_charset(raw: bytes) -> str:
     first = raw.split(b"\r", 1)[0].split(b"\n", 1)[0].decode("latin-1")
     fields = first.split(first[3:4] or "|")
@@ -518,6 +524,6 @@ def build_ack(*, header: Header | None, ack_code: str, text: str = "", error: Hl
     return "\r".join(segments) + "\r"
 
 
-def frame(text: str) -> bytes:
+def frame(text: str, encoding: str = "utf-8") -> bytes:
     """MLLP framing: <VT> message <FS><CR>."""
-    return MLLP_START + text.encode("utf-8") + MLLP_END
+    return MLLP_START + text.encode(encoding, errors="replace") + MLLP_END

@@ -41,12 +41,12 @@ class MllpHandler(socketserver.BaseRequestHandler):
                             return
                         break
                     raw, buffer = buffer[start + 1 : end], buffer[end + len(MLLP_END) :]
-                    self.request.sendall(frame(self._receive(raw, peer)))
+                    self.request.sendall(frame(*self._receive(raw, peer)))
         finally:
             if self.manage_connections:
                 close_old_connections()
 
-    def _receive(self, raw: bytes, peer: str) -> str:
+    def _receive(self, raw: bytes, peer: str) -> tuple[str, str]:
         if self.manage_connections:
             close_old_connections()
         receipt = hl7_message_receive(raw=raw)
@@ -55,7 +55,7 @@ class MllpHandler(socketserver.BaseRequestHandler):
             "MLLP %s: %s %s -> %s%s", peer, message.event_type if message else "?",
             message.control_id if message else "?", receipt.ack_code, " (duplicate)" if receipt.duplicate else "",
         )
-        return receipt.ack
+        return receipt.ack, receipt.encoding
 
 
 class MllpServer(socketserver.ThreadingTCPServer):

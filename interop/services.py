@@ -121,6 +121,7 @@ class Receipt:
     ack: str
     duplicate: bool = False
     text: str = ""
+    encoding: str = "utf-8"  # of the ACK: the sender's MSH-18 character set
 
 
 def hl7_message_receive(*, raw: bytes) -> Receipt:
@@ -128,6 +129,12 @@ def hl7_message_receive(*, raw: bytes) -> Receipt:
     AE content error, AR unreadable). The message is stored before this
     returns, whatever the verdict; accepted ADT^A03/A08/A11/A13 messages are
     queued for processing, other events stored as ignored."""
+    receipt = _receive(raw)
+    receipt.encoding = hl7v2.ack_encoding(raw)
+    return receipt
+
+
+def _receive(raw: bytes) -> Receipt:
     header: hl7v2.Header | None = None
     payload = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
     status, error, warnings = InboundMessage.Status.RECEIVED, None, []

@@ -31,7 +31,10 @@ def _token_ok(request) -> bool:
     expected = settings.INTEROP_API_TOKEN
     given = request.headers.get("Authorization", "")
     scheme, _space, token = given.partition(" ")
-    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), expected)
+    return (
+        bool(expected) and scheme.lower() == "bearer"
+        and hmac.compare_digest(token.strip().encode("utf-8"), expected.encode("utf-8"))
+    )
 
 
 @csrf_exempt
@@ -42,8 +45,15 @@ def fhir_bundle(request):
         response = operation_outcome([("error", "login", _("A valid API token is required."))], status=401)
         response["WWW-Authenticate"] = 'Bearer realm="interop"'
         return response
+    limit = settings.INTEROP_FHIR_MAX_BYTES
+    # Read the stream ourselves: DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) is for forms, not bundles.
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return operation_outcome(
+            [("error", "too-costly", _("The bundle is larger than %(limit)s bytes.") % {"limit": limit})], status=413
+        )
     try:
-        payload = request.body.decode("utf-8-sig")
+        payload = body.decode("utf-8-sig")
         document = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return operation_outcome([("error", "structure", _("The body is not UTF-8 JSON."))], status=400)

@@ -111,3 +111,30 @@ def test_get_is_not_allowed(client, settings):
     response = client.get(reverse("interop:fhir_bundle"), headers={"Authorization": f"Bearer {TOKEN}"})
 
     assert response.status_code == 405
+
+
+def test_bundle_larger_than_forms_may_be_is_accepted(api, settings, cardiology, now):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    padded = json.loads(bundle(patient(), encounter(), PRACTITIONER))
+    padded["entry"].append({"resource": {"resourceType": "Basic", "id": "pad", "text": "x" * 5000}})
+
+    response = api(json.dumps(padded))
+
+    assert response.status_code == 200
+    assert Discharge.objects.count() == 1
+
+
+def test_bundle_over_the_limit_is_refused(api, settings, cardiology):
+    settings.INTEROP_FHIR_MAX_BYTES = 100
+
+    response = api(bundle(patient(), encounter(), PRACTITIONER))
+
+    assert response.status_code == 413
+    assert response.json()["issue"][0]["diagnostics"] == "The bundle is larger than 100 bytes."
+    assert InboundMessage.objects.count() == 0
+
+
+def test_a_token_with_foreign_characters_is_refused_not_an_error(api, cardiology):
+    response = api(bundle(patient(), encounter(), PRACTITIONER), token="令牌")
+
+    assert response.status_code == 401

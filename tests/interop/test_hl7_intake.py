@@ -335,3 +335,12 @@ def test_reprocessing_an_unreadable_message_keeps_it_in_error(cardiology, now, e
         "The message was not readable text when it arrived: ask the sender to resend it."
     )
     assert nothing_changed()
+
+
+def test_ack_is_written_in_the_character_set_the_sender_declared(cardiology, now, eager_celery,
+                                                                 django_capture_on_commit_callbacks):
+    raw = adt().replace("UNICODE UTF-8", "GB 18030-2000").encode("gb18030")
+
+    receipt = receive(raw, django_capture_on_commit_callbacks)
+
+    assert receipt.encoding == "gb18030"
