@@ -18,7 +18,7 @@ calls generated at once) and record the source and its reference.
 import logging
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -262,6 +262,8 @@ def inbound_message_process(*, message_id: int) -> Outcome | None:
                 outcome = _process_fhir(row) if row.kind == Kind.FHIR else _outcome(*_process_hl7(row))
         except (hl7v2.Hl7Error, fhir.FhirError, ValueError) as exc:
             outcome = Outcome(InboundMessage.Status.ERROR, errors=[_error_text(exc)])
+        except OperationalError:
+            raise  # the database went away: nothing is kept, the task retries
         except Exception as exc:  # ValidationError from the calls services, and anything unforeseen
             logger.exception("Inbound message %s failed", message_id)
             outcome = Outcome(InboundMessage.Status.ERROR, errors=[_error_text(exc)])
