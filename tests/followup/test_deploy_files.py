@@ -65,10 +65,11 @@ def test_app_services_share_settings_that_exist():
 
 def test_procfile_runs_web_worker_and_beat_from_the_project():
     lines = dict(line.split(": ", 1) for line in (BASE / "Procfile").read_text().splitlines() if line.strip())
-    assert sorted(lines) == ["beat", "web", "worker"]
+    assert sorted(lines) == ["beat", "hl7", "web", "worker"]
     assert "manage.py runserver 127.0.0.1:8000" in lines["web"]
     assert "--app followup worker" in lines["worker"]
     assert f"--scheduler {settings.CELERY_BEAT_SCHEDULER}" in lines["beat"]
+    assert "manage.py hl7_listener --host 127.0.0.1 --port 2575" in lines["hl7"]
 
 
 def test_hl7_service_runs_the_listener_command_on_its_published_port():
