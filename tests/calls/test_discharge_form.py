@@ -172,3 +172,10 @@ def test_list_query_count_does_not_grow_with_the_rows(client_for, nurse, ward, c
     client.get(LIST)  # warm the session
     with django_assert_num_queries(10):  # 9 + the audit trail's record of the page view (main's AuditMiddleware)
         client.get(LIST)
+
+
+def test_navigation_marks_the_discharges_link_and_not_the_worklist(client_for, nurse, ward):
+    items = client_for(nurse).get(LIST).context["nav_items"]
+    assert [(str(item["label"]), item["active"]) for item in items] == [
+        ("Call worklist", False), ("Discharges", True), ("Complaints", False),
+    ]
