@@ -41,7 +41,14 @@ class MllpHandler(socketserver.BaseRequestHandler):
                             return
                         break
                     raw, buffer = buffer[start + 1 : end], buffer[end + len(MLLP_END) :]
-                    self.request.sendall(frame(*self._receive(raw, peer)))
+                    try:
+                        ack = frame(*self._receive(raw, peer))
+                    except Exception:
+                        # Not stored (the database is down?): no ACK, so the sender
+                        # keeps the message and sends it again on a new connection.
+                        logger.exception("MLLP %s: message not stored, closing without an ACK", peer)
+                        return
+                    self.request.sendall(ack)
         finally:
             if self.manage_connections:
                 close_old_connections()

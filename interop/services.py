@@ -18,7 +18,7 @@ calls generated at once) and record the source and its reference.
 import logging
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -149,6 +149,12 @@ def _receive(raw: bytes) -> Receipt:
             status = InboundMessage.Status.IGNORED
     except hl7v2.Hl7Error as exc:
         error = exc
+    except (DatabaseError, MemoryError):
+        raise  # not stored, so not acknowledged: the sender sends it again
+    except Exception as exc:  # a message shaped in a way we did not foresee: keep it, say so
+        logger.exception("Checking an HL7 message failed")
+        error = hl7v2.Hl7Error(_("The message could not be checked: %(reason)s") % {"reason": exc})
+    if error is not None:
         status = InboundMessage.Status.ERROR
         header = header or hl7v2.header_guess(payload)
     row = InboundMessage(

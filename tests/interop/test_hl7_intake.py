@@ -344,3 +344,19 @@ def test_ack_is_written_in_the_character_set_the_sender_declared(cardiology, now
     receipt = receive(raw, django_capture_on_commit_callbacks)
 
     assert receipt.encoding == "gb18030"
+
+
+def test_a_message_that_trips_an_unforeseen_error_is_kept_and_answered_ae(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks, monkeypatch
+):
+    # Stands in for a parser defect on a message shape nobody foresaw (the hl7 library is not ours to break).
+    def broken(*args, **kwargs):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr("interop.hl7v2.adt_record", broken)
+
+    receipt = receive(adt(), django_capture_on_commit_callbacks)
+
+    assert msa(receipt.ack) == ("AE", "MSG0001", "The message could not be checked: list index out of range")
+    assert InboundMessage.objects.get().status == "error"
+    assert nothing_changed()
