@@ -25,6 +25,7 @@ from .hl7v2 import best_phone, person_name
 
 ICD10_SYSTEMS = ("http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm", "icd-10")
 INPATIENT_CLASSES = {"IMP"}
+EXPIRED_DISPOSITIONS = {"exp", "20"}  # discharge-disposition "exp", NUBC 20: the patient died
 SKIPPED_STATUSES = {"cancelled", "entered-in-error", "planned"}
 GENDERS = {"male": Patient.Sex.MALE, "female": Patient.Sex.FEMALE}
 
@@ -196,6 +197,9 @@ def _discharge(encounter: dict[str, Any], index: _Index, ward_lookup: WardLookup
     diagnosis, icd10 = _diagnosis(encounter, index)
     patient_data = _patient_data(patient, warnings)
     deceased_on = local_date(patient.get("deceasedDateTime"), "Patient.deceasedDateTime")
+    disposition = (encounter.get("hospitalization") or {}).get("dischargeDisposition") or {}
+    if deceased_on is None and {c.get("code") for c in disposition.get("coding") or []} & EXPIRED_DISPOSITIONS:
+        deceased_on = discharged_on  # died in hospital: the family is never called
     return FhirDischarge(
         encounter_id=encounter_id, mrn=mrn, patient_data=patient_data, admitted_on=admitted_on,
         deceased_on=deceased_on,

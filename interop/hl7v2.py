@@ -50,6 +50,8 @@ CHARSETS = {
     "GB18030": "gb18030",
     "GBK": "gb18030",
 }
+# PV1-36 discharge disposition meaning the patient died (UB-04 / NUBC code 20, HL7 "exp").
+EXPIRED_DISPOSITIONS = {"20", "exp", "EXP"}
 ICD10_SYSTEMS = {"I10", "I10C", "I10P", "ICD10", "ICD-10", "ICD10CN", "ICD-10-CN", "ICD10CM", "ICD-10-CM"}
 _SEGMENT_RE = re.compile(r"^[A-Z][A-Z0-9]{2}(\|.*)?$", re.DOTALL)
 _DTM_RE = re.compile(r"\d{4}(?:\d{2}){0,5}(?:\.\d{1,4})?(?:[+-]\d{4})?")
@@ -379,6 +381,8 @@ def adt_record(message: hl7.Message, header: Header, *, ward_lookup: WardLookup)
     if discharged_on > timezone.localdate():
         raise Hl7Error(_("The discharge date is in the future."), location="PV1-45", condition=ERR_DATA_TYPE)
     record.discharged_on = discharged_on
+    if _leaf(message, pv1, 36) in EXPIRED_DISPOSITIONS and record.deceased_on is None:
+        record.deceased_on = discharged_on  # died in hospital: the family is never called
     record.department = _department(message, pv1, header, ward_lookup)
     diagnosis, icd10 = _diagnosis(message)
     if not diagnosis:

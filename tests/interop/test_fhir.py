@@ -239,3 +239,13 @@ def test_synthea_patients_that_are_alive_are_not_marked(samples, cardiology, now
     assert (alive.mrn, alive.name, alive.sex, alive.deceased_on) == (
         "e24b5332-cc7b-034d-a6b1-fdea0db5196c", "Clair921 Bednar518", "M", None
     )
+
+
+def test_encounter_ending_with_death_marks_the_patient_deceased(cardiology, now):
+    died = encounter(hospitalization={"dischargeDisposition": {"coding": [
+        {"system": "http://terminology.hl7.org/CodeSystem/discharge-disposition", "code": "exp"}]}})
+
+    fhir_payload_receive(payload=bundle(patient(), died, PRACTITIONER))
+
+    assert Patient.objects.get().deceased_on == dt.date(2026, 11, 20)
+    assert FollowUpCall.objects.get().cancel_reason == "deceased"

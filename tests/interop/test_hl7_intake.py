@@ -360,3 +360,16 @@ def test_a_message_that_trips_an_unforeseen_error_is_kept_and_answered_ae(
     assert msa(receipt.ack) == ("AE", "MSG0001", "The message could not be checked: list index out of range")
     assert InboundMessage.objects.get().status == "error"
     assert nothing_changed()
+
+
+def test_discharge_disposition_expired_marks_the_patient_deceased(cardiology, now, eager_celery,
+                                                                  django_capture_on_commit_callbacks):
+    pv1_36 = adt()
+    fields = next(s for s in pv1_36.split("\r") if s.startswith("PV1")).split("|")
+    fields[36] = "20"
+    message = "\r".join("|".join(fields) if s.startswith("PV1") else s for s in pv1_36.split("\r"))
+
+    receive(message, django_capture_on_commit_callbacks)
+
+    assert Patient.objects.get().deceased_on == dt.date(2026, 11, 20)
+    assert FollowUpCall.objects.get().cancel_reason == "deceased"
