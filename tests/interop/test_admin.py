@@ -111,3 +111,14 @@ def test_demo_seed_maps_the_fhir_default_and_the_sample_ward(db, settings):
     assert sorted(WardMapping.objects.values_list("kind", "code", "department__code")) == [
         ("fhir", "*", "GSUR"), ("hl7", "HUH AE OMU", "CARD"),
     ]
+
+
+def test_message_page_shows_the_payload_and_the_error(client_for, admin_user, cardiology, now):
+    message = refused("MSG1")
+
+    response = client_for(admin_user).get(reverse("admin:interop_inboundmessage_change", args=[message.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("PV1-3: Unknown ward “9Z” from HIS/HOSP") == 1
+    assert page.count("PID|1||ZY0001^^^HOSP^MR") == 1
