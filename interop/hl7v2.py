@@ -381,6 +381,12 @@ def adt_record(message: hl7.Message, header: Header, *, ward_lookup: WardLookup)
     if discharged_on > timezone.localdate():
         raise Hl7Error(_("The discharge date is in the future."), location="PV1-45", condition=ERR_DATA_TYPE)
     record.discharged_on = discharged_on
+    patient_class = _leaf(message, pv1, 2)
+    if patient_class not in ("", "I"):
+        warnings.append(
+            _("PV1-2 (patient class) is %(class)s, not I (inpatient): registered as a discharge all the same.")
+            % {"class": patient_class}
+        )
     if _leaf(message, pv1, 36) in EXPIRED_DISPOSITIONS and record.deceased_on is None:
         record.deceased_on = discharged_on  # died in hospital: the family is never called
     record.department = _department(message, pv1, header, ward_lookup)
