@@ -104,7 +104,8 @@ class DischargeForm(forms.Form):
         if departments.count() == 1:
             self.fields["department"].initial = departments.first()
         self.helper = FormHelper()
-        self.helper.form_tag = False
+        self.helper.form_method = "post"
+        self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
             Fieldset(
                 _("Patient details"),
@@ -193,4 +194,4 @@ class DischargeFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(patient__mrn__iexact=value) | Q(patient__name__icontains=value))
+        return queryset.filter(Q(patient__mrn__istartswith=value) | Q(patient__name__icontains=value))

@@ -50,6 +50,15 @@ REQUIRED_COLUMNS = ("mrn", "name", "department_code", "admitted_on", "discharged
 _IDS_PER_GENERATION = 500
 
 
+def _save_changes(obj: Patient | Discharge, data: dict[str, Any]) -> None:
+    """Save the fields of ``data`` that differ (nothing when nothing does)."""
+    changed = [name for name, value in data.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, data[name])
+        obj.save(update_fields=[*changed, "updated_at"])
+
+
 def _upsert(
     *,
     mrn: str,
@@ -62,22 +71,14 @@ def _upsert(
     """Create or update the patient (by MRN) and the stay (by MRN + admission
     date); cancel the open calls of the patient's earlier stays."""
     patient, _created = Patient.objects.select_for_update().get_or_create(mrn=mrn, defaults=patient_data)
-    changed = [name for name, value in patient_data.items() if getattr(patient, name) != value]
-    if changed:
-        for name in changed:
-            setattr(patient, name, patient_data[name])
-        patient.save(update_fields=[*changed, "updated_at"])
+    _save_changes(patient, patient_data)
     discharge, created = Discharge.objects.get_or_create(
         patient=patient,
         admitted_on=admitted_on,
         defaults={**discharge_data, "source": source, "created_by": by},
     )
     if not created:
-        changed = [name for name, value in discharge_data.items() if getattr(discharge, name) != value]
-        if changed:
-            for name in changed:
-                setattr(discharge, name, discharge_data[name])
-            discharge.save(update_fields=[*changed, "updated_at"])
+        _save_changes(discharge, discharge_data)
     calls_cancel_open(
         calls=FollowUpCall.objects.filter(discharge__patient=patient, discharge__admitted_on__lt=admitted_on),
         reason=FollowUpCall.CancelReason.READMITTED,

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 
 from calls.models import Discharge, FollowUpCall
 from calls.services.cancellation import patient_mark_deceased
@@ -83,3 +84,21 @@ def test_registering_the_same_stay_again_cancels_nothing():
     )
     assert states(calls) == [("scheduled", "")]
     assert Discharge.objects.get(pk=stay.pk).diagnosis == "CHD"
+
+
+@pytest.mark.parametrize(
+    ("admitted_on", "discharged_on", "message"),
+    [
+        (dt.date(2026, 11, 10), dt.date(2026, 11, 9), "The discharge date is before the admission date."),
+        (dt.date(2026, 11, 20), dt.date(2026, 11, 24), "The discharge date is in the future."),
+    ],
+)
+def test_register_refuses_impossible_dates_and_changes_nothing(admitted_on, discharged_on, message):
+    department = DischargeFactory().department
+    with pytest.raises(ValidationError) as excinfo:
+        discharge_register(
+            mrn="ZY999", patient_data={"name": "王芳"}, admitted_on=admitted_on,
+            discharge_data={"department": department, "discharged_on": discharged_on, "diagnosis": "CHD"}, by=None,
+        )
+    assert excinfo.value.messages == [message]
+    assert Discharge.objects.filter(patient__mrn="ZY999").count() == 0

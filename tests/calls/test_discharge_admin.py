@@ -41,6 +41,8 @@ def upload(client, text: str, name: str = "export.csv"):
 
 def test_upload_previews_then_confirm_imports(client_for, admin_user, cardiology):
     client = client_for(admin_user)
+    assert client.get(IMPORT).status_code == 200
+    assert IMPORT in client.get(reverse("admin:calls_discharge_changelist")).content.decode()
     preview = upload(client, CSV)
     assert preview.status_code == 200
     report = preview.context["report"]

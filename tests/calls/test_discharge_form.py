@@ -153,6 +153,7 @@ def test_list_filters_by_department_dates_and_search(client_for, nurse, ward):
     assert sorted(d.pk for d in shown(discharged_from="2026-11-10")) == sorted([late.pk, other.pk])
     assert shown(discharged_to="2026-11-10") == [early]
     assert shown(q="zy2") == [late]
+    assert sorted(d.pk for d in shown(q="ZY")) == sorted([early.pk, late.pk, other.pk])
     assert sorted(d.pk for d in shown(q="王")) == sorted([early.pk, other.pk])
 
 

@@ -192,6 +192,8 @@ def test_command_imports_and_reports(cardiology, tmp_path, capsys):
     path.write_bytes((HEADER + "\n" + ROW_A + "\n" + ROW_B + "\n").encode("gb18030"))
     call_command("import_discharges", str(path), "--dry-run")
     assert capsys.readouterr().out == (
+        "line 2: ZY001 张伟 admitted 2026-11-10 -> create\n"
+        "line 3: ZY002 李秀英 admitted 2026-11-12 -> create\n"
         "2 discharge(s) would be created, 0 would be updated.\nDry run: nothing was changed.\n"
     )
     assert Discharge.objects.count() == 0

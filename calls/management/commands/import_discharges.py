@@ -28,6 +28,9 @@ class Command(BaseCommand):
             self.stderr.write(f"line {line}: {reason}")
         if report.errors:
             raise CommandError(f"{len(report.errors)} problem(s) found; nothing was imported.")
+        if dry_run or options["verbosity"] >= 2:
+            for row in report.rows:
+                self.stdout.write(f"line {row.line}: {row.mrn} {row.name} admitted {row.admitted_on} -> {row.action}")
         verb = "would be" if dry_run else "were"
         self.stdout.write(f"{report.created} discharge(s) {verb} created, {report.updated} {verb} updated.")
         if dry_run:
