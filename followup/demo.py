@@ -46,6 +46,7 @@ SEEDERS = [
     "followup.demo.seed_users",
     "calls.demo.seed_departments",
     "calls.demo_scripts.seed",
+    "interop.demo.seed_ward_mappings",
     "calls.demo.seed",
 ]
 

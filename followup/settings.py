@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "followup",
     "calls",
     "complaints",
+    "interop",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -243,3 +244,12 @@ LOGGING = {
 # --- Product settings ------------------------------------------------------------------------
 # Region used to read phone numbers written without a country code.
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
+
+# --- Hospital system feeds (interop) -----------------------------------------------------------
+# Bearer token the hospital system sends to POST /interop/fhir/Bundle; empty disables the endpoint.
+INTEROP_API_TOKEN = env.str("INTEROP_API_TOKEN", default="")
+# Largest Bundle the endpoint accepts (Synthea bundles of a long life reach several MB).
+INTEROP_FHIR_MAX_BYTES = env.int("INTEROP_FHIR_MAX_BYTES", default=50 * 1024 * 1024)
+# Who we say we are in the MSH of our HL7 ACKs (MSH-3 / MSH-4).
+INTEROP_HL7_APPLICATION = env.str("INTEROP_HL7_APPLICATION", default="FOLLOWUP")
+INTEROP_HL7_FACILITY = env.str("INTEROP_HL7_FACILITY", default="")
