@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "followup.context_processors.navigation",
+                "complaints.context_processors.notifications",
             ],
         },
     },
@@ -209,3 +210,6 @@ LOGGING = {
 # --- Product settings ------------------------------------------------------------------------
 # Region used to read phone numbers written without a country code.
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
+
+# Largest evidence file a complaint accepts (bytes).
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
