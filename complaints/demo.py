@@ -76,7 +76,7 @@ def seed(stdout) -> None:
             departments[code].staff.add(*[u for u in (nurse, head_nurse) if u])
     categories = {c.code: c for c in Category.objects.all()}
     patients = list(Patient.objects.order_by("pk")[:50])
-    rng = random.Random(RANDOM_SEED)
+    rng = random.Random(RANDOM_SEED)  # noqa: S311 - demo data, not secrets
     today = timezone.localdate()
     for _ in range(COUNT):
         received_at = _working_moment(rng, today - dt.timedelta(days=rng.randint(1, 180)))

@@ -58,7 +58,8 @@ def test_a_file_of_a_type_not_accepted_is_refused(client_for, nurse, make_compla
 
 
 def test_a_program_renamed_to_pdf_is_refused(client_for, nurse, make_complaint):
-    response = upload(client_for(nurse), make_complaint(), "bill.pdf", b"MZ\x90\x00\x03\x00\x00\x00", "application/pdf")
+    program = b"MZ\x90\x00\x03\x00\x00\x00"
+    response = upload(client_for(nurse), make_complaint(), "bill.pdf", program, "application/pdf")
     assert evidence_errors(response) == ["The file is named .pdf but its content is not a pdf file."]
 
 
@@ -72,7 +73,8 @@ def test_a_call_recording_and_a_text_statement_are_accepted(client_for, officer,
     client = client_for(officer)
     wav = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 16
     assert upload(client, complaint, "call.wav", wav, "audio/wav").status_code == 302
-    assert upload(client, complaint, "statement.txt", "护士陈述：当时病人很多。".encode(), "text/plain").status_code == 302
+    statement = "护士陈述：当时病人很多。".encode()
+    assert upload(client, complaint, "statement.txt", statement, "text/plain").status_code == 302
     assert ComplaintEvent.objects.filter(kind="evidence").count() == 2
 
 

@@ -4,8 +4,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from complaints import services
-from complaints.models import Complaint, ComplaintEvent, ComplaintEvent as Event
+from complaints.models import Complaint, ComplaintEvent
 from complaints.services import TransitionRefused
+
+Event = ComplaintEvent
 
 S = Complaint.Status
 
@@ -39,7 +41,9 @@ def test_skipping_a_step_is_refused_with_the_allowed_next_step(make_complaint, o
     complaint = make_complaint()
     with pytest.raises(TransitionRefused) as refused:
         services.complaint_transition(complaint=complaint, to=S.RESOLVED, by=officer)
-    assert refused.value.messages == ["A complaint that is “Received” cannot become “Resolved”; next allowed: Investigating."]
+    assert refused.value.messages == [
+        "A complaint that is “Received” cannot become “Resolved”; next allowed: Investigating."
+    ]
     assert Complaint.objects.get(pk=complaint.pk).status == S.RECEIVED
 
 
