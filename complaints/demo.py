@@ -98,6 +98,7 @@ def seed(stdout) -> None:
             severity=_pick(rng, SEVERITY_WEIGHTS),
             validity=Complaint.Validity.VALID if rng.random() < 0.8 else Complaint.Validity.NOT_VALID,
             departments=[departments[rng.choice(DEPARTMENTS)]] if departments else [],
+            staff_involved=[nurse] if nurse and category in ("attitude", "nursing") and rng.random() < 0.3 else [],
             owner=officer,
             settled_on_the_spot=settled,
             outcome=outcome if settled else "",
