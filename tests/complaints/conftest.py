@@ -54,8 +54,8 @@ def pytest_runtest_teardown(item, nextitem):
     pytest-django runs tests that use no db fixture by name after it, so put
     that data back as it was when the test database was built."""
     yield
-    if item.get_closest_marker("browser") is None:
-        return
+    if item.get_closest_marker("browser") is None or nextitem is None:
+        return  # after the last test the test database is already gone
     from django.db import connection
     from pytest_django.plugin import blocking_manager_key
 
