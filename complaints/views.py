@@ -4,7 +4,7 @@ import io
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,7 +61,7 @@ def _call_in_scope(request: HttpRequest, call_id: str) -> FollowUpCall:
     try:
         return get_object_or_404(calls, pk=int(call_id))
     except ValueError:
-        raise PermissionDenied from None
+        raise Http404 from None
 
 
 @role_required(*HANDLERS)

@@ -181,3 +181,46 @@ def test_notifications_page_shows_mine_and_marks_them_read(client_for, nurse, of
     client.post(reverse("complaints:notifications"))
     assert Notification.objects.filter(recipient=nurse, read_at__isnull=True).count() == 0
     assert client.get(reverse("complaints:list")).context["unread_notifications"] == 0
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_open_promises_page_runs_a_fixed_number_of_queries(
+    client_for, officer, make_complaint, django_assert_num_queries, count
+):
+    for _ in range(count):
+        services.promise_add(
+            complaint=make_complaint(), by=officer, what="Call back", owner=officer, due_on=dt.date(2030, 1, 4)
+        )
+    client = client_for(officer)
+    client.get(reverse("complaints:promises"))
+    with django_assert_num_queries(9):
+        response = client.get(reverse("complaints:promises"))
+    assert len(response.context["page"]) == count
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_notifications_page_runs_a_fixed_number_of_queries(client_for, nurse, django_assert_num_queries, count):
+    services.notify(users=[nurse] * count, text="Late", link="/complaints/1/")
+    client = client_for(nurse)
+    client.get(reverse("complaints:notifications"))
+    with django_assert_num_queries(9):
+        response = client.get(reverse("complaints:notifications"))
+    assert len(response.context["page"]) == count
+
+
+def test_classifying_a_complaint_as_urgent_brings_its_deadlines_forward(client_for, officer, make_complaint, ward):
+    complaint = make_complaint(received_at=dt.datetime(2026, 11, 16, 1, 0, tzinfo=dt.UTC))  # Monday 09:00 local
+    response = client_for(officer).post(
+        reverse("complaints:action", args=[complaint.pk, "classify"]),
+        {
+            "classify-category": Category.objects.get(code="nursing").pk,
+            "classify-severity": "urgent",
+            "classify-validity": "valid",
+            "classify-departments": [ward.pk],
+        },
+    )
+    assert response.status_code == 302
+    complaint.refresh_from_db()
+    assert (complaint.category.code, complaint.severity, complaint.validity) == ("nursing", "urgent", "valid")
+    assert complaint.first_response_due == dt.datetime(2026, 11, 16, 1, 30, tzinfo=dt.UTC)
+    assert complaint.events.last().text == "Classified: Nursing, Urgent (紧急), Valid (有效)."
