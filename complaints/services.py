@@ -125,7 +125,12 @@ def complaint_create(
     if settled_on_the_spot:
         _event(complaint, Kind.REPLY, by, received_at, text=reply)
         _event(
-            complaint, Kind.STATUS, by, received_at, from_status=Status.RECEIVED, to_status=Status.CLOSED,
+            complaint,
+            Kind.STATUS,
+            by,
+            received_at,
+            from_status=Status.RECEIVED,
+            to_status=Status.CLOSED,
             text=_("Settled on the spot."),
         )
     return complaint
@@ -224,7 +229,9 @@ def complaint_classify(
     complaint.departments.set(departments)
     complaint.staff_involved.set(staff_involved)
     _event(
-        complaint, Kind.NOTE, by,
+        complaint,
+        Kind.NOTE,
+        by,
         text=_("Classified: %(category)s, %(severity)s, %(validity)s.")
         % {
             "category": category,
@@ -269,7 +276,9 @@ def complaint_reassign(*, complaint: Complaint, by, owner, note: str = "") -> Co
     complaint.owner = owner
     complaint.save(update_fields=["owner", "updated_at"])
     _event(
-        complaint, Kind.REASSIGNED, by,
+        complaint,
+        Kind.REASSIGNED,
+        by,
         text=_("From %(before)s to %(after)s. %(note)s")
         % {"before": before or _("nobody"), "after": owner, "note": note},
     )
@@ -308,7 +317,9 @@ def complaint_resume(*, complaint: Complaint, by, note: str = "") -> Complaint:
 def promise_add(*, complaint: Complaint, by, what: str, owner, due_on: dt.date, note: str = "") -> Promise:
     promise = Promise.objects.create(complaint=complaint, what=what, owner=owner, due_on=due_on, note=note)
     _event(
-        complaint, Kind.PROMISE_ADDED, by,
+        complaint,
+        Kind.PROMISE_ADDED,
+        by,
         text=_("%(what)s — %(owner)s, due %(due)s") % {"what": what, "owner": owner, "due": due_on.isoformat()},
     )
     return promise

@@ -115,7 +115,11 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
 # action -> (permission, form class, service call)
 def _transition(request, complaint, data):
     services.complaint_transition(
-        complaint=complaint, to=data["to"], by=request.user, note=data["note"], outcome=data["outcome"],
+        complaint=complaint,
+        to=data["to"],
+        by=request.user,
+        note=data["note"],
+        outcome=data["outcome"],
         handling_satisfaction=data["handling_satisfaction"],
     )
 
@@ -230,7 +234,9 @@ def promise_deliver(request: HttpRequest, pk: int, promise_pk: int) -> HttpRespo
     if form.is_valid():
         try:
             services.promise_deliver(
-                promise=promise, by=request.user, delivered_on=form.cleaned_data["delivered_on"],
+                promise=promise,
+                by=request.user,
+                delivered_on=form.cleaned_data["delivered_on"],
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:

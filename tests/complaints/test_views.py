@@ -50,9 +50,10 @@ def test_nurses_see_only_their_departments_complaints(client_for, nurse, officer
     nurse_page = client_for(nurse).get(reverse("complaints:list"))
     assert [c.reference for c in nurse_page.context["page"]] == [mine.reference]
     assert client_for(nurse).get(reverse("complaints:detail", args=[theirs.pk])).status_code == 404
-    assert client_for(nurse).post(
-        reverse("complaints:action", args=[theirs.pk, "note"]), {"note-text": "x"}
-    ).status_code == 404
+    assert (
+        client_for(nurse).post(reverse("complaints:action", args=[theirs.pk, "note"]), {"note-text": "x"}).status_code
+        == 404
+    )
     officer_page = client_for(officer).get(reverse("complaints:list"))
     assert sorted(c.reference for c in officer_page.context["page"]) == sorted([mine.reference, theirs.reference])
 
@@ -140,9 +141,7 @@ def test_officer_works_a_complaint_to_closed_through_the_pages(client_for, offic
 
     def post(action, data):
         response = client.post(reverse("complaints:action", args=[complaint.pk, action]), data)
-        assert response.status_code == 302, response.context and [
-            f.errors for f in response.context["forms"].values()
-        ]
+        assert response.status_code == 302, response.context and [f.errors for f in response.context["forms"].values()]
 
     post("transition", {"transition-to": S.INVESTIGATING})
     post("promise", {"promise-what": "Refund", "promise-owner": officer.pk, "promise-due_on": "2099-01-01"})
@@ -164,7 +163,10 @@ def test_open_promises_page_lists_undelivered_promises_in_scope(client_for, nurs
         complaint=make_complaint(), by=officer, what="Call back Friday", owner=officer, due_on=dt.date(2030, 1, 4)
     )
     services.promise_add(
-        complaint=make_complaint(departments=[other_ward]), by=officer, what="Refund", owner=officer,
+        complaint=make_complaint(departments=[other_ward]),
+        by=officer,
+        what="Refund",
+        owner=officer,
         due_on=dt.date(2030, 1, 4),
     )
     response = client_for(nurse).get(reverse("complaints:promises"))
