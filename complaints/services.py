@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,13 +50,20 @@ def _label(status: str) -> str:
 
 @transaction.atomic
 def reference_allocate(*, year: int) -> str:
-    """The next free "TS-<year>-<5 digits>": the year's counter row is locked
-    while it is taken, so concurrent complaints never share a number."""
-    ReferenceCounter.objects.get_or_create(year=year)
-    counter = ReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"TS-{year}-{counter.last_number:05d}"
+    """The next free "TS-<year>-<5 digits>". The year's counter row is
+    incremented *before* it is read: the UPDATE locks the row (PostgreSQL) or
+    the database (SQLite) until commit, so concurrent complaints queue up and
+    never share a number. The first number of a year creates the row; a race
+    to create it falls back to the increment."""
+    bump = ReferenceCounter.objects.filter(year=year)
+    if not bump.update(last_number=F("last_number") + 1):
+        try:
+            with transaction.atomic():
+                ReferenceCounter.objects.create(year=year, last_number=1)
+        except IntegrityError:
+            bump.update(last_number=F("last_number") + 1)
+    number = bump.values_list("last_number", flat=True).get()
+    return f"TS-{year}-{number:05d}"
 
 
 def _set_deadlines(complaint: Complaint) -> None:

@@ -49,13 +49,15 @@ def make_complaint(officer, ward):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    """A live-server (browser) test ends with a flush of the database, which
-    drops what the data migrations created (roles, categories, schedules).
-    pytest-django runs tests that use no db fixture by name after it, so put
-    that data back as it was when the test database was built."""
+    """A transactional test (live server, threads) ends with a flush of the
+    database, which drops what the data migrations created (roles,
+    categories, schedules). pytest-django runs tests that use no db fixture
+    by name after it, so put that data back as it was when the test database
+    was built."""
     yield
-    if item.get_closest_marker("browser") is None or nextitem is None:
-        return  # after the last test the test database is already gone
+    marker = item.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("serialized_rollback") or nextitem is None:
+        return  # nothing flushed, or the test database is already gone after the last test
     from django.db import connection
     from pytest_django.plugin import blocking_manager_key
 
