@@ -205,6 +205,7 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*HANDLERS)
 @require_POST
 def complaint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    request.audit_objects = [("complaint", pk)]
     complaint = selectors.complaint_detail(user=request.user, pk=pk)
     if action not in ACTIONS:
         raise PermissionDenied
@@ -227,6 +228,7 @@ def complaint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
 @role_required(*HANDLERS)
 @require_POST
 def promise_deliver(request: HttpRequest, pk: int, promise_pk: int) -> HttpResponse:
+    request.audit_objects = [("complaint", pk), ("promise", promise_pk)]
     complaint = selectors.complaint_detail(user=request.user, pk=pk)
     promise = get_object_or_404(Promise, pk=promise_pk, complaint=complaint)
     _need(request, "complaints.change_promise")
@@ -266,7 +268,22 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         services.notifications_mark_read(user=request.user)
         return redirect("complaints:notifications")
     page = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "complaints/notifications.html", {"page": page})
+    return render(
+        request,
+        "complaints/notifications.html",
+        {"page": page, "unread": selectors.unread_notification_count(request.user)},
+    )
+
+
+@role_required(*HANDLERS)
+def notification_badge(request: HttpRequest) -> HttpResponse:
+    """The unread count in the top bar, fetched by htmx after the page has
+    loaded so that no page pays a query for it."""
+    return render(
+        request,
+        "complaints/includes/_notification_badge.html",
+        {"unread": selectors.unread_notification_count(request.user)},
+    )
 
 
 def _report_for(request: HttpRequest) -> dict:

@@ -45,6 +45,8 @@ def seed_users(stdout) -> dict[str, User]:
 SEEDERS = [
     "followup.demo.seed_users",
     "calls.demo.seed_departments",
+    "calls.demo_scripts.seed",
+    "calls.demo.seed",
     "complaints.demo.seed",
 ]
 

@@ -91,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.ADMIN: [
         *_perms("followup", "user", "view", "add", "change"),
+        "followup.view_auditevent",
         "auth.view_group",
         *_perms("django_celery_beat", "periodictask", "view", "add", "change", "delete"),
         *_perms("django_celery_beat", "crontabschedule", "view", "add", "change"),

@@ -24,3 +24,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if problems:
         return JsonResponse({"status": "unavailable", "problems": problems}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """Touch the session (saved on every request) so inactivity expiry restarts."""
+    return HttpResponse(status=204)

@@ -179,10 +179,13 @@ def test_notifications_page_shows_mine_and_marks_them_read(client_for, nurse, of
     client = client_for(nurse)
     response = client.get(reverse("complaints:notifications"))
     assert [n.text for n in response.context["page"]] == ["TS-2026-00001: first response is late."]
-    assert response.context["unread_notifications"] == 1
+    assert response.context["unread"] == 1
+    badge = client.get(reverse("complaints:notification_badge")).content.decode()
+    assert badge == '<span class="badge text-bg-warning">1<span class="visually-hidden"> unread</span></span>\n'
+    assert 'hx-get="/complaints/notifications/badge/"' in client.get(reverse("complaints:list")).content.decode()
     client.post(reverse("complaints:notifications"))
     assert Notification.objects.filter(recipient=nurse, read_at__isnull=True).count() == 0
-    assert client.get(reverse("complaints:list")).context["unread_notifications"] == 0
+    assert client.get(reverse("complaints:notification_badge")).content.decode() == "\n"
 
 
 @pytest.mark.parametrize("count", [1, 3])
@@ -205,7 +208,7 @@ def test_notifications_page_runs_a_fixed_number_of_queries(client_for, nurse, dj
     services.notify(users=[nurse] * count, text="Late", link="/complaints/1/")
     client = client_for(nurse)
     client.get(reverse("complaints:notifications"))
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(reverse("complaints:notifications"))
     assert len(response.context["page"]) == count
 
@@ -226,3 +229,13 @@ def test_classifying_a_complaint_as_urgent_brings_its_deadlines_forward(client_f
     assert (complaint.category.code, complaint.severity, complaint.validity) == ("nursing", "urgent", "valid")
     assert complaint.first_response_due == dt.datetime(2026, 11, 16, 1, 30, tzinfo=dt.UTC)
     assert complaint.events.last().text == "Classified: Nursing, Urgent (紧急), Valid (有效)."
+
+
+def test_actions_are_audited_against_the_complaint(client_for, officer, make_complaint):
+    from followup.models import AuditEvent
+
+    complaint = make_complaint()
+    client_for(officer).post(reverse("complaints:action", args=[complaint.pk, "note"]), {"note-text": "Called back."})
+    assert list(AuditEvent.objects.filter(action=AuditEvent.Action.CHANGE).values_list("object_type", "object_id")) == [
+        ("complaint", str(complaint.pk))
+    ]

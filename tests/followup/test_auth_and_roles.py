@@ -96,7 +96,9 @@ def test_password_change_works_and_the_new_password_logs_in(client, nurse):
     assert response.status_code == 302
     assert response["Location"] == reverse("password_change_done")
     client.post(reverse("logout"))
-    assert client.login(username=nurse.username, password="Quiet-Ward-Seven-42") is True
+    response = client.post(reverse("login"), {"username": nurse.username, "password": "Quiet-Ward-Seven-42"})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(nurse.pk)
 
 
 def test_password_change_refuses_a_weak_password_and_keeps_the_old(client, nurse):
