@@ -298,7 +298,20 @@ def _report_for(request: HttpRequest) -> dict:
 @role_required(Role.COMPLAINT_OFFICER, Role.HEAD_NURSE)
 def report(request: HttpRequest) -> HttpResponse:
     data = _report_for(request)
-    return render(request, "complaints/report.html", {"report": data, "quarter": data["quarter"]})
+
+    def chart(rows):
+        return [{"label": str(r["label"]), "count": r["count"]} for r in rows]
+
+    return render(
+        request,
+        "complaints/report.html",
+        {
+            "report": data,
+            "quarter": data["quarter"],
+            "chart_category": chart(data["by_category"]),
+            "chart_department": chart(data["by_department"]),
+        },
+    )
 
 
 def _export_header() -> list[str]:
