@@ -15,11 +15,12 @@ def urls(pk: int) -> dict[str, str]:
         "create": reverse("complaints:create"),
         "promises": reverse("complaints:promises"),
         "notifications": reverse("complaints:notifications"),
+        "badge": reverse("complaints:notification_badge"),
         "detail": reverse("complaints:detail", args=[pk]),
     }
 
 
-@pytest.mark.parametrize("page", ["list", "create", "promises", "notifications", "detail"])
+@pytest.mark.parametrize("page", ["list", "create", "promises", "notifications", "badge", "detail"])
 def test_users_without_a_complaint_role_are_refused(client_for, no_role_user, admin_user, make_complaint, page):
     url = urls(make_complaint().pk)[page]
     assert client_for(no_role_user).get(url).status_code == 403
