@@ -287,8 +287,10 @@ def complaint_reassign(*, complaint: Complaint, by, owner, note: str = "") -> Co
         complaint,
         Kind.REASSIGNED,
         by,
-        text=_("From %(before)s to %(after)s. %(note)s")
-        % {"before": before or _("nobody"), "after": owner, "note": note},
+        text=(
+            _("From %(before)s to %(after)s. %(note)s")
+            % {"before": before or _("nobody"), "after": owner, "note": note}
+        ).strip(),
     )
     return complaint
 
