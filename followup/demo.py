@@ -48,6 +48,7 @@ SEEDERS = [
     "calls.demo_scripts.seed",
     "interop.demo.seed_ward_mappings",
     "calls.demo.seed",
+    "complaints.demo.seed",
 ]
 
 

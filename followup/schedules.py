@@ -10,6 +10,11 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
         "calls.generate_weekly_queue",
         {"minute": "30", "hour": "0", "day_of_week": "1", "day_of_month": "*", "month_of_year": "*"},
     ),
+    # Every 10 minutes: flag complaints past their SLA deadlines and notify.
+    "Flag late complaints": (
+        "complaints.check_sla_breaches",
+        {"minute": "*/10", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    ),
 }
 
 

@@ -245,6 +245,9 @@ LOGGING = {
 # Region used to read phone numbers written without a country code.
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
 
+# Largest evidence file a complaint accepts (bytes).
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+
 # --- Hospital system feeds (interop) -----------------------------------------------------------
 # Bearer token the hospital system sends to POST /interop/fhir/Bundle; empty disables the endpoint.
 INTEROP_API_TOKEN = env.str("INTEROP_API_TOKEN", default="")
