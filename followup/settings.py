@@ -209,3 +209,5 @@ LOGGING = {
 # --- Product settings ------------------------------------------------------------------------
 # Region used to read phone numbers written without a country code.
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
+# Hours the head nurse has to act on a red-flag answer before the alert is overdue.
+CLINICAL_ALERT_HOURS = env.int("CLINICAL_ALERT_HOURS", default=24)
