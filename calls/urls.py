@@ -1,10 +1,17 @@
 from django.urls import path
 
-from .views import dashboard, worklist
+from .views import calls, dashboard, worklist
 
 app_name = "calls"
 
 urlpatterns = [
     path("", worklist.worklist, name="worklist"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("reassign/", worklist.reassign, name="reassign"),
+    path("<int:pk>/", calls.call_detail, name="call_detail"),
+    path("<int:pk>/attempt/", calls.call_attempt, name="call_attempt"),
+    path("<int:pk>/complete/", calls.call_complete_view, name="call_complete"),
+    path("<int:pk>/deceased/", calls.call_deceased, name="call_deceased"),
+    path("alerts/", calls.alerts, name="alerts"),
+    path("alerts/<int:pk>/resolve/", calls.alert_resolve_view, name="alert_resolve"),
 ]
