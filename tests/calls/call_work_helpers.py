@@ -28,7 +28,7 @@ def ward_of(*users, code: str = "CARD") -> Department:
 def make_call(*, department: Department, nurse=None, due: dt.date = TODAY, offset: int = 7, **kwargs) -> FollowUpCall:
     patient_fields = {k.removeprefix("patient__"): kwargs.pop(k) for k in list(kwargs) if k.startswith("patient__")}
     patient = kwargs.pop("patient", None) or PatientFactory(**patient_fields)
-    discharge = DischargeFactory(
+    discharge = kwargs.pop("discharge", None) or DischargeFactory(
         patient=patient, department=department, discharged_on=due - dt.timedelta(days=offset),
     )
     step = RuleStepFactory(rule__department=department, offset_days=offset, weekdays=[3])
