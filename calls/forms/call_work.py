@@ -28,7 +28,8 @@ class WorklistFilter(django_filters.FilterSet):
         field_name="step__offset_days", label=_("Rule step (days after discharge)"), min_value=0
     )
     status = django_filters.ChoiceFilter(
-        choices=FollowUpCall.Status.choices, label=_("Status"), empty_label=_("Any status")
+        choices=[(s.value, s.label) for s in FollowUpCall.OPEN_STATUSES], label=_("Status"),
+        empty_label=_("Any status"),
     )
     due_from = django_filters.DateFilter(
         field_name="due_date", lookup_expr="gte", label=_("Due from"),

@@ -22,9 +22,10 @@ from django.utils import timezone
 from followup.models import User
 from followup.roles import Role, roles_of
 
-from ..models import CallAnswer, ClinicalAlert, FollowUpCall
+from ..models import CallAnswer, ClinicalAlert, Discharge, FollowUpCall
 
 TABS = ("today", "week", "overdue", "all")
+ROW_RELATED = ("discharge__patient", "discharge__department", "step", "assigned_to")
 
 
 def department_ids_of(user: User) -> list[int]:
@@ -38,8 +39,14 @@ def department_ids_of(user: User) -> list[int]:
 def calls_visible_to(user: User) -> QuerySet[FollowUpCall]:
     """Calls a user may see: a head nurse her departments' calls; a nurse the
     calls assigned to her plus the unassigned ones of her departments.
-    Deceased patients' calls never show."""
-    calls = FollowUpCall.objects.filter(discharge__patient__deceased_on__isnull=True)
+    Deceased patients' calls never show.
+
+    Written so PostgreSQL reads a nurse's calls from the (assigned nurse,
+    status) index and never scans every discharge: the deceased are an
+    anti-join on the (few) deceased patients, the unassigned calls a
+    subquery starting at the (few) unassigned calls."""
+    of_deceased = Discharge.objects.filter(pk=OuterRef("discharge_id"), patient__deceased_on__isnull=False)
+    calls = FollowUpCall.objects.filter(~Exists(of_deceased))
     if user.is_superuser:
         return calls
     held = roles_of(user)
@@ -47,16 +54,14 @@ def calls_visible_to(user: User) -> QuerySet[FollowUpCall]:
     if Role.HEAD_NURSE in held:
         return calls.filter(discharge__department__in=departments)
     if Role.NURSE in held:
-        return calls.filter(
-            Q(assigned_to=user) | Q(assigned_to__isnull=True, discharge__department__in=departments)
-        )
+        unassigned = FollowUpCall.objects.filter(assigned_to__isnull=True, discharge__department__in=departments)
+        return calls.filter(Q(assigned_to=user) | Q(pk__in=unassigned.values("pk")))
     return calls.none()
 
 
 def _with_markers(calls: QuerySet[FollowUpCall], today: dt.date) -> QuerySet[FollowUpCall]:
-    open_alert = ClinicalAlert.objects.filter(
-        call__discharge__patient=OuterRef("discharge__patient"), resolved_at__isnull=True
-    )
+    # A red flag of the same stay (any of its calls) still waiting for action.
+    open_alert = ClinicalAlert.objects.filter(call__discharge_id=OuterRef("discharge_id"), resolved_at__isnull=True)
     return calls.annotate(
         has_red_flag=Exists(open_alert),
         is_overdue=Case(
@@ -75,42 +80,52 @@ def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
 
 def _tab_filters(today: dt.date) -> dict[str, Q]:
     monday, sunday = week_of(today)
-    is_open = Q(status__in=FollowUpCall.OPEN_STATUSES)
     return {
-        "today": is_open & Q(work_on__lte=today),
-        "week": is_open & Q(work_on__gte=monday, work_on__lte=sunday),
-        "overdue": is_open & Q(due_date__lt=today),
+        "today": Q(work_on__lte=today),
+        "week": Q(work_on__gte=monday, work_on__lte=sunday),
+        "overdue": Q(due_date__lt=today),
         "all": Q(),
     }
 
 
 def worklist_calls(*, user: User, tab: str = "today", today: dt.date | None = None) -> QuerySet[FollowUpCall]:
     """The worklist rows of one tab, most urgent first (see worklist_for_tab)."""
-    return worklist_for_tab(worklist_base(user=user, today=today), tab=tab, today=today)
+    return worklist_for_tab(worklist_base(user=user, today=today), tab=tab, today=today).select_related(*ROW_RELATED)
 
 
 def worklist_tab_counts(*, calls: QuerySet[FollowUpCall], today: dt.date | None = None) -> dict[str, int]:
-    """How many calls each tab holds, in one query (``calls`` already filtered
-    by scope and the list filters, not by tab)."""
+    """How many calls each tab holds, in one query (``calls``: worklist_base
+    with the list filters, not yet a tab)."""
     today = today or timezone.localdate()
     filters = _tab_filters(today)
     return calls.aggregate(**{tab: Count("pk", filter=q) for tab, q in filters.items()})
 
 
 def worklist_base(*, user: User, today: dt.date | None = None) -> QuerySet[FollowUpCall]:
-    """Scope and markers without the tab, for the filters and the counts."""
-    return _with_markers(calls_visible_to(user), today or timezone.localdate())
+    """The user's open calls (the work queue) with their markers, before tab
+    and filters. Closed calls are history: the call screen shows them."""
+    calls = calls_visible_to(user).filter(status__in=FollowUpCall.OPEN_STATUSES)
+    return _with_markers(calls, today or timezone.localdate())
 
 
 def worklist_for_tab(
     calls: QuerySet[FollowUpCall], *, tab: str, today: dt.date | None = None
 ) -> QuerySet[FollowUpCall]:
-    """One tab's rows, most urgent first: patients with an open red flag,
-    then overdue calls, then by the day to work on and the time."""
+    """One tab's calls, most urgent first: an open red flag of the stay,
+    then overdue calls, then by the day to work on and the time. Every sort
+    key lives on the call row, so a page is picked without any join."""
     today = today or timezone.localdate()
-    return calls.filter(_tab_filters(today)[tab]).select_related(
-        "discharge__patient", "discharge__department", "step", "assigned_to"
-    ).order_by("-has_red_flag", "-is_overdue", "work_on", "scheduled_for", "pk")
+    return calls.filter(_tab_filters(today)[tab]).order_by(
+        "-has_red_flag", "-is_overdue", "work_on", "scheduled_for", "pk"
+    )
+
+
+def worklist_rows(*, ids: list[int], today: dt.date | None = None) -> list[FollowUpCall]:
+    """The calls of one page (``ids`` in display order) with their patient,
+    department, step and nurse: one query by primary key."""
+    calls = _with_markers(FollowUpCall.objects.filter(pk__in=ids), today or timezone.localdate())
+    by_pk = {call.pk: call for call in calls.select_related(*ROW_RELATED)}
+    return [by_pk[pk] for pk in ids if pk in by_pk]
 
 
 def call_for_user(*, user: User, pk: int) -> FollowUpCall:

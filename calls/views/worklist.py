@@ -20,6 +20,7 @@ from ..selectors.worklist import (
     department_ids_of,
     worklist_base,
     worklist_for_tab,
+    worklist_rows,
     worklist_tab_counts,
 )
 from ..services.call_work import calls_reassign, nurses_of_departments
@@ -29,7 +30,7 @@ TAB_LABELS = {
     "today": gettext_lazy("Due today or earlier"),
     "week": gettext_lazy("This week"),
     "overdue": gettext_lazy("Overdue"),
-    "all": gettext_lazy("All"),
+    "all": gettext_lazy("All open"),
 }
 
 
@@ -72,7 +73,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
     )
     calls = filterset.qs
     counts = worklist_tab_counts(calls=calls, today=today)
-    page = Paginator(worklist_for_tab(calls, tab=tab, today=today), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Page through primary keys (no joins), then load that page's rows by key.
+    paginator = Paginator(worklist_for_tab(calls, tab=tab, today=today).values_list("pk", flat=True), PAGE_SIZE)
+    paginator.count = counts[tab]  # counted with the tabs already: one query less
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = worklist_rows(ids=list(page.object_list), today=today)
     for call in page.object_list:
         patient = call.discharge.patient
         call.masked_phone = mask_phone(patient.phone)

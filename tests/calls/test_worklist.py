@@ -31,7 +31,7 @@ def test_worklist_puts_red_flags_first_then_overdue_then_by_day(nurse):
     later = make_call(department=ward, nurse=nurse, due=TODAY, patient__name="Later")
     overdue = make_call(department=ward, nurse=nurse, due=TODAY - dt.timedelta(days=2), patient__name="Overdue")
     flagged = make_call(department=ward, nurse=nurse, due=TODAY, patient__name="Flagged")
-    earlier = make_call(department=ward, patient=flagged.discharge.patient, due=TODAY - dt.timedelta(days=7),
+    earlier = make_call(department=ward, discharge=flagged.discharge, offset=3, due=TODAY - dt.timedelta(days=4),
                         status=FollowUpCall.Status.COMPLETED, nurse=nurse)
     ClinicalAlert.objects.create(call=earlier, raised_at=NOW, due_at=NOW, reason="chest pain")
 
@@ -40,6 +40,15 @@ def test_worklist_puts_red_flags_first_then_overdue_then_by_day(nurse):
     assert names(rows) == ["Flagged", "Overdue", "Later"]
     assert [(r.has_red_flag, r.is_overdue) for r in rows] == [(True, False), (False, True), (False, False)]
     assert later.pk == rows[2].pk and overdue.pk == rows[1].pk
+
+
+def test_closed_calls_leave_the_worklist(nurse):
+    ward = ward_of(nurse)
+    make_call(department=ward, nurse=nurse, patient__name="Open")
+    for status in ("completed", "unreachable", "cancelled"):
+        make_call(department=ward, nurse=nurse, status=status)
+
+    assert names(worklist_calls(user=nurse, tab="all", today=TODAY)) == ["Open"]
 
 
 def test_nurse_sees_her_calls_and_unassigned_calls_of_her_wards_only(nurse):
@@ -82,7 +91,7 @@ def test_tabs_count_today_this_week_and_overdue(client_for, nurse):
 
     response = client_for(nurse).get(URL)
 
-    assert {t["key"]: t["count"] for t in response.context["tabs"]} == {"today": 2, "week": 2, "overdue": 1, "all": 4}
+    assert {t["key"]: t["count"] for t in response.context["tabs"]} == {"today": 2, "week": 2, "overdue": 1, "all": 3}
 
 
 def test_rows_show_age_days_since_discharge_step_and_masked_phone(client_for, nurse):
@@ -111,7 +120,7 @@ def test_filters_by_department_step_status_and_due_dates(client_for, head_nurse)
 
     assert listed(department=ward.pk, step_day=7) == ["Card day 7"]
     assert listed(due_from=(TODAY + dt.timedelta(days=1)).isoformat()) == ["Onco day 7"]
-    assert listed(status="completed") == []
+    assert listed(status="in_progress") == []
 
 
 def test_worklist_pages_by_25(client_for, nurse):
@@ -131,7 +140,7 @@ def test_worklist_queries_do_not_grow_with_rows(rows, client_for, head_nurse, dj
         make_call(department=ward, nurse=head_nurse)
     client = client_for(head_nurse)
 
-    # session, user, roles, department ids, tab counts, page count, page rows,
+    # session, user, roles, department ids, tab counts, page keys, page rows,
     # department choices, nurses to reassign to, session save (4)
     with django_assert_num_queries(12):
         response = client.get(URL)
