@@ -97,8 +97,13 @@ def _call_context(
         "communication_needs": [needs.get(code, code) for code in patient.communication_needs or []],
         "earlier_calls": earlier_calls(call=call),
         "attempts": list(call.attempts.select_related("nurse").order_by("started_at", "pk")),
-        "saved_answers": list(call.answers.select_related("question").order_by("question__order", "pk")),
-        "saved_scores": list(call.item_scores.select_related("item").order_by("item__order", "item__code")),
+        # An open call has no outcome yet: skip those two queries.
+        "saved_answers": [] if call.is_open else list(
+            call.answers.select_related("question").order_by("question__order", "pk")
+        ),
+        "saved_scores": [] if call.is_open else list(
+            call.item_scores.select_related("item").order_by("item__order", "item__code")
+        ),
         "script": script,
         "answers_form": answers_form or CallAnswersForm(questions=questions),
         "attempt_form": attempt_form or AttemptForm(initial=initial),
