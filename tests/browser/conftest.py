@@ -25,7 +25,20 @@ ARTIFACTS = Path(settings.BASE_DIR) / "var" / "artifacts"
 
 
 @pytest.fixture(scope="session")
-def browser():
+def migrated_contents(django_db_setup, django_db_blocker) -> str:
+    """What the migrations put in the database (role groups, schedules).
+    Live-server tests run in real transactions and leave empty tables
+    behind, so they put this back (see restored_db). Inside Playwright's
+    sync API Django sees fresh connection objects, where pytest-django's
+    serialized_rollback does not find its own copy."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        return connection.creation.serialize_db_to_string()
+
+
+@pytest.fixture(scope="session")
+def browser(migrated_contents):
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "Chromium is needed for browser tests: apt-get install chromium"
@@ -45,14 +58,28 @@ def page(browser, live_server):
 
 
 @pytest.fixture
-def roles(transactional_db):
-    """Transactional tests start from empty tables: recreate the role groups
-    the data migration made."""
-    from django.apps import apps
+def restored_db(transactional_db, migrated_contents) -> None:
+    """Start from the migrated contents if an earlier test flushed them, and
+    hand pytest-django its copy so this test's flush skips post_migrate (the
+    tests are marked serialized_rollback) and the next test is restored."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
 
-    from followup.roles import sync_roles
+    connection._test_serialized_contents = migrated_contents
+    if not ContentType.objects.exists():
+        connection.creation.deserialize_db_from_string(migrated_contents)
 
-    sync_roles(apps)
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_database_after_module(django_db_blocker, migrated_contents):
+    """Put the migrated contents back for the tests that run after this
+    module (the last live-server test flushed them)."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        connection.creation.deserialize_db_from_string(migrated_contents)
+        connection.close()  # this context's own connection: let the test database be dropped
 
 
 @pytest.fixture
