@@ -2,7 +2,7 @@
 
 import django_filters
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -113,8 +113,14 @@ class CompleteForm(forms.Form):
             self.fields[f"item_{item.pk}"] = forms.IntegerField(
                 label=item.label, required=False, min_value=1, max_value=10,
                 help_text=_("1 to 10, 10 best; leave empty if not asked."),
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
             )
         self.helper = _inline_helper(None)
+        outcome = [name for name in self.fields if not name.startswith("item_")]
+        scores = [f"item_{item.pk}" for item in self.items]
+        self.helper.layout = Layout(
+            *outcome, *([Fieldset(_("Item scores"), *scores, css_class="item-scores")] if scores else [])
+        )
 
     def clean_duration(self) -> int:
         return parse_duration(self.cleaned_data["duration"])

@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from calls.models import CallAnswer, FollowUpCall
 from tests.calls.call_work_helpers import NOW, TODAY, make_call, scripted_version, ward_of
@@ -100,3 +101,17 @@ def test_completed_call_shows_its_outcome_read_only(client_for, nurse):
     response = client_for(nurse).get(reverse("calls:call_detail", args=[call.pk]))
     html = response.content.decode()
     assert ("All good" in html, 'id="outcome"' in html) == (True, False)
+
+
+def test_call_screen_speaks_chinese(client_for, nurse):
+    ward = ward_of(nurse)
+    scripted_version(department=ward)
+    call = make_call(department=ward, nurse=nurse)
+
+    with translation.override("en"):  # the middleware activates Chinese in this thread; undo it after
+        html = client_for(nurse).get(
+            reverse("calls:call_detail", args=[call.pk]), headers={"accept-language": "zh-hans"}
+        ).content.decode()
+
+    for chinese in ("出院记录", "既往随访", "记录拨打", "完成随访", "家属告知患者已去世", "登记投诉", "总体满意度"):
+        assert chinese in html

@@ -6,12 +6,15 @@ Seeds a dedicated department (code BENCH) with ``--calls`` follow-up calls
 (two rule steps per discharge, mostly completed history plus this week's
 open calls, spread over five nurses), then renders the worklist and the call
 screen ``--runs`` times each as one of those nurses through the test client
-and prints the median and 95th percentile render times and the query count.
+and prints the median and 95th percentile render times (wall clock), the
+median CPU time of this process (Python only: unaffected by other load, PostgreSQL's
+own time excluded) and the query count.
 The seeded rows are removed afterwards unless ``--keep`` is given. Meant for
 PostgreSQL; SQLite works for a quick look.
 """
 
 import datetime as dt
+import os
 import random
 import statistics
 import time
@@ -85,41 +88,45 @@ class Command(BaseCommand):
             nurse, call = self.seeded()
             self.stdout.write(f"seeded {calls:,} calls in {time.perf_counter() - started:.1f} s ({connection.vendor})")
         try:
-            rows = [
+            rows = [  # (name, wall ms per run, this process's CPU ms per run, queries)
                 self.measure("worklist (today)", nurse, reverse("calls:worklist"), runs),
                 self.measure("worklist (all, page 40)", nurse, reverse("calls:worklist") + "?tab=all&page=40", runs),
                 self.measure("call screen", nurse, reverse("calls:call_detail", args=[call.pk]), runs),
             ]
             self.stdout.write("")
-            self.stdout.write(f"{'page':<26} {'runs':>5} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
-            for name, times, queries in rows:
+            self.stdout.write(
+                f"{'page':<26} {'runs':>5} {'median ms':>10} {'p95 ms':>8} {'cpu median ms':>14} {'queries':>8}"
+            )
+            for name, times, cpu, queries in rows:
                 self.stdout.write(
                     f"{name:<26} {len(times):>5} {statistics.median(times):>10.1f} "
-                    f"{percentile(times, 0.95):>8.1f} {queries:>8}"
+                    f"{percentile(times, 0.95):>8.1f} {statistics.median(cpu):>14.1f} {queries:>8}"
                 )
+            self.stdout.write(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         finally:
             if keep:
                 self.stdout.write(f"kept the seeded rows (department {CODE}); run again without --keep to remove")
             else:
                 self.remove()
 
-    def measure(self, name: str, nurse: User, url: str, runs: int) -> tuple[str, list[float], int]:
+    def measure(self, name: str, nurse: User, url: str, runs: int) -> tuple[str, list[float], list[float], int]:
         client = Client()
         client.force_login(nurse)
-        times = []
+        times, cpu = [], []
         queries = 0
         with override_settings(ALLOWED_HOSTS=["testserver"]):
             client.get(url, secure=True)  # warm caches and connections
             for _run in range(runs):
                 with CaptureQueriesContext(connection) as captured:
-                    begin = time.perf_counter()
+                    begin, begin_cpu = time.perf_counter(), time.process_time()
                     response = client.get(url, secure=True)
                     elapsed = (time.perf_counter() - begin) * 1000
+                    cpu.append((time.process_time() - begin_cpu) * 1000)
                 if response.status_code != 200:
                     raise RuntimeError(f"{url} answered {response.status_code}")
                 times.append(elapsed)
                 queries = len(captured.captured_queries)
-        return name, times, queries
+        return name, times, cpu, queries
 
     def seeded(self) -> tuple[User, FollowUpCall]:
         """The first nurse and her earliest open day-14 call (its day-7 call
