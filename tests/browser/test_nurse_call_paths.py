@@ -42,9 +42,10 @@ def open_call(page, name="Zhou Min"):
     page.wait_for_url(re.compile(r"/calls/\d+/$"))
 
 
-def test_nurse_records_a_no_answer_attempt_by_keyboard(page, desk):
+def test_nurse_records_a_no_answer_attempt_by_keyboard(page, desk, artifacts):
     log_in(page, "lina")
     page.wait_for_url("**/calls/")
+    page.screenshot(path=str(artifacts / "worklist.png"), full_page=True)
     row = page.get_by_role("row", name=re.compile("Zhou Min"))
     assert "••••••••••5678" in row.inner_text()
     open_call(page)
@@ -113,7 +114,7 @@ def test_family_reports_the_patient_died(page, desk):
     assert FollowUpCall.objects.get(pk=desk["call"].pk).cancel_reason == "deceased"
 
 
-def test_red_flag_reaches_the_head_nurse_who_records_the_action(page, desk):
+def test_red_flag_reaches_the_head_nurse_who_records_the_action(page, desk, artifacts):
     log_in(page, "lina")
     open_call(page)
     fill_outcome(page, desk, chest="yes")
@@ -124,6 +125,7 @@ def test_red_flag_reaches_the_head_nurse_who_records_the_action(page, desk):
     page.get_by_role("button", name="Log out").click()
     log_in(page, "wangfang")
     page.goto("/calls/alerts/")
+    page.screenshot(path=str(artifacts / "alerts.png"), full_page=True)
     assert "Any chest pain since discharge?: yes" in page.locator("main").inner_text()
     page.get_by_label("Action taken").select_option("doctor_informed")
     page.get_by_label("What was done").fill("Dr Zhang will call her today.")
