@@ -111,6 +111,10 @@ def _call_context(
         "deceased_form": deceased_form or DeceasedForm(initial=initial, discharged_on=call.discharge.discharged_on),
         "complaint_url": COMPLAINT_FROM_CALL_URL.format(id=call.pk),
         "conflict": conflict,
+        # A closed call shows its outcome, unless this nurse's typing is being
+        # handed back to her (a conflict or an error): then her forms stay.
+        "show_forms": call.is_open or conflict is not None
+        or any(form is not None for form in (attempt_form, complete_form, answers_form, deceased_form)),
         "max_attempts": call.step.max_attempts if call.step_id else 3,
     }
 

@@ -73,3 +73,26 @@ def test_second_nurse_completing_is_told_sees_both_versions_and_loses_nothing(cl
     assert (call.status, call.summary, call.answered_by, call.version) == (
         "completed", "Daughter says he is eating well.", "family", 3,
     )
+
+
+def test_call_completed_by_a_colleague_meanwhile_still_shows_what_was_typed(client_for, nurse):
+    colleague = UserFactory(username="erin", display_name="Erin Xu", roles=[Role.NURSE])
+    ward = ward_of(nurse, colleague)
+    _version, chest, _note = scripted_version(department=ward)
+    call = make_call(department=ward, nurse=None)
+    typed = {
+        f"q_{chest.pk}": "no", "outcome-expected_version": "1", "outcome-answered_by": "patient",
+        "outcome-satisfaction": "satisfied", "outcome-summary": "My own notes of the call.", "outcome-duration": "5",
+    }
+    url = reverse("calls:call_complete", args=[call.pk])
+    assert client_for(colleague).post(url, {**typed, "outcome-summary": "Erin's notes"}).status_code == 302
+
+    response = client_for(nurse).post(url, typed)
+
+    assert response.status_code == 409
+    assert "My own notes of the call." in response.content.decode()
+    again = client_for(nurse).post(url, {**typed, "outcome-expected_version": "2"})
+    assert again.status_code == 400
+    assert "This call is already completed; nothing more can be recorded on it." in again.content.decode()
+    call.refresh_from_db()
+    assert call.summary == "Erin's notes"
