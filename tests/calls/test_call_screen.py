@@ -115,3 +115,20 @@ def test_call_screen_speaks_chinese(client_for, nurse):
 
     for chinese in ("出院记录", "既往随访", "记录拨打", "完成随访", "家属告知患者已去世", "登记投诉", "总体满意度"):
         assert chinese in html
+
+
+@pytest.mark.parametrize("earlier", [1, 3])
+def test_call_screen_queries_do_not_grow_with_earlier_calls(earlier, client_for, nurse, django_assert_num_queries):
+    ward = ward_of(nurse)
+    _version, chest, _note = scripted_version(department=ward)
+    call = make_call(department=ward, nurse=nurse, offset=30)
+    for n in range(earlier):
+        done = make_call(department=ward, nurse=nurse, discharge=call.discharge, offset=3 + n,
+                         due=call.discharge.discharged_on + dt.timedelta(days=3 + n), status="completed")
+        CallAnswer.objects.create(call=done, question=chest, value="no")
+    client = client_for(nurse)
+
+    with django_assert_num_queries(17):
+        response = client.get(reverse("calls:call_detail", args=[call.pk]))
+
+    assert len(response.context["earlier_calls"]) == earlier
