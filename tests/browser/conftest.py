@@ -46,6 +46,11 @@ def browser(migrated_contents):
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
+        # While Playwright's loop runs, Django keeps its connections per
+        # context: close those here, or the test database cannot be dropped.
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture
