@@ -1,16 +1,17 @@
 """Render times of the nurse's pages on a big database.
 
-    python manage.py benchmark_pages [--calls 200000] [--runs 50] [--keep]
+    python manage.py benchmark_pages [--calls 200000] [--runs 50] [--keep] [--reuse]
 
 Seeds a dedicated department (code BENCH) with ``--calls`` follow-up calls
-(two rule steps per discharge, mostly completed history plus this week's
-open calls, spread over five nurses), then renders the worklist and the call
-screen ``--runs`` times each as one of those nurses through the test client
+(two rule steps per discharge, two years of completed history plus the
+coming weeks' open calls, spread over five nurses and one head nurse), then
+renders the worklist and the call screen ``--runs`` times each through the
+test client as one of those nurses (and the worklist as the head nurse),
 and prints the median and 95th percentile render times (wall clock), the
-median CPU time of this process (Python only: unaffected by other load, PostgreSQL's
-own time excluded) and the query count.
-The seeded rows are removed afterwards unless ``--keep`` is given. Meant for
-PostgreSQL; SQLite works for a quick look.
+median CPU time of this process (Python only: PostgreSQL's own time is not
+in it, nor is waiting for a CPU) and the query count. The seeded rows are
+removed afterwards unless ``--keep`` is given. Meant for PostgreSQL; SQLite
+works for a quick look.
 """
 
 import datetime as dt
@@ -92,6 +93,8 @@ class Command(BaseCommand):
                 self.measure("worklist (today)", nurse, reverse("calls:worklist"), runs),
                 self.measure("worklist (all, page 40)", nurse, reverse("calls:worklist") + "?tab=all&page=40", runs),
                 self.measure("call screen", nurse, reverse("calls:call_detail", args=[call.pk]), runs),
+                self.measure("worklist (head nurse)", User.objects.get(username="bench-head"),
+                             reverse("calls:worklist"), runs),
             ]
             self.stdout.write("")
             self.stdout.write(
@@ -150,7 +153,9 @@ class Command(BaseCommand):
             user = User.objects.create(username=f"bench-nurse-{n}", display_name=f"Bench nurse {n}")
             user.groups.add(nurse_group)
             nurses.append(user)
-        department.staff.add(*nurses)
+        head = User.objects.create(username="bench-head", display_name="Bench head nurse")
+        head.groups.add(Group.objects.get(name=Role.HEAD_NURSE))
+        department.staff.add(*nurses, head)
         rule = FollowUpRule.objects.create(name="Benchmark rule", department=department)
         steps = [
             RuleStep.objects.create(rule=rule, order=i, offset_days=days, weekdays=[3], late_days=7,
@@ -218,5 +223,5 @@ class Command(BaseCommand):
             for script in CallScript.objects.filter(name="Benchmark script", departments=department):
                 ScriptVersion.objects.filter(script=script).delete()
                 script.delete()
-            User.objects.filter(username__startswith="bench-nurse-").delete()
+            User.objects.filter(username__startswith="bench-").delete()
             department.delete()
