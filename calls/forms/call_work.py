@@ -6,7 +6,7 @@ from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..models import CallAttempt, ClinicalAlert, Department, FollowUpCall, SatisfactionItem
+from ..models import CallAttempt, ClinicalAlert, FollowUpCall, SatisfactionItem
 from ..services.call_work import parse_duration, validate_death_date, validate_next_call_on
 
 
@@ -20,9 +20,9 @@ def _inline_helper(submit_label) -> FormHelper:
 
 
 class WorklistFilter(django_filters.FilterSet):
-    department = django_filters.ModelChoiceFilter(
-        field_name="discharge__department", queryset=Department.objects.none(), label=_("Department"),
-        empty_label=_("All departments"),
+    # Choices, not a queryset: the user's departments are read once per request.
+    department = django_filters.ChoiceFilter(
+        field_name="discharge__department", choices=[], label=_("Department"), empty_label=_("All departments"),
     )
     step_day = django_filters.NumberFilter(
         field_name="step__offset_days", label=_("Rule step (days after discharge)"), min_value=0
@@ -44,9 +44,9 @@ class WorklistFilter(django_filters.FilterSet):
         model = FollowUpCall
         fields = ["department", "step_day", "status", "due_from", "due_to"]
 
-    def __init__(self, *args, departments=None, **kwargs):
+    def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["department"].queryset = departments if departments is not None else Department.objects.none()
+        self.filters["department"].extra["choices"] = list(departments)
         self.form.helper = FormHelper()
         self.form.helper.form_tag = False
         self.form.helper.disable_csrf = True
@@ -155,8 +155,8 @@ class DeceasedForm(forms.Form):
 
 
 class AlertFilter(django_filters.FilterSet):
-    department = django_filters.ModelChoiceFilter(
-        field_name="call__discharge__department", queryset=Department.objects.none(), label=_("Department"),
+    department = django_filters.ChoiceFilter(
+        field_name="call__discharge__department", choices=[], label=_("Department"),
         empty_label=_("All departments"),
     )
 
@@ -164,9 +164,9 @@ class AlertFilter(django_filters.FilterSet):
         model = ClinicalAlert
         fields = ["department"]
 
-    def __init__(self, *args, departments=None, **kwargs):
+    def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["department"].queryset = departments if departments is not None else Department.objects.none()
+        self.filters["department"].extra["choices"] = list(departments)
 
 
 class AlertResolveForm(forms.Form):

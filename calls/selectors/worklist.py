@@ -22,18 +22,25 @@ from django.utils import timezone
 from followup.models import User
 from followup.roles import Role, roles_of
 
-from ..models import CallAnswer, ClinicalAlert, Discharge, FollowUpCall
+from ..models import CallAnswer, ClinicalAlert, Department, Discharge, FollowUpCall
 
 TABS = ("today", "week", "overdue", "all")
 ROW_RELATED = ("discharge__patient", "discharge__department", "step", "assigned_to")
 
 
-def department_ids_of(user: User) -> list[int]:
-    cached = getattr(user, "_followup_department_ids", None)
+def departments_of(user: User) -> list[tuple[int, str]]:
+    """(id, name) of the departments a user works in (every active one for a
+    superuser), read once per request: the scopes and the filters share it."""
+    cached = getattr(user, "_followup_departments", None)
     if cached is None:
-        cached = list(user.departments.values_list("pk", flat=True))
-        user._followup_department_ids = cached
+        departments = Department.objects.filter(is_active=True) if user.is_superuser else user.departments.all()
+        cached = list(departments.order_by("name", "pk").values_list("pk", "name"))
+        user._followup_departments = cached
     return cached
+
+
+def department_ids_of(user: User) -> list[int]:
+    return [pk for pk, _name in departments_of(user)]
 
 
 def calls_visible_to(user: User) -> QuerySet[FollowUpCall]:
@@ -151,7 +158,7 @@ def call_for_user(*, user: User, pk: int) -> FollowUpCall:
 
 
 def earlier_calls(*, call: FollowUpCall) -> list[FollowUpCall]:
-    """The patient's other calls, newest first, with attempts and answers."""
+    """The patient's other calls, newest first, with their answers."""
     return list(
         FollowUpCall.objects.filter(discharge__patient_id=call.discharge.patient_id)
         .exclude(pk=call.pk)
@@ -159,7 +166,6 @@ def earlier_calls(*, call: FollowUpCall) -> list[FollowUpCall]:
         .select_related("step", "completed_by", "discharge__department")
         .prefetch_related(
             Prefetch("answers", queryset=CallAnswer.objects.select_related("question").order_by("question__order")),
-            "attempts",
         )
         .order_by("-due_date", "-pk")
     )

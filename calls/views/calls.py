@@ -20,7 +20,7 @@ from ..forms.call_work import AlertFilter, AlertResolveForm, AttemptForm, Comple
 from ..forms.script_answers import CallAnswersForm
 from ..models import CallAttempt, FollowUpCall, Patient, SatisfactionItem
 from ..selectors.scripts import script_render, script_version_for_call
-from ..selectors.worklist import alert_for_user, alerts_open_for, call_for_user, earlier_calls
+from ..selectors.worklist import alert_for_user, alerts_open_for, call_for_user, departments_of, earlier_calls
 from ..services.call_work import (
     CallChanged,
     alert_resolve,
@@ -28,7 +28,7 @@ from ..services.call_work import (
     call_record_attempt,
     call_record_death,
 )
-from .worklist import PAGE_SIZE, _departments_of
+from .worklist import PAGE_SIZE
 
 # The complaints app (issue 6) serves this form; the call prefills it.
 COMPLAINT_FROM_CALL_URL = "/complaints/new/?call={id}"
@@ -270,7 +270,7 @@ def call_deceased(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _alerts_page(request: HttpRequest, forms: dict | None = None, status: int = 200) -> HttpResponse:
     filterset = AlertFilter(request.GET, queryset=alerts_open_for(user=request.user),
-                            departments=_departments_of(request.user))
+                            departments=departments_of(request.user))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     forms = forms or {}

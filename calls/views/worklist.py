@@ -13,11 +13,12 @@ from django.views.decorators.http import require_POST
 from followup.roles import Role, has_role, role_required
 
 from ..forms.call_work import ReassignForm, WorklistFilter
-from ..models import Department, FollowUpCall
+from ..models import FollowUpCall
 from ..selectors.worklist import (
     TABS,
     calls_visible_to,
     department_ids_of,
+    departments_of,
     worklist_base,
     worklist_for_tab,
     worklist_rows,
@@ -42,19 +43,10 @@ def mask_phone(phone: str) -> str:
     return "•" * max(len(phone) - 4, 0) + visible
 
 
-def _departments_of(user):
-    if user.is_superuser:
-        return Department.objects.filter(is_active=True)
-    return Department.objects.filter(pk__in=department_ids_of(user))
-
-
 def _reassign_form(request: HttpRequest, data=None) -> ReassignForm | None:
     if not (request.user.is_superuser or has_role(request.user, Role.HEAD_NURSE)):
         return None
-    department_ids = (
-        list(Department.objects.values_list("pk", flat=True)) if request.user.is_superuser
-        else department_ids_of(request.user)
-    )
+    department_ids = department_ids_of(request.user)
     return ReassignForm(
         data,
         calls=calls_visible_to(request.user).filter(status__in=FollowUpCall.OPEN_STATUSES),
@@ -69,7 +61,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     if tab not in TABS:
         tab = "today"
     filterset = WorklistFilter(
-        request.GET, queryset=worklist_base(user=request.user, today=today), departments=_departments_of(request.user)
+        request.GET, queryset=worklist_base(user=request.user, today=today), departments=departments_of(request.user)
     )
     calls = filterset.qs
     counts = worklist_tab_counts(calls=calls, today=today)

@@ -71,7 +71,7 @@ def test_alert_list_queries_do_not_grow_with_rows(rows, client_for, head_nurse, 
         alert_on(ward, name=f"P{n}")
     client = client_for(head_nurse)
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         client.get(URL)
 
 
