@@ -49,9 +49,24 @@ class FollowUpCallAdmin(NoDeleteAdmin):
     date_hierarchy = "due_date"
     raw_id_fields = ["assigned_to"]
     readonly_fields = [
-        "discharge", "step", "booked_from", "status", "cancel_reason", "script_version", "attempt_count",
-        "answered_by", "satisfaction", "summary", "next_call_on", "completed_at", "completed_by",
-        "duration_seconds", "version", "changed_by", "created_at", "updated_at",
+        "discharge",
+        "step",
+        "booked_from",
+        "status",
+        "cancel_reason",
+        "script_version",
+        "attempt_count",
+        "answered_by",
+        "satisfaction",
+        "summary",
+        "next_call_on",
+        "completed_at",
+        "completed_by",
+        "duration_seconds",
+        "version",
+        "changed_by",
+        "created_at",
+        "updated_at",
     ]
     inlines = [CallAttemptInline, CallAnswerInline, ItemScoreInline]
 

@@ -22,21 +22,29 @@ def _inline_helper(submit_label) -> FormHelper:
 class WorklistFilter(django_filters.FilterSet):
     # Choices, not a queryset: the user's departments are read once per request.
     department = django_filters.ChoiceFilter(
-        field_name="discharge__department", choices=[], label=_("Department"), empty_label=_("All departments"),
+        field_name="discharge__department",
+        choices=[],
+        label=_("Department"),
+        empty_label=_("All departments"),
     )
     step_day = django_filters.NumberFilter(
         field_name="step__offset_days", label=_("Rule step (days after discharge)"), min_value=0
     )
     status = django_filters.ChoiceFilter(
-        choices=[(s.value, s.label) for s in FollowUpCall.OPEN_STATUSES], label=_("Status"),
+        choices=[(s.value, s.label) for s in FollowUpCall.OPEN_STATUSES],
+        label=_("Status"),
         empty_label=_("Any status"),
     )
     due_from = django_filters.DateFilter(
-        field_name="due_date", lookup_expr="gte", label=_("Due from"),
+        field_name="due_date",
+        lookup_expr="gte",
+        label=_("Due from"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     due_to = django_filters.DateFilter(
-        field_name="due_date", lookup_expr="lte", label=_("Due until"),
+        field_name="due_date",
+        lookup_expr="lte",
+        label=_("Due until"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
@@ -55,7 +63,9 @@ class WorklistFilter(django_filters.FilterSet):
 
 class ReassignForm(forms.Form):
     calls = forms.ModelMultipleChoiceField(
-        queryset=FollowUpCall.objects.none(), label=_("Calls"), widget=forms.MultipleHiddenInput,
+        queryset=FollowUpCall.objects.none(),
+        label=_("Calls"),
+        widget=forms.MultipleHiddenInput,
         error_messages={"required": _("Select at least one call.")},
     )
     to = forms.ModelChoiceField(queryset=None, label=_("Reassign selected calls to"), empty_label=_("Choose a nurse"))
@@ -81,7 +91,7 @@ class AttemptForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("no_more_calls") and data.get("result") != CallAttempt.Result.REFUSED:
-            self.add_error("no_more_calls", _("Tick this only when the result is \"Refused\"."))
+            self.add_error("no_more_calls", _('Tick this only when the result is "Refused".'))
         return data
 
 
@@ -98,11 +108,15 @@ class CompleteForm(forms.Form):
     )
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}))
     duration = forms.CharField(
-        label=_("Duration"), max_length=8, help_text=_("Minutes (7) or minutes:seconds (7:30)."),
+        label=_("Duration"),
+        max_length=8,
+        help_text=_("Minutes (7) or minutes:seconds (7:30)."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "7:30"}),
     )
     next_call_on = forms.DateField(
-        label=_("Book the next call for"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("Book the next call for"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Optional; creates that call."),
     )
 
@@ -111,7 +125,10 @@ class CompleteForm(forms.Form):
         self.items = list(items if items is not None else SatisfactionItem.objects.filter(is_active=True))
         for item in self.items:
             self.fields[f"item_{item.pk}"] = forms.IntegerField(
-                label=item.label, required=False, min_value=1, max_value=10,
+                label=item.label,
+                required=False,
+                min_value=1,
+                max_value=10,
                 help_text=_("1 to 10, 10 best; leave empty if not asked."),
                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
             )
@@ -156,7 +173,9 @@ class DeceasedForm(forms.Form):
 
 class AlertFilter(django_filters.FilterSet):
     department = django_filters.ChoiceFilter(
-        field_name="call__discharge__department", choices=[], label=_("Department"),
+        field_name="call__discharge__department",
+        choices=[],
+        label=_("Department"),
         empty_label=_("All departments"),
     )
 

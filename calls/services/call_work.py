@@ -148,7 +148,7 @@ def is_red_flag(question: Question, value: Any) -> bool:
 
 
 def parse_duration(text: str) -> int:
-    """"7" (minutes) or "7:30" (minutes:seconds) -> seconds."""
+    """ "7" (minutes) or "7:30" (minutes:seconds) -> seconds."""
     text = (text or "").strip()
     try:
         if ":" in text:
@@ -203,9 +203,9 @@ def call_complete(
     errors: dict[str, list] = {}
     missing = [q for q in questions if q.required and answers.get(q.pk) in (None, "", [])]
     if missing:
-        errors["answers"] = [_("Answer every required question: %(questions)s") % {
-            "questions": "; ".join(q.text for q in missing)
-        }]
+        errors["answers"] = [
+            _("Answer every required question: %(questions)s") % {"questions": "; ".join(q.text for q in missing)}
+        ]
     if answered_by not in FollowUpCall.AnsweredBy.values:
         errors["answered_by"] = [_("Say who answered the phone.")]
     if satisfaction not in FollowUpCall.Satisfaction.values:
@@ -260,8 +260,11 @@ def call_complete(
 
     active_items = set(SatisfactionItem.objects.filter(is_active=True).values_list("pk", flat=True))
     ItemScore.objects.bulk_create(
-        [ItemScore(call=call, item_id=int(pk), score=int(score)) for pk, score in item_scores.items()
-         if int(pk) in active_items and score is not None]
+        [
+            ItemScore(call=call, item_id=int(pk), score=int(score))
+            for pk, score in item_scores.items()
+            if int(pk) in active_items and score is not None
+        ]
     )
     if flagged:
         ClinicalAlert.objects.create(

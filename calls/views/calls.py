@@ -98,12 +98,12 @@ def _call_context(
         "earlier_calls": earlier_calls(call=call),
         "attempts": list(call.attempts.select_related("nurse").order_by("started_at", "pk")),
         # An open call has no outcome yet: skip those two queries.
-        "saved_answers": [] if call.is_open else list(
-            call.answers.select_related("question").order_by("question__order", "pk")
-        ),
-        "saved_scores": [] if call.is_open else list(
-            call.item_scores.select_related("item").order_by("item__order", "item__code")
-        ),
+        "saved_answers": []
+        if call.is_open
+        else list(call.answers.select_related("question").order_by("question__order", "pk")),
+        "saved_scores": []
+        if call.is_open
+        else list(call.item_scores.select_related("item").order_by("item__order", "item__code")),
         "script": script,
         "answers_form": answers_form or CallAnswersForm(questions=questions),
         "attempt_form": attempt_form or AttemptForm(initial=initial),
@@ -113,7 +113,8 @@ def _call_context(
         "conflict": conflict,
         # A closed call shows its outcome, unless this nurse's typing is being
         # handed back to her (a conflict or an error): then her forms stay.
-        "show_forms": call.is_open or conflict is not None
+        "show_forms": call.is_open
+        or conflict is not None
         or any(form is not None for form in (attempt_form, complete_form, answers_form, deceased_form)),
         "max_attempts": call.step.max_attempts if call.step_id else 3,
     }
@@ -160,7 +161,9 @@ def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
         current = call_for_user(user=request.user, pk=pk)
         typed = [(_("Result of this dial"), _display(form, "result")), (_("Note"), data["note"] or "–")]
         return _render_call(
-            request, current, status=409,
+            request,
+            current,
+            status=409,
             attempt_form=_rebind(AttemptForm, request, changed.current, "attempt"),
             conflict=_conflict(changed.current, typed),
         )
@@ -175,13 +178,16 @@ def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(
             request,
             _("Attempt %(n)d recorded (%(result)s). Next try suggested on %(day)s.")
-            % {"n": call.attempt_count, "result": CallAttempt.Result(data["result"]).label,
-               "day": call.next_attempt_on.isoformat()},
+            % {
+                "n": call.attempt_count,
+                "result": CallAttempt.Result(data["result"]).label,
+                "day": call.next_attempt_on.isoformat(),
+            },
         )
     else:
-        messages.info(request, _("Attempt recorded. The call is now: %(status)s.") % {
-            "status": call.get_status_display()
-        })
+        messages.info(
+            request, _("Attempt recorded. The call is now: %(status)s.") % {"status": call.get_status_display()}
+        )
     return redirect("calls:worklist")
 
 
@@ -220,7 +226,9 @@ def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
             (_("Summary"), data["summary"]),
         ]
         return _render_call(
-            request, current, status=409,
+            request,
+            current,
+            status=409,
             answers_form=answers_form,
             complete_form=_rebind(CompleteForm, request, changed.current, "outcome", items=items),
             conflict=_conflict(changed.current, typed),
@@ -245,13 +253,18 @@ def call_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     data = form.cleaned_data
     try:
         cancelled = call_record_death(
-            call=call, by=request.user, died_on=data["died_on"], expected_version=data["expected_version"],
+            call=call,
+            by=request.user,
+            died_on=data["died_on"],
+            expected_version=data["expected_version"],
             note=data["note"],
         )
     except CallChanged as changed:
         typed = [(_("Date of death"), data["died_on"].isoformat())]
         return _render_call(
-            request, call_for_user(user=request.user, pk=pk), status=409,
+            request,
+            call_for_user(user=request.user, pk=pk),
+            status=409,
             deceased_form=_rebind(
                 DeceasedForm, request, changed.current, "deceased", discharged_on=call.discharge.discharged_on
             ),
@@ -269,8 +282,9 @@ def call_deceased(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _alerts_page(request: HttpRequest, forms: dict | None = None, status: int = 200) -> HttpResponse:
-    filterset = AlertFilter(request.GET, queryset=alerts_open_for(user=request.user),
-                            departments=departments_of(request.user))
+    filterset = AlertFilter(
+        request.GET, queryset=alerts_open_for(user=request.user), departments=departments_of(request.user)
+    )
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     forms = forms or {}
@@ -280,7 +294,8 @@ def _alerts_page(request: HttpRequest, forms: dict | None = None, status: int = 
     query = request.GET.copy()
     query.pop("page", None)
     return render(
-        request, "calls/alerts.html",
+        request,
+        "calls/alerts.html",
         {"filter": filterset, "page": page, "filter_query": query.urlencode()},
         status=status,
     )
@@ -298,8 +313,9 @@ def alert_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = AlertResolveForm(request.POST, alert=alert)
     if form.is_valid():
         try:
-            alert_resolve(alert=alert, by=request.user, action=form.cleaned_data["action"],
-                          note=form.cleaned_data["note"])
+            alert_resolve(
+                alert=alert, by=request.user, action=form.cleaned_data["action"], note=form.cleaned_data["note"]
+            )
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:

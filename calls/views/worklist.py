@@ -102,7 +102,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
     if not back.startswith("/calls/"):
         back = "/calls/"
     if form is None or not form.is_valid():
-        for errors in (form.errors.values() if form else []):
+        for errors in form.errors.values() if form else []:
             for error in errors:
                 messages.error(request, error)
         return redirect(back)

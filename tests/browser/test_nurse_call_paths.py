@@ -23,10 +23,17 @@ def desk(restored_db):
     _version, chest, note = scripted_version(department=ward)
     attitude = SatisfactionItemFactory(code="attitude", name="Nursing attitude")
     today = timezone.localdate()
-    call = make_call(department=ward, nurse=nurse, due=today, patient__name="Zhou Min",
-                     patient__phone="+8613812345678")
-    return {"nurse": nurse, "head": head, "ward": ward, "chest": chest, "note": note, "attitude": attitude,
-            "call": call, "today": today}
+    call = make_call(department=ward, nurse=nurse, due=today, patient__name="Zhou Min", patient__phone="+8613812345678")
+    return {
+        "nurse": nurse,
+        "head": head,
+        "ward": ward,
+        "chest": chest,
+        "note": note,
+        "attitude": attitude,
+        "call": call,
+        "today": today,
+    }
 
 
 def log_in(page, username):
@@ -95,7 +102,10 @@ def test_nurse_completes_a_call_with_answers_and_satisfaction(page, desk, artifa
     assert "Call with Zhou Min completed." in page.locator("main").inner_text()
     call = FollowUpCall.objects.get(pk=desk["call"].pk)
     assert (call.status, call.satisfaction, call.duration_seconds, call.attempt_count) == (
-        "completed", "satisfied", 400, 1,
+        "completed",
+        "satisfied",
+        400,
+        1,
     )
 
 

@@ -29,7 +29,9 @@ def make_call(*, department: Department, nurse=None, due: dt.date = TODAY, offse
     patient_fields = {k.removeprefix("patient__"): kwargs.pop(k) for k in list(kwargs) if k.startswith("patient__")}
     patient = kwargs.pop("patient", None) or PatientFactory(**patient_fields)
     discharge = kwargs.pop("discharge", None) or DischargeFactory(
-        patient=patient, department=department, discharged_on=due - dt.timedelta(days=offset),
+        patient=patient,
+        department=department,
+        discharged_on=due - dt.timedelta(days=offset),
     )
     step = RuleStepFactory(rule__department=department, offset_days=offset, weekdays=[3])
     return FollowUpCallFactory(discharge=discharge, step=step, due_date=due, assigned_to=nurse, **kwargs)
@@ -43,7 +45,10 @@ def scripted_version(*, department: Department, red_flag: bool = True):
     TalkingPointFactory(version=version, phase="opening", text="Good afternoon, I am your ward nurse.")
     TalkingPointFactory(version=version, phase="main", text="How are you feeling since you came home?")
     chest = QuestionFactory(
-        version=version, order=1, text="Any chest pain since discharge?", kind="yes_no",
+        version=version,
+        order=1,
+        text="Any chest pain since discharge?",
+        kind="yes_no",
         red_flag_answers=["yes"] if red_flag else [],
     )
     note = QuestionFactory(version=version, order=2, text="Anything else?", kind="text", required=False)

@@ -29,7 +29,9 @@ def test_no_answer_keeps_the_call_queued_and_suggests_the_next_calling_day(nurse
 
     call.refresh_from_db()
     assert (call.status, call.attempt_count, call.next_attempt_on) == (
-        FollowUpCall.Status.SCHEDULED, 1, TODAY + dt.timedelta(days=7),
+        FollowUpCall.Status.SCHEDULED,
+        1,
+        TODAY + dt.timedelta(days=7),
     )
     assert list(call.attempts.values_list("result", "nurse")) == [("no_answer", nurse.pk)]
 
@@ -67,13 +69,15 @@ def test_wrong_number_flags_the_patients_phone(nurse):
 def test_refusal_asking_for_no_more_calls_cancels_every_open_call(nurse):
     ward = ward_of(nurse)
     call = make_call(department=ward, nurse=nurse)
-    later = make_call(department=ward, nurse=nurse, discharge=call.discharge, offset=14,
-                      due=TODAY + dt.timedelta(days=7))
+    later = make_call(
+        department=ward, nurse=nurse, discharge=call.discharge, offset=14, due=TODAY + dt.timedelta(days=7)
+    )
 
     dial(call, nurse, Result.REFUSED, no_more_calls=True)
 
     assert list(FollowUpCall.objects.filter(pk__in=[call.pk, later.pk]).values_list("status", "cancel_reason")) == [
-        ("cancelled", "declined"), ("cancelled", "declined"),
+        ("cancelled", "declined"),
+        ("cancelled", "declined"),
     ]
     call.discharge.patient.refresh_from_db()
     assert call.discharge.patient.declined_calls_on == TODAY
@@ -82,8 +86,9 @@ def test_refusal_asking_for_no_more_calls_cancels_every_open_call(nurse):
 def test_refusal_of_this_call_only_keeps_later_calls(nurse):
     ward = ward_of(nurse)
     call = make_call(department=ward, nurse=nurse)
-    later = make_call(department=ward, nurse=nurse, discharge=call.discharge, offset=14,
-                      due=TODAY + dt.timedelta(days=7))
+    later = make_call(
+        department=ward, nurse=nurse, discharge=call.discharge, offset=14, due=TODAY + dt.timedelta(days=7)
+    )
 
     dial(call, nurse, Result.REFUSED)
 

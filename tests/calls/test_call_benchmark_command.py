@@ -18,8 +18,12 @@ def test_benchmark_pages_prints_the_table_and_removes_its_rows():
     lines = out.getvalue().splitlines()
     assert lines[0] == f"seeded 40 calls in {lines[0].split(' in ')[1]}"
     assert [line.split()[0] for line in lines[2:7]] == ["page", "worklist", "worklist", "call", "worklist"]
-    assert (Department.objects.filter(code="BENCH").count(), FollowUpCall.objects.count(), Patient.objects.count(),
-            User.objects.filter(username__startswith="bench-").count()) == (0, 0, 0, 0)
+    assert (
+        Department.objects.filter(code="BENCH").count(),
+        FollowUpCall.objects.count(),
+        Patient.objects.count(),
+        User.objects.filter(username__startswith="bench-").count(),
+    ) == (0, 0, 0, 0)
 
 
 def test_benchmark_pages_keeps_rows_when_asked_and_reuses_them():

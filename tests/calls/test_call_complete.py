@@ -53,7 +53,11 @@ def test_completing_records_answers_satisfaction_scores_and_duration(client_for,
     assert response.status_code == 302
     call.refresh_from_db()
     assert (call.status, call.answered_by, call.satisfaction, call.duration_seconds, call.script_version_id) == (
-        "completed", "patient", "satisfied", 450, version.pk,
+        "completed",
+        "patient",
+        "satisfied",
+        450,
+        version.pk,
     )
     assert (call.completed_by, call.attempt_count, call.version) == (nurse, 1, 2)
     assert list(CallAnswer.objects.values_list("question_id", "value", "is_red_flag")) == [(chest.pk, "no", False)]
@@ -92,14 +96,24 @@ def test_next_call_date_books_a_call_for_the_same_nurse(nurse, scripted):
     call, _version, chest, _note, _attitude = scripted
 
     call_complete(
-        call=call, by=nurse, expected_version=1, answered_by="family", answers={chest.pk: "no"},
-        satisfaction="basic", item_scores={}, summary="ok", duration_seconds=300,
+        call=call,
+        by=nurse,
+        expected_version=1,
+        answered_by="family",
+        answers={chest.pk: "no"},
+        satisfaction="basic",
+        item_scores={},
+        summary="ok",
+        duration_seconds=300,
         next_call_on=TODAY + dt.timedelta(days=14),
     )
 
     booked = FollowUpCall.objects.get(booked_from=call)
     assert (booked.step, booked.due_date, booked.assigned_to, booked.discharge) == (
-        None, TODAY + dt.timedelta(days=14), nurse, call.discharge,
+        None,
+        TODAY + dt.timedelta(days=14),
+        nurse,
+        call.discharge,
     )
 
 
@@ -134,6 +148,9 @@ def test_red_flag_answer_raises_a_clinical_alert_due_in_the_configured_hours(cli
 
     alert = ClinicalAlert.objects.get()
     assert (alert.call_id, alert.due_at - alert.raised_at, alert.reason, alert.resolved_at) == (
-        call.pk, dt.timedelta(hours=6), "Any chest pain since discharge?: yes", None,
+        call.pk,
+        dt.timedelta(hours=6),
+        "Any chest pain since discharge?: yes",
+        None,
     )
     assert CallAnswer.objects.get().is_red_flag is True

@@ -35,7 +35,8 @@ def test_family_reporting_a_death_cancels_every_open_call_and_empties_the_workli
     call.discharge.patient.refresh_from_db()
     assert call.discharge.patient.deceased_on == TODAY - dt.timedelta(days=2)
     assert list(FollowUpCall.objects.filter(pk__in=[call.pk, later.pk]).values_list("status", "cancel_reason")) == [
-        ("cancelled", "deceased"), ("cancelled", "deceased"),
+        ("cancelled", "deceased"),
+        ("cancelled", "deceased"),
     ]
     worklist = client.get(reverse("calls:worklist"), {"tab": "all"})
     assert list(worklist.context["page"].object_list) == []

@@ -47,8 +47,9 @@ def test_second_nurse_completing_is_told_sees_both_versions_and_loses_nothing(cl
         "outcome-duration": "6",
     }
     url = reverse("calls:call_complete", args=[call.pk])
-    client_for(colleague).post(reverse("calls:call_attempt", args=[call.pk]),
-                               {"attempt-expected_version": "1", "attempt-result": "answered"})
+    client_for(colleague).post(
+        reverse("calls:call_attempt", args=[call.pk]), {"attempt-expected_version": "1", "attempt-result": "answered"}
+    )
 
     response = client_for(nurse).post(url, typed)
 
@@ -71,7 +72,10 @@ def test_second_nurse_completing_is_told_sees_both_versions_and_loses_nothing(cl
     assert again.status_code == 302
     call.refresh_from_db()
     assert (call.status, call.summary, call.answered_by, call.version) == (
-        "completed", "Daughter says he is eating well.", "family", 3,
+        "completed",
+        "Daughter says he is eating well.",
+        "family",
+        3,
     )
 
 
@@ -81,8 +85,12 @@ def test_call_completed_by_a_colleague_meanwhile_still_shows_what_was_typed(clie
     _version, chest, _note = scripted_version(department=ward)
     call = make_call(department=ward, nurse=None)
     typed = {
-        f"q_{chest.pk}": "no", "outcome-expected_version": "1", "outcome-answered_by": "patient",
-        "outcome-satisfaction": "satisfied", "outcome-summary": "My own notes of the call.", "outcome-duration": "5",
+        f"q_{chest.pk}": "no",
+        "outcome-expected_version": "1",
+        "outcome-answered_by": "patient",
+        "outcome-satisfaction": "satisfied",
+        "outcome-summary": "My own notes of the call.",
+        "outcome-duration": "5",
     }
     url = reverse("calls:call_complete", args=[call.pk])
     assert client_for(colleague).post(url, {**typed, "outcome-summary": "Erin's notes"}).status_code == 302

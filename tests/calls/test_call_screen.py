@@ -21,15 +21,25 @@ def test_call_screen_shows_record_phones_script_and_earlier_calls(client_for, nu
     ward = ward_of(nurse)
     version, chest, _note = scripted_version(department=ward)
     call = make_call(
-        department=ward, nurse=nurse, patient__phone="+8613812345678", patient__family_phone="+8613900001111",
-        patient__communication_needs=["hearing"], patient__communication_notes="Call the daughter after 17:00",
+        department=ward,
+        nurse=nurse,
+        patient__phone="+8613812345678",
+        patient__family_phone="+8613900001111",
+        patient__communication_needs=["hearing"],
+        patient__communication_notes="Call the daughter after 17:00",
         patient__preferred_call_time=dt.time(16, 30),
     )
     call.discharge.open_problems = "Wound not fully healed"
     call.discharge.save()
-    earlier = make_call(department=ward, nurse=nurse, discharge=call.discharge, offset=3,
-                        due=TODAY - dt.timedelta(days=4), status=FollowUpCall.Status.COMPLETED,
-                        summary="Doing fine at day 3")
+    earlier = make_call(
+        department=ward,
+        nurse=nurse,
+        discharge=call.discharge,
+        offset=3,
+        due=TODAY - dt.timedelta(days=4),
+        status=FollowUpCall.Status.COMPLETED,
+        summary="Doing fine at day 3",
+    )
     CallAnswer.objects.create(call=earlier, question=chest, value="no")
 
     response = client_for(nurse).get(reverse("calls:call_detail", args=[call.pk]))
@@ -37,10 +47,18 @@ def test_call_screen_shows_record_phones_script_and_earlier_calls(client_for, nu
     html = response.content.decode()
     assert response.status_code == 200
     for expected in (
-        'href="tel:+8613812345678"', 'href="tel:+8613900001111"', "Coronary heart disease", "Dr Zhang",
-        "Wound not fully healed", "Hard of hearing or poor memory: repeat, speak slowly",
-        "Call the daughter after 17:00", "16:30", "Good afternoon, I am your ward nurse.",
-        f'name="q_{chest.pk}"', "Doing fine at day 3", f'href="/complaints/new/?call={call.pk}"',
+        'href="tel:+8613812345678"',
+        'href="tel:+8613900001111"',
+        "Coronary heart disease",
+        "Dr Zhang",
+        "Wound not fully healed",
+        "Hard of hearing or poor memory: repeat, speak slowly",
+        "Call the daughter after 17:00",
+        "16:30",
+        "Good afternoon, I am your ward nurse.",
+        f'name="q_{chest.pk}"',
+        "Doing fine at day 3",
+        f'href="/complaints/new/?call={call.pk}"',
     ):
         assert expected in html
     assert response.context["script"].version == version
@@ -64,8 +82,10 @@ def test_wrong_number_is_shown_on_the_call_screen(client_for, nurse):
     call = make_call(department=ward_of(nurse), nurse=nurse)
     client = client_for(nurse)
 
-    client.post(reverse("calls:call_attempt", args=[call.pk]),
-                {"attempt-expected_version": "1", "attempt-result": "wrong_number"})
+    client.post(
+        reverse("calls:call_attempt", args=[call.pk]),
+        {"attempt-expected_version": "1", "attempt-result": "wrong_number"},
+    )
 
     html = client.get(reverse("calls:call_detail", args=[call.pk])).content.decode()
     assert "The patient's phone number was reported wrong and needs correcting." in html
@@ -96,8 +116,13 @@ def test_complaint_officer_is_refused_the_call_screen(client_for, officer):
 
 
 def test_completed_call_shows_its_outcome_read_only(client_for, nurse):
-    call = make_call(department=ward_of(nurse), nurse=nurse, status=FollowUpCall.Status.COMPLETED,
-                     satisfaction="satisfied", summary="All good")
+    call = make_call(
+        department=ward_of(nurse),
+        nurse=nurse,
+        status=FollowUpCall.Status.COMPLETED,
+        satisfaction="satisfied",
+        summary="All good",
+    )
     response = client_for(nurse).get(reverse("calls:call_detail", args=[call.pk]))
     html = response.content.decode()
     assert ("All good" in html, 'id="outcome"' in html) == (True, False)
@@ -109,9 +134,11 @@ def test_call_screen_speaks_chinese(client_for, nurse):
     call = make_call(department=ward, nurse=nurse)
 
     with translation.override("en"):  # the middleware activates Chinese in this thread; undo it after
-        html = client_for(nurse).get(
-            reverse("calls:call_detail", args=[call.pk]), headers={"accept-language": "zh-hans"}
-        ).content.decode()
+        html = (
+            client_for(nurse)
+            .get(reverse("calls:call_detail", args=[call.pk]), headers={"accept-language": "zh-hans"})
+            .content.decode()
+        )
 
     for chinese in ("出院记录", "既往随访", "记录拨打", "完成随访", "家属告知患者已去世", "登记投诉", "总体满意度"):
         assert chinese in html
@@ -123,8 +150,14 @@ def test_call_screen_queries_do_not_grow_with_earlier_calls(earlier, client_for,
     _version, chest, _note = scripted_version(department=ward)
     call = make_call(department=ward, nurse=nurse, offset=30)
     for n in range(earlier):
-        done = make_call(department=ward, nurse=nurse, discharge=call.discharge, offset=3 + n,
-                         due=call.discharge.discharged_on + dt.timedelta(days=3 + n), status="completed")
+        done = make_call(
+            department=ward,
+            nurse=nurse,
+            discharge=call.discharge,
+            offset=3 + n,
+            due=call.discharge.discharged_on + dt.timedelta(days=3 + n),
+            status="completed",
+        )
         CallAnswer.objects.create(call=done, question=chest, value="no")
     client = client_for(nurse)
 

@@ -31,8 +31,14 @@ def test_worklist_puts_red_flags_first_then_overdue_then_by_day(nurse):
     later = make_call(department=ward, nurse=nurse, due=TODAY, patient__name="Later")
     overdue = make_call(department=ward, nurse=nurse, due=TODAY - dt.timedelta(days=2), patient__name="Overdue")
     flagged = make_call(department=ward, nurse=nurse, due=TODAY, patient__name="Flagged")
-    earlier = make_call(department=ward, discharge=flagged.discharge, offset=3, due=TODAY - dt.timedelta(days=4),
-                        status=FollowUpCall.Status.COMPLETED, nurse=nurse)
+    earlier = make_call(
+        department=ward,
+        discharge=flagged.discharge,
+        offset=3,
+        due=TODAY - dt.timedelta(days=4),
+        status=FollowUpCall.Status.COMPLETED,
+        nurse=nurse,
+    )
     ClinicalAlert.objects.create(call=earlier, raised_at=NOW, due_at=NOW, reason="chest pain")
 
     rows = worklist_calls(user=nurse, tab="today", today=TODAY)

@@ -22,7 +22,9 @@ def test_head_nurse_reassigns_selected_calls_in_bulk(client_for, head_nurse, nur
 
     assert response.status_code == 302
     assert list(FollowUpCall.objects.order_by("pk").values_list("assigned_to__username", "version")) == [
-        ("erin", 2), ("erin", 2), ("alice", 1),
+        ("erin", 2),
+        ("erin", 2),
+        ("alice", 1),
     ]
     assert kept.pk == FollowUpCall.objects.filter(assigned_to=nurse).get().pk
 

@@ -77,8 +77,10 @@ class Command(BaseCommand):
     def handle(self, *args, calls: int, runs: int, keep: bool, reuse: bool, **options):
         if reuse and Department.objects.filter(code=CODE).exists():
             nurse, call = self.seeded()
-            self.stdout.write(f"reusing {FollowUpCall.objects.filter(discharge__department__code=CODE).count():,} "
-                              f"seeded calls ({connection.vendor})")
+            self.stdout.write(
+                f"reusing {FollowUpCall.objects.filter(discharge__department__code=CODE).count():,} "
+                f"seeded calls ({connection.vendor})"
+            )
         else:
             self.remove()
             started = time.perf_counter()
@@ -93,8 +95,9 @@ class Command(BaseCommand):
                 self.measure("worklist (today)", nurse, reverse("calls:worklist"), runs),
                 self.measure("worklist (all, page 40)", nurse, reverse("calls:worklist") + "?tab=all&page=40", runs),
                 self.measure("call screen", nurse, reverse("calls:call_detail", args=[call.pk]), runs),
-                self.measure("worklist (head nurse)", User.objects.get(username="bench-head"),
-                             reverse("calls:worklist"), runs),
+                self.measure(
+                    "worklist (head nurse)", User.objects.get(username="bench-head"), reverse("calls:worklist"), runs
+                ),
             ]
             self.stdout.write("")
             self.stdout.write(
@@ -136,9 +139,14 @@ class Command(BaseCommand):
         is completed, so the screen shows an earlier call with answers)."""
         nurse = User.objects.get(username="bench-nurse-0")
         call = (
-            FollowUpCall.objects.filter(assigned_to=nurse, status=FollowUpCall.Status.SCHEDULED,
-                                        step__offset_days=14, discharge__department__code=CODE)
-            .order_by("due_date", "pk").first()
+            FollowUpCall.objects.filter(
+                assigned_to=nurse,
+                status=FollowUpCall.Status.SCHEDULED,
+                step__offset_days=14,
+                discharge__department__code=CODE,
+            )
+            .order_by("due_date", "pk")
+            .first()
         )
         return nurse, call
 
@@ -158,8 +166,15 @@ class Command(BaseCommand):
         department.staff.add(*nurses, head)
         rule = FollowUpRule.objects.create(name="Benchmark rule", department=department)
         steps = [
-            RuleStep.objects.create(rule=rule, order=i, offset_days=days, weekdays=[3], late_days=7,
-                                    window_start=dt.time(16), window_end=dt.time(17))
+            RuleStep.objects.create(
+                rule=rule,
+                order=i,
+                offset_days=days,
+                weekdays=[3],
+                late_days=7,
+                window_start=dt.time(16),
+                window_end=dt.time(17),
+            )
             for i, days in enumerate((7, 14))
         ]
         script = CallScript.objects.create(name="Benchmark script", language=CallScript.Language.ENGLISH)
@@ -167,25 +182,46 @@ class Command(BaseCommand):
         version = ScriptVersion.objects.create(script=script, number=1, status=ScriptVersion.Status.PUBLISHED)
         TalkingPoint.objects.bulk_create(
             TalkingPoint(version=version, phase=phase, order=i, text=f"Talking point {i} of {phase}")
-            for phase in TalkingPoint.Phase.values for i in range(4)
+            for phase in TalkingPoint.Phase.values
+            for i in range(4)
         )
         questions = Question.objects.bulk_create(
-            Question(version=version, order=i, text=f"Question {i}?", kind=Question.Kind.YES_NO,
-                     red_flag_answers=["yes"] if i == 0 else [])
+            Question(
+                version=version,
+                order=i,
+                text=f"Question {i}?",
+                kind=Question.Kind.YES_NO,
+                red_flag_answers=["yes"] if i == 0 else [],
+            )
             for i in range(8)
         )
 
         discharges_wanted = total // len(steps)
         patients = Patient.objects.bulk_create(
-            (Patient(mrn=f"{CODE}{i:09d}", name=f"Patient {i}", birth_date=dt.date(1940 + i % 50, 1 + i % 12, 1),
-                     phone=f"+86138{i:08d}") for i in range(discharges_wanted)),
+            (
+                Patient(
+                    mrn=f"{CODE}{i:09d}",
+                    name=f"Patient {i}",
+                    birth_date=dt.date(1940 + i % 50, 1 + i % 12, 1),
+                    phone=f"+86138{i:08d}",
+                )
+                for i in range(discharges_wanted)
+            ),
             batch_size=BATCH,
         )
         discharges = Discharge.objects.bulk_create(
-            (Discharge(patient=p, department=department, admitted_on=day - dt.timedelta(days=6), discharged_on=day,
-                       diagnosis="Coronary heart disease", attending_doctor="Dr Bench")
-             for i, p in enumerate(patients)
-             for day in [today - dt.timedelta(days=i % 730)]),
+            (
+                Discharge(
+                    patient=p,
+                    department=department,
+                    admitted_on=day - dt.timedelta(days=6),
+                    discharged_on=day,
+                    diagnosis="Coronary heart disease",
+                    attending_doctor="Dr Bench",
+                )
+                for i, p in enumerate(patients)
+                for day in [today - dt.timedelta(days=i % 730)]
+            ),
             batch_size=BATCH,
         )
         calls = []
@@ -193,13 +229,19 @@ class Command(BaseCommand):
             for step in steps:
                 due = discharge.discharged_on + dt.timedelta(days=step.offset_days)
                 done = due < today - dt.timedelta(days=3)
-                calls.append(FollowUpCall(
-                    discharge=discharge, step=step, due_date=due, earliest_on=due,
-                    latest_on=due + dt.timedelta(days=7), assigned_to=nurses[i % NURSES],
-                    status=FollowUpCall.Status.COMPLETED if done else FollowUpCall.Status.SCHEDULED,
-                    satisfaction=FollowUpCall.Satisfaction.SATISFIED if done else "",
-                    attempt_count=1 if done else rng.randint(0, 2),
-                ))
+                calls.append(
+                    FollowUpCall(
+                        discharge=discharge,
+                        step=step,
+                        due_date=due,
+                        earliest_on=due,
+                        latest_on=due + dt.timedelta(days=7),
+                        assigned_to=nurses[i % NURSES],
+                        status=FollowUpCall.Status.COMPLETED if done else FollowUpCall.Status.SCHEDULED,
+                        satisfaction=FollowUpCall.Satisfaction.SATISFIED if done else "",
+                        attempt_count=1 if done else rng.randint(0, 2),
+                    )
+                )
         FollowUpCall.objects.bulk_create(calls, batch_size=BATCH)
         nurse, call = self.seeded()
         earlier = FollowUpCall.objects.get(discharge=call.discharge, step=steps[0])
