@@ -21,7 +21,7 @@ def desk(restored_db):
     head = UserFactory(username="wangfang", display_name="Wang Fang", roles=[Role.HEAD_NURSE])
     ward = ward_of(nurse, head)
     _version, chest, note = scripted_version(department=ward)
-    attitude = SatisfactionItemFactory(code="attitude", name="Nursing attitude")
+    attitude = SatisfactionItemFactory(code="medicines_explained", name="Medicines explained clearly")
     today = timezone.localdate()
     call = make_call(department=ward, nurse=nurse, due=today, patient__name="Zhou Min", patient__phone="+8613812345678")
     return {
@@ -77,7 +77,7 @@ def fill_outcome(page, desk, *, chest="no"):
     page.check(f'input[name="q_{desk["chest"].pk}"][value="{chest}"]')
     page.check('input[name="outcome-answered_by"][value="patient"]')
     page.check('input[name="outcome-satisfaction"][value="satisfied"]')
-    page.get_by_label("Nursing attitude").fill("9")
+    page.get_by_label("Medicines explained clearly").fill("9")
     page.get_by_label("Summary").fill("Recovering, takes medicines, walks daily.")
     page.get_by_label("Duration").fill("6:40")
 

@@ -24,7 +24,7 @@ def scripted(nurse):
     ward = ward_of(nurse)
     version, chest, note = scripted_version(department=ward)
     call = make_call(department=ward, nurse=nurse)
-    attitude = SatisfactionItemFactory(code="attitude", name="Nursing attitude")
+    attitude = SatisfactionItemFactory(code="medicines_explained", name="Medicines explained clearly")
     return call, version, chest, note, attitude
 
 
@@ -61,7 +61,7 @@ def test_completing_records_answers_satisfaction_scores_and_duration(client_for,
     )
     assert (call.completed_by, call.attempt_count, call.version) == (nurse, 1, 2)
     assert list(CallAnswer.objects.values_list("question_id", "value", "is_red_flag")) == [(chest.pk, "no", False)]
-    assert list(ItemScore.objects.values_list("item__code", "score")) == [("attitude", 9)]
+    assert list(ItemScore.objects.values_list("item__code", "score")) == [("medicines_explained", 9)]
     assert ClinicalAlert.objects.count() == 0
 
 

@@ -34,7 +34,7 @@ def test_second_nurse_completing_is_told_sees_both_versions_and_loses_nothing(cl
     colleague = UserFactory(username="erin", display_name="Erin Xu", roles=[Role.NURSE])
     ward = ward_of(nurse, colleague)
     _version, chest, note = scripted_version(department=ward)
-    attitude = SatisfactionItemFactory(code="attitude")
+    attitude = SatisfactionItemFactory(code="medicines_explained")
     call = make_call(department=ward, nurse=None)
     typed = {
         f"q_{chest.pk}": "no",
