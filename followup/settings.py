@@ -245,6 +245,9 @@ LOGGING = {
 # Region used to read phone numbers written without a country code.
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
 
+# Hours the head nurse has to act on a red-flag answer before the alert is overdue.
+CLINICAL_ALERT_HOURS = env.int("CLINICAL_ALERT_HOURS", default=24)
+
 # Largest evidence file a complaint accepts (bytes).
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 
