@@ -1,0 +1,152 @@
+"""Walk every URL of the app with every role and fail on any page a role
+reaches that it should not: the role's pages answer, everyone else's are
+refused, and objects of another department are not found (404) for nurses
+and head nurses. A new URL with an unknown argument makes this test fail
+until it says which object the argument names."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from calls.models import ClinicalAlert, FollowUpCall
+from complaints import services as complaint_services
+from complaints.models import Category, Complaint
+from followup.roles import Role
+from tests.factories import (
+    DepartmentFactory,
+    FollowUpCallFactory,
+    ScriptVersionFactory,
+    UserFactory,
+)
+
+ROLE_OF = {
+    "nurse": Role.NURSE,
+    "head_nurse": Role.HEAD_NURSE,
+    "officer": Role.COMPLAINT_OFFICER,
+    "admin_user": Role.ADMIN,
+    "no_role_user": None,
+}
+# Pages open to anyone logged in, whatever the role.
+ANY_USER = {"home", "keepalive", "logout", "password_change", "password_change_done"}
+SKIPPED_NAMESPACES = {"admin"}  # the admin site checks model permissions itself; tested in its own modules
+
+
+def url_patterns(patterns=None, prefix="", namespace=None):
+    for p in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace or namespace
+            if ns not in SKIPPED_NAMESPACES:
+                yield from url_patterns(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            yield (f"{namespace}:{p.name}" if namespace else p.name), p
+
+
+@pytest.fixture
+def world(nurse, head_nurse, officer, admin_user, no_role_user):
+    """Our nurses work in cardiology; every object below belongs to oncology."""
+    cardiology = DepartmentFactory(code="CARD")
+    cardiology.staff.add(nurse, head_nurse)
+    oncology = DepartmentFactory(code="ONCO")
+    oncology_nurse = UserFactory(username="olga", roles=[Role.NURSE])
+    oncology.staff.add(oncology_nurse)
+    call = FollowUpCallFactory(discharge__department=oncology, assigned_to=oncology_nurse)
+    done = FollowUpCallFactory(
+        discharge__department=oncology, status=FollowUpCall.Status.COMPLETED, completed_at=timezone.now()
+    )
+    alert = ClinicalAlert.objects.create(
+        call=done, raised_at=timezone.now(), due_at=timezone.now() + dt.timedelta(hours=24), reason="chest pain"
+    )
+    complaint = complaint_services.complaint_create(
+        by=officer, channel=Complaint.Channel.HOTLINE, category=Category.objects.get(code="attitude"),
+        description="Nobody explained the bill.", complainant_name="Ms Wu", departments=[oncology], owner=officer,
+    )
+    evidence = complaint_services.complaint_add_evidence(
+        complaint=complaint, by=officer, upload=SimpleUploadedFile("note.txt", b"call notes", "text/plain")
+    )
+    promise = complaint_services.promise_add(
+        complaint=complaint, by=officer, what="Call back", owner=officer, due_on=timezone.localdate()
+    )
+    objects = {
+        ("calls", "pk"): call.pk,
+        ("calls:alert_resolve", "pk"): alert.pk,
+        ("calls", "version_id"): ScriptVersionFactory().pk,
+        ("complaints", "pk"): complaint.pk,
+        ("complaints", "event_pk"): evidence.pk,
+        ("complaints", "promise_pk"): promise.pk,
+        ("complaints", "action"): "note",
+    }
+    # Objects no department owns: every allowed role may open them.
+    unscoped = {"calls:script_preview"}
+    return objects, unscoped
+
+
+def kwargs_for(name: str, pattern: URLPattern, objects: dict) -> dict:
+    kwargs = {}
+    for key in pattern.pattern.converters:
+        namespace = name.split(":")[0]
+        value = objects.get((name, key), objects.get((namespace, key)))
+        assert value is not None, f"{name}: say which object <{key}> names in test_access_walk.world"
+        kwargs[key] = value
+    return kwargs
+
+
+def expected_refusal(user_fixture: str, view, name: str, has_object: bool, unscoped: set) -> bool:
+    """True when this role must not reach the page."""
+    if not getattr(view, "login_required", True) or name in ANY_USER:
+        return False
+    allowed = getattr(view, "allowed_roles", None)
+    assert allowed is not None, f"{name} has no role check (followup.roles.role_required)"
+    role = ROLE_OF[user_fixture]
+    if role not in allowed:
+        return True
+    # Allowed role, object of oncology: nurses and head nurses of cardiology must not see it.
+    return has_object and name not in unscoped and role in (Role.NURSE, Role.HEAD_NURSE)
+
+
+@pytest.mark.parametrize("user_fixture", list(ROLE_OF))
+def test_no_role_reaches_a_page_or_object_outside_its_role_and_departments(request, client, world, user_fixture):
+    objects, unscoped = world
+    user = request.getfixturevalue(user_fixture)
+    client.force_login(user)
+    leaks = []
+    for name, pattern in url_patterns():
+        kwargs = kwargs_for(name, pattern, objects)
+        url = reverse(name, kwargs=kwargs)
+        refused = expected_refusal(user_fixture, pattern.callback, name, bool(kwargs), unscoped)
+        if not refused:
+            continue
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            if response.status_code not in (403, 404, 405):
+                leaks.append(f"{method.upper()} {url} ({name}) answered {response.status_code} to {user_fixture}")
+    assert leaks == []
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_reach_only_the_public_pages(client, world):
+    objects, _ = world
+    public = {"healthz", "login", "set_language", "interop:fhir_bundle"}
+    reached = []
+    for name, pattern in url_patterns():
+        url = reverse(name, kwargs=kwargs_for(name, pattern, objects))
+        response = client.get(url)
+        if response.status_code != 302 or not response["Location"].startswith(reverse("login")):
+            reached.append(name)
+    assert sorted(reached) == sorted(public)
+
+
+def test_each_role_opens_its_own_pages(client, world, nurse, head_nurse, officer):
+    """The other half of the walk: the pages a role should reach do answer."""
+    objects, _ = world
+    for user, names in [
+        (nurse, ["calls:worklist", "calls:discharge_list", "complaints:list"]),
+        (head_nurse, ["calls:dashboard", "calls:alerts", "complaints:report"]),
+        (officer, ["complaints:list", "complaints:report", "complaints:detail"]),
+    ]:
+        client.force_login(user)
+        for name in names:
+            kwargs = {"pk": objects[("complaints", "pk")]} if name == "complaints:detail" else {}
+            assert client.get(reverse(name, kwargs=kwargs)).status_code == 200, (user.username, name)
