@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import calls, dashboard, discharges, scripts, worklist
+from .views import calls, dashboard, discharges, patients, scripts, worklist
 
 app_name = "calls"
 
@@ -16,5 +16,6 @@ urlpatterns = [
     path("<int:pk>/complete/", calls.call_complete_view, name="call_complete"),
     path("<int:pk>/deceased/", calls.call_deceased, name="call_deceased"),
     path("alerts/", calls.alerts, name="alerts"),
+    path("patients/<int:pk>/access/", patients.patient_access, name="patient_access"),
     path("alerts/<int:pk>/resolve/", calls.alert_resolve_view, name="alert_resolve"),
 ]

@@ -111,3 +111,13 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     event = audit_record(request=request, action=AuditEvent.Action.LOGIN_FAILED, user=None)
     AuditEvent.objects.filter(pk=event.pk).update(actor_name=str(credentials.get("username", ""))[:150])
+
+
+def audit_events_for_patient(*, patient_id: int, call_ids: list[int]):
+    """Who opened this patient's record or any of their calls, newest first."""
+    from django.db.models import Q
+
+    return AuditEvent.objects.filter(
+        Q(object_type="patient", object_id=str(patient_id))
+        | Q(object_type="call", object_id__in=[str(pk) for pk in call_ids])
+    ).order_by("-at", "-pk")

@@ -71,6 +71,7 @@ def world(nurse, head_nurse, officer, admin_user, no_role_user):
     )
     objects = {
         ("calls", "pk"): call.pk,
+        ("calls:patient_access", "pk"): call.discharge.patient_id,
         ("calls:alert_resolve", "pk"): alert.pk,
         ("calls", "version_id"): ScriptVersionFactory().pk,
         ("complaints", "pk"): complaint.pk,
@@ -150,3 +151,23 @@ def test_each_role_opens_its_own_pages(client, world, nurse, head_nurse, officer
         for name in names:
             kwargs = {"pk": objects[("complaints", "pk")]} if name == "complaints:detail" else {}
             assert client.get(reverse(name, kwargs=kwargs)).status_code == 200, (user.username, name)
+
+
+def test_head_nurse_sees_who_opened_a_patients_calls(client, world, nurse, head_nurse):
+    from calls.models import Department
+
+    call = FollowUpCallFactory(discharge__department=Department.objects.get(code="CARD"), assigned_to=nurse)
+    client.force_login(nurse)
+    client.get(reverse("calls:call_detail", args=[call.pk]), REMOTE_ADDR="10.0.0.7")
+    client.force_login(head_nurse)
+    html = client.get(reverse("calls:patient_access", args=[call.discharge.patient_id])).content.decode()
+    assert html.count("10.0.0.7") == 1
+    assert f"/calls/{call.pk}/" in html
+    assert str(nurse) in html
+
+
+def test_head_nurse_of_another_department_cannot_see_the_access_log(client, world, head_nurse):
+    objects, _ = world
+    oncology_patient = FollowUpCall.objects.get(pk=objects[("calls", "pk")]).discharge.patient_id
+    client.force_login(head_nurse)
+    assert client.get(reverse("calls:patient_access", args=[oncology_patient])).status_code == 404
