@@ -7,4 +7,8 @@ app_name = "calls"
 urlpatterns = [
     path("", worklist.worklist, name="worklist"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/export.csv", dashboard.dashboard_export, {"fmt": "csv"}, name="dashboard_export_csv"),
+    path("dashboard/export.xlsx", dashboard.dashboard_export, {"fmt": "xlsx"}, name="dashboard_export_xlsx"),
+    path("spot-checks/", dashboard.spot_check_list, name="spot_checks"),
+    path("spot-checks/<int:pk>/", dashboard.spot_check_detail, name="spot_check_detail"),
 ]

@@ -243,3 +243,7 @@ LOGGING = {
 # --- Product settings ------------------------------------------------------------------------
 # Region used to read phone numbers written without a country code.
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
+# Dashboard: a rate whose n (its denominator) is below this is shown as "too few".
+DASHBOARD_MIN_N = env.int("DASHBOARD_MIN_N", default=10)
+# Share of each nurse's completed calls sampled weekly for the head nurse's spot checks.
+SPOT_CHECK_SHARE = env.float("SPOT_CHECK_SHARE", default=0.1)
