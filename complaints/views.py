@@ -1,9 +1,311 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import csv
+import io
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from calls.models import FollowUpCall
 from followup.roles import Role, role_required
 
+from . import forms, selectors, services
+from .models import Complaint, Promise
 
-@role_required(Role.COMPLAINT_OFFICER, Role.HEAD_NURSE, Role.NURSE)
+HANDLERS = (Role.COMPLAINT_OFFICER, Role.HEAD_NURSE, Role.NURSE)
+PAGE_SIZE = 25
+
+
+def _need(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+@role_required(*HANDLERS)
 def complaint_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "complaints/list.html")
+    view = request.GET.get("view", "open")
+    if view not in selectors.LIST_VIEWS:
+        view = "open"
+    complaints = selectors.complaint_list(user=request.user, view=view)
+    filterset = forms.ComplaintFilter(request.GET or None, queryset=complaints, user=request.user)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "complaints/list.html",
+        {
+            "page": page,
+            "filter": filterset,
+            "view": view,
+            "views": [
+                ("open", _("Open, by due time")),
+                ("mine", _("Mine")),
+                ("breached", _("Breached")),
+                ("all", _("All")),
+            ],
+            "query": query.urlencode(),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _call_in_scope(request: HttpRequest, call_id: str) -> FollowUpCall:
+    calls = FollowUpCall.objects.select_related("discharge__patient", "discharge__department")
+    if not selectors.sees_all_complaints(request.user):
+        calls = calls.filter(discharge__department__staff=request.user)
+    try:
+        return get_object_or_404(calls, pk=int(call_id))
+    except ValueError:
+        raise PermissionDenied from None
+
+
+@role_required(*HANDLERS)
+def complaint_create(request: HttpRequest) -> HttpResponse:
+    _need(request, "complaints.add_complaint")
+    call = _call_in_scope(request, request.GET["call"]) if request.GET.get("call") else None
+    initial = {}
+    if call is not None:
+        patient = call.discharge.patient
+        initial = {
+            "channel": Complaint.Channel.FOLLOW_UP_CALL,
+            "complainant_name": patient.name,
+            "complainant_phone": patient.phone,
+            "patient_mrn": patient.mrn,
+            "departments": [call.discharge.department],
+        }
+    form = forms.ComplaintForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            complaint = services.complaint_create(
+                by=request.user,
+                channel=data["channel"],
+                category=data["category"],
+                description=data["description"],
+                complainant_name=data["complainant_name"],
+                complainant_phone=data["complainant_phone"],
+                complainant_relation=data["complainant_relation"],
+                patient=data["patient_mrn"],
+                received_at=data["received_at"],
+                severity=data["severity"],
+                validity=data["validity"],
+                departments=data["departments"],
+                staff_involved=data["staff_involved"],
+                staff_involved_text=data["staff_involved_text"],
+                owner=data["owner"],
+                source_call=call,
+                settled_on_the_spot=data["settled_on_the_spot"],
+                outcome=data["outcome"],
+                reply=data["reply"],
+                handling_satisfaction=data["handling_satisfaction"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Complaint %(ref)s recorded.") % {"ref": complaint.reference})
+            return redirect("complaints:detail", pk=complaint.pk)
+    return render(request, "complaints/create.html", {"form": form, "call": call})
+
+
+# action -> (permission, form class, service call)
+def _transition(request, complaint, data):
+    services.complaint_transition(
+        complaint=complaint, to=data["to"], by=request.user, note=data["note"], outcome=data["outcome"],
+        handling_satisfaction=data["handling_satisfaction"],
+    )
+
+
+def _classify(request, complaint, data):
+    services.complaint_classify(complaint=complaint, by=request.user, **data)
+
+
+def _note(request, complaint, data):
+    services.complaint_add_note(complaint=complaint, by=request.user, text=data["text"])
+
+
+def _evidence(request, complaint, data):
+    services.complaint_add_evidence(complaint=complaint, by=request.user, upload=data["file"], text=data["text"])
+
+
+def _reply(request, complaint, data):
+    services.complaint_record_reply(
+        complaint=complaint, by=request.user, text=data["text"], handling_satisfaction=data["handling_satisfaction"]
+    )
+
+
+def _reassign(request, complaint, data):
+    services.complaint_reassign(complaint=complaint, by=request.user, owner=data["owner"], note=data["note"])
+
+
+def _promise(request, complaint, data):
+    services.promise_add(complaint=complaint, by=request.user, **data)
+
+
+def _pause(request, complaint, data):
+    services.complaint_pause(complaint=complaint, by=request.user, note=data["note"])
+
+
+def _resume(request, complaint, data):
+    services.complaint_resume(complaint=complaint, by=request.user, note=data["note"])
+
+
+ACTIONS = {
+    "transition": ("complaints.change_complaint", forms.TransitionForm, _transition),
+    "classify": ("complaints.change_complaint", forms.ClassifyForm, _classify),
+    "note": ("complaints.add_complaintevent", forms.NoteForm, _note),
+    "evidence": ("complaints.add_complaintevent", forms.EvidenceForm, _evidence),
+    "reply": ("complaints.change_complaint", forms.ReplyForm, _reply),
+    "reassign": ("complaints.change_complaint", forms.ReassignForm, _reassign),
+    "promise": ("complaints.add_promise", forms.PromiseForm, _promise),
+    "pause": ("complaints.change_complaint", forms.PauseForm, _pause),
+    "resume": ("complaints.change_complaint", forms.ResumeForm, _resume),
+}
+COMPLAINT_FORMS = ("transition", "classify", "reassign", "promise")
+
+
+def _action_forms(request: HttpRequest, complaint: Complaint, bound: dict | None = None) -> dict:
+    built = {}
+    for name, (perm, form_class, _call) in ACTIONS.items():
+        if not request.user.has_perm(perm):
+            continue
+        if bound and name in bound:
+            built[name] = bound[name]
+        elif name in COMPLAINT_FORMS:
+            built[name] = form_class(complaint=complaint, prefix=name)
+        else:
+            built[name] = form_class(prefix=name)
+    if request.user.has_perm("complaints.change_promise"):
+        built["deliver"] = forms.DeliverForm(prefix="deliver", initial={"delivered_on": timezone.localdate()})
+    return built
+
+
+def _render_detail(request, complaint, bound=None, status=200):
+    return render(
+        request,
+        "complaints/detail.html",
+        {"complaint": complaint, "forms": _action_forms(request, complaint, bound), "now": timezone.now()},
+        status=status,
+    )
+
+
+@role_required(*HANDLERS)
+def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, selectors.complaint_detail(user=request.user, pk=pk))
+
+
+@role_required(*HANDLERS)
+@require_POST
+def complaint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    complaint = selectors.complaint_detail(user=request.user, pk=pk)
+    if action not in ACTIONS:
+        raise PermissionDenied
+    perm, form_class, call = ACTIONS[action]
+    _need(request, perm)
+    kwargs = {"complaint": complaint} if action in COMPLAINT_FORMS else {}
+    form = form_class(request.POST, request.FILES, prefix=action, **kwargs)
+    if form.is_valid():
+        try:
+            call(request, complaint, form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("complaints:detail", pk=complaint.pk)
+    messages.error(request, _("Nothing was saved: see the form below."))
+    return _render_detail(request, complaint, bound={action: form}, status=400)
+
+
+@role_required(*HANDLERS)
+@require_POST
+def promise_deliver(request: HttpRequest, pk: int, promise_pk: int) -> HttpResponse:
+    complaint = selectors.complaint_detail(user=request.user, pk=pk)
+    promise = get_object_or_404(Promise, pk=promise_pk, complaint=complaint)
+    _need(request, "complaints.change_promise")
+    form = forms.DeliverForm(request.POST, prefix="deliver")
+    if form.is_valid():
+        try:
+            services.promise_deliver(
+                promise=promise, by=request.user, delivered_on=form.cleaned_data["delivered_on"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Promise marked delivered."))
+            return redirect("complaints:detail", pk=complaint.pk)
+    messages.error(request, _("Nothing was saved: see the form below."))
+    return _render_detail(request, complaint, bound={"deliver": form}, status=400)
+
+
+@role_required(*HANDLERS)
+def evidence_download(request: HttpRequest, pk: int, event_pk: int) -> FileResponse:
+    event = selectors.evidence_event(user=request.user, complaint_pk=pk, event_pk=event_pk)
+    return FileResponse(event.file.open("rb"), as_attachment=True, filename=event.file_name)
+
+
+@role_required(*HANDLERS)
+def promise_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.open_promises(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "complaints/promises.html", {"page": page, "today": timezone.localdate()})
+
+
+@role_required(*HANDLERS)
+def notification_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user)
+        return redirect("complaints:notifications")
+    page = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "complaints/notifications.html", {"page": page})
+
+
+def _report_for(request: HttpRequest) -> dict:
+    _need(request, "complaints.view_complaint_report")
+    try:
+        quarter = selectors.Quarter.parse(request.GET.get("quarter", ""))
+    except ValueError:
+        quarter = selectors.Quarter.containing(timezone.localdate())
+    return selectors.complaint_report(user=request.user, quarter=quarter)
+
+
+@role_required(Role.COMPLAINT_OFFICER, Role.HEAD_NURSE)
+def report(request: HttpRequest) -> HttpResponse:
+    data = _report_for(request)
+    return render(request, "complaints/report.html", {"report": data, "quarter": data["quarter"]})
+
+
+def _export_header() -> list[str]:
+    return [_("Section"), _("Item"), _("Count"), _("Share (%)")]
+
+
+@role_required(Role.COMPLAINT_OFFICER, Role.HEAD_NURSE)
+def report_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    data = _report_for(request)
+    rows = selectors.report_rows(data)
+    filename = f"complaints-{data['quarter']}.{fmt}"
+    if fmt == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response.write("\ufeff")  # so spreadsheet programs read the Chinese as UTF-8
+        writer = csv.writer(response)
+        writer.writerow(_export_header())
+        writer.writerows(rows)
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = str(data["quarter"])
+        sheet.append(_export_header())
+        for row in rows:
+            sheet.append(list(row))
+        buffer = io.BytesIO()
+        book.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

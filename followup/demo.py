@@ -45,6 +45,7 @@ def seed_users(stdout) -> dict[str, User]:
 SEEDERS = [
     "followup.demo.seed_users",
     "calls.demo.seed_departments",
+    "complaints.demo.seed",
 ]
 
 

@@ -51,16 +51,43 @@ _CONFIGURATION = [
     *_perms("calls", "satisfactionitem", "view", "add", "change"),
 ]
 
+# Complaints: nurses record them and add notes and evidence; head nurses also
+# handle their wards' complaints; the officer handles all (no deletes: the
+# timeline is append-only); the admin configures categories and the SLA clock.
+_COMPLAINTS_NURSE = [
+    *_perms("complaints", "complaint", "view", "add"),
+    *_perms("complaints", "complaintevent", "view", "add"),
+    *_perms("complaints", "promise", "view"),
+    *_perms("complaints", "category", "view"),
+]
+_COMPLAINTS_HANDLER = [
+    *_COMPLAINTS_NURSE,
+    *_perms("complaints", "complaint", "change"),
+    *_perms("complaints", "promise", "add", "change"),
+    "complaints.view_complaint_report",
+]
+_COMPLAINTS_CONFIGURATION = [
+    *_perms("complaints", "category", "view", "add", "change"),
+    *_perms("complaints", "slapolicy", "view", "add", "change"),
+    *_perms("complaints", "workingcalendar", "view", "add", "change"),
+    *_perms("complaints", "holiday", "view", "add", "change", "delete"),
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.NURSE: _NURSE,
+    Role.NURSE: [*_NURSE, *_COMPLAINTS_NURSE],
     Role.HEAD_NURSE: [
         *_NURSE,
+        *_COMPLAINTS_HANDLER,
         *_perms("calls", "clinicalalert", "change"),
         *_perms("calls", "spotcheck", "view", "change"),
     ],
     Role.COMPLAINT_OFFICER: [
         *_perms("calls", "patient", "view"),
         *_perms("calls", "department", "view"),
+        *_COMPLAINTS_HANDLER,
+        *_perms("complaints", "slapolicy", "view"),
+        *_perms("complaints", "workingcalendar", "view"),
+        *_perms("complaints", "holiday", "view"),
     ],
     Role.ADMIN: [
         *_perms("followup", "user", "view", "add", "change"),
@@ -70,6 +97,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("django_celery_beat", "crontabschedule", "view", "add", "change"),
         *_perms("django_celery_beat", "intervalschedule", "view", "add", "change"),
         *_CONFIGURATION,
+        *_COMPLAINTS_CONFIGURATION,
         *_perms("calls", "patient", "view", "add", "change"),
         *_perms("calls", "discharge", "view", "add", "change"),
     ],

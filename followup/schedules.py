@@ -15,6 +15,11 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
         "calls.sample_spot_checks",
         {"minute": "0", "hour": "6", "day_of_week": "1", "day_of_month": "*", "month_of_year": "*"},
     ),
+    # Every 10 minutes: flag complaints past their SLA deadlines and notify.
+    "Flag late complaints": (
+        "complaints.check_sla_breaches",
+        {"minute": "*/10", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    ),
 }
 
 

@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "followup.context_processors.navigation",
+                "complaints.context_processors.notifications",
             ],
         },
     },
@@ -247,3 +248,6 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
 DASHBOARD_MIN_N = env.int("DASHBOARD_MIN_N", default=10)
 # Share of each nurse's completed calls sampled weekly for the head nurse's spot checks.
 SPOT_CHECK_SHARE = env.float("SPOT_CHECK_SHARE", default=0.1)
+
+# Largest evidence file a complaint accepts (bytes).
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)

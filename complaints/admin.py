@@ -1,0 +1,74 @@
+from django.contrib import admin
+
+from .models import Category, Complaint, ComplaintEvent, Holiday, Notification, Promise, SlaPolicy, WorkingCalendar
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_zh", "order", "is_active"]
+    list_editable = ["order", "is_active"]
+    search_fields = ["code", "name_en", "name_zh"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["severity", "first_response_value", "first_response_unit", "resolution_value", "resolution_unit"]
+
+
+@admin.register(WorkingCalendar)
+class WorkingCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "weekdays", "start_time", "end_time"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ["date", "name"]
+    date_hierarchy = "date"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Complaints change only through the app's services; the admin shows them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = ComplaintEvent
+    fields = ["at", "kind", "from_status", "to_status", "by", "text", "file_name"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "received_at", "channel", "category", "severity", "status", "owner"]
+    list_filter = ["status", "severity", "channel", "category"]
+    search_fields = ["reference", "complainant_name", "description"]
+    inlines = [EventInline]
+
+
+@admin.register(ComplaintEvent)
+class ComplaintEventAdmin(ReadOnlyAdmin):
+    list_display = ["complaint", "at", "kind", "by"]
+    list_filter = ["kind"]
+
+
+@admin.register(Promise)
+class PromiseAdmin(ReadOnlyAdmin):
+    list_display = ["complaint", "what", "owner", "due_on", "delivered_on"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "text", "created_at", "read_at"]

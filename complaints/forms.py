@@ -1,0 +1,267 @@
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from calls.models import Department, Patient
+from followup.roles import Role
+
+from .evidence import validate_evidence
+from .models import Category, Complaint, Promise, Severity
+from .phones import normalise_phone
+from .selectors import sees_all_complaints
+from .services import TRANSITIONS
+
+User = get_user_model()
+
+OUTCOME_CHOICES = [("", "---------"), *Complaint.Outcome.choices]
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def staff_users():
+    return User.objects.filter(is_active=True, groups__name__in=Role.values).distinct().order_by("display_name")
+
+
+def handlers():
+    """Who may own a complaint or deliver a promise."""
+    return (
+        User.objects.filter(is_active=True, groups__name__in=[Role.COMPLAINT_OFFICER, Role.HEAD_NURSE])
+        .distinct()
+        .order_by("display_name")
+    )
+
+
+def departments_for(user):
+    if sees_all_complaints(user):
+        return Department.objects.filter(is_active=True)
+    return user.departments.filter(is_active=True)
+
+
+class ComplaintForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), choices=Complaint.Channel.choices)
+    received_at = forms.DateTimeField(label=_("Received at"), widget=DATETIME_INPUT)
+    complainant_name = forms.CharField(label=_("Complainant's name"), max_length=100)
+    complainant_phone = forms.CharField(label=_("Complainant's phone"), max_length=32, required=False)
+    complainant_relation = forms.ChoiceField(
+        label=_("Complainant is the patient's"), choices=Complaint.Relation.choices, initial=Complaint.Relation.PATIENT
+    )
+    patient_mrn = forms.CharField(
+        label=_("Patient's inpatient number (MRN)"), max_length=32, required=False,
+        help_text=_("Leave empty when the complaint is not about one patient."),
+    )
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.filter(is_active=True))
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.GENERAL)
+    validity = forms.ChoiceField(
+        label=_("Valid or not"), choices=Complaint.Validity.choices, initial=Complaint.Validity.UNDETERMINED
+    )
+    departments = forms.ModelMultipleChoiceField(label=_("Departments involved"), queryset=Department.objects.none())
+    staff_involved = forms.ModelMultipleChoiceField(
+        label=_("Staff involved"), queryset=User.objects.none(), required=False
+    )
+    staff_involved_text = forms.CharField(label=_("Other staff involved"), max_length=255, required=False)
+    description = forms.CharField(label=_("What the complainant said"), widget=forms.Textarea(attrs={"rows": 4}))
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+    settled_on_the_spot = forms.BooleanField(
+        label=_("Settled on the spot"), required=False,
+        help_text=_("Closes the complaint at once with the outcome and reply below; it still counts in reports."),
+    )
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES, required=False)
+    reply = forms.CharField(
+        label=_("Reply given to the complainant"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    handling_satisfaction = forms.ChoiceField(
+        label=_("Complainant's satisfaction with the handling"),
+        choices=[("", _("Not asked")), *Complaint.Satisfaction.choices],
+        required=False,
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["departments"].queryset = departments_for(user)
+        self.fields["staff_involved"].queryset = staff_users()
+        self.fields["owner"].queryset = handlers()
+        if not self.is_bound and "received_at" not in self.initial:
+            self.initial["received_at"] = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean_complainant_phone(self):
+        return normalise_phone(self.cleaned_data["complainant_phone"])
+
+    def clean_patient_mrn(self):
+        mrn = self.cleaned_data["patient_mrn"].strip()
+        if not mrn:
+            return None
+        patient = Patient.objects.filter(mrn=mrn).first()
+        if patient is None:
+            raise ValidationError(_("No patient has the inpatient number %(mrn)s."), params={"mrn": mrn})
+        return patient
+
+    def clean_received_at(self):
+        received_at = self.cleaned_data["received_at"]
+        if received_at > timezone.now():
+            raise ValidationError(_("The complaint cannot be received in the future."))
+        return received_at
+
+    def clean(self):
+        data = super().clean()
+        if data.get("settled_on_the_spot"):
+            if not data.get("outcome"):
+                self.add_error("outcome", _("Choose the outcome of a complaint settled on the spot."))
+            if not (data.get("reply") or "").strip():
+                self.add_error("reply", _("Write the reply given on the spot."))
+        return data
+
+
+class ClassifyForm(forms.Form):
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.filter(is_active=True))
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
+    validity = forms.ChoiceField(label=_("Valid or not"), choices=Complaint.Validity.choices)
+    departments = forms.ModelMultipleChoiceField(label=_("Departments involved"), queryset=Department.objects.all())
+    staff_involved = forms.ModelMultipleChoiceField(
+        label=_("Staff involved"), queryset=User.objects.none(), required=False
+    )
+    staff_involved_text = forms.CharField(label=_("Other staff involved"), max_length=255, required=False)
+
+    def __init__(self, *args, complaint: Complaint, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "category": complaint.category_id,
+                "severity": complaint.severity,
+                "validity": complaint.validity,
+                "departments": list(complaint.departments.all()),
+                "staff_involved": list(complaint.staff_involved.all()),
+                "staff_involved_text": complaint.staff_involved_text,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["staff_involved"].queryset = staff_users()
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(label=_("New status"))
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES, required=False)
+    handling_satisfaction = forms.ChoiceField(
+        label=_("Complainant's satisfaction with the handling"),
+        choices=[("", _("Not asked")), *Complaint.Satisfaction.choices],
+        required=False,
+    )
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, complaint: Complaint, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every status is accepted here so that a refused move is explained
+        # by the service rather than rejected as an unknown choice.
+        self.fields["to"].choices = [
+            (s, label) for s, label in Complaint.Status.choices if s != complaint.status
+        ]
+        allowed = TRANSITIONS.get(complaint.status, ())
+        if allowed:
+            self.fields["to"].initial = allowed[0]
+        if complaint.outcome:
+            self.fields["outcome"].initial = complaint.outcome
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_("What the complainant was told"), widget=forms.Textarea(attrs={"rows": 2}))
+    handling_satisfaction = forms.ChoiceField(
+        label=_("Complainant's satisfaction with the handling"),
+        choices=[("", _("Not asked")), *Complaint.Satisfaction.choices],
+        required=False,
+    )
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(
+        label=_("Evidence file"),
+        help_text=_("PDF, JPG, PNG, DOCX, XLSX, TXT, or a call recording (MP3, M4A, WAV)."),
+    )
+    text = forms.CharField(label=_("What it shows"), max_length=255, required=False)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        validate_evidence(upload)
+        return upload
+
+
+class ReassignForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none())
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.pop("complaint", None)
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = handlers()
+
+
+class PauseForm(forms.Form):
+    note = forms.CharField(label=_("What we are waiting for"), max_length=255)
+
+
+class ResumeForm(forms.Form):
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+
+class PromiseForm(forms.ModelForm):
+    class Meta:
+        model = Promise
+        fields = ["what", "owner", "due_on", "note"]
+        widgets = {"due_on": DATE_INPUT, "note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.pop("complaint", None)
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
+
+    def clean_due_on(self):
+        due_on = self.cleaned_data["due_on"]
+        if due_on < timezone.localdate():
+            raise ValidationError(_("A promise cannot be due in the past."))
+        return due_on
+
+
+class DeliverForm(forms.Form):
+    delivered_on = forms.DateField(label=_("Delivered on"), widget=DATE_INPUT)
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+    def clean_delivered_on(self):
+        delivered_on = self.cleaned_data["delivered_on"]
+        if delivered_on > timezone.localdate():
+            raise ValidationError(_("A promise cannot be delivered in the future."))
+        return delivered_on
+
+
+class ComplaintFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Complaint.Status.choices)
+    category = django_filters.ModelChoiceFilter(label=_("Category"), queryset=Category.objects.all())
+    severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Severity.choices)
+    department = django_filters.ModelChoiceFilter(
+        label=_("Department"), field_name="departments", queryset=Department.objects.all()
+    )
+    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Complaint.Channel.choices)
+    received_from = django_filters.DateFilter(
+        label=_("Received from"), field_name="received_at", lookup_expr="date__gte", widget=DATE_INPUT
+    )
+    received_to = django_filters.DateFilter(
+        label=_("Received until"), field_name="received_at", lookup_expr="date__lte", widget=DATE_INPUT
+    )
+
+    class Meta:
+        model = Complaint
+        fields = []
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["department"].queryset = departments_for(user)
+
+    def search(self, queryset, name, value):
+        from .selectors import complaint_search
+
+        return complaint_search(queryset, value)

@@ -1,0 +1,394 @@
+"""Every change to a complaint: one function per use case, each writing its
+timeline event in the same transaction."""
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from followup.roles import Role
+
+from . import sla
+from .models import Category, Complaint, ComplaintEvent, Notification, Promise, ReferenceCounter, Severity
+
+logger = logging.getLogger(__name__)
+
+Status = Complaint.Status
+Kind = ComplaintEvent.Kind
+
+# Where each status may go next; the settled-on-the-spot fast path
+# (received -> closed) is only taken by complaint_create.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.RECEIVED: (Status.INVESTIGATING,),
+    Status.INVESTIGATING: (Status.RESOLVED,),
+    Status.RESOLVED: (Status.REPLIED,),
+    Status.REPLIED: (Status.CLOSED,),
+    Status.CLOSED: (Status.REOPENED,),
+    Status.REOPENED: (Status.INVESTIGATING,),
+}
+
+
+class TransitionRefused(ValidationError):
+    """A status change the workflow does not allow; the message says why."""
+
+
+def _event(complaint: Complaint, kind: str, by, at: dt.datetime | None = None, **fields) -> ComplaintEvent:
+    return ComplaintEvent.objects.create(complaint=complaint, kind=kind, by=by, at=at or timezone.now(), **fields)
+
+
+def _label(status: str) -> str:
+    return str(Status(status).label)
+
+
+@transaction.atomic
+def reference_allocate(*, year: int) -> str:
+    """The next free "TS-<year>-<5 digits>": the year's counter row is locked
+    while it is taken, so concurrent complaints never share a number."""
+    ReferenceCounter.objects.get_or_create(year=year)
+    counter = ReferenceCounter.objects.select_for_update().get(year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"TS-{year}-{counter.last_number:05d}"
+
+
+def _set_deadlines(complaint: Complaint) -> None:
+    complaint.first_response_due, complaint.resolution_due = sla.deadlines(
+        received_at=complaint.received_at, severity=complaint.severity, paused_minutes=complaint.paused_minutes
+    )
+
+
+@transaction.atomic
+def complaint_create(
+    *,
+    by,
+    channel: str,
+    category: Category,
+    description: str,
+    complainant_name: str,
+    complainant_phone: str = "",
+    complainant_relation: str = Complaint.Relation.PATIENT,
+    patient=None,
+    received_at: dt.datetime | None = None,
+    severity: str = Severity.GENERAL,
+    validity: str = Complaint.Validity.UNDETERMINED,
+    departments: Iterable = (),
+    staff_involved: Iterable = (),
+    staff_involved_text: str = "",
+    owner=None,
+    source_call=None,
+    settled_on_the_spot: bool = False,
+    outcome: str = "",
+    reply: str = "",
+    handling_satisfaction: str = "",
+) -> Complaint:
+    """Record a complaint. One settled on the spot is closed at once, with
+    its outcome and the reply given, and still counts in every report."""
+    now = timezone.now()
+    received_at = received_at or now
+    if settled_on_the_spot and not (outcome and reply.strip()):
+        raise ValidationError(_("A complaint settled on the spot needs its outcome and the reply given."))
+    complaint = Complaint(
+        reference=reference_allocate(year=timezone.localtime(received_at).year),
+        channel=channel,
+        category=category,
+        description=description,
+        complainant_name=complainant_name,
+        complainant_phone=complainant_phone,
+        complainant_relation=complainant_relation,
+        patient=patient,
+        received_at=received_at,
+        received_by=by,
+        severity=severity,
+        validity=validity,
+        staff_involved_text=staff_involved_text,
+        owner=owner,
+        source_call=source_call,
+        settled_on_the_spot=settled_on_the_spot,
+        outcome=outcome,
+        handling_satisfaction=handling_satisfaction,
+    )
+    _set_deadlines(complaint)
+    if settled_on_the_spot:
+        complaint.status = Status.CLOSED
+        complaint.first_responded_at = complaint.resolved_at = complaint.closed_at = received_at
+    complaint.save()
+    complaint.departments.set(departments)
+    complaint.staff_involved.set(staff_involved)
+    _event(complaint, Kind.CREATED, by, received_at, to_status=Status.RECEIVED, text=description)
+    if settled_on_the_spot:
+        _event(complaint, Kind.REPLY, by, received_at, text=reply)
+        _event(
+            complaint, Kind.STATUS, by, received_at, from_status=Status.RECEIVED, to_status=Status.CLOSED,
+            text=_("Settled on the spot."),
+        )
+    return complaint
+
+
+def _refusal(complaint: Complaint, to: str) -> str | None:
+    allowed = TRANSITIONS.get(complaint.status, ())
+    if to not in allowed:
+        return _("A complaint that is “%(current)s” cannot become “%(to)s”; next allowed: %(allowed)s.") % {
+            "current": _label(complaint.status),
+            "to": _label(to),
+            "allowed": ", ".join(_label(s) for s in allowed) or _("none"),
+        }
+    if to == Status.REPLIED and not complaint.events.filter(kind=Kind.REPLY).exists():
+        return _("Record the reply given to the complainant first.")
+    if to == Status.CLOSED:
+        if not complaint.outcome:
+            return _("Choose the outcome before closing.")
+        if not complaint.events.filter(kind=Kind.REPLY).exists():
+            return _("Record the reply given to the complainant before closing.")
+        open_promises = complaint.promises.filter(delivered_on__isnull=True).count()
+        if open_promises:
+            return _("%(count)d promise(s) to the complainant are not delivered yet; deliver them before closing.") % {
+                "count": open_promises
+            }
+    return None
+
+
+def _end_pause(complaint: Complaint, at: dt.datetime) -> None:
+    if complaint.waiting_on_complainant and complaint.paused_since:
+        complaint.paused_minutes += sla.business_minutes_between(complaint.paused_since, at, sla.load_calendar())
+        _set_deadlines(complaint)
+    complaint.waiting_on_complainant = False
+    complaint.paused_since = None
+
+
+@transaction.atomic
+def complaint_transition(
+    *,
+    complaint: Complaint,
+    to: str,
+    by,
+    note: str = "",
+    outcome: str = "",
+    handling_satisfaction: str = "",
+    at: dt.datetime | None = None,
+) -> Complaint:
+    """Move the complaint along an allowed edge, or raise TransitionRefused
+    saying why not. ``at`` back-dates a step taken earlier (default now)."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if outcome:
+        complaint.outcome = outcome
+    if handling_satisfaction:
+        complaint.handling_satisfaction = handling_satisfaction
+    reason = _refusal(complaint, to)
+    if reason:
+        raise TransitionRefused(reason)
+    now = at or timezone.now()
+    from_status = complaint.status
+    complaint.status = to
+    if from_status == Status.RECEIVED and complaint.first_responded_at is None:
+        complaint.first_responded_at = now
+    if to == Status.RESOLVED:
+        complaint.resolved_at = now
+    elif to == Status.CLOSED:
+        complaint.closed_at = now
+        _end_pause(complaint, now)
+    elif to == Status.REOPENED:
+        complaint.closed_at = complaint.resolved_at = None
+    complaint.save()
+    _event(complaint, Kind.STATUS, by, now, from_status=from_status, to_status=to, text=note)
+    return complaint
+
+
+@transaction.atomic
+def complaint_classify(
+    *,
+    complaint: Complaint,
+    by,
+    category: Category,
+    severity: str,
+    validity: str,
+    departments: Iterable,
+    staff_involved: Iterable,
+    staff_involved_text: str = "",
+) -> Complaint:
+    """Set the category, severity, validity and who is involved; a new
+    severity moves the SLA deadlines."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    severity_changed = complaint.severity != severity
+    complaint.category, complaint.severity, complaint.validity = category, severity, validity
+    complaint.staff_involved_text = staff_involved_text
+    if severity_changed:
+        _set_deadlines(complaint)
+    complaint.save()
+    complaint.departments.set(departments)
+    complaint.staff_involved.set(staff_involved)
+    _event(
+        complaint, Kind.NOTE, by,
+        text=_("Classified: %(category)s, %(severity)s, %(validity)s.")
+        % {
+            "category": category,
+            "severity": complaint.get_severity_display(),
+            "validity": complaint.get_validity_display(),
+        },
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_add_note(*, complaint: Complaint, by, text: str) -> ComplaintEvent:
+    return _event(complaint, Kind.NOTE, by, text=text)
+
+
+@transaction.atomic
+def complaint_add_evidence(*, complaint: Complaint, by, upload, text: str = "") -> ComplaintEvent:
+    """Store an evidence file (checked by complaints.evidence) on the timeline."""
+    return _event(complaint, Kind.EVIDENCE, by, text=text, file=upload, file_name=upload.name, file_size=upload.size)
+
+
+@transaction.atomic
+def complaint_record_reply(
+    *, complaint: Complaint, by, text: str, handling_satisfaction: str = "", at: dt.datetime | None = None
+) -> ComplaintEvent:
+    """What the complainant was told (and whether they accept it). The first
+    reply also counts as the first response."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    now = at or timezone.now()
+    if complaint.first_responded_at is None:
+        complaint.first_responded_at = now
+    if handling_satisfaction:
+        complaint.handling_satisfaction = handling_satisfaction
+    complaint.save(update_fields=["first_responded_at", "handling_satisfaction", "updated_at"])
+    return _event(complaint, Kind.REPLY, by, now, text=text)
+
+
+@transaction.atomic
+def complaint_reassign(*, complaint: Complaint, by, owner, note: str = "") -> Complaint:
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    before = complaint.owner
+    complaint.owner = owner
+    complaint.save(update_fields=["owner", "updated_at"])
+    _event(
+        complaint, Kind.REASSIGNED, by,
+        text=_("From %(before)s to %(after)s. %(note)s")
+        % {"before": before or _("nobody"), "after": owner, "note": note},
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_pause(*, complaint: Complaint, by, note: str) -> Complaint:
+    """Stop the SLA clock while the complaint waits on the complainant."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if complaint.waiting_on_complainant:
+        raise ValidationError(_("The clock is already paused."))
+    if not complaint.is_open:
+        raise ValidationError(_("A closed complaint has no clock to pause."))
+    now = timezone.now()
+    complaint.waiting_on_complainant, complaint.paused_since = True, now
+    complaint.save(update_fields=["waiting_on_complainant", "paused_since", "updated_at"])
+    _event(complaint, Kind.PAUSED, by, now, text=note)
+    return complaint
+
+
+@transaction.atomic
+def complaint_resume(*, complaint: Complaint, by, note: str = "") -> Complaint:
+    """Restart the clock; the paused working time pushes both deadlines back."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if not complaint.waiting_on_complainant:
+        raise ValidationError(_("The clock is not paused."))
+    now = timezone.now()
+    _end_pause(complaint, now)
+    complaint.save()
+    _event(complaint, Kind.RESUMED, by, now, text=note)
+    return complaint
+
+
+@transaction.atomic
+def promise_add(*, complaint: Complaint, by, what: str, owner, due_on: dt.date, note: str = "") -> Promise:
+    promise = Promise.objects.create(complaint=complaint, what=what, owner=owner, due_on=due_on, note=note)
+    _event(
+        complaint, Kind.PROMISE_ADDED, by,
+        text=_("%(what)s — %(owner)s, due %(due)s") % {"what": what, "owner": owner, "due": due_on.isoformat()},
+    )
+    return promise
+
+
+@transaction.atomic
+def promise_deliver(*, promise: Promise, by, delivered_on: dt.date | None = None, note: str = "") -> Promise:
+    promise = Promise.objects.select_for_update().get(pk=promise.pk)
+    if promise.delivered_on is not None:
+        raise ValidationError(_("This promise is already delivered."))
+    promise.delivered_on = delivered_on or timezone.localdate()
+    promise.delivered_by = by
+    if note:
+        promise.note = f"{promise.note}\n{note}".strip()
+    promise.save(update_fields=["delivered_on", "delivered_by", "note"])
+    _event(promise.complaint, Kind.PROMISE_DELIVERED, by, text=f"{promise.what}. {note}".strip())
+    return promise
+
+
+def _recipients(complaint: Complaint) -> list:
+    User = get_user_model()
+    users = list(User.objects.filter(groups__name=Role.COMPLAINT_OFFICER, is_active=True).distinct())
+    if complaint.owner_id and complaint.owner.is_active and complaint.owner not in users:
+        users.insert(0, complaint.owner)
+    return users
+
+
+def notify(*, users: Iterable, text: str, link: str) -> list[Notification]:
+    """In-app notification for each user, plus an e-mail to those who have
+    an address (sent after the transaction commits)."""
+    created = [Notification.objects.create(recipient=u, text=text, link=link) for u in users]
+    emails = [u.email for u in users if u.email]
+    if emails:
+        transaction.on_commit(lambda: send_mail(text, f"{text}\n{link}", None, emails, fail_silently=True))
+    return created
+
+
+@transaction.atomic
+def complaint_flag_sla_breaches(*, now: dt.datetime | None = None) -> int:
+    """Flag each late first response or resolution once (a conditional
+    update: running twice flags nothing new) and tell the owner and the
+    complaint officers. Returns the number of breaches flagged."""
+    now = now or timezone.now()
+    running = Complaint.objects.filter(status__in=Complaint.OPEN_STATUSES, waiting_on_complainant=False)
+    checks = [
+        (
+            "first_response_breached",
+            running.filter(first_responded_at__isnull=True, first_response_due__lt=now, first_response_breached=False),
+            _("%(ref)s: first response is late (was due %(due)s)."),
+            "first_response_due",
+        ),
+        (
+            "resolution_breached",
+            running.filter(resolved_at__isnull=True, resolution_due__lt=now, resolution_breached=False),
+            _("%(ref)s: resolution is late (was due %(due)s)."),
+            "resolution_due",
+        ),
+    ]
+    flagged = 0
+    for flag, candidates, message, due_field in checks:
+        for complaint in candidates.select_related("owner"):
+            if not Complaint.objects.filter(pk=complaint.pk, **{flag: False}).update(**{flag: True}):
+                continue  # another run flagged it first
+            flagged += 1
+            due = timezone.localtime(getattr(complaint, due_field))
+            text = message % {"ref": complaint.reference, "due": f"{due:%Y-%m-%d %H:%M}"}
+            _event(complaint, Kind.SLA_BREACH, None, now, text=text)
+            notify(
+                users=_recipients(complaint),
+                text=text,
+                link=reverse("complaints:detail", args=[complaint.pk]),
+            )
+    if flagged:
+        logger.info("Flagged %d complaint SLA breaches", flagged)
+    return flagged
+
+
+@transaction.atomic
+def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())
