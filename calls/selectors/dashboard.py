@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -303,6 +303,60 @@ def _spot_check_figures(calls: QuerySet[FollowUpCall]) -> dict:
     return row
 
 
+def _complaint_figures(department_ids: list[int], period: Period) -> dict:
+    """Complaints involving the departments, received in the period (hospital
+    time zone): by category, severity, status and outcome, and SLA compliance
+    as the complaint report defines it (in time / answered, in time / resolved)."""
+    from complaints.models import Category, Complaint, Severity
+
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(period.start, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    involved = Complaint.departments.through.objects.filter(
+        complaint=OuterRef("pk"), department_id__in=department_ids
+    )
+    complaints = Complaint.objects.filter(Exists(involved), received_at__gte=start, received_at__lt=end)
+    groups = {
+        "severity": Severity.choices,
+        "status": Complaint.Status.choices,
+        "outcome": Complaint.Outcome.choices,
+    }
+    row = complaints.aggregate(
+        total=Count("pk"),
+        responded=Count("pk", filter=Q(first_responded_at__isnull=False)),
+        responded_in_time=Count(
+            "pk", filter=Q(first_responded_at__lte=F("first_response_due"), first_response_breached=False)
+        ),
+        resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
+        resolved_in_time=Count("pk", filter=Q(resolved_at__lte=F("resolution_due"), resolution_breached=False)),
+        **{f"{name}__{value}": Count("pk", filter=Q(**{name: value})) for name, choices in groups.items()
+           for value, _label in choices},
+    )
+    total = row["total"]
+    categories = (
+        complaints.values("category_id", "category__name_en", "category__name_zh")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "category__order", "category_id")
+    )
+    result = {
+        "total": total,
+        "first_response": Rate(row["responded_in_time"], row["responded"]),
+        "resolution": Rate(row["resolved_in_time"], row["resolved"]),
+        "by_category": [
+            {"param": "category", "value": r["category_id"], "n": r["n"], "rate": Rate(r["n"], total),
+             "label": Category.localized_name(r["category__name_en"], r["category__name_zh"])}
+            for r in categories
+        ],
+    }
+    for name, choices in groups.items():
+        result[f"by_{name}"] = [
+            {"param": name, "value": value, "label": label, "n": row[f"{name}__{value}"],
+             "rate": Rate(row[f"{name}__{value}"], total)}
+            for value, label in choices
+        ]
+    return result
+
+
 def dashboard_figures(*, department_ids: list[int], period: Period, today: dt.date | None = None) -> Dashboard:
     """Everything the dashboard shows for these departments and period, in a
     fixed number of queries whatever the amount of data."""
@@ -338,6 +392,7 @@ def dashboard_figures(*, department_ids: list[int], period: Period, today: dt.da
         nurses=_nurse_figures(current, today),
         alerts=_alert_figures(department_ids),
         spot_checks=_spot_check_figures(current),
+        complaints=_complaint_figures(department_ids, period),
     )
 
 
@@ -414,9 +469,33 @@ def dashboard_tables(d: Dashboard) -> list[tuple[str, list[str], list[list]]]:
             ],
         ),
     ]
-    for title, headers, rows in d.complaints.get("tables", []):
-        tables.append((title, headers, rows))
+    c = d.complaints
+    for key, title in COMPLAINT_GROUPS:
+        tables.append(
+            (
+                str(title), [str(_("Group")), str(_("Complaints")), pct, "n"],
+                [[str(r["label"]), r["n"], _cell(r["rate"]), r["rate"].n] for r in c[key]],
+            )
+        )
+    tables.append(
+        (
+            str(_("Complaint SLA")), [str(_("Figure")), str(_("In time")), pct, "n"],
+            [
+                [str(_("First response in time")), c["first_response"].num, _cell(c["first_response"]),
+                 c["first_response"].n],
+                [str(_("Resolved in time")), c["resolution"].num, _cell(c["resolution"]), c["resolution"].n],
+            ],
+        )
+    )
     return tables
+
+
+COMPLAINT_GROUPS = [
+    ("by_category", _("Complaints by category")),
+    ("by_severity", _("Complaints by severity")),
+    ("by_status", _("Complaints by status")),
+    ("by_outcome", _("Complaints by outcome")),
+]
 
 
 def dashboard_chart_data(d: Dashboard) -> dict:
@@ -436,6 +515,11 @@ def dashboard_chart_data(d: Dashboard) -> dict:
             "labels": [row["label"] for row in d.items],
             "series": [{"label": str(_("Average score")), "data": [row["average"] for row in d.items]}],
             "axis": str(_("Score (1-10)")),
+        },
+        "complaints": {
+            "labels": [str(r["label"]) for r in d.complaints["by_category"]],
+            "data": [r["n"] for r in d.complaints["by_category"]],
+            "label": str(_("Complaints")),
         },
         "boxes": {
             "labels": [str(label) for label, _rate in d.boxes],

@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 from followup.roles import Role, role_required
 
 from ..forms.dashboard import DashboardFilterForm, SpotCheckFilterForm, SpotCheckReviewForm
-from ..selectors.dashboard import dashboard_chart_data, dashboard_departments, dashboard_figures, dashboard_tables
+from ..selectors.dashboard import (
+    COMPLAINT_GROUPS,
+    dashboard_chart_data,
+    dashboard_departments,
+    dashboard_figures,
+    dashboard_tables,
+)
 from ..selectors.spot_checks import spot_checks_for
 from ..services.spot_checks import spot_check_review as review_service
 
@@ -40,6 +46,13 @@ def _list_query(form: DashboardFilterForm) -> str:
     return urlencode(params)
 
 
+def _complaint_query(form: DashboardFilterForm) -> str:
+    params = {"view": "all", "received_from": form.cleaned_data["start"], "received_to": form.cleaned_data["end"]}
+    if form.cleaned_data["department"]:
+        params["department"] = form.cleaned_data["department"].pk
+    return urlencode(params)
+
+
 @role_required(Role.HEAD_NURSE)
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, figures = _filtered(request)
@@ -47,10 +60,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if figures is not None:
         context.update(
             list_query=_list_query(form),
+            complaint_query=_complaint_query(form),
+            complaints_url=reverse("complaints:list"),
             export_query=request.GET.urlencode(),
             chart_data=dashboard_chart_data(figures),
             worklist_url=reverse("calls:worklist"),
             min_n=settings.DASHBOARD_MIN_N,
+            complaint_groups=[(figures.complaints[key], title) for key, title in COMPLAINT_GROUPS],
         )
     return render(request, "calls/dashboard.html", context, status=200 if figures else 400)
 

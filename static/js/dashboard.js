@@ -54,3 +54,17 @@
     Object.values(Chart.instances).forEach(function (chart) { chart.resize(); });
   });
 })();
+
+(function () {
+  "use strict";
+  var source = document.getElementById("dashboard-data");
+  var canvas = document.getElementById("chart-complaints");
+  if (!source || !canvas || typeof Chart === "undefined") { return; }
+  var data = JSON.parse(source.textContent).complaints;
+  new Chart(canvas, {
+    type: "bar",
+    data: { labels: data.labels, datasets: [{ label: data.label, data: data.data, backgroundColor: "#dc3545" }] },
+    options: { responsive: true, maintainAspectRatio: false, animation: false, indexAxis: "y",
+      scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
+  });
+})();

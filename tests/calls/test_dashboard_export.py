@@ -43,6 +43,11 @@ def test_csv_export_holds_the_dashboard_tables_of_her_departments_only(client_fo
         "Weekly trend",
         "Nurses",
         "Spot checks",
+        "Complaints by category",
+        "Complaints by severity",
+        "Complaints by status",
+        "Complaints by outcome",
+        "Complaint SLA",
     ]
 
 
@@ -58,6 +63,11 @@ def test_xlsx_export_has_one_sheet_per_table(client_for, head_nurse, data):
         "4 Weekly trend",
         "5 Nurses",
         "6 Spot checks",
+        "7 Complaints by category",
+        "8 Complaints by severity",
+        "9 Complaints by status",
+        "10 Complaints by outcome",
+        "11 Complaint SLA",
     ]
     sheet = book["1 Headline figures"]
     assert [c.value for c in sheet[2]][:2] == ["Calls due", 3]
