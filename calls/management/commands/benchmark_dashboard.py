@@ -60,12 +60,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--calls", type=int, default=1_000_000)
+        parser.add_argument("--complaints", type=int, default=50_000)
         parser.add_argument("--runs", type=int, default=20, help="renders per range")
         parser.add_argument("--keep", action="store_true", help="keep the seeded data")
         parser.add_argument("--reuse", action="store_true", help="use data kept by an earlier --keep run")
         parser.add_argument("--cleanup", action="store_true", help="only remove an earlier run's data")
 
-    def handle(self, *args, calls, runs, keep, reuse, cleanup, **options):
+    def handle(self, *args, calls, complaints, runs, keep, reuse, cleanup, **options):
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark needs PostgreSQL (set DATABASE_URL).")
         if cleanup:
@@ -79,7 +80,10 @@ class Command(BaseCommand):
             self._cleanup()
             started = time.perf_counter()
             department, head = self._seed(calls, today)
-            self.stdout.write(f"seeded {calls:,} calls in {time.perf_counter() - started:.1f} s")
+            self._seed_complaints(complaints, today, department, head)
+            self.stdout.write(
+                f"seeded {calls:,} calls and {complaints:,} complaints in {time.perf_counter() - started:.1f} s"
+            )
         try:
             self._time(department, head, today, runs, calls)
         finally:
@@ -169,8 +173,43 @@ class Command(BaseCommand):
                 "SELECT c.id, c.completed_at, c.completed_at + interval '1 day', 'benchmark', '', '' "
                 f"FROM {mine} AND c.status = 'completed' AND c.id % 500 = 0"
             )
-            cursor.execute("ANALYZE")
         return department, head
+
+    @transaction.atomic
+    def _seed_complaints(self, count: int, today: dt.date, department, head):
+        """Complaints received over the last two years, all involving the ward."""
+        from complaints.models import Category, Complaint
+
+        categories = ",".join(str(pk) for pk in Category.objects.values_list("pk", flat=True))
+        received = f"(('{today.isoformat()}'::date - (g %% 730)) + time '09:00') AT TIME ZONE '{settings.TIME_ZONE}'"
+        closed = "(g %% 10 < 8)"
+        _insert_select(
+            Complaint, f"generate_series(1, {int(count)}) AS g",
+            {
+                "reference": f"'{PREFIX}' || g", "channel": "'hotline'", "complainant_name": "'Complainant ' || g",
+                "received_at": received, "received_by_id": str(head.pk), "description": "'benchmark'",
+                "category_id": f"(ARRAY[{categories}])[g %% {len(categories.split(','))} + 1]",
+                "severity": "CASE WHEN g %% 20 = 0 THEN 'urgent' WHEN g %% 5 = 0 THEN 'major' ELSE 'general' END",
+                "status": f"CASE WHEN {closed} THEN 'closed' WHEN g %% 10 = 8 THEN 'investigating' ELSE 'received' END",
+                "outcome": f"CASE WHEN {closed} THEN (CASE WHEN g %% 7 = 0 THEN 'compensation' "
+                           "ELSE 'explanation' END) ELSE '' END",
+                "first_response_due": f"{received} + interval '30 minutes'",
+                "first_responded_at": f"{received} + (g %% 40) * interval '1 minute'",
+                "first_response_breached": "(g %% 40 > 30)",
+                "resolution_due": f"{received} + interval '5 days'",
+                "resolved_at": f"CASE WHEN {closed} THEN {received} + (g %% 7) * interval '1 day' END",
+                "resolution_breached": f"({closed} AND g %% 7 > 5)",
+                "closed_at": f"CASE WHEN {closed} THEN {received} + (g %% 7) * interval '1 day' END",
+            },
+        )
+        through = Complaint.departments.through
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {through._meta.db_table} (complaint_id, department_id) "
+                "SELECT id, %s FROM complaints_complaint WHERE reference LIKE %s",
+                [department.pk, f"{PREFIX}%"],
+            )
+            cursor.execute("ANALYZE")
 
     def _time(self, department, head, today, runs, count):
         client = Client()
@@ -213,6 +252,11 @@ class Command(BaseCommand):
                 department.staff.clear()
                 department.delete()
             cursor.execute("DELETE FROM calls_patient WHERE mrn LIKE %s", [f"{PREFIX}%"])
+        from complaints.models import Complaint
+
+        bench_complaints = Complaint.objects.filter(reference__startswith=PREFIX)
+        Complaint.departments.through.objects.filter(complaint__in=bench_complaints).delete()
+        bench_complaints.delete()
         users = User.objects.filter(username__startswith="bench-")
         AuditEvent.objects.filter(actor__in=users).delete()
         users.delete()
