@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncWeek
+from django.db.models import Avg, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncWeek
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from followup.models import User
 from followup.roles import Role, roles_of
 
-from ..models import ClinicalAlert, Department, FollowUpCall, ItemScore, SpotCheck
+from ..dashboard_summary import summary_in_use
+from ..models import ClinicalAlert, DashboardDay, DashboardItemDay, Department, FollowUpCall, ItemScore, SpotCheck
 
 Status = FollowUpCall.Status
 Reason = FollowUpCall.CancelReason
@@ -164,21 +165,83 @@ def dashboard_departments(user: User) -> QuerySet[Department]:
     return Department.objects.none()
 
 
-def cohort(department_ids: list[int]) -> QuerySet[FollowUpCall]:
-    return FollowUpCall.objects.filter(discharge__department_id__in=department_ids)
+@dataclass(frozen=True)
+class Source:
+    """Where the call figures are counted: the calls themselves, or on
+    PostgreSQL the trigger-kept summary (calls/dashboard_summary.py), which
+    holds one row per combination with its number of calls. Both give the
+    same figures; the summary sums a few thousand rows instead of a million."""
+
+    summary: bool
+
+    def calls(self, department_ids: list[int]) -> QuerySet:
+        if self.summary:
+            return DashboardDay.objects.filter(department_id__in=department_ids)
+        return FollowUpCall.objects.filter(discharge__department_id__in=department_ids)
+
+    def scores(self, department_ids: list[int], period: "Period") -> QuerySet:
+        if self.summary:
+            return DashboardItemDay.objects.filter(department_id__in=department_ids).filter(period.q)
+        calls = FollowUpCall.objects.filter(discharge__department_id__in=department_ids).filter(period.q)
+        return ItemScore.objects.filter(call__in=calls.values("pk"))
+
+    def tally(self, condition: Q | None = None):
+        """How many calls meet ``condition``."""
+        if self.summary:
+            return Coalesce(Sum("calls", filter=condition), 0)
+        return Count("pk", filter=condition)
+
+    def score_tally(self, condition: Q | None = None):
+        if self.summary:
+            return Coalesce(Sum("scores", filter=condition), 0)
+        return Count("pk", filter=condition)
+
+    def score_average(self):
+        if self.summary:
+            return Cast(Sum(F("score") * F("scores")), FloatField()) / NullIf(Sum("scores"), 0)
+        return Avg("score")
+
+    def duration_average(self, condition: Q):
+        if self.summary:
+            return Cast(Sum("duration_sum", filter=condition), FloatField()) / NullIf(
+                Sum("duration_n", filter=condition), 0
+            )
+        return Avg("duration_seconds", filter=condition)
+
+    def spot_checks(self, calls: QuerySet) -> dict:
+        if self.summary:
+            reviewed = [SpotCheck.Verdict.GOOD, SpotCheck.Verdict.NEEDS_IMPROVEMENT]
+            return calls.aggregate(
+                completed=self.tally(COMPLETED),
+                sampled=self.tally(COMPLETED & ~Q(spot_check="")),
+                reviewed=self.tally(COMPLETED & Q(spot_check__in=reviewed)),
+                good=self.tally(COMPLETED & Q(spot_check=SpotCheck.Verdict.GOOD)),
+                needs_improvement=self.tally(COMPLETED & Q(spot_check=SpotCheck.Verdict.NEEDS_IMPROVEMENT)),
+            )
+        return calls.filter(COMPLETED).aggregate(
+            completed=Count("pk"),
+            sampled=Count("spot_check"),
+            reviewed=Count("spot_check", filter=~Q(spot_check__verdict="")),
+            good=Count("spot_check", filter=Q(spot_check__verdict=SpotCheck.Verdict.GOOD)),
+            needs_improvement=Count("spot_check", filter=Q(spot_check__verdict=SpotCheck.Verdict.NEEDS_IMPROVEMENT)),
+        )
+
+
+def default_source() -> Source:
+    return Source(summary=summary_in_use())
 
 
 # --- figures -------------------------------------------------------------------------------
 
 
-def _period_counts(calls: QuerySet[FollowUpCall], periods: dict[str, Period]) -> dict[str, dict[str, int]]:
+def _period_counts(src: Source, calls: QuerySet, periods: dict[str, Period]) -> dict[str, dict[str, int]]:
     """Every CALL_CONDITIONS count for every period, in one query."""
     spans = Q()
     for period in periods.values():
         spans |= period.q
     row = calls.filter(spans).aggregate(
         **{
-            f"{name}__{key}": Count("pk", filter=period.q & condition)
+            f"{name}__{key}": src.tally(period.q & condition)
             for name, period in periods.items()
             for key, condition in CALL_CONDITIONS.items()
         }
@@ -211,18 +274,18 @@ HEADLINES = [
 ]
 
 
-def _item_figures(calls: QuerySet[FollowUpCall]) -> tuple[list[dict], dict]:
-    scores = ItemScore.objects.filter(call__in=calls.filter(COMPLETED).values("pk"))
+def _item_figures(src: Source, scores: QuerySet) -> tuple[list[dict], dict]:
     boxes = {
-        "n": Count("pk"),
-        "average": Avg("score"),
-        "top": Count("pk", filter=TOP_BOX),
-        "middle": Count("pk", filter=MIDDLE_BOX),
-        "bottom": Count("pk", filter=BOTTOM_BOX),
+        "n": src.score_tally(),
+        "average": src.score_average(),
+        "top": src.score_tally(TOP_BOX),
+        "middle": src.score_tally(MIDDLE_BOX),
+        "bottom": src.score_tally(BOTTOM_BOX),
     }
     rows = list(
         scores.values("item_id", "item__name", "item__name_zh", "item__order", "item__code")
         .annotate(**boxes)
+        .filter(n__gt=0)
         .order_by("item__order", "item__code")
     )
     total = scores.aggregate(**boxes)
@@ -237,18 +300,19 @@ def _item_figures(calls: QuerySet[FollowUpCall]) -> tuple[list[dict], dict]:
     return rows, total
 
 
-def _week_figures(calls: QuerySet[FollowUpCall]) -> list[dict]:
+def _week_figures(src: Source, calls: QuerySet) -> list[dict]:
     rows = list(
         calls.annotate(week=TruncWeek("due_date"))
         .values("week")
         .annotate(
-            due=Count("pk"),
-            countable=Count("pk", filter=CALL_CONDITIONS["countable"]),
-            completed=Count("pk", filter=COMPLETED),
-            rated=Count("pk", filter=RATED),
-            satisfied=Count("pk", filter=CALL_CONDITIONS["satisfied"]),
-            basic=Count("pk", filter=CALL_CONDITIONS["basic"]),
+            due=src.tally(),
+            countable=src.tally(CALL_CONDITIONS["countable"]),
+            completed=src.tally(COMPLETED),
+            rated=src.tally(RATED),
+            satisfied=src.tally(CALL_CONDITIONS["satisfied"]),
+            basic=src.tally(CALL_CONDITIONS["basic"]),
         )
+        .filter(due__gt=0)
         .order_by("week")
     )
     for row in rows:
@@ -261,17 +325,18 @@ def _week_figures(calls: QuerySet[FollowUpCall]) -> list[dict]:
     return rows
 
 
-def _nurse_figures(calls: QuerySet[FollowUpCall], today: dt.date) -> list[dict]:
+def _nurse_figures(src: Source, calls: QuerySet, today: dt.date) -> list[dict]:
     rows = list(
         calls.values("assigned_to", "assigned_to__username", "assigned_to__display_name")
         .annotate(
-            assigned=Count("pk"),
-            completed=Count("pk", filter=COMPLETED),
-            overdue=Count("pk", filter=Q(status__in=FollowUpCall.OPEN_STATUSES, due_date__lt=today)),
-            average_duration=Avg("duration_seconds", filter=COMPLETED),
-            rated=Count("pk", filter=RATED),
-            satisfied=Count("pk", filter=CALL_CONDITIONS["satisfied"]),
+            assigned=src.tally(),
+            completed=src.tally(COMPLETED),
+            overdue=src.tally(Q(status__in=FollowUpCall.OPEN_STATUSES, due_date__lt=today)),
+            average_duration=src.duration_average(COMPLETED),
+            rated=src.tally(RATED),
+            satisfied=src.tally(CALL_CONDITIONS["satisfied"]),
         )
+        .filter(assigned__gt=0)
         .order_by("assigned_to__display_name", "assigned_to__username")
     )
     for row in rows:
@@ -289,14 +354,8 @@ def _alert_figures(department_ids: list[int]) -> dict[str, int]:
     ).aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
 
 
-def _spot_check_figures(calls: QuerySet[FollowUpCall]) -> dict:
-    row = calls.filter(COMPLETED).aggregate(
-        completed=Count("pk"),
-        sampled=Count("spot_check"),
-        reviewed=Count("spot_check", filter=Q(spot_check__reviewed_at__isnull=False)),
-        good=Count("spot_check", filter=Q(spot_check__verdict=SpotCheck.Verdict.GOOD)),
-        needs_improvement=Count("spot_check", filter=Q(spot_check__verdict=SpotCheck.Verdict.NEEDS_IMPROVEMENT)),
-    )
+def _spot_check_figures(src: Source, calls: QuerySet) -> dict:
+    row = src.spot_checks(calls)
     row["coverage"] = Rate(row["sampled"], row["completed"])
     row["reviewed_rate"] = Rate(row["reviewed"], row["sampled"])
     row["good_rate"] = Rate(row["good"], row["reviewed"])
@@ -357,14 +416,17 @@ def _complaint_figures(department_ids: list[int], period: Period) -> dict:
     return result
 
 
-def dashboard_figures(*, department_ids: list[int], period: Period, today: dt.date | None = None) -> Dashboard:
+def dashboard_figures(
+    *, department_ids: list[int], period: Period, today: dt.date | None = None, source: Source | None = None
+) -> Dashboard:
     """Everything the dashboard shows for these departments and period, in a
     fixed number of queries whatever the amount of data."""
     today = today or timezone.localdate()
-    calls = cohort(department_ids)
+    src = source or default_source()
+    calls = src.calls(department_ids)
     current = calls.filter(period.q)
     periods = {"current": period, "previous": period.previous(), "year_ago": period.year_earlier()}
-    counts = _period_counts(calls, periods)
+    counts = _period_counts(src, calls, periods)
     values = {name: _headline_values(c) for name, c in counts.items()}
     headlines = [
         Headline(
@@ -379,7 +441,7 @@ def dashboard_figures(*, department_ids: list[int], period: Period, today: dt.da
         (_("Middle: basically satisfied"), Rate(now["basic"], now["rated"])),
         (_("Bottom box: unsatisfied"), Rate(now["unsatisfied"], now["rated"])),
     ]
-    items, items_total = _item_figures(current)
+    items, items_total = _item_figures(src, src.scores(department_ids, period))
     return Dashboard(
         period=period,
         department_ids=department_ids,
@@ -388,10 +450,10 @@ def dashboard_figures(*, department_ids: list[int], period: Period, today: dt.da
         boxes=boxes,
         items=items,
         items_total=items_total,
-        weeks=_week_figures(current),
-        nurses=_nurse_figures(current, today),
+        weeks=_week_figures(src, current),
+        nurses=_nurse_figures(src, current, today),
         alerts=_alert_figures(department_ids),
-        spot_checks=_spot_check_figures(current),
+        spot_checks=_spot_check_figures(src, current),
         complaints=_complaint_figures(department_ids, period),
     )
 
