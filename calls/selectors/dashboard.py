@@ -185,10 +185,12 @@ class Source:
         calls = FollowUpCall.objects.filter(discharge__department_id__in=department_ids).filter(period.q)
         return ItemScore.objects.filter(call__in=calls.values("pk"))
 
-    def tally(self, condition: Q | None = None):
-        """How many calls meet ``condition``."""
+    def tally(self, condition: Q | None = None, *, zero: bool = True):
+        """How many calls meet ``condition`` (``zero=False``: NULL for none,
+        one expression node less where the caller reads None as 0)."""
         if self.summary:
-            return Coalesce(Sum("calls", filter=condition), 0)
+            total = Sum("calls", filter=condition)
+            return Coalesce(total, 0) if zero else total
         return Count("pk", filter=condition)
 
     def score_tally(self, condition: Q | None = None):
@@ -241,7 +243,7 @@ def _period_counts(src: Source, calls: QuerySet, periods: dict[str, Period]) -> 
         spans |= period.q
     row = calls.filter(spans).aggregate(
         **{
-            f"{name}__{key}": src.tally(period.q & condition)
+            f"{name}__{key}": src.tally(period.q & condition, zero=False)
             for name, period in periods.items()
             for key, condition in CALL_CONDITIONS.items()
         }

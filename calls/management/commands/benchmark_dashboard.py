@@ -12,6 +12,7 @@ and prints the median and p95 render times. Cleans up afterwards unless
 import datetime as dt
 import statistics
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -21,6 +22,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from calls.dashboard_summary import summary_rebuild
 from calls.models import Department, Discharge, FollowUpCall, Patient, SatisfactionItem
 from followup.models import AuditEvent, User
 from followup.roles import Role
@@ -55,6 +57,19 @@ def _insert_select(model, source: str, overrides: dict[str, str]) -> int:
         return cursor.rowcount
 
 
+@contextmanager
+def _triggers_off():
+    """Bulk loading row by row through the summary triggers is slow: switch
+    them off for this session (needs a superuser) and rebuild afterwards."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
 class Command(BaseCommand):
     help = "Seed a large data set into a dedicated department and time the dashboard (PostgreSQL)."
 
@@ -79,8 +94,10 @@ class Command(BaseCommand):
         else:
             self._cleanup()
             started = time.perf_counter()
-            department, head = self._seed(calls, today)
-            self._seed_complaints(complaints, today, department, head)
+            with _triggers_off():
+                department, head = self._seed(calls, today)
+                self._seed_complaints(complaints, today, department, head)
+            summary_rebuild()
             self.stdout.write(
                 f"seeded {calls:,} calls and {complaints:,} complaints in {time.perf_counter() - started:.1f} s"
             )
@@ -236,8 +253,10 @@ class Command(BaseCommand):
 
     def _cleanup(self):
         department = Department.objects.filter(code=CODE).first()
-        with transaction.atomic(), connection.cursor() as cursor:
+        with _triggers_off(), transaction.atomic(), connection.cursor() as cursor:
             if department is not None:
+                for table in ("calls_dashboardday", "calls_dashboarditemday"):
+                    cursor.execute(f"DELETE FROM {table} WHERE department_id = %s", [department.pk])
                 calls = (
                     "SELECT c.id FROM calls_followupcall c JOIN calls_discharge d ON d.id = c.discharge_id "
                     "WHERE d.department_id = %s"
