@@ -187,3 +187,19 @@ def test_review_service_refuses_an_unknown_verdict(ward, head_nurse):
     [check] = _checks(ward, 1)
     with pytest.raises(ValueError):
         spot_check_review(spot_check=check, by=head_nurse, verdict="excellent", comment="")
+
+
+def test_celery_autodiscovers_the_spot_check_task(tmp_path):
+    """A fresh process (this module already imported the task): the worker
+    finds it through autodiscover_tasks(related_name="tasks_dashboard")."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup(); from followup.celery import app; "
+        "app.loader.import_default_modules(); print('calls.sample_spot_checks' in app.tasks)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "followup.settings", "VAR_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.strip() == "True"
