@@ -52,6 +52,8 @@ def test_nurse_raises_a_complaint_from_a_call_and_sees_it_on_the_list(page, nurs
     complaint = Complaint.objects.get()
     page.wait_for_url(f"**{reverse('complaints:detail', args=[complaint.pk])}")
     assert page.text_content("h1") == f"{complaint.reference} · Closed"
-    assert (complaint.source_call_id, complaint.patient_id, complaint.settled_on_the_spot) == (call.pk, patient.pk, True)
+    assert (complaint.source_call_id, complaint.patient_id, complaint.settled_on_the_spot) == (
+        call.pk, patient.pk, True,
+    )
     page.goto(f"{reverse('complaints:list')}?view=all")
     assert page.text_content("tbody tr td a") == complaint.reference
