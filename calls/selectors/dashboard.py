@@ -382,6 +382,7 @@ def _complaint_figures(department_ids: list[int], period: Period) -> dict:
         "status": Complaint.Status.choices,
         "outcome": Complaint.Outcome.choices,
     }
+    categories = list(Category.objects.order_by("order", "pk").values_list("pk", "name_en", "name_zh"))
     row = complaints.aggregate(
         total=Count("pk"),
         responded=Count("pk", filter=Q(first_responded_at__isnull=False)),
@@ -392,21 +393,18 @@ def _complaint_figures(department_ids: list[int], period: Period) -> dict:
         resolved_in_time=Count("pk", filter=Q(resolved_at__lte=F("resolution_due"), resolution_breached=False)),
         **{f"{name}__{value}": Count("pk", filter=Q(**{name: value})) for name, choices in groups.items()
            for value, _label in choices},
+        **{f"category__{pk}": Count("pk", filter=Q(category_id=pk)) for pk, _en, _zh in categories},
     )
     total = row["total"]
-    categories = (
-        complaints.values("category_id", "category__name_en", "category__name_zh")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "category__order", "category_id")
-    )
     result = {
         "total": total,
         "first_response": Rate(row["responded_in_time"], row["responded"]),
         "resolution": Rate(row["resolved_in_time"], row["resolved"]),
         "by_category": [
-            {"param": "category", "value": r["category_id"], "n": r["n"], "rate": Rate(r["n"], total),
-             "label": Category.localized_name(r["category__name_en"], r["category__name_zh"])}
-            for r in categories
+            {"param": "category", "value": pk, "n": row[f"category__{pk}"], "rate": Rate(row[f"category__{pk}"], total),
+             "label": Category.localized_name(name_en, name_zh)}
+            for pk, name_en, name_zh in categories
+            if row[f"category__{pk}"]
         ],
     }
     for name, choices in groups.items():

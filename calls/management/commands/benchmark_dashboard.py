@@ -186,8 +186,11 @@ class Command(BaseCommand):
                 f"FROM {mine} AND c.status = 'completed' AND c.id % 10 = 0"
             )
             cursor.execute(
-                "INSERT INTO calls_clinicalalert (call_id, raised_at, due_at, reason, action, action_note) "
-                "SELECT c.id, c.completed_at, c.completed_at + interval '1 day', 'benchmark', '', '' "
+                # red flags are acted on within a day: only the last week's are still open
+                "INSERT INTO calls_clinicalalert (call_id, raised_at, due_at, reason, action, action_note, "
+                "resolved_at) SELECT c.id, c.completed_at, c.completed_at + interval '1 day', 'benchmark', "
+                "'doctor_informed', '', CASE WHEN c.completed_at < now() - interval '7 days' "
+                "THEN c.completed_at + interval '1 day' END "
                 f"FROM {mine} AND c.status = 'completed' AND c.id % 500 = 0"
             )
         return department, head
