@@ -31,6 +31,7 @@ run: setup
 ## test: lint and the whole test suite (CI=true: against PostgreSQL and Redis)
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/bandit --quiet --recursive --severity-level medium --exclude ./tests,./.venv,./var followup calls complaints
 	$(BIN)/python manage.py compile_translations
 	VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)
 

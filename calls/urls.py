@@ -1,12 +1,15 @@
 from django.urls import path
 
-from .views import dashboard, worklist
+from .views import dashboard, discharges, scripts, worklist
 
 app_name = "calls"
 
 urlpatterns = [
     path("", worklist.worklist, name="worklist"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("scripts/<int:version_id>/preview/", scripts.script_preview, name="script_preview"),
+    path("discharges/", discharges.discharge_list, name="discharge_list"),
+    path("discharges/new/", discharges.discharge_new, name="discharge_new"),
     path("dashboard/export.csv", dashboard.dashboard_export, {"fmt": "csv"}, name="dashboard_export_csv"),
     path("dashboard/export.xlsx", dashboard.dashboard_export, {"fmt": "xlsx"}, name="dashboard_export_xlsx"),
     path("spot-checks/", dashboard.spot_check_list, name="spot_checks"),

@@ -17,11 +17,23 @@ COUNT = 60
 RANDOM_SEED = 6
 
 CATEGORY_WEIGHTS = {
-    "attitude": 52, "doctor": 7, "nursing": 10, "fees": 12, "logistics": 5, "insurance": 7, "pharmacy": 8,
+    "attitude": 52,
+    "doctor": 7,
+    "nursing": 10,
+    "fees": 12,
+    "logistics": 5,
+    "insurance": 7,
+    "pharmacy": 8,
 }
 OUTCOME_WEIGHTS = {"explanation": 83, "compensation": 8, "mediation": 5.5, "legal": 2, "apology": 1.5}
 CHANNEL_WEIGHTS = {
-    "followup_call": 30, "hotline": 25, "in_person": 20, "web": 8, "letter": 5, "suggestion_box": 5, "survey": 5,
+    "followup_call": 30,
+    "hotline": 25,
+    "in_person": 20,
+    "web": 8,
+    "letter": 5,
+    "suggestion_box": 5,
+    "survey": 5,
     "authority": 2,
 }
 SEVERITY_WEIGHTS = {Severity.GENERAL: 85, Severity.MAJOR: 12, Severity.URGENT: 3}
@@ -98,6 +110,7 @@ def seed(stdout) -> None:
             severity=_pick(rng, SEVERITY_WEIGHTS),
             validity=Complaint.Validity.VALID if rng.random() < 0.8 else Complaint.Validity.NOT_VALID,
             departments=[departments[rng.choice(DEPARTMENTS)]] if departments else [],
+            staff_involved=[nurse] if nurse and category in ("attitude", "nursing") and rng.random() < 0.3 else [],
             owner=officer,
             settled_on_the_spot=settled,
             outcome=outcome if settled else "",

@@ -1,4 +1,6 @@
 import django_filters
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -49,7 +51,9 @@ class ComplaintForm(forms.Form):
         label=_("Complainant is the patient's"), choices=Complaint.Relation.choices, initial=Complaint.Relation.PATIENT
     )
     patient_mrn = forms.CharField(
-        label=_("Patient's inpatient number (MRN)"), max_length=32, required=False,
+        label=_("Patient's inpatient number (MRN)"),
+        max_length=32,
+        required=False,
         help_text=_("Leave empty when the complaint is not about one patient."),
     )
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.filter(is_active=True))
@@ -65,7 +69,8 @@ class ComplaintForm(forms.Form):
     description = forms.CharField(label=_("What the complainant said"), widget=forms.Textarea(attrs={"rows": 4}))
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
     settled_on_the_spot = forms.BooleanField(
-        label=_("Settled on the spot"), required=False,
+        label=_("Settled on the spot"),
+        required=False,
         help_text=_("Closes the complaint at once with the outcome and reply below; it still counts in reports."),
     )
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES, required=False)
@@ -80,6 +85,26 @@ class ComplaintForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("channel"), Column("received_at")),
+            Row(
+                Column("complainant_name"),
+                Column("complainant_phone"),
+                Column("complainant_relation"),
+                Column("patient_mrn"),
+            ),
+            Row(Column("category"), Column("severity"), Column("validity"), Column("owner")),
+            Row(Column("departments"), Column("staff_involved"), Column("staff_involved_text")),
+            "description",
+            Fieldset(
+                _("Settled on the spot"),
+                "settled_on_the_spot",
+                Row(Column("outcome"), Column("handling_satisfaction")),
+                "reply",
+            ),
+        )
         self.fields["departments"].queryset = departments_for(user)
         self.fields["staff_involved"].queryset = staff_users()
         self.fields["owner"].queryset = handlers()
@@ -154,9 +179,7 @@ class TransitionForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Every status is accepted here so that a refused move is explained
         # by the service rather than rejected as an unknown choice.
-        self.fields["to"].choices = [
-            (s, label) for s, label in Complaint.Status.choices if s != complaint.status
-        ]
+        self.fields["to"].choices = [(s, label) for s, label in Complaint.Status.choices if s != complaint.status]
         allowed = TRANSITIONS.get(complaint.status, ())
         if allowed:
             self.fields["to"].initial = allowed[0]

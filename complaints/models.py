@@ -166,7 +166,11 @@ class Complaint(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     patient = models.ForeignKey(
-        "calls.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="complaints",
+        "calls.Patient",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
         verbose_name=_("patient"),
     )
     complainant_name = models.CharField(_("complainant's name"), max_length=100)
@@ -176,7 +180,9 @@ class Complaint(models.Model):
     )
     received_at = models.DateTimeField(_("received at"))
     received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="complaints_received",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="complaints_received",
         verbose_name=_("received by"),
     )
     category = models.ForeignKey(
@@ -199,7 +205,11 @@ class Complaint(models.Model):
     settled_on_the_spot = models.BooleanField(_("settled on the spot"), default=False)
     status = models.CharField(_("status"), max_length=15, choices=Status.choices, default=Status.RECEIVED)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="complaints_owned",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints_owned",
         verbose_name=_("owner"),
     )
     outcome = models.CharField(_("outcome"), max_length=15, choices=Outcome.choices, blank=True)
@@ -207,7 +217,11 @@ class Complaint(models.Model):
         _("complainant's satisfaction with the handling"), max_length=12, choices=Satisfaction.choices, blank=True
     )
     source_call = models.ForeignKey(
-        "calls.FollowUpCall", on_delete=models.PROTECT, null=True, blank=True, related_name="complaints",
+        "calls.FollowUpCall",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
         verbose_name=_("raised on follow-up call"),
     )
     # SLA clock (see docs/sla.md)
@@ -293,7 +307,11 @@ class ComplaintEvent(AppendOnly):
     file_name = models.CharField(_("file name"), max_length=255, blank=True)
     file_size = models.PositiveIntegerField(_("file size"), null=True, blank=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("by"),
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
@@ -316,13 +334,19 @@ class Promise(models.Model):
     )
     what = models.CharField(_("what was promised"), max_length=255)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="complaint_promises",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="complaint_promises",
         verbose_name=_("who delivers it"),
     )
     due_on = models.DateField(_("due on"))
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
     delivered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("delivered by"),
     )
     note = models.TextField(_("note"), blank=True)
@@ -345,7 +369,9 @@ class Notification(models.Model):
     """An in-app message to one user (an SLA breach of a complaint they own)."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="complaint_notifications",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="complaint_notifications",
         verbose_name=_("recipient"),
     )
     text = models.CharField(_("text"), max_length=255)

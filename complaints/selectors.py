@@ -86,7 +86,9 @@ def complaint_detail(*, user, pk: int) -> Complaint:
 def evidence_event(*, user, complaint_pk: int, event_pk: int) -> ComplaintEvent:
     event = (
         ComplaintEvent.objects.filter(
-            pk=event_pk, complaint_id=complaint_pk, kind=ComplaintEvent.Kind.EVIDENCE,
+            pk=event_pk,
+            complaint_id=complaint_pk,
+            kind=ComplaintEvent.Kind.EVIDENCE,
             complaint__in=complaints_visible_to(user),
         )
         .exclude(file="")
@@ -200,9 +202,7 @@ def complaint_report(*, user, quarter: Quarter) -> dict:
             "pk", filter=cur & Q(first_responded_at__lte=F("first_response_due"), first_response_breached=False)
         ),
         resolved=Count("pk", filter=cur & Q(resolved_at__isnull=False)),
-        resolved_in_time=Count(
-            "pk", filter=cur & Q(resolved_at__lte=F("resolution_due"), resolution_breached=False)
-        ),
+        resolved_in_time=Count("pk", filter=cur & Q(resolved_at__lte=F("resolution_due"), resolution_breached=False)),
         satisfaction_asked=Count("pk", filter=cur & ~Q(handling_satisfaction="")),
         satisfied=Count(
             "pk",
@@ -227,12 +227,14 @@ def complaint_report(*, user, quarter: Quarter) -> dict:
         "first_response_compliance": _share(figures["responded_in_time"], figures["responded"]),
         "resolution_compliance": _share(figures["resolved_in_time"], figures["resolved"]),
         "by_category": _rows(
-            counted("category__code", "category__name_en", "category__name_zh"), "category__code",
+            counted("category__code", "category__name_en", "category__name_zh"),
+            "category__code",
             lambda r: Category.localized_name(r["category__name_en"], r["category__name_zh"]),
         ),
         "by_channel": _rows(counted("channel"), "channel", lambda r: Complaint.Channel(r["channel"]).label),
         "by_department": _rows(
-            counted("departments__name"), "departments__name",
+            counted("departments__name"),
+            "departments__name",
             lambda r: r["departments__name"],
         ),
         "by_staff": _rows(
@@ -240,9 +242,7 @@ def complaint_report(*, user, quarter: Quarter) -> dict:
             "staff_involved__pk",
             lambda r: r["staff_involved__display_name"] or r["staff_involved__username"],
         ),
-        "by_outcome": _rows(
-            counted("outcome"), "outcome", lambda r: Complaint.Outcome(r["outcome"]).label
-        ),
+        "by_outcome": _rows(counted("outcome"), "outcome", lambda r: Complaint.Outcome(r["outcome"]).label),
         "by_satisfaction": _rows(
             counted("handling_satisfaction"),
             "handling_satisfaction",
@@ -268,16 +268,22 @@ def report_rows(report: dict) -> list[tuple[str, str, object, object]]:
         (_("Summary"), _("Settled on the spot"), f["settled"], pct(report["settled_share"])),
         (_("Summary"), _("Closed"), f["closed"], pct(_share(f["closed"], f["total"]))),
         (
-            _("Change"), _("Valid, previous quarter"), f["previous_valid"],
+            _("Change"),
+            _("Valid, previous quarter"),
+            f["previous_valid"],
             pct(report["valid_change_previous"]["percent"]),
         ),
         (
-            _("Change"), _("Valid, same quarter last year"), f["year_before_valid"],
+            _("Change"),
+            _("Valid, same quarter last year"),
+            f["year_before_valid"],
             pct(report["valid_change_year_before"]["percent"]),
         ),
         (_("Change"), _("All, previous quarter"), f["previous_total"], pct(report["total_change_previous"]["percent"])),
         (
-            _("Change"), _("All, same quarter last year"), f["year_before_total"],
+            _("Change"),
+            _("All, same quarter last year"),
+            f["year_before_total"],
             pct(report["total_change_year_before"]["percent"]),
         ),
         (_("SLA"), _("First response in time"), f["responded_in_time"], pct(report["first_response_compliance"])),

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,13 +50,20 @@ def _label(status: str) -> str:
 
 @transaction.atomic
 def reference_allocate(*, year: int) -> str:
-    """The next free "TS-<year>-<5 digits>": the year's counter row is locked
-    while it is taken, so concurrent complaints never share a number."""
-    ReferenceCounter.objects.get_or_create(year=year)
-    counter = ReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"TS-{year}-{counter.last_number:05d}"
+    """The next free "TS-<year>-<5 digits>". The year's counter row is
+    incremented *before* it is read: the UPDATE locks the row (PostgreSQL) or
+    the database (SQLite) until commit, so concurrent complaints queue up and
+    never share a number. The first number of a year creates the row; a race
+    to create it falls back to the increment."""
+    bump = ReferenceCounter.objects.filter(year=year)
+    if not bump.update(last_number=F("last_number") + 1):
+        try:
+            with transaction.atomic():
+                ReferenceCounter.objects.create(year=year, last_number=1)
+        except IntegrityError:
+            bump.update(last_number=F("last_number") + 1)
+    number = bump.values_list("last_number", flat=True).get()
+    return f"TS-{year}-{number:05d}"
 
 
 def _set_deadlines(complaint: Complaint) -> None:
@@ -125,7 +133,12 @@ def complaint_create(
     if settled_on_the_spot:
         _event(complaint, Kind.REPLY, by, received_at, text=reply)
         _event(
-            complaint, Kind.STATUS, by, received_at, from_status=Status.RECEIVED, to_status=Status.CLOSED,
+            complaint,
+            Kind.STATUS,
+            by,
+            received_at,
+            from_status=Status.RECEIVED,
+            to_status=Status.CLOSED,
             text=_("Settled on the spot."),
         )
     return complaint
@@ -224,7 +237,9 @@ def complaint_classify(
     complaint.departments.set(departments)
     complaint.staff_involved.set(staff_involved)
     _event(
-        complaint, Kind.NOTE, by,
+        complaint,
+        Kind.NOTE,
+        by,
         text=_("Classified: %(category)s, %(severity)s, %(validity)s.")
         % {
             "category": category,
@@ -269,9 +284,13 @@ def complaint_reassign(*, complaint: Complaint, by, owner, note: str = "") -> Co
     complaint.owner = owner
     complaint.save(update_fields=["owner", "updated_at"])
     _event(
-        complaint, Kind.REASSIGNED, by,
-        text=_("From %(before)s to %(after)s. %(note)s")
-        % {"before": before or _("nobody"), "after": owner, "note": note},
+        complaint,
+        Kind.REASSIGNED,
+        by,
+        text=(
+            _("From %(before)s to %(after)s. %(note)s")
+            % {"before": before or _("nobody"), "after": owner, "note": note}
+        ).strip(),
     )
     return complaint
 
@@ -308,7 +327,9 @@ def complaint_resume(*, complaint: Complaint, by, note: str = "") -> Complaint:
 def promise_add(*, complaint: Complaint, by, what: str, owner, due_on: dt.date, note: str = "") -> Promise:
     promise = Promise.objects.create(complaint=complaint, what=what, owner=owner, due_on=due_on, note=note)
     _event(
-        complaint, Kind.PROMISE_ADDED, by,
+        complaint,
+        Kind.PROMISE_ADDED,
+        by,
         text=_("%(what)s — %(owner)s, due %(due)s") % {"what": what, "owner": owner, "due": due_on.isoformat()},
     )
     return promise

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.complaint_create, name="create"),
     path("promises/", views.promise_list, name="promises"),
     path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/badge/", views.notification_badge, name="notification_badge"),
     path("report/", views.report, name="report"),
     path("report/export.csv", views.report_export, {"fmt": "csv"}, name="report_csv"),
     path("report/export.xlsx", views.report_export, {"fmt": "xlsx"}, name="report_xlsx"),

@@ -4,7 +4,7 @@ import io
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,7 +61,7 @@ def _call_in_scope(request: HttpRequest, call_id: str) -> FollowUpCall:
     try:
         return get_object_or_404(calls, pk=int(call_id))
     except ValueError:
-        raise PermissionDenied from None
+        raise Http404 from None
 
 
 @role_required(*HANDLERS)
@@ -115,7 +115,11 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
 # action -> (permission, form class, service call)
 def _transition(request, complaint, data):
     services.complaint_transition(
-        complaint=complaint, to=data["to"], by=request.user, note=data["note"], outcome=data["outcome"],
+        complaint=complaint,
+        to=data["to"],
+        by=request.user,
+        note=data["note"],
+        outcome=data["outcome"],
         handling_satisfaction=data["handling_satisfaction"],
     )
 
@@ -201,6 +205,7 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*HANDLERS)
 @require_POST
 def complaint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    request.audit_objects = [("complaint", pk)]
     complaint = selectors.complaint_detail(user=request.user, pk=pk)
     if action not in ACTIONS:
         raise PermissionDenied
@@ -223,6 +228,7 @@ def complaint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
 @role_required(*HANDLERS)
 @require_POST
 def promise_deliver(request: HttpRequest, pk: int, promise_pk: int) -> HttpResponse:
+    request.audit_objects = [("complaint", pk), ("promise", promise_pk)]
     complaint = selectors.complaint_detail(user=request.user, pk=pk)
     promise = get_object_or_404(Promise, pk=promise_pk, complaint=complaint)
     _need(request, "complaints.change_promise")
@@ -230,7 +236,9 @@ def promise_deliver(request: HttpRequest, pk: int, promise_pk: int) -> HttpRespo
     if form.is_valid():
         try:
             services.promise_deliver(
-                promise=promise, by=request.user, delivered_on=form.cleaned_data["delivered_on"],
+                promise=promise,
+                by=request.user,
+                delivered_on=form.cleaned_data["delivered_on"],
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
@@ -260,7 +268,22 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         services.notifications_mark_read(user=request.user)
         return redirect("complaints:notifications")
     page = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "complaints/notifications.html", {"page": page})
+    return render(
+        request,
+        "complaints/notifications.html",
+        {"page": page, "unread": selectors.unread_notification_count(request.user)},
+    )
+
+
+@role_required(*HANDLERS)
+def notification_badge(request: HttpRequest) -> HttpResponse:
+    """The unread count in the top bar, fetched by htmx after the page has
+    loaded so that no page pays a query for it."""
+    return render(
+        request,
+        "complaints/includes/_notification_badge.html",
+        {"unread": selectors.unread_notification_count(request.user)},
+    )
 
 
 def _report_for(request: HttpRequest) -> dict:
@@ -275,7 +298,20 @@ def _report_for(request: HttpRequest) -> dict:
 @role_required(Role.COMPLAINT_OFFICER, Role.HEAD_NURSE)
 def report(request: HttpRequest) -> HttpResponse:
     data = _report_for(request)
-    return render(request, "complaints/report.html", {"report": data, "quarter": data["quarter"]})
+
+    def chart(rows):
+        return [{"label": str(r["label"]), "count": r["count"]} for r in rows]
+
+    return render(
+        request,
+        "complaints/report.html",
+        {
+            "report": data,
+            "quarter": data["quarter"],
+            "chart_category": chart(data["by_category"]),
+            "chart_department": chart(data["by_department"]),
+        },
+    )
 
 
 def _export_header() -> list[str]:

@@ -18,6 +18,8 @@ from .models import AuditEvent
 AUDITED_NAMESPACES = {"calls", "complaints"}
 AUDITED_ADMIN_APPS = ("/admin/calls/", "/admin/complaints/", "/admin/followup/")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Fragments that show no patient or complaint data (the unread-notification badge).
+NOT_AUDITED_VIEWS = {"complaints:notification_badge"}
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -67,6 +69,8 @@ def _objects_of(request: HttpRequest) -> list[tuple[str, object]]:
 def _is_audited(request: HttpRequest) -> bool:
     match = getattr(request, "resolver_match", None)
     if match is None or not getattr(request, "user", None) or not request.user.is_authenticated:
+        return False
+    if match.view_name in NOT_AUDITED_VIEWS:
         return False
     return match.namespace in AUDITED_NAMESPACES or request.path.startswith(AUDITED_ADMIN_APPS)
 

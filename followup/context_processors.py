@@ -7,6 +7,7 @@ from .roles import Role, roles_of
 # (label, url name, roles that see the link)
 NAVIGATION = [
     (_("Call worklist"), "calls:worklist", {Role.NURSE, Role.HEAD_NURSE}),
+    (_("Discharges"), "calls:discharge_list", {Role.NURSE, Role.HEAD_NURSE}),
     (_("Dashboard"), "calls:dashboard", {Role.HEAD_NURSE}),
     (_("Complaints"), "complaints:list", {Role.COMPLAINT_OFFICER, Role.HEAD_NURSE, Role.NURSE}),
     (_("Administration"), "admin:index", {Role.ADMIN}),
@@ -22,6 +23,9 @@ def navigation(request) -> dict:
     items = []
     for label, url_name, roles in NAVIGATION:
         if held & roles or (user.is_superuser and url_name == "admin:index"):
-            url = reverse(url_name)
-            items.append({"label": label, "url": url, "active": path.startswith(url)})
+            items.append({"label": label, "url": reverse(url_name), "active": False})
+    # The longest matching link is the current one (/calls/discharges/ is not the worklist at /calls/).
+    matching = [item for item in items if path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     return {"nav_items": items, "user_roles": held, "session_timeout": settings.SESSION_COOKIE_AGE}

@@ -45,6 +45,9 @@ def seed_users(stdout) -> dict[str, User]:
 SEEDERS = [
     "followup.demo.seed_users",
     "calls.demo.seed_departments",
+    "calls.demo_scripts.seed",
+    "interop.demo.seed_ward_mappings",
+    "calls.demo.seed",
     "complaints.demo.seed",
 ]
 

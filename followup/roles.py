@@ -100,6 +100,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_COMPLAINTS_CONFIGURATION,
         *_perms("calls", "patient", "view", "add", "change"),
         *_perms("calls", "discharge", "view", "add", "change"),
+        # Hospital system feeds: the inbox (view, reprocess) and the ward mapping; messages are never deleted.
+        *_perms("interop", "inboundmessage", "view", "change"),
+        *_perms("interop", "wardmapping", "view", "add", "change", "delete"),
     ],
 }
 

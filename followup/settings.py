@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "followup",
     "calls",
     "complaints",
+    "interop",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -90,7 +91,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "followup.context_processors.navigation",
-                "complaints.context_processors.notifications",
             ],
         },
     },
@@ -251,3 +251,12 @@ SPOT_CHECK_SHARE = env.float("SPOT_CHECK_SHARE", default=0.1)
 
 # Largest evidence file a complaint accepts (bytes).
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- Hospital system feeds (interop) -----------------------------------------------------------
+# Bearer token the hospital system sends to POST /interop/fhir/Bundle; empty disables the endpoint.
+INTEROP_API_TOKEN = env.str("INTEROP_API_TOKEN", default="")
+# Largest Bundle the endpoint accepts (Synthea bundles of a long life reach several MB).
+INTEROP_FHIR_MAX_BYTES = env.int("INTEROP_FHIR_MAX_BYTES", default=50 * 1024 * 1024)
+# Who we say we are in the MSH of our HL7 ACKs (MSH-3 / MSH-4).
+INTEROP_HL7_APPLICATION = env.str("INTEROP_HL7_APPLICATION", default="FOLLOWUP")
+INTEROP_HL7_FACILITY = env.str("INTEROP_HL7_FACILITY", default="")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("calls/", include("calls.urls")),
     path("complaints/", include("complaints.urls")),
+    path("interop/", include("interop.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -21,7 +21,12 @@ def main(path: str) -> None:
     translations = json.loads(Path(path).read_text(encoding="utf-8"))
     for entry in catalogue:
         if entry.msgid in translations:
-            entry.msgstr = translations[entry.msgid]
+            value = translations[entry.msgid]
+            if entry.msgid_plural:
+                # Chinese has one plural form: the same text serves every count.
+                entry.msgstr_plural = {0: value if isinstance(value, str) else value["0"]}
+            else:
+                entry.msgstr = value
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
     catalogue.metadata["Language"] = "zh_Hans"

@@ -80,11 +80,3 @@ def client_for(client):
         return client
 
     return login
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """Browser tests run against a live server with transaction=True, and the
-    flush after them drops what the data migrations created (role groups,
-    complaint categories, schedules); pytest-django's serialized_rollback
-    restores it only before a test. So they run last (stable order otherwise)."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

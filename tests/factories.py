@@ -1,8 +1,9 @@
 import factory
+from django.apps import apps
 from django.contrib.auth.models import Group
 
 from followup.models import User
-from followup.roles import Role
+from followup.roles import Role, sync_roles
 
 TEST_PASSWORD = "correct-horse-battery"
 
@@ -19,6 +20,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
+        if create and extracted and not Group.objects.exists():
+            # A transactional test (live server, concurrency) emptied every
+            # table, including the groups the roles migration made.
+            sync_roles(apps)
         if create and extracted:
             self.groups.add(*Group.objects.filter(name__in=[str(r) for r in extracted]))
         if create and Role.ADMIN in (extracted or ()):
@@ -147,6 +152,18 @@ class FollowUpCallFactory(factory.django.DjangoModelFactory):
     due_date = factory.LazyAttribute(lambda o: o.discharge.discharged_on + dt.timedelta(days=o.step.offset_days))
     earliest_on = factory.LazyAttribute(lambda o: o.due_date)
     latest_on = factory.LazyAttribute(lambda o: o.due_date + dt.timedelta(days=7))
+
+
+# --- call scripts (issue 4) --------------------------------------------------------------
+
+
+def publishable_version(*, script=None, status=cm.ScriptVersion.Status.DRAFT, number=1, **kwargs):
+    """A version with an opening, a main and a closing point and one question."""
+    version = ScriptVersionFactory(script=script or CallScriptFactory(), status=status, number=number, **kwargs)
+    for phase in (cm.TalkingPoint.Phase.OPENING, cm.TalkingPoint.Phase.MAIN, cm.TalkingPoint.Phase.CLOSING):
+        TalkingPointFactory(version=version, phase=phase, guidance=f"Guidance for {phase}")
+    QuestionFactory(version=version, text="Any chest pain at rest?", red_flag_answers=["yes"])
+    return version
 
 
 # --- dashboard (issue 7) -------------------------------------------------------------------

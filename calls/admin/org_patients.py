@@ -1,1 +1,177 @@
-from django.contrib import admin  # noqa: F401
+"""Admin of departments, patients, discharges and follow-up rules, plus the
+discharge import page (upload, preview as a dry run, confirm).
+
+Clinical records are never deleted here (archive them instead); death and
+refusal of calls go through the services so the open calls are cancelled."""
+
+import secrets
+from pathlib import PurePath
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Department, Discharge, FollowUpRule, Patient, RuleStep
+from ..services.cancellation import patient_decline_calls, patient_mark_deceased
+from ..services.discharges import ImportFileError, discharges_import, read_discharge_file
+
+IMPORT_FOLDER = "imports"
+
+
+class NoDeleteMixin:
+    """Clinical and configuration records are referenced by calls: archive or
+    deactivate them instead of deleting."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Department)
+class DepartmentAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "phone", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name")
+    filter_horizontal = ("staff",)
+
+
+class DeceasedFilter(admin.SimpleListFilter):
+    title = _("alive or died")
+    parameter_name = "died"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Died")), ("no", _("Alive"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(deceased_on__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(deceased_on__isnull=True)
+        return queryset
+
+
+@admin.register(Patient)
+class PatientAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ("mrn", "name", "sex", "birth_date", "phone", "deceased_on", "declined_calls_on", "archived")
+    list_filter = (DeceasedFilter, "sex", "education", "archived", "phone_needs_correction")
+    search_fields = ("mrn", "name", "phone", "family_phone", "family_name")
+    readonly_fields = ("created_at", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        """Recording a death or a refusal goes through the services, which
+        cancel the patient's open calls."""
+        before = Patient.objects.filter(pk=obj.pk).values("deceased_on", "declined_calls_on").first() or {}
+        super().save_model(request, obj, form, change)
+        if obj.deceased_on and obj.deceased_on != before.get("deceased_on"):
+            patient_mark_deceased(patient=obj, died_on=obj.deceased_on)
+        if obj.declined_calls_on and obj.declined_calls_on != before.get("declined_calls_on"):
+            patient_decline_calls(patient=obj, on=obj.declined_calls_on)
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Export file"), help_text=_("CSV (UTF-8 or GBK) or XLSX, with the columns listed in the README.")
+    )
+
+
+@admin.register(Discharge)
+class DischargeAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = (
+        "patient", "department", "admitted_on", "discharged_on", "diagnosis", "icd10", "responsible_nurse",
+        "source", "archived",
+    )
+    list_filter = ("department", "source", "nursing_level", "told_about_followup", "archived")
+    list_select_related = ("patient", "department", "responsible_nurse")
+    search_fields = ("patient__mrn", "patient__name", "diagnosis", "icd10", "attending_doctor")
+    date_hierarchy = "discharged_on"
+    raw_id_fields = ("patient",)
+    autocomplete_fields = ("department",)
+    readonly_fields = ("source", "source_reference", "created_by", "created_at", "updated_at")
+    change_list_template = "admin/calls/discharge/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="calls_discharge_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Upload -> preview (a dry run: what would be created or updated and
+        every bad row) -> confirm (the same file, applied all or nothing)."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": _("Import discharges")}
+        form = ImportUploadForm()
+        if request.method == "POST" and "token" in request.POST:
+            return self._import_confirm(request)
+        if request.method == "POST":
+            form = ImportUploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                content = upload.read()
+                try:
+                    rows = read_discharge_file(name=upload.name, content=content)
+                except ImportFileError as exc:
+                    form.add_error("file", str(exc))
+                else:
+                    report = discharges_import(rows=rows, by=request.user, dry_run=True)
+                    context["report"] = report
+                    if report.ok:
+                        context["token"] = self._keep(upload.name, content)
+                        context["file_name"] = upload.name
+        context["form"] = form
+        return TemplateResponse(request, "admin/calls/discharge/import.html", context)
+
+    @staticmethod
+    def _keep(name: str, content: bytes) -> str:
+        suffix = PurePath(name).suffix.lower()
+        token = secrets.token_hex(16) + suffix
+        default_storage.save(f"{IMPORT_FOLDER}/{token}", ContentFile(content))
+        return token
+
+    def _import_confirm(self, request):
+        token, file_name = request.POST["token"], request.POST.get("file_name", "")
+        stem, _dot, suffix = token.partition(".")
+        if len(stem) != 32 or not all(c in "0123456789abcdef" for c in stem) or suffix not in ("csv", "xlsx"):
+            raise PermissionDenied
+        stored = f"{IMPORT_FOLDER}/{token}"
+        if not default_storage.exists(stored):
+            messages.error(request, gettext("The uploaded file has expired: upload it again."))
+            return redirect("admin:calls_discharge_import")
+        with default_storage.open(stored, "rb") as handle:
+            content = handle.read()
+        rows = read_discharge_file(name=token, content=content)
+        report = discharges_import(rows=rows, by=request.user, dry_run=False, source_reference=file_name[:200])
+        default_storage.delete(stored)
+        if report.ok:
+            messages.success(
+                request,
+                gettext("Imported: %(created)s discharges created, %(updated)s updated.")
+                % {"created": report.created, "updated": report.updated},
+            )
+            return redirect(reverse("admin:calls_discharge_changelist"))
+        messages.error(request, gettext("The file changed meanwhile and now has bad rows: nothing was imported."))
+        return redirect("admin:calls_discharge_import")
+
+
+class RuleStepInline(admin.TabularInline):
+    model = RuleStep
+    extra = 1
+    fields = (
+        "order", "offset_days", "early_days", "late_days", "weekdays", "window_start", "window_end",
+        "max_attempts", "script",
+    )
+
+
+@admin.register(FollowUpRule)
+class FollowUpRuleAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ("name", "department", "diagnosis_match", "is_active")
+    list_filter = ("department", "is_active")
+    search_fields = ("name", "diagnosis_match", "department__name", "department__code")
+    inlines = [RuleStepInline]

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     """Create the weekly spot-check sampling schedule (Monday 06:00)."""
 
     dependencies = [
-        ("calls", "0002_role_permissions"),
+        ("calls", "0004_merge_satisfaction_items_mrn"),
         ("followup", "0003_periodic_tasks"),
     ]
 

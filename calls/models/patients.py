@@ -31,7 +31,7 @@ class Patient(models.Model):
         PREFERS_FAMILY = "prefers_family", _("Prefers a family member on the phone")
         DIALECT = "dialect", _("Speaks a dialect")
 
-    mrn = models.CharField(_("inpatient number (MRN)"), max_length=32, unique=True)
+    mrn = models.CharField(_("inpatient number (MRN)"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=100)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)

@@ -6,3 +6,5 @@
 - ``call_work``: attempts, completion, deceased path, alerts, reassignment (issue 5)
 - ``spot_checks``: weekly sampling and verdicts (issue 7)
 """
+
+from .queue import generate_calls  # noqa: F401  (calls.services.generate_calls, as the issue names it)

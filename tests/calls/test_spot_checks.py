@@ -130,8 +130,8 @@ def test_spot_check_of_another_department_is_not_found(client_for, head_nurse, w
 def test_spot_check_list_runs_a_fixed_number_of_queries(client_for, head_nurse, ward, count, django_assert_num_queries):
     _checks(ward, count)
     client = client_for(head_nurse)
-    # session, user, roles, count, page rows, unread notifications (navigation), audit event, session save (3)
-    with django_assert_num_queries(10):
+    # session, user, roles, count, page rows, audit event, session save (3)
+    with django_assert_num_queries(9):
         response = client.get(reverse("calls:spot_checks"))
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == count

@@ -16,7 +16,10 @@ def test_raising_from_a_call_prefills_patient_call_department_and_channel(client
     assert response.status_code == 200
     initial = response.context["form"].initial
     assert (initial["channel"], initial["complainant_name"], initial["patient_mrn"], initial["departments"]) == (
-        Complaint.Channel.FOLLOW_UP_CALL, "张建国", "ZY20260001", [ward],
+        Complaint.Channel.FOLLOW_UP_CALL,
+        "张建国",
+        "ZY20260001",
+        [ward],
     )
 
 
@@ -44,7 +47,10 @@ def test_nurse_raises_a_complaint_from_a_call(client_for, nurse, call, ward):
     assert response.status_code == 302
     assert response["Location"] == reverse("complaints:detail", args=[complaint.pk])
     assert (complaint.source_call, complaint.patient, complaint.complainant_phone, complaint.received_by) == (
-        call, call.discharge.patient, "+8613812345678", nurse,
+        call,
+        call.discharge.patient,
+        "+8613812345678",
+        nurse,
     )
     assert list(complaint.departments.all()) == [ward]
 

@@ -28,5 +28,7 @@ def test_year_of_reference_is_the_hospital_year_not_utc(make_complaint):
 
 def test_allocating_a_reference_locks_and_increments_the_counter(db):
     assert [services.reference_allocate(year=2030) for _ in range(3)] == [
-        "TS-2030-00001", "TS-2030-00002", "TS-2030-00003",
+        "TS-2030-00001",
+        "TS-2030-00002",
+        "TS-2030-00003",
     ]

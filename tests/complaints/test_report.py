@@ -24,8 +24,14 @@ def quarter_data(make_complaint, officer, ward, other_ward):
     fees = Category.objects.get(code="fees")
     staff = UserFactory(username="nurse_wu", display_name="Wu Lan")
     make_complaint(
-        received_at=at(2026, 7, 15, 9, 0), channel="followup_call", validity="valid", settled_on_the_spot=True,
-        outcome="explanation", reply="Explained.", handling_satisfaction="satisfied", staff_involved=[staff],
+        received_at=at(2026, 7, 15, 9, 0),
+        channel="followup_call",
+        validity="valid",
+        settled_on_the_spot=True,
+        outcome="explanation",
+        reply="Explained.",
+        handling_satisfaction="satisfied",
+        staff_involved=[staff],
     )
     worked = make_complaint(received_at=at(2026, 7, 15, 9, 0), validity="valid", staff_involved=[staff])
     services.complaint_transition(complaint=worked, to=S.INVESTIGATING, by=officer, at=at(2026, 7, 15, 10, 0))
@@ -38,7 +44,10 @@ def quarter_data(make_complaint, officer, ward, other_ward):
         complaint=worked, to=S.CLOSED, by=officer, outcome="compensation", at=at(2026, 7, 30, 11, 0)
     )
     still_open = make_complaint(
-        received_at=at(2026, 9, 30, 23, 59), category=fees, channel="letter", validity="not_valid",
+        received_at=at(2026, 9, 30, 23, 59),
+        category=fees,
+        channel="letter",
+        validity="not_valid",
         departments=[other_ward],
     )
     services.promise_add(
@@ -63,15 +72,19 @@ def test_quarter_figures_on_a_known_data_set(quarter_data, officer):
     assert (f["responded_in_time"], f["responded"], report["first_response_compliance"]) == (2, 2, 100.0)
     assert (f["resolved_in_time"], f["resolved"], report["resolution_compliance"]) == (1, 2, 50.0)
     assert [(r["label"], r["count"], r["share"]) for r in report["by_category"]] == [
-        ("Attitude, poor explanation, communication", 2, 66.7), ("Fees", 1, 33.3),
+        ("Attitude, poor explanation, communication", 2, 66.7),
+        ("Fees", 1, 33.3),
     ]
     assert [(r["label"], r["count"]) for r in report["by_channel"]] == [
-        ("Follow-up call", 1), ("Hotline", 1), ("Letter", 1),
+        ("Follow-up call", 1),
+        ("Hotline", 1),
+        ("Letter", 1),
     ]
     assert [(r["label"], r["count"]) for r in report["by_department"]] == [("Cardiology", 2), ("Oncology", 1)]
     assert [(r["label"], r["count"]) for r in report["by_staff"]] == [("Wu Lan", 2)]
     assert [(r["label"], r["count"]) for r in report["by_outcome"]] == [
-        ("Apology and compensation", 1), ("Explanation, accepted", 1),
+        ("Apology and compensation", 1),
+        ("Explanation, accepted", 1),
     ]
     assert [p.what for p in report["open_promises"]] == ["Check the bill"]
 
@@ -122,9 +135,13 @@ def test_xlsx_export_has_the_same_rows(client_for, quarter_data, officer):
     response = client.get(reverse("complaints:report_xlsx"), {"quarter": "2026-Q3"})
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = [[cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    csv_rows = list(csv.reader(io.StringIO(
-        client.get(reverse("complaints:report_csv"), {"quarter": "2026-Q3"}).content.decode("utf-8-sig")
-    )))
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(reverse("complaints:report_csv"), {"quarter": "2026-Q3"}).content.decode("utf-8-sig")
+            )
+        )
+    )
     assert sheet.title == "2026-Q3"
     assert rows == [[cell(v) for v in row] for row in csv_rows]
 

@@ -30,10 +30,18 @@ def test_complaint_walks_the_whole_path_with_an_event_per_step(make_complaint, o
     assert complaint.closed_at is not None
     steps = list(complaint.events.filter(kind=Event.Kind.STATUS).values_list("from_status", "to_status"))
     assert steps == [
-        (S.RECEIVED, S.INVESTIGATING), (S.INVESTIGATING, S.RESOLVED), (S.RESOLVED, S.REPLIED), (S.REPLIED, S.CLOSED),
+        (S.RECEIVED, S.INVESTIGATING),
+        (S.INVESTIGATING, S.RESOLVED),
+        (S.RESOLVED, S.REPLIED),
+        (S.REPLIED, S.CLOSED),
     ]
     assert list(complaint.events.values_list("kind", flat=True)) == [
-        "created", "status", "status", "reply", "status", "status",
+        "created",
+        "status",
+        "status",
+        "reply",
+        "status",
+        "status",
     ]
 
 
@@ -81,7 +89,8 @@ def test_closing_is_refused_while_a_promise_is_open_and_allowed_once_delivered(m
     closed = services.complaint_transition(complaint=complaint, to=S.CLOSED, by=officer, outcome="compensation")
     assert closed.status == S.CLOSED
     assert list(complaint.events.filter(kind__startswith="promise").values_list("kind", flat=True)) == [
-        "promise_added", "promise_delivered",
+        "promise_added",
+        "promise_delivered",
     ]
 
 

@@ -23,7 +23,7 @@ def command_words(service: dict) -> list[str]:
 
 def test_compose_has_every_service_with_a_healthcheck():
     services = load_compose()["services"]
-    assert sorted(services) == ["beat", "postgres", "redis", "web", "worker"]
+    assert sorted(services) == ["beat", "hl7", "postgres", "redis", "web", "worker"]
     assert all("healthcheck" in service for service in services.values())
     assert "postgres-data:/var/lib/postgresql/data" in services["postgres"]["volumes"]
 
@@ -65,7 +65,18 @@ def test_app_services_share_settings_that_exist():
 
 def test_procfile_runs_web_worker_and_beat_from_the_project():
     lines = dict(line.split(": ", 1) for line in (BASE / "Procfile").read_text().splitlines() if line.strip())
-    assert sorted(lines) == ["beat", "web", "worker"]
+    assert sorted(lines) == ["beat", "hl7", "web", "worker"]
     assert "manage.py runserver 127.0.0.1:8000" in lines["web"]
     assert "--app followup worker" in lines["worker"]
     assert f"--scheduler {settings.CELERY_BEAT_SCHEDULER}" in lines["beat"]
+    assert "manage.py hl7_listener --host 127.0.0.1 --port 2575" in lines["hl7"]
+
+
+def test_hl7_service_runs_the_listener_command_on_its_published_port():
+    hl7 = load_compose()["services"]["hl7"]
+    words = command_words(hl7)
+    assert words[:3] == ["python", "manage.py", "hl7_listener"]
+    assert importlib.util.find_spec("interop.management.commands.hl7_listener") is not None
+    port = words[words.index("--port") + 1]
+    assert hl7["ports"] == [f"{port}:{port}"]
+    assert hl7["environment"]["DJANGO_SETTINGS_MODULE"] == "followup.settings"

@@ -85,3 +85,21 @@ def test_audit_trail_is_searchable_but_read_only_in_the_admin(client_for, admin_
     client.post(reverse("admin:followup_auditevent_change", args=[event.pk]), {"actor_name": "mallory"})
     event.refresh_from_db()
     assert event.actor_name == "alice"
+
+
+def test_the_notification_badge_is_not_an_audited_view(client_for, officer):
+    client_for(officer).get(reverse("complaints:notification_badge"))
+    assert AuditEvent.objects.filter(action="view").count() == 0
+
+
+def test_opening_a_complaint_records_which_complaint(client_for, officer):
+    from complaints.models import Category, Complaint
+    from complaints.services import complaint_create
+
+    complaint = complaint_create(
+        by=officer, channel=Complaint.Channel.HOTLINE, category=Category.objects.get(code="attitude"),
+        description="Rude at the pharmacy window.", complainant_name="Ms Li", departments=[], owner=officer,
+    )
+    client_for(officer).get(reverse("complaints:detail", args=[complaint.pk]))
+    event = AuditEvent.objects.get(action="view")
+    assert (event.object_type, event.object_id) == ("complaint", str(complaint.pk))

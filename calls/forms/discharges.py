@@ -1,0 +1,197 @@
+"""Registering a discharge (patient + stay in one form) and filtering the
+discharge list."""
+
+import django_filters
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from followup.models import User
+from followup.roles import Role
+
+from ..models import Department, Discharge, Patient
+from ..phones import normalise_phone
+
+PATIENT_FIELDS = (
+    "name", "sex", "birth_date", "phone", "family_name", "family_relation", "family_phone", "address",
+    "education", "communication_notes", "preferred_call_time",
+)
+DISCHARGE_FIELDS = (
+    "department", "discharged_on", "diagnosis", "icd10", "attending_doctor", "responsible_nurse",
+    "nursing_level", "condition_at_discharge", "open_problems", "told_about_followup",
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+def departments_of(user) -> "forms.models.QuerySet[Department]":
+    if user.is_superuser:
+        return Department.objects.filter(is_active=True)
+    return user.departments.filter(is_active=True)
+
+
+class DischargeForm(forms.Form):
+    """One form for the patient and the stay. A known MRN updates that
+    patient's details; a new MRN creates the patient."""
+
+    mrn = forms.CharField(label=_("Inpatient number (MRN)"), max_length=32)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Patient.Sex.choices, initial=Patient.Sex.UNKNOWN)
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DateInput())
+    phone = forms.CharField(label=_("Patient's phone"), max_length=32, required=False)
+    family_name = forms.CharField(label=_("Family member's name"), max_length=100, required=False)
+    family_relation = forms.CharField(label=_("Relation"), max_length=50, required=False)
+    family_phone = forms.CharField(label=_("Family member's phone"), max_length=32, required=False)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    education = forms.ChoiceField(label=_("Education level"), choices=Patient.Education.choices, required=False)
+    communication_notes = forms.CharField(
+        label=_("Notes for the callers"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example: hard of hearing, prefers her daughter on the phone, speaks a dialect."),
+    )
+    preferred_call_time = forms.TimeField(
+        label=_("Preferred time of day for calls"), required=False, widget=TimeInput(),
+        help_text=_("Used when it falls inside the ward's calling window."),
+    )
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
+    admitted_on = forms.DateField(label=_("Admitted on"), widget=DateInput())
+    discharged_on = forms.DateField(label=_("Discharged on"), widget=DateInput())
+    diagnosis = forms.CharField(label=_("Diagnosis"), max_length=255)
+    icd10 = forms.CharField(label=_("ICD-10 code"), max_length=16, required=False)
+    attending_doctor = forms.CharField(label=_("Attending doctor"), max_length=100, required=False)
+    responsible_nurse = forms.ModelChoiceField(
+        label=_("Responsible nurse"), queryset=User.objects.none(), required=False
+    )
+    nursing_level = forms.ChoiceField(
+        label=_("Nursing level"), choices=[("", "---------"), *Discharge.NursingLevel.choices], required=False
+    )
+    condition_at_discharge = forms.CharField(
+        label=_("Condition at discharge"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    open_problems = forms.CharField(
+        label=_("Problems still open at discharge"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    told_about_followup = forms.BooleanField(
+        label=_("The patient was told the purpose and timing of the calls and the ward's phone number"),
+        required=False,
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        departments = departments_of(user)
+        self.fields["department"].queryset = departments
+        self.fields["responsible_nurse"].queryset = (
+            User.objects.filter(is_active=True, groups__name__in=[Role.NURSE, Role.HEAD_NURSE],
+                                departments__in=departments)
+            .distinct()
+            .order_by("display_name", "username")
+        )
+        if departments.count() == 1:
+            self.fields["department"].initial = departments.first()
+        self.helper = FormHelper()
+        self.helper.form_method = "post"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            Fieldset(
+                _("Patient details"),
+                Row(Column("mrn"), Column("name"), Column("sex"), Column("birth_date")),
+                Row(Column("phone"), Column("family_name"), Column("family_relation"), Column("family_phone")),
+                Row(Column("address"), Column("education"), Column("preferred_call_time")),
+                "communication_notes",
+            ),
+            Fieldset(
+                _("Hospital stay"),
+                Row(Column("department"), Column("admitted_on"), Column("discharged_on")),
+                Row(Column("diagnosis"), Column("icd10"), Column("attending_doctor")),
+                Row(Column("responsible_nurse"), Column("nursing_level")),
+                "condition_at_discharge",
+                "open_problems",
+                "told_about_followup",
+            ),
+            Submit("save", _("Register discharge")),
+        )
+
+    def clean_mrn(self) -> str:
+        return self.cleaned_data["mrn"].strip()
+
+    def clean_phone(self) -> str:
+        return normalise_phone(self.cleaned_data["phone"])
+
+    def clean_family_phone(self) -> str:
+        return normalise_phone(self.cleaned_data["family_phone"])
+
+    def clean_birth_date(self):
+        born = self.cleaned_data["birth_date"]
+        if born and born > timezone.localdate():
+            raise ValidationError(_("The birth date cannot be in the future."))
+        return born
+
+    def clean_discharged_on(self):
+        discharged_on = self.cleaned_data["discharged_on"]
+        if discharged_on > timezone.localdate():
+            raise ValidationError(_("The discharge date cannot be in the future."))
+        return discharged_on
+
+    def clean_icd10(self) -> str:
+        return self.cleaned_data["icd10"].strip().upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        admitted_on, discharged_on = cleaned.get("admitted_on"), cleaned.get("discharged_on")
+        if admitted_on and discharged_on and discharged_on < admitted_on:
+            self.add_error("discharged_on", _("The discharge date cannot be before the admission date."))
+        if not (cleaned.get("phone") or cleaned.get("family_phone")) and not self.has_error("phone"):
+            self.add_error("phone", _("Enter the patient's phone or a family member's phone, or both."))
+        return cleaned
+
+    def patient_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in PATIENT_FIELDS}
+
+    def discharge_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in DISCHARGE_FIELDS}
+
+    @staticmethod
+    def initial_for(patient: Patient) -> dict:
+        initial = {name: getattr(patient, name) for name in PATIENT_FIELDS}
+        initial["mrn"] = patient.mrn
+        return initial
+
+
+class DischargeFilter(django_filters.FilterSet):
+    department = django_filters.ModelChoiceFilter(label=_("Department"), queryset=Department.objects.none())
+    discharged_from = django_filters.DateFilter(
+        label=_("Discharged from"), field_name="discharged_on", lookup_expr="gte", widget=DateInput()
+    )
+    discharged_to = django_filters.DateFilter(
+        label=_("Discharged until"), field_name="discharged_on", lookup_expr="lte", widget=DateInput()
+    )
+    q = django_filters.CharFilter(label=_("MRN or name"), method="search")
+
+    class Meta:
+        model = Discharge
+        fields = ["department", "discharged_from", "discharged_to", "q"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["department"].queryset = departments_of(user)
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(patient__mrn__istartswith=value) | Q(patient__name__icontains=value))

@@ -1,0 +1,37 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from calls.services.discharges import ImportFileError, discharges_import, read_discharge_file
+
+
+class Command(BaseCommand):
+    help = (
+        "Import discharges from a hospital-system export (CSV in UTF-8 or GBK, or XLSX). "
+        "A file with any bad row changes nothing. Importing the same file again updates, never duplicates."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="path of the .csv or .xlsx file")
+        parser.add_argument("--dry-run", action="store_true", help="check and report only; change nothing")
+
+    def handle(self, *args, file: str, dry_run: bool = False, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        try:
+            rows = read_discharge_file(name=path.name, content=path.read_bytes())
+        except ImportFileError as exc:
+            raise CommandError(str(exc)) from None
+        report = discharges_import(rows=rows, by=None, dry_run=dry_run, source_reference=path.name)
+        for line, reason in report.errors:
+            self.stderr.write(f"line {line}: {reason}")
+        if report.errors:
+            raise CommandError(f"{len(report.errors)} problem(s) found; nothing was imported.")
+        if dry_run or options["verbosity"] >= 2:
+            for row in report.rows:
+                self.stdout.write(f"line {row.line}: {row.mrn} {row.name} admitted {row.admitted_on} -> {row.action}")
+        verb = "would be" if dry_run else "were"
+        self.stdout.write(f"{report.created} discharge(s) {verb} created, {report.updated} {verb} updated.")
+        if dry_run:
+            self.stdout.write("Dry run: nothing was changed.")

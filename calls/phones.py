@@ -1,0 +1,33 @@
+"""Phone numbers: validated with ``phonenumbers`` and stored in E.164 form
+(+8613812345678). Numbers written without a country code are read in the
+region of ``settings.PHONE_DEFAULT_REGION`` (CN by default)."""
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+def normalise_phone(raw: str, region: str | None = None) -> str:
+    """Return ``raw`` in E.164 form; an empty value stays empty.
+
+    Raises ``ValidationError`` with a plain message when the number cannot be
+    a real phone number.
+    """
+    text = (raw or "").strip()
+    if not text:
+        return ""
+    region = region or settings.PHONE_DEFAULT_REGION
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(
+            _("“%(value)s” is not a phone number."), code="invalid_phone", params={"value": text}
+        ) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _("“%(value)s” is not a valid phone number: check the digits and the area code."),
+            code="invalid_phone",
+            params={"value": text},
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

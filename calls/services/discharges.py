@@ -1,0 +1,441 @@
+"""Registering discharges (typed in or imported) and readmissions.
+
+A discharge is identified by the patient's MRN + the admission date, so
+registering or importing the same stay again updates it. A new stay of the
+same patient (a readmission) cancels the open calls of the earlier stays.
+Either way the discharge's calls for the current week are generated at once,
+in the same transaction.
+"""
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+
+from followup.models import User
+
+from ..models import Department, Discharge, FollowUpCall, Patient
+from ..phones import normalise_phone
+from .cancellation import calls_cancel_open
+from .queue import generate_calls
+
+IMPORT_COLUMNS = (
+    "mrn",
+    "name",
+    "sex",
+    "birth_date",
+    "phone",
+    "family_name",
+    "family_relation",
+    "family_phone",
+    "department_code",
+    "admitted_on",
+    "discharged_on",
+    "diagnosis",
+    "icd10",
+    "attending_doctor",
+    "responsible_nurse",
+    "nursing_level",
+    "open_problems",
+)
+REQUIRED_COLUMNS = ("mrn", "name", "department_code", "admitted_on", "discharged_on", "diagnosis")
+_IDS_PER_GENERATION = 500
+
+
+def _save_changes(obj: Patient | Discharge, data: dict[str, Any]) -> None:
+    """Save the fields of ``data`` that differ (nothing when nothing does)."""
+    changed = [name for name, value in data.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, data[name])
+        obj.save(update_fields=[*changed, "updated_at"])
+
+
+def _upsert(
+    *,
+    mrn: str,
+    patient_data: dict[str, Any],
+    admitted_on: dt.date,
+    discharge_data: dict[str, Any],
+    by: User | None,
+    source: str,
+) -> tuple[Discharge, bool]:
+    """Create or update the patient (by MRN) and the stay (by MRN + admission
+    date); cancel the open calls of the patient's earlier stays."""
+    patient, _created = Patient.objects.select_for_update().get_or_create(mrn=mrn, defaults=patient_data)
+    _save_changes(patient, patient_data)
+    discharge, created = Discharge.objects.get_or_create(
+        patient=patient,
+        admitted_on=admitted_on,
+        defaults={**discharge_data, "source": source, "created_by": by},
+    )
+    if not created:
+        _save_changes(discharge, discharge_data)
+    calls_cancel_open(
+        calls=FollowUpCall.objects.filter(discharge__patient=patient, discharge__admitted_on__lt=admitted_on),
+        reason=FollowUpCall.CancelReason.READMITTED,
+    )
+    return discharge, created
+
+
+@transaction.atomic
+def discharge_register(
+    *,
+    mrn: str,
+    patient_data: dict[str, Any],
+    admitted_on: dt.date,
+    discharge_data: dict[str, Any],
+    by: User | None,
+    source: str = Discharge.Source.MANUAL,
+) -> Discharge:
+    """Register one discharge: find the patient by MRN or create them (the
+    given patient fields overwrite the stored ones), create or update the
+    stay, cancel the calls of earlier stays (readmission) and generate this
+    week's calls for it. ``patient_data`` keys are Patient fields,
+    ``discharge_data`` keys Discharge fields (``department`` an instance)."""
+    discharged_on = discharge_data["discharged_on"]
+    if discharged_on < admitted_on:
+        raise ValidationError(_("The discharge date is before the admission date."))
+    if discharged_on > timezone.localdate():
+        raise ValidationError(_("The discharge date is in the future."))
+    discharge, _created = _upsert(
+        mrn=mrn.strip(),
+        patient_data=patient_data,
+        admitted_on=admitted_on,
+        discharge_data=discharge_data,
+        by=by,
+        source=source,
+    )
+    generate_calls(week=timezone.localdate(), discharges=[discharge.pk])
+    return discharge
+
+
+# --- import -------------------------------------------------------------------------
+
+
+@dataclass
+class ImportRow:
+    line: int
+    mrn: str
+    name: str
+    admitted_on: dt.date | None
+    action: str = ""  # "create" or "update"
+    patient_data: dict[str, Any] = field(default_factory=dict)
+    discharge_data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, on a dry run or a bad file, would do)."""
+
+    rows: list[ImportRow] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    dry_run: bool = False
+    applied: bool = False
+
+    @property
+    def created(self) -> int:
+        return sum(1 for row in self.rows if row.action == "create")
+
+    @property
+    def updated(self) -> int:
+        return sum(1 for row in self.rows if row.action == "update")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+SEX_ALIASES = {
+    "m": Patient.Sex.MALE,
+    "male": Patient.Sex.MALE,
+    "男": Patient.Sex.MALE,
+    "f": Patient.Sex.FEMALE,
+    "female": Patient.Sex.FEMALE,
+    "女": Patient.Sex.FEMALE,
+    "u": Patient.Sex.UNKNOWN,
+    "": Patient.Sex.UNKNOWN,
+    "未知": Patient.Sex.UNKNOWN,
+}
+NURSING_LEVEL_ALIASES = {
+    "special": "special",
+    "特级": "special",
+    "特级护理": "special",
+    "1": "1",
+    "i": "1",
+    "一级": "1",
+    "一级护理": "1",
+    "2": "2",
+    "ii": "2",
+    "二级": "2",
+    "二级护理": "2",
+    "3": "3",
+    "iii": "3",
+    "三级": "3",
+    "三级护理": "3",
+    "": "",
+}
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # spreadsheets turn MRNs and phone numbers into numbers
+    return str(value).strip()
+
+
+def _date(value: Any, column: str) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value)
+    if not text:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(
+        _("%(column)s “%(value)s” is not a date (write it as YYYY-MM-DD).") % {"column": column, "value": text}
+    )
+
+
+class _RowChecker:
+    """Reads and checks one file's rows; remembers what it needs across rows
+    (departments, nurses, the (MRN, admission) pairs seen)."""
+
+    def __init__(self):
+        self.departments = {d.code.upper(): d for d in Department.objects.all()}
+        self.nurses: dict[str, User | None] = {}
+        self.seen_stays: dict[tuple[str, dt.date], int] = {}
+        self.seen_names: dict[str, tuple[str, int]] = {}
+        self.today = timezone.localdate()
+
+    def nurse(self, username: str) -> User | None:
+        if username not in self.nurses:
+            self.nurses[username] = User.objects.filter(username=username).first()
+        return self.nurses[username]
+
+    def check(self, line: int, raw: dict[str, Any]) -> tuple[ImportRow | None, list[str]]:
+        errors: list[str] = []
+        value = {column: raw.get(column) for column in IMPORT_COLUMNS}
+        text = {column: _text(v) for column, v in value.items()}
+        for column in REQUIRED_COLUMNS:
+            if not text[column]:
+                errors.append(_("%(column)s is empty.") % {"column": column})
+        dates = {}
+        for column in ("birth_date", "admitted_on", "discharged_on"):
+            try:
+                dates[column] = _date(value[column], column)
+            except ValueError as exc:
+                errors.append(str(exc))
+                dates[column] = None
+        admitted_on, discharged_on = dates["admitted_on"], dates["discharged_on"]
+        if admitted_on and discharged_on and discharged_on < admitted_on:
+            errors.append(_("discharged_on is before admitted_on."))
+        if discharged_on and discharged_on > self.today:
+            errors.append(_("discharged_on is in the future."))
+        department = None
+        if text["department_code"]:
+            department = self.departments.get(text["department_code"].upper())
+            if department is None:
+                errors.append(_("Unknown department code “%(code)s”.") % {"code": text["department_code"]})
+        phones = {}
+        for column in ("phone", "family_phone"):
+            try:
+                phones[column] = normalise_phone(text[column])
+            except ValidationError as exc:
+                errors.append(f"{column}: {exc.messages[0]}")
+        sex = SEX_ALIASES.get(text["sex"].lower())
+        if sex is None:
+            errors.append(_("sex “%(value)s” is not one of M, F, U.") % {"value": text["sex"]})
+        level = NURSING_LEVEL_ALIASES.get(text["nursing_level"].lower())
+        if level is None:
+            errors.append(
+                _("nursing_level “%(value)s” is not one of special, 1, 2, 3.") % {"value": text["nursing_level"]}
+            )
+        nurse = None
+        if text["responsible_nurse"]:
+            nurse = self.nurse(text["responsible_nurse"])
+            if nurse is None:
+                errors.append(
+                    _("No user “%(username)s” for responsible_nurse.") % {"username": text["responsible_nurse"]}
+                )
+        mrn = text["mrn"]
+        if mrn and admitted_on:
+            first = self.seen_stays.setdefault((mrn, admitted_on), line)
+            if first != line:
+                errors.append(
+                    _("MRN %(mrn)s with admission %(date)s is already on line %(line)s.")
+                    % {"mrn": mrn, "date": admitted_on.isoformat(), "line": first}
+                )
+        if mrn and text["name"]:
+            name, first = self.seen_names.setdefault(mrn, (text["name"], line))
+            if name != text["name"]:
+                errors.append(
+                    _("MRN %(mrn)s has another name (“%(name)s”) on line %(line)s.")
+                    % {"mrn": mrn, "name": name, "line": first}
+                )
+        if errors:
+            return None, errors
+        patient_data = {
+            "name": text["name"],
+            "sex": sex,
+            "phone": phones["phone"],
+            "family_phone": phones["family_phone"],
+            "family_name": text["family_name"],
+            "family_relation": text["family_relation"],
+        }
+        if dates["birth_date"]:
+            patient_data["birth_date"] = dates["birth_date"]
+        discharge_data = {
+            "department": department,
+            "discharged_on": discharged_on,
+            "diagnosis": text["diagnosis"],
+            "icd10": text["icd10"].upper(),
+            "attending_doctor": text["attending_doctor"],
+            "nursing_level": level,
+            "open_problems": text["open_problems"],
+        }
+        if nurse is not None:
+            discharge_data["responsible_nurse"] = nurse
+        row = ImportRow(
+            line=line,
+            mrn=mrn,
+            name=text["name"],
+            admitted_on=admitted_on,
+            patient_data=patient_data,
+            discharge_data=discharge_data,
+        )
+        return row, []
+
+
+def discharges_import(
+    *, rows: list[tuple[int, dict[str, Any]]], by: User | None, dry_run: bool, source_reference: str = ""
+) -> ImportReport:
+    """Import ``rows`` ((line number, {column: value}) pairs) all or nothing.
+
+    Every row is checked first; if any is bad nothing changes and the report
+    lists every bad row with its line number and reason. A dry run only says
+    what would be created or updated. Re-importing the same rows updates the
+    same patients and discharges (MRN + admission date), never duplicates.
+    """
+    report = ImportReport(dry_run=dry_run)
+    checker = _RowChecker()
+    for line, raw in rows:
+        row, errors = checker.check(line, raw)
+        report.errors.extend((line, message) for message in errors)
+        if row is not None:
+            report.rows.append(row)
+    existing = _existing_stays({(row.mrn, row.admitted_on) for row in report.rows})
+    for row in report.rows:
+        row.action = "update" if (row.mrn, row.admitted_on) in existing else "create"
+    if report.errors or dry_run:
+        return report
+    _apply(report=report, by=by, source_reference=source_reference)
+    report.applied = True
+    return report
+
+
+def _existing_stays(stays: set[tuple[str, dt.date]]) -> set[tuple[str, dt.date]]:
+    mrns = {mrn for mrn, _admitted in stays}
+    found = set()
+    mrn_list = sorted(mrns)
+    for start in range(0, len(mrn_list), _IDS_PER_GENERATION):
+        found.update(
+            Discharge.objects.filter(patient__mrn__in=mrn_list[start : start + _IDS_PER_GENERATION]).values_list(
+                "patient__mrn", "admitted_on"
+            )
+        )
+    return found & stays
+
+
+@transaction.atomic
+def _apply(*, report: ImportReport, by: User | None, source_reference: str) -> None:
+    # Earlier stays first, so a readmission inside the file cancels the calls
+    # of the stay before it.
+    ids = []
+    for row in sorted(report.rows, key=lambda r: (r.admitted_on, r.line)):
+        discharge, _created = _upsert(
+            mrn=row.mrn,
+            patient_data=row.patient_data,
+            admitted_on=row.admitted_on,
+            discharge_data={**row.discharge_data, "source_reference": source_reference},
+            by=by,
+            source=Discharge.Source.IMPORT,
+        )
+        ids.append(discharge.pk)
+    today = timezone.localdate()
+    for start in range(0, len(ids), _IDS_PER_GENERATION):
+        generate_calls(week=today, discharges=ids[start : start + _IDS_PER_GENERATION])
+
+
+# --- reading files --------------------------------------------------------------------
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read at all (format, encoding, header)."""
+
+
+def read_discharge_file(*, name: str, content: bytes) -> list[tuple[int, dict[str, Any]]]:
+    """The rows of a CSV (UTF-8 or GBK/GB18030) or XLSX export as (line
+    number, {column: value}) pairs; line 1 is the header. Raises
+    ImportFileError with a plain message when the file cannot be read."""
+    if name.lower().endswith(".xlsx"):
+        table = _read_xlsx(content)
+    elif name.lower().endswith((".csv", ".txt")):
+        table = _read_csv(content)
+    else:
+        raise ImportFileError(_("Only .csv and .xlsx files can be imported."))
+    if not table:
+        raise ImportFileError(_("The file is empty."))
+    header = [_text(cell).lower() for cell in table[0]]
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        raise ImportFileError(
+            _("The first line must name the columns; missing: %(columns)s.") % {"columns": ", ".join(missing)}
+        )
+    rows = []
+    for number, cells in enumerate(table[1:], start=2):
+        if not any(_text(cell) for cell in cells):
+            continue  # blank lines at the end of spreadsheets
+        rows.append((number, {column: cell for column, cell in zip(header, cells, strict=False) if column}))
+    return rows
+
+
+def decode_text(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:
+            return text
+    raise ImportFileError(_("The file is neither UTF-8 nor GBK text: save it as CSV UTF-8 or as XLSX and try again."))
+
+
+def _read_csv(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(decode_text(content), newline="")))
+
+
+def _read_xlsx(content: bytes) -> list[list[Any]]:
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise ImportFileError(_("The file is not a readable XLSX workbook.")) from None
+    try:
+        return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        workbook.close()

@@ -1,0 +1,357 @@
+"""Call scripts: publishing, duplicating, locking, JSON export and import.
+
+A version is a draft until published. Once published, or once any call used
+it, it never changes again (``script_version_is_locked``): the admin
+duplicates it into a new draft instead. Publishing a draft retires the
+version of the same script that was published before.
+
+The JSON exchange format (hospitals share scripts with it)::
+
+    {
+      "format": "followup-script",
+      "format_version": 1,
+      "script": {"name": ..., "language": "zh-hans" | "en",
+                 "diagnosis_match": ..., "departments": ["CARD", ...]},
+      "version": {"number": 3, "notes": ...},
+      "talking_points": [{"phase": "opening", "order": 1, "text": ..., "guidance": ...}, ...],
+      "questions": [{"order": 1, "text": ..., "help_text": ..., "kind": "yes_no",
+                     "choices": [...], "required": true, "red_flag_answers": [...]}, ...]
+    }
+
+Importing always makes a new draft: of the given script, else of the script
+with the same name and language (created if missing, with the departments
+of the file). The version number in the file is informative only.
+"""
+
+import json
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from calls.models import CallScript, Department, FollowUpCall, Question, ScriptVersion, TalkingPoint
+
+FORMAT_NAME = "followup-script"
+FORMAT_VERSION = 1
+CHOICE_KINDS = (Question.Kind.SINGLE, Question.Kind.MULTIPLE)
+
+POINT_FIELDS = ("phase", "order", "text", "guidance")
+QUESTION_FIELDS = ("order", "text", "help_text", "kind", "choices", "required", "red_flag_answers")
+
+
+def script_version_is_locked(version: ScriptVersion) -> bool:
+    """True once the version was published (or retired) or any call used it."""
+    if version.pk is None:
+        return False
+    if version.status != ScriptVersion.Status.DRAFT:
+        return True
+    return FollowUpCall.objects.filter(script_version=version).exists()
+
+
+def script_version_ensure_editable(version: ScriptVersion) -> None:
+    if script_version_is_locked(version):
+        raise ValidationError(
+            _("Version %(number)s is locked because it was published or used by a call: duplicate it into a new draft.")
+            % {"number": version.number}
+        )
+
+
+def script_version_next_number(script: CallScript) -> int:
+    return (ScriptVersion.objects.filter(script=script).aggregate(m=Max("number"))["m"] or 0) + 1
+
+
+def script_version_publish_problems(version: ScriptVersion) -> list[str]:
+    """Every reason the version cannot be published yet (empty when it can)."""
+    problems = []
+    if version.status != ScriptVersion.Status.DRAFT:
+        problems.append(
+            _("Only a draft can be published; this version is %(status)s.")
+            % {"status": version.get_status_display().lower()}
+        )
+    phases = set(version.talking_points.values_list("phase", flat=True))
+    if TalkingPoint.Phase.OPENING not in phases:
+        problems.append(_("Add at least one opening talking point."))
+    if TalkingPoint.Phase.CLOSING not in phases:
+        problems.append(_("Add at least one closing talking point."))
+    questions = list(version.questions.order_by("order", "pk"))
+    if not questions:
+        problems.append(_("Add at least one question."))
+    for question in questions:
+        if question.kind in CHOICE_KINDS and len(question.choices or []) < 2:
+            problems.append(
+                _("The choice question “%(question)s” needs at least two choices.") % {"question": question.text}
+            )
+    return problems
+
+
+@transaction.atomic
+def script_version_publish(*, version: ScriptVersion, by) -> ScriptVersion:
+    """Publish a draft, retiring the script's previously published version.
+    Refused with a ValidationError listing every reason."""
+    # Lock the script first: two drafts of one script published at once must
+    # still leave a single published version.
+    CallScript.objects.select_for_update().filter(pk=version.script_id).first()
+    version = ScriptVersion.objects.select_for_update().select_related("script").get(pk=version.pk)
+    problems = script_version_publish_problems(version)
+    if problems:
+        raise ValidationError(problems)
+    ScriptVersion.objects.filter(script=version.script, status=ScriptVersion.Status.PUBLISHED).exclude(
+        pk=version.pk
+    ).update(status=ScriptVersion.Status.RETIRED)
+    version.status = ScriptVersion.Status.PUBLISHED
+    version.published_by = by
+    version.published_at = timezone.now()
+    version.save(update_fields=["status", "published_by", "published_at"])
+    return version
+
+
+def _copy_content(*, source: ScriptVersion, target: ScriptVersion) -> None:
+    TalkingPoint.objects.bulk_create(
+        TalkingPoint(version=target, **{name: getattr(point, name) for name in POINT_FIELDS})
+        for point in source.talking_points.order_by("order", "pk")
+    )
+    Question.objects.bulk_create(
+        Question(version=target, **{name: getattr(question, name) for name in QUESTION_FIELDS})
+        for question in source.questions.order_by("order", "pk")
+    )
+
+
+@transaction.atomic
+def script_version_create(*, script: CallScript, by, notes: str = "") -> ScriptVersion:
+    """A new empty draft with the script's next number."""
+    CallScript.objects.select_for_update().filter(pk=script.pk).first()
+    return ScriptVersion.objects.create(script=script, number=script_version_next_number(script), notes=notes)
+
+
+@transaction.atomic
+def script_version_duplicate(*, version: ScriptVersion, by) -> ScriptVersion:
+    """A new draft of the same script with the next number and a copy of the
+    version's talking points and questions."""
+    draft = script_version_create(
+        script=version.script, by=by, notes=_("Copied from version %(number)s.") % {"number": version.number}
+    )
+    _copy_content(source=version, target=draft)
+    return draft
+
+
+# --- JSON export and import ------------------------------------------------------
+
+
+def script_version_export(*, version: ScriptVersion) -> dict[str, Any]:
+    script = version.script
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "script": {
+            "name": script.name,
+            "language": script.language,
+            "diagnosis_match": script.diagnosis_match,
+            "departments": sorted(script.departments.values_list("code", flat=True)),
+        },
+        "version": {"number": version.number, "notes": version.notes},
+        "talking_points": [
+            {name: getattr(point, name) for name in POINT_FIELDS}
+            for point in version.talking_points.order_by("order", "pk")
+        ],
+        "questions": [
+            {name: getattr(question, name) for name in QUESTION_FIELDS}
+            for question in version.questions.order_by("order", "pk")
+        ],
+    }
+
+
+def script_version_export_json(*, version: ScriptVersion) -> str:
+    return json.dumps(script_version_export(version=version), ensure_ascii=False, indent=2) + "\n"
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str)
+
+
+def _is_text_list(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_answer_list(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str | int | float) for v in value)
+
+
+# field -> (required?, default, type check, plain type name)
+_POINT_SPEC = {
+    "phase": (True, None, _is_text, gettext_lazy("text")),
+    "order": (True, None, _is_int, gettext_lazy("whole number")),
+    "text": (True, None, _is_text, gettext_lazy("text")),
+    "guidance": (False, "", _is_text, gettext_lazy("text")),
+}
+_QUESTION_SPEC = {
+    "order": (True, None, _is_int, gettext_lazy("whole number")),
+    "text": (True, None, _is_text, gettext_lazy("text")),
+    "help_text": (False, "", _is_text, gettext_lazy("text")),
+    "kind": (True, None, _is_text, gettext_lazy("text")),
+    "choices": (False, list, _is_text_list, gettext_lazy("list of texts")),
+    "required": (False, True, lambda v: isinstance(v, bool), gettext_lazy("true or false")),
+    "red_flag_answers": (False, list, _is_answer_list, gettext_lazy("list of answers")),
+}
+
+
+def _read_items(data: dict, key: str, spec: dict, errors: list[str]) -> list[dict]:
+    items = data.get(key)
+    if not isinstance(items, list):
+        errors.append(_("“%(key)s” must be a list.") % {"key": key})
+        return []
+    rows = []
+    for index, item in enumerate(items, start=1):
+        where = f"{key}[{index}]"
+        if not isinstance(item, dict):
+            errors.append(_("%(where)s must be an object.") % {"where": where})
+            continue
+        row = {}
+        for name, (required, default, check, type_name) in spec.items():
+            if name not in item:
+                if required:
+                    errors.append(_("%(where)s: the field “%(field)s” is missing.") % {"where": where, "field": name})
+                row[name] = default() if callable(default) else default
+                continue
+            if not check(item[name]):
+                errors.append(
+                    _("%(where)s: “%(field)s” must be a %(type)s.") % {"where": where, "field": name, "type": type_name}
+                )
+            row[name] = item[name]
+        unknown = sorted(set(item) - set(spec))
+        if unknown:
+            errors.append(_("%(where)s: unknown fields %(fields)s.") % {"where": where, "fields": ", ".join(unknown)})
+        rows.append(row)
+    return rows
+
+
+def _parse(data) -> dict:
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValidationError(_("The file is not UTF-8 text.")) from exc
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(
+                _("The file is not valid JSON (line %(line)s, column %(column)s: %(reason)s).")
+                % {"line": exc.lineno, "column": exc.colno, "reason": exc.msg}
+            ) from exc
+    if not isinstance(data, dict):
+        raise ValidationError(_("The file must hold one JSON object."))
+    if data.get("format") != FORMAT_NAME:
+        raise ValidationError(
+            _("This is not a follow-up script file (“format” must be “%(format)s”).") % {"format": FORMAT_NAME}
+        )
+    if data.get("format_version") != FORMAT_VERSION:
+        raise ValidationError(
+            _("Unsupported format version %(found)s; this system reads version %(version)s.")
+            % {"found": data.get("format_version"), "version": FORMAT_VERSION}
+        )
+    return data
+
+
+def _validate(data: dict) -> tuple[dict, list[Department], list[dict], list[dict]]:
+    """Check everything before anything is written; raise with every reason."""
+    errors: list[str] = []
+    script = data.get("script")
+    if not isinstance(script, dict):
+        errors.append(_("“script” must be an object with name, language, diagnosis_match and departments."))
+        script = {}
+    for name in ("name", "language"):
+        if not isinstance(script.get(name), str) or not script.get(name).strip():
+            errors.append(_("script: the field “%(field)s” is missing.") % {"field": name})
+    if script.get("language") and script.get("language") not in CallScript.Language.values:
+        errors.append(
+            _("script: unknown language “%(language)s” (use %(choices)s).")
+            % {"language": script["language"], "choices": ", ".join(CallScript.Language.values)}
+        )
+    if not isinstance(script.get("diagnosis_match", ""), str):
+        errors.append(_("script: “diagnosis_match” must be a text."))
+    codes = script.get("departments", [])
+    departments: list[Department] = []
+    if not _is_text_list(codes):
+        errors.append(_("script: “departments” must be a list of department codes."))
+    else:
+        found = {d.code: d for d in Department.objects.filter(code__in=codes)}
+        missing = [code for code in codes if code not in found]
+        if missing:
+            errors.append(_("script: unknown department codes %(codes)s.") % {"codes": ", ".join(missing)})
+        departments = [found[code] for code in codes if code in found]
+    version = data.get("version", {})
+    if not isinstance(version, dict) or not isinstance(version.get("notes", ""), str):
+        errors.append(_("“version” must be an object with a text “notes”."))
+        version = {}
+
+    points = _read_items(data, "talking_points", _POINT_SPEC, errors)
+    for index, point in enumerate(points, start=1):
+        if isinstance(point["phase"], str) and point["phase"] not in TalkingPoint.Phase.values:
+            errors.append(
+                _("talking_points[%(index)s]: unknown phase “%(phase)s” (use %(choices)s).")
+                % {"index": index, "phase": point["phase"], "choices": ", ".join(TalkingPoint.Phase.values)}
+            )
+    questions = _read_items(data, "questions", _QUESTION_SPEC, errors)
+    for index, question in enumerate(questions, start=1):
+        if isinstance(question["kind"], str) and question["kind"] not in Question.Kind.values:
+            errors.append(
+                _("questions[%(index)s]: unknown kind “%(kind)s” (use %(choices)s).")
+                % {"index": index, "kind": question["kind"], "choices": ", ".join(Question.Kind.values)}
+            )
+    if not errors:
+        errors.extend(_model_errors(script, points, questions))
+    if errors:
+        raise ValidationError(errors)
+    return {**script, "notes": version.get("notes", "")}, departments, points, questions
+
+
+def _model_errors(script: dict, points: list[dict], questions: list[dict]) -> list[str]:
+    """What the models themselves refuse (lengths, blanks), with the place."""
+    errors = []
+    checks = [
+        (
+            "script",
+            CallScript(
+                name=script["name"], language=script["language"], diagnosis_match=script.get("diagnosis_match", "")
+            ),
+        )
+    ]
+    checks += [(f"talking_points[{i}]", TalkingPoint(**p)) for i, p in enumerate(points, start=1)]
+    checks += [(f"questions[{i}]", Question(**q)) for i, q in enumerate(questions, start=1)]
+    for where, instance in checks:
+        try:
+            instance.full_clean(exclude=["version"])
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    errors.append(f"{where}: {field}: {message}")
+    return errors
+
+
+@transaction.atomic
+def script_version_import(*, data, by, script: CallScript | None = None) -> ScriptVersion:
+    """Create a new draft from an exported file (text, bytes or the parsed
+    dict). An invalid file raises a ValidationError with every reason and
+    changes nothing."""
+    header = _parse(data)
+    script_data, departments, points, questions = _validate(header)
+    if script is None:
+        script, created = CallScript.objects.get_or_create(
+            name=script_data["name"],
+            language=script_data["language"],
+            defaults={"diagnosis_match": script_data.get("diagnosis_match", "")},
+        )
+        if created:
+            script.departments.set(departments)
+    draft = script_version_create(script=script, by=by, notes=script_data["notes"])
+    TalkingPoint.objects.bulk_create(TalkingPoint(version=draft, **point) for point in points)
+    Question.objects.bulk_create(Question(version=draft, **question) for question in questions)
+    return draft

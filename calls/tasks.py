@@ -1,0 +1,21 @@
+"""Celery tasks of the calls app: thin wrappers around the services."""
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from .services.queue import generate_calls, parse_iso_week
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="calls.generate_weekly_queue")
+def generate_weekly_queue(week: str | None = None) -> dict[str, int]:
+    """Create the week's follow-up calls (default: the current week in the
+    hospital's time zone; or an ISO week such as "2026-W48") and catch up on
+    earlier ones. Safe to run twice."""
+    day = parse_iso_week(week) if week else timezone.localdate()
+    result = generate_calls(week=day)
+    logger.info("Call queue for the week of %s: %s", day, result)
+    return {"created": result.created, "already_present": result.already_present, "missed": result.missed}

@@ -1,0 +1,65 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from followup.roles import Role, role_required
+
+from ..forms.discharges import DischargeFilter, DischargeForm
+from ..models import Patient
+from ..selectors.discharges import discharges_visible_to
+from ..services.discharges import discharge_register
+
+PAGE_SIZE = 25
+
+
+@role_required(Role.NURSE, Role.HEAD_NURSE)
+def discharge_new(request: HttpRequest) -> HttpResponse:
+    """Register a discharge. ``?mrn=`` fills in a known patient's details."""
+    if request.method == "POST":
+        form = DischargeForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                discharge = discharge_register(
+                    mrn=form.cleaned_data["mrn"],
+                    patient_data=form.patient_data(),
+                    admitted_on=form.cleaned_data["admitted_on"],
+                    discharge_data=form.discharge_data(),
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Discharge of %(patient)s registered; the calls due this week are in the queue.")
+                    % {"patient": discharge.patient},
+                )
+                return redirect("calls:discharge_list")
+    else:
+        initial = {}
+        mrn = request.GET.get("mrn", "").strip()
+        if mrn:
+            patient = Patient.objects.filter(mrn=mrn).first()
+            if patient is None:
+                messages.info(request, _("No patient with MRN %(mrn)s yet: fill in the details.") % {"mrn": mrn})
+                initial = {"mrn": mrn}
+            else:
+                initial = DischargeForm.initial_for(patient)
+        form = DischargeForm(initial=initial, user=request.user)
+    return render(request, "calls/discharge_form.html", {"form": form})
+
+
+@role_required(Role.NURSE, Role.HEAD_NURSE)
+def discharge_list(request: HttpRequest) -> HttpResponse:
+    filterset = DischargeFilter(request.GET, queryset=discharges_visible_to(request.user), user=request.user)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "calls/discharge_list.html",
+        {"filter": filterset, "page": page, "query": query.urlencode()},
+    )

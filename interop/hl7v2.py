@@ -1,0 +1,539 @@
+"""HL7 v2 ADT messages: decoding, parsing (with the ``hl7`` library), turning
+an ADT^A03/A08/A11/A13 into the fields of a patient and a discharge, and the
+acknowledgements (ACK with MSA and ERR, as in HL7 v2.5 chapter 2).
+
+Pure functions: nothing here touches the database except through the
+``ward_lookup`` callable the caller passes in.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import hl7
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from calls.models import Department, Patient
+from calls.phones import normalise_phone
+
+MLLP_START = b"\x0b"
+MLLP_END = b"\x1c\r"
+
+# Trigger events this desk acts on; every other ADT event is acknowledged and ignored.
+DISCHARGE = "A03"
+UPDATE = "A08"
+CANCEL_ADMIT = "A11"
+CANCEL_DISCHARGE = "A13"
+HANDLED_EVENTS = (DISCHARGE, UPDATE, CANCEL_ADMIT, CANCEL_DISCHARGE)
+
+# HL7 table 0357 (message error condition codes).
+ERR_SEGMENT_SEQUENCE = ("100", "Segment sequence error")
+ERR_REQUIRED_FIELD = ("101", "Required field missing")
+ERR_DATA_TYPE = ("102", "Data type error")
+ERR_TABLE_VALUE = ("103", "Table value not found")
+ERR_UNSUPPORTED_TYPE = ("200", "Unsupported message type")
+ERR_INTERNAL = ("207", "Application internal error")
+
+# MSH-18 character sets (HL7 table 0211) we can read besides UTF-8.
+CHARSETS = {
+    "UNICODE UTF-8": "utf-8",
+    "UTF-8": "utf-8",
+    "8859/1": "latin-1",
+    "ASCII": "ascii",
+    "GB 18030-2000": "gb18030",
+    "GB18030": "gb18030",
+    "GBK": "gb18030",
+}
+# PV1-36 discharge disposition meaning the patient died (UB-04 / NUBC code 20, HL7 "exp").
+EXPIRED_DISPOSITIONS = {"20", "exp", "EXP"}
+ICD10_SYSTEMS = {"I10", "I10C", "I10P", "ICD10", "ICD-10", "ICD10CN", "ICD-10-CN", "ICD10CM", "ICD-10-CM"}
+_SEGMENT_RE = re.compile(r"^[A-Z][A-Z0-9]{2}(\|.*)?$", re.DOTALL)
+_DTM_RE = re.compile(r"\d{4}(?:\d{2}){0,5}(?:\.\d{1,4})?(?:[+-]\d{4})?")
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+class Hl7Error(Exception):
+    """A message we refuse. ``ack_code`` AR (rejected: cannot be read at all)
+    or AE (read, but its content is wrong); ``location`` like "PID-3"."""
+
+    def __init__(self, text: str, *, ack_code: str = "AE", location: str = "",
+                 condition: tuple[str, str] = ERR_INTERNAL):
+        super().__init__(text)
+        self.text = text
+        self.ack_code = ack_code
+        self.location = location
+        self.condition = condition
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.text}" if self.location else self.text
+
+
+@dataclass(frozen=True)
+class Header:
+    """What MSH says: enough to acknowledge and to detect duplicates."""
+
+    sender: str
+    control_id: str
+    message_type: str  # "ADT"
+    trigger: str  # "A03"
+    version: str
+    processing_id: str = "P"
+    sending_application: str = ""
+    sending_facility: str = ""
+
+    @property
+    def event_type(self) -> str:
+        return f"{self.message_type}^{self.trigger}" if self.trigger else self.message_type
+
+
+@dataclass
+class AdtRecord:
+    """An ADT message turned into our fields. ``discharged_on`` is None for
+    an A08 that carries no discharge (then only the patient is updated)."""
+
+    trigger: str
+    mrn: str
+    patient_data: dict[str, Any]
+    admitted_on: dt.date | None
+    discharged_on: dt.date | None
+    department: Department | None
+    discharge_data: dict[str, Any] = field(default_factory=dict)
+    deceased_on: dt.date | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- decoding and parsing ---------------------------------------------------------------
+
+
+def decode(raw: bytes) -> str:
+    """The message as text with segments separated by CR. UTF-8 (a BOM is
+    dropped) unless MSH-18 names another character set we know."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        charset = _declared_charset(raw)
+        encoding = CHARSETS.get(charset.upper()) if charset else None
+        if encoding is None or encoding == "utf-8":
+            raise Hl7Error(
+                _("The message is not valid UTF-8 text and MSH-18 names no other character set we can read."),
+                ack_code="AR", location="MSH-18", condition=ERR_DATA_TYPE,
+            ) from None
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            raise Hl7Error(
+                _("The message is not valid %(charset)s text, the character set MSH-18 names.")
+                % {"charset": charset},
+                ack_code="AR", location="MSH-18", condition=ERR_DATA_TYPE,
+            ) from None
+    segments = [line.strip("\n") for line in re.split(r"\r\n|\r|\n", text)]
+    return "\r".join(line for line in segments if line.strip())
+
+
+def ack_encoding(raw: bytes) -> str:
+    """The encoding to answer in: the character set MSH-18 declares when we
+    know it, else UTF-8."""
+    return CHARSETS.get(_declared_charset(raw).upper(), "utf-8")
+
+
+def _declared_charset(raw: bytes) -> str:
+    first = raw.split(b"\r", 1)[0].split(b"\n", 1)[0].decode("latin-1")
+    fields = first.split(first[3:4] or "|")
+    return fields[17].split("~")[0].strip() if len(fields) > 17 else ""
+
+
+def parse(text: str) -> tuple[hl7.Message, Header]:
+    """Parse ``text`` (from :func:`decode`) with the hl7 library; raise AR
+    Hl7Error when the header or a segment is malformed."""
+    if not text.startswith("MSH") or len(text) < 8:
+        raise Hl7Error(_("The message does not start with an MSH segment."), ack_code="AR", location="MSH",
+                       condition=ERR_SEGMENT_SEQUENCE)
+    for number, line in enumerate(text.split("\r"), start=1):
+        if not _SEGMENT_RE.match(line):
+            raise Hl7Error(
+                _("Segment %(number)s is malformed: “%(start)s”.") % {"number": number, "start": line[:30]},
+                ack_code="AR", location=f"segment {number}", condition=ERR_SEGMENT_SEQUENCE,
+            )
+    try:
+        message = hl7.parse(text)
+    except (hl7.ParseException, ValueError, IndexError) as exc:
+        raise Hl7Error(_("The message cannot be parsed: %(reason)s") % {"reason": exc}, ack_code="AR",
+                       location="MSH", condition=ERR_SEGMENT_SEQUENCE) from None
+    msh = message.segment("MSH")
+    control_id = _leaf(message, msh, 10)
+    message_type = _leaf(message, msh, 9)
+    trigger = _leaf(message, msh, 9, component=2)
+    if not control_id:
+        raise Hl7Error(_("MSH-10 (message control id) is empty."), ack_code="AR", location="MSH-10",
+                       condition=ERR_REQUIRED_FIELD)
+    if not message_type:
+        raise Hl7Error(_("MSH-9 (message type) is empty."), ack_code="AR", location="MSH-9",
+                       condition=ERR_REQUIRED_FIELD)
+    application, facility = _leaf(message, msh, 3), _leaf(message, msh, 4)
+    header = Header(
+        sender="/".join(part for part in (application, facility) if part),
+        control_id=control_id,
+        message_type=message_type,
+        trigger=trigger,
+        version=_leaf(message, msh, 12) or "2.5",
+        processing_id=_leaf(message, msh, 11) or "P",
+        sending_application=application,
+        sending_facility=facility,
+    )
+    return message, header
+
+
+def header_guess(text: str) -> Header | None:
+    """Best effort for a message that would not parse: the MSH fields, so
+    that even a rejection names the control id it rejects."""
+    first = text.lstrip("\ufeff").split("\r", 1)[0].split("\n", 1)[0]
+    if not first.startswith("MSH") or len(first) < 4:
+        return None
+    separator = first[3]
+    fields = ["", *first.split(separator)]  # so fields[n] is MSH-n
+    fields[1] = separator
+    component = fields[2][:1] if len(fields) > 2 else "^"
+
+    def get(n: int, c: int = 1) -> str:
+        if len(fields) <= n:
+            return ""
+        parts = fields[n].split(component) if component else [fields[n]]
+        return parts[c - 1].strip() if len(parts) >= c else ""
+
+    return Header(
+        sender="/".join(p for p in (get(3), get(4)) if p), control_id=get(10), message_type=get(9),
+        trigger=get(9, 2), version=get(12) or "2.5", processing_id=get(11) or "P",
+        sending_application=get(3), sending_facility=get(4),
+    )
+
+
+# --- field access ------------------------------------------------------------------------
+
+
+def _segments(message: hl7.Message, name: str) -> list[hl7.Segment]:
+    return [segment for segment in message if str(segment[0]) == name]
+
+
+def _first(message: hl7.Message, name: str) -> hl7.Segment | None:
+    found = _segments(message, name)
+    return found[0] if found else None
+
+
+def _repetitions(message: hl7.Message, segment: hl7.Segment | None, number: int) -> list[list[list[str]]]:
+    """Field ``number`` of ``segment`` as repetitions -> components ->
+    subcomponents, escape sequences resolved."""
+    if segment is None or len(segment) <= number:
+        return []
+    text = str(segment[number])
+    if not text:
+        return []
+    separators = message.separators  # segment, field, repetition, component, subcomponent
+    repetition, component, subcomponent = separators[2], separators[3], separators[4]
+    return [
+        [[message.unescape(sub) for sub in comp.split(subcomponent)] for comp in rep.split(component)]
+        for rep in text.split(repetition)
+    ]
+
+
+def _component(repetition: list[list[str]], number: int) -> str:
+    """Component ``number`` (1-based), first subcomponent, stripped."""
+    if len(repetition) < number:
+        return ""
+    return repetition[number - 1][0].strip()
+
+
+def _leaf(message: hl7.Message, segment: hl7.Segment | None, number: int, component: int = 1) -> str:
+    reps = _repetitions(message, segment, number)
+    return _component(reps[0], component) if reps else ""
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def local_date(value: str, location: str) -> dt.date | None:
+    """An HL7 DTM as a date in the hospital's time zone: a timestamp with an
+    offset (20150209113419+0110) is converted; one without is taken as local."""
+    if not value:
+        return None
+    try:
+        moment = hl7.parse_datetime(value) if _DTM_RE.fullmatch(value) else None
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None:
+        raise Hl7Error(
+            _("“%(value)s” is not an HL7 date/time (YYYYMMDD[HHMM[SS]][+ZZZZ]).") % {"value": value},
+            location=location, condition=ERR_DATA_TYPE,
+        )
+    if moment.tzinfo is not None:
+        return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+    return moment.date()
+
+
+def birth_date(value: str, location: str) -> dt.date | None:
+    """A birth date as written (an offset does not move a birthday)."""
+    if not value:
+        return None
+    try:
+        return dt.datetime.strptime(value[:8], "%Y%m%d").date()
+    except ValueError:
+        raise Hl7Error(
+            _("“%(value)s” is not an HL7 date (YYYYMMDD).") % {"value": value}, location=location,
+            condition=ERR_DATA_TYPE,
+        ) from None
+
+
+def person_name(family: str, given: str, middle: str = "") -> str:
+    """Chinese names are family + given without a space (张三); others are
+    written given middle family."""
+    if _CJK_RE.search(family + given):
+        return f"{family}{given}{middle}"
+    return " ".join(part for part in (given, middle, family) if part)
+
+
+def _xpn(repetition: list[list[str]]) -> str:
+    return person_name(_component(repetition, 1), _component(repetition, 2), _component(repetition, 3))
+
+
+def _xcn(repetition: list[list[str]]) -> str:
+    return person_name(_component(repetition, 2), _component(repetition, 3), _component(repetition, 4))
+
+
+def _xtn_numbers(repetition: list[list[str]]) -> list[str]:
+    """The ways one XTN repetition may hold its number (XTN-12 unformatted,
+    XTN-5/6/7 country/area/local, XTN-1 as before v2.5); none for e-mail,
+    fax and pager entries."""
+    use, equipment = _component(repetition, 2).upper(), _component(repetition, 3).upper()
+    if use == "NET" or equipment in {"INTERNET", "X.400", "FX", "BP"}:
+        return []
+    numbers = [_component(repetition, 12)]
+    local = _component(repetition, 7)
+    if local:
+        country, area = _component(repetition, 5), _component(repetition, 6)
+        numbers.append(f"{'+' + country if country else ''}{area}{local}")
+    numbers.append(_component(repetition, 1))
+    return [n for n in numbers if n]
+
+
+def best_phone(candidates: list[str]) -> tuple[str, bool]:
+    """(number, needs correction): the first candidate that is a valid phone
+    number, normalised; else the first one as written, marked for correction."""
+    for candidate in candidates:
+        try:
+            return normalise_phone(candidate), False
+        except ValidationError:
+            continue
+    return (candidates[0][:32], True) if candidates else ("", False)
+
+
+SEXES = {"M": Patient.Sex.MALE, "F": Patient.Sex.FEMALE}
+
+
+# --- the ADT message -------------------------------------------------------------------------
+
+
+WardLookup = Callable[[str, str], Department | None]  # (sender, code) -> department
+
+
+def adt_record(message: hl7.Message, header: Header, *, ward_lookup: WardLookup) -> AdtRecord:
+    """Read an ADT^A03/A08/A11/A13 into an :class:`AdtRecord`; raise
+    Hl7Error (AE) naming the field when something required is missing or
+    unreadable."""
+    warnings: list[str] = []
+    evn, pid, pv1 = _first(message, "EVN"), _first(message, "PID"), _first(message, "PV1")
+    if pid is None:
+        raise Hl7Error(_("The message has no PID segment."), location="PID", condition=ERR_SEGMENT_SEQUENCE)
+    evn_trigger = _leaf(message, evn, 1)
+    if evn_trigger and evn_trigger != header.trigger:
+        warnings.append(
+            _("EVN-1 says %(evn)s but MSH-9 says %(msh)s: MSH-9 was followed.")
+            % {"evn": evn_trigger, "msh": header.trigger}
+        )
+    mrn = _mrn(message, pid)
+    patient_data = _patient_data(message, pid, warnings)
+    deceased_on = local_date(_leaf(message, pid, 29), "PID-29") if _leaf(message, pid, 30) != "N" else None
+    record = AdtRecord(
+        trigger=header.trigger, mrn=mrn, patient_data=patient_data, admitted_on=None, discharged_on=None,
+        department=None, deceased_on=deceased_on, warnings=warnings,
+    )
+    record.admitted_on = local_date(_leaf(message, pv1, 44), "PV1-44")
+    if header.trigger in (CANCEL_ADMIT, CANCEL_DISCHARGE):
+        return record
+    discharged_on = local_date(_leaf(message, pv1, 45), "PV1-45")
+    if discharged_on is None and header.trigger == DISCHARGE:
+        discharged_on = _discharge_fallback(message, evn, warnings)
+    if discharged_on is None:
+        return record  # an A08 of a patient still in hospital: only the patient changes
+    if pv1 is None:
+        raise Hl7Error(_("The message has no PV1 segment."), location="PV1", condition=ERR_SEGMENT_SEQUENCE)
+    if record.admitted_on is None:
+        raise Hl7Error(_("PV1-44 (admit date/time) is empty."), location="PV1-44", condition=ERR_REQUIRED_FIELD)
+    if discharged_on < record.admitted_on:
+        raise Hl7Error(_("The discharge date is before the admission date."), location="PV1-45",
+                       condition=ERR_DATA_TYPE)
+    if discharged_on > timezone.localdate():
+        raise Hl7Error(_("The discharge date is in the future."), location="PV1-45", condition=ERR_DATA_TYPE)
+    record.discharged_on = discharged_on
+    patient_class = _leaf(message, pv1, 2)
+    if patient_class not in ("", "I"):
+        warnings.append(
+            _("PV1-2 (patient class) is %(class)s, not I (inpatient): registered as a discharge all the same.")
+            % {"class": patient_class}
+        )
+    if _leaf(message, pv1, 36) in EXPIRED_DISPOSITIONS and record.deceased_on is None:
+        record.deceased_on = discharged_on  # died in hospital: the family is never called
+    record.department = _department(message, pv1, header, ward_lookup)
+    diagnosis, icd10 = _diagnosis(message)
+    if not diagnosis:
+        warnings.append(_("No DG1 diagnosis in the message."))
+    attending = _repetitions(message, pv1, 7)
+    record.discharge_data = {
+        "department": record.department,
+        "discharged_on": discharged_on,
+        "diagnosis": diagnosis[:255],
+        "icd10": icd10[:16],
+        "attending_doctor": _xcn(attending[0])[:100] if attending else "",
+    }
+    return record
+
+
+def _mrn(message: hl7.Message, pid: hl7.Segment) -> str:
+    """PID-3: the identifier of type MR when repeated, else the first."""
+    identifiers = [rep for rep in _repetitions(message, pid, 3) if _component(rep, 1)]
+    if not identifiers:
+        raise Hl7Error(_("PID-3 (patient identifier list) is empty: no MRN."), location="PID-3",
+                       condition=ERR_REQUIRED_FIELD)
+    chosen = next((rep for rep in identifiers if _component(rep, 5).upper() == "MR"), identifiers[0])
+    mrn = _component(chosen, 1)
+    if len(mrn) > Patient._meta.get_field("mrn").max_length:
+        raise Hl7Error(_("PID-3 MRN “%(mrn)s” is too long.") % {"mrn": mrn}, location="PID-3",
+                       condition=ERR_DATA_TYPE)
+    return mrn
+
+
+def _patient_data(message: hl7.Message, pid: hl7.Segment, warnings: list[str]) -> dict[str, Any]:
+    """Patient fields present in the message; absent ones are left out so an
+    update never blanks what the desk already knows."""
+    data: dict[str, Any] = {}
+    names = _repetitions(message, pid, 5)
+    name = _xpn(names[0]) if names else ""
+    if not name:
+        raise Hl7Error(_("PID-5 (patient name) is empty."), location="PID-5", condition=ERR_REQUIRED_FIELD)
+    data["name"] = name[:100]
+    born = birth_date(_leaf(message, pid, 7), "PID-7")
+    if born:
+        data["birth_date"] = born
+    sex = _leaf(message, pid, 8).upper()
+    if sex:
+        data["sex"] = SEXES.get(sex, Patient.Sex.UNKNOWN)
+    numbers = [number for location in (13, 14) for rep in _repetitions(message, pid, location)
+               for number in _xtn_numbers(rep)]
+    if numbers:
+        data["phone"], data["phone_needs_correction"] = best_phone(numbers)
+        if data["phone_needs_correction"]:
+            warnings.append(_("Phone “%(phone)s” is not a valid number: kept, marked for correction.")
+                            % {"phone": data["phone"]})
+    nk1 = _first(message, "NK1")
+    if nk1 is not None:
+        names = _repetitions(message, nk1, 2)
+        if names:
+            data["family_name"] = _xpn(names[0])[:100]
+        relation = _repetitions(message, nk1, 3)
+        if relation:
+            data["family_relation"] = (_component(relation[0], 2) or _component(relation[0], 1))[:50]
+        family_phone, wrong = best_phone([n for rep in _repetitions(message, nk1, 5) for n in _xtn_numbers(rep)])
+        if wrong:
+            warnings.append(_("Family phone “%(phone)s” is not a valid number: left out.") % {"phone": family_phone})
+        elif family_phone:
+            data["family_phone"] = family_phone
+    return data
+
+
+def _discharge_fallback(message: hl7.Message, evn: hl7.Segment | None, warnings: list[str]) -> dt.date | None:
+    for location, number in (("EVN-6", 6), ("EVN-2", 2)):
+        day = local_date(_leaf(message, evn, number), location)
+        if day is not None:
+            warnings.append(
+                _("PV1-45 (discharge date/time) is empty: the discharge date was taken from %(field)s.")
+                % {"field": location}
+            )
+            return day
+    raise Hl7Error(_("PV1-45 (discharge date/time) is empty and so are EVN-6 and EVN-2."), location="PV1-45",
+                   condition=ERR_REQUIRED_FIELD)
+
+
+def _department(message: hl7.Message, pv1: hl7.Segment, header: Header, ward_lookup: WardLookup) -> Department:
+    code = _leaf(message, pv1, 3)
+    if not code:
+        raise Hl7Error(_("PV1-3 (assigned patient location) is empty: no ward."), location="PV1-3",
+                       condition=ERR_REQUIRED_FIELD)
+    department = ward_lookup(header.sender, code)
+    if department is None:
+        raise Hl7Error(
+            _("Unknown ward “%(code)s” from %(sender)s: add a ward mapping in the admin, then reprocess.")
+            % {"code": code, "sender": header.sender or "?"},
+            location="PV1-3", condition=ERR_TABLE_VALUE,
+        )
+    return department
+
+
+def _diagnosis(message: hl7.Message) -> tuple[str, str]:
+    """(text, ICD-10 code) of the first DG1 (the one with priority 1 if any):
+    DG1-3 coded (ICD-10 when its coding system says so, or the alternate
+    code is ICD-10), the text from DG1-3.2 or DG1-4."""
+    segments = _segments(message, "DG1")
+    if not segments:
+        return "", ""
+    chosen = next((s for s in segments if _leaf(message, s, 15) == "1"), segments[0])
+    coded = _repetitions(message, chosen, 3)
+    code = coded[0] if coded else []
+    text = _component(code, 2) or _leaf(message, chosen, 4) or _component(code, 1)
+    icd10 = ""
+    if _component(code, 3).upper() in ICD10_SYSTEMS:
+        icd10 = _component(code, 1)
+    elif _component(code, 6).upper() in ICD10_SYSTEMS:
+        icd10 = _component(code, 4)
+    return text, icd10.upper()
+
+
+# --- acknowledgements ----------------------------------------------------------------------
+
+
+def _escape(text: str) -> str:
+    for char, sequence in (("\\", "\\E\\"), ("|", "\\F\\"), ("^", "\\S\\"), ("~", "\\R\\"), ("&", "\\T\\")):
+        text = text.replace(char, sequence)
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def build_ack(*, header: Header | None, ack_code: str, text: str = "", error: Hl7Error | None = None) -> str:
+    """An HL7 v2.5 ACK: MSH, MSA (MSA-1 code, MSA-2 the control id we
+    acknowledge, MSA-3 the reason) and, for an error, ERR (ERR-2 location,
+    ERR-3 table 0357 code, ERR-4 severity, ERR-8 the reason)."""
+    now = timezone.localtime().strftime("%Y%m%d%H%M%S%z")
+    control_id = header.control_id if header else ""
+    msh = "|".join([
+        "MSH", "^~\\&", settings.INTEROP_HL7_APPLICATION, settings.INTEROP_HL7_FACILITY,
+        _escape(header.sending_application) if header else "", _escape(header.sending_facility) if header else "",
+        now, "", f"ACK^{header.trigger}^ACK" if header and header.trigger else "ACK",
+        hl7.generate_message_control_id(), header.processing_id if header else "P",
+        header.version if header else "2.5",
+    ])
+    segments = [msh, "|".join(["MSA", ack_code, _escape(control_id), _escape(text)[:80]])]
+    if error is not None:
+        match = re.fullmatch(r"([A-Z0-9]{3})-(\d+)", error.location)
+        location = f"{match[1]}^1^{match[2]}" if match else ""
+        code, name = error.condition
+        segments.append("|".join(["ERR", "", location, f"{code}^{name}^HL70357", "E", "", "", "", _escape(text)]))
+    return "\r".join(segments) + "\r"
+
+
+def frame(text: str, encoding: str = "utf-8") -> bytes:
+    """MLLP framing: <VT> message <FS><CR>."""
+    return MLLP_START + text.encode(encoding, errors="replace") + MLLP_END

@@ -1,0 +1,88 @@
+"""What the hospital information system sent us (HL7 v2 messages, FHIR
+bundles), kept as received so an admin can see and reprocess it, and the
+mapping from the hospital system's ward codes to our departments."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    HL7 = "hl7", _("HL7 v2 message")
+    FHIR = "fhir", _("FHIR bundle")
+
+
+class InboundMessage(models.Model):
+    """One message or bundle as received. Stored before it is acknowledged;
+    never deleted. HL7 messages are unique per sender and control id (MSH-10),
+    so a message sent twice is recognised and not processed again."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received, waiting to be processed")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored (nothing to do)")
+        ERROR = "error", _("Error")
+
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
+    sender = models.CharField(_("sender"), max_length=200, blank=True)
+    control_id = models.CharField(_("message control id"), max_length=200, blank=True)
+    event_type = models.CharField(_("event type"), max_length=40, blank=True)
+    payload = models.TextField(_("payload as received"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(_("error"), blank=True)
+    warnings = models.TextField(_("warnings"), blank=True)
+    discharge = models.ForeignKey(
+        "calls.Discharge", on_delete=models.PROTECT, null=True, blank=True, related_name="inbound_messages",
+        verbose_name=_("discharge"),
+    )
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "sender", "control_id"], condition=~Q(control_id=""),
+                name="inbound_message_unique_control_id",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="inbound_status_received_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.event_type} {self.control_id or self.pk}"
+
+
+class WardMapping(models.Model):
+    """A ward or location code of the hospital system -> our department.
+
+    HL7: the code is PV1-3 point of care (first component). FHIR: the
+    Encounter's location or service provider (display name or reference).
+    ``sender`` empty means any sender. The code ``*`` is the default for its
+    kind (Synthea bundles carry no Location, so they need one)."""
+
+    DEFAULT_CODE = "*"
+
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
+    sender = models.CharField(
+        _("sender"), max_length=200, blank=True, help_text=_("Leave empty to match every sender.")
+    )
+    code = models.CharField(
+        _("ward or location code"), max_length=200,
+        help_text=_("HL7: PV1-3 point of care. FHIR: location or service provider. * is the default."),
+    )
+    department = models.ForeignKey(
+        "calls.Department", on_delete=models.PROTECT, related_name="ward_mappings", verbose_name=_("department")
+    )
+
+    class Meta:
+        ordering = ["kind", "code", "sender"]
+        verbose_name = _("ward mapping")
+        verbose_name_plural = _("ward mappings")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "sender", "code"], name="ward_mapping_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.code} → {self.department}"

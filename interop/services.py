@@ -1,0 +1,350 @@
+"""Receiving and processing what the hospital information system sends.
+
+HL7 v2 (MLLP): ``hl7_message_receive`` decodes, parses and checks a message,
+stores it (an ``InboundMessage``, before any acknowledgement is sent) and
+answers with the ACK to send back; accepted messages are then processed by
+the Celery task ``interop.process_message`` (``inbound_message_process``),
+which is safe to run twice. A message with the same control id (MSH-10) from
+the same sender is a duplicate: acknowledged again, never processed again.
+
+FHIR: ``fhir_payload_receive`` stores a Bundle or NDJSON export and processes
+it at once (the caller waits for the outcome): all of it or nothing.
+
+Both paths register discharges through ``calls.services.discharges``
+(``discharge_register``: same checks, readmission handling and this week's
+calls generated at once) and record the source and its reference.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from calls.models import Department, Discharge, FollowUpCall, Patient
+from calls.services.cancellation import calls_cancel_open, patient_mark_deceased
+from calls.services.discharges import discharge_register
+
+from . import fhir, hl7v2
+from .models import InboundMessage, Kind, WardMapping
+
+logger = logging.getLogger(__name__)
+
+
+# --- ward mapping ---------------------------------------------------------------------
+
+
+def ward_department(*, kind: str, sender: str, codes: list[str]) -> Department | None:
+    """The department for the first of ``codes`` that is mapped (a mapping
+    for this sender before one for any sender), else the kind's default
+    mapping (code ``*``), else a department whose own code equals the ward
+    code."""
+    codes = [c for c in codes if c]
+    wanted = [*codes, WardMapping.DEFAULT_CODE]
+    mappings = {
+        (m.code, m.sender): m.department
+        for m in WardMapping.objects.filter(kind=kind, code__in=wanted)
+        .filter(Q(sender=sender) | Q(sender=""))
+        .select_related("department")
+    }
+    for code in codes:
+        for who in (sender, ""):
+            if (code, who) in mappings:
+                return mappings[(code, who)]
+    by_code = {d.code.upper(): d for d in Department.objects.filter(code__in=[c.upper() for c in codes] + codes)}
+    for code in codes:
+        if code.upper() in by_code:
+            return by_code[code.upper()]
+    for who in (sender, ""):
+        if (WardMapping.DEFAULT_CODE, who) in mappings:
+            return mappings[(WardMapping.DEFAULT_CODE, who)]
+    return None
+
+
+def _hl7_ward_lookup(sender: str, code: str) -> Department | None:
+    return ward_department(kind=Kind.HL7, sender=sender, codes=[code])
+
+
+def _fhir_ward_lookup(sender: str):
+    return lambda codes: ward_department(kind=Kind.FHIR, sender=sender, codes=codes)
+
+
+# --- the adapter to the calls services ------------------------------------------------------
+
+
+def _register(*, mrn: str, patient_data: dict, admitted_on, discharge_data: dict, source: str,
+              reference: str) -> Discharge:
+    """One discharge through the desk's own registration service: patient by
+    MRN, stay by MRN + admission date, readmissions, this week's calls."""
+    return discharge_register(
+        mrn=mrn, patient_data=patient_data, admitted_on=admitted_on,
+        discharge_data={**discharge_data, "source": source, "source_reference": reference[:200], "archived": False},
+        by=None, source=source,
+    )
+
+
+@transaction.atomic
+def patient_update_from_feed(*, patient: Patient, data: dict) -> list[str]:
+    """Overwrite the patient's fields given by the hospital system (an A08
+    without a discharge); return the names of the fields that changed."""
+    changed = [name for name, value in data.items() if getattr(patient, name) != value]
+    for name in changed:
+        setattr(patient, name, data[name])
+    if changed:
+        patient.save(update_fields=[*changed, "updated_at"])
+    return changed
+
+
+@transaction.atomic
+def discharge_cancel(*, discharge: Discharge) -> int:
+    """The hospital cancelled the admission (A11) or the discharge (A13):
+    archive the discharge and cancel its open calls. Returns how many calls
+    were cancelled; running it twice changes nothing more."""
+    Discharge.objects.filter(pk=discharge.pk).update(archived=True, updated_at=timezone.now())
+    discharge.archived = True
+    return calls_cancel_open(
+        calls=FollowUpCall.objects.filter(discharge=discharge), reason=FollowUpCall.CancelReason.DISCHARGE_CANCELLED
+    )
+
+
+# --- HL7 v2 ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Receipt:
+    """What ``hl7_message_receive`` did and the ACK to send back."""
+
+    message: InboundMessage | None
+    ack_code: str
+    ack: str
+    duplicate: bool = False
+    text: str = ""
+    encoding: str = "utf-8"  # of the ACK: the sender's MSH-18 character set
+
+
+def hl7_message_receive(*, raw: bytes) -> Receipt:
+    """Check and store one HL7 v2 message and return its ACK (AA accepted,
+    AE content error, AR unreadable). The message is stored before this
+    returns, whatever the verdict; accepted ADT^A03/A08/A11/A13 messages are
+    queued for processing, other events stored as ignored."""
+    receipt = _receive(raw)
+    receipt.encoding = hl7v2.ack_encoding(raw)
+    return receipt
+
+
+def _receive(raw: bytes) -> Receipt:
+    header: hl7v2.Header | None = None
+    payload = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+    status, error, warnings = InboundMessage.Status.RECEIVED, None, []
+    try:
+        text = hl7v2.decode(raw)
+        payload = text
+        message, header = hl7v2.parse(text)
+        if header.trigger in hl7v2.HANDLED_EVENTS:
+            record = hl7v2.adt_record(message, header, ward_lookup=_hl7_ward_lookup)
+            warnings = record.warnings
+        else:
+            status = InboundMessage.Status.IGNORED
+    except hl7v2.Hl7Error as exc:
+        error = exc
+    except (DatabaseError, MemoryError):
+        raise  # not stored, so not acknowledged: the sender sends it again
+    except Exception as exc:  # a message shaped in a way we did not foresee: keep it, say so
+        logger.exception("Checking an HL7 message failed")
+        error = hl7v2.Hl7Error(_("The message could not be checked: %(reason)s") % {"reason": exc})
+    if error is not None:
+        status = InboundMessage.Status.ERROR
+        header = header or hl7v2.header_guess(payload)
+    row = InboundMessage(
+        kind=Kind.HL7, sender=header.sender[:200] if header else "",
+        control_id=header.control_id[:200] if header else "",
+        event_type=header.event_type[:40] if header else "", payload=payload, status=status,
+        error=str(error) if error else "", warnings="\n".join(warnings),
+        processed_at=timezone.now() if status == InboundMessage.Status.IGNORED else None,
+    )
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        return _duplicate_receipt(row, header)
+    if error is not None:
+        return Receipt(row, error.ack_code, hl7v2.build_ack(header=header, ack_code=error.ack_code, text=error.text,
+                                                            error=error), text=error.text)
+    if status == InboundMessage.Status.RECEIVED:
+        _queue(row.pk)
+        text = _("Accepted.")
+    else:
+        text = _("Event %(event)s acknowledged; this desk does not act on it.") % {"event": header.event_type}
+    return Receipt(row, "AA", hl7v2.build_ack(header=header, ack_code="AA", text=text), text=text)
+
+
+def _duplicate_receipt(row: InboundMessage, header: hl7v2.Header | None) -> Receipt:
+    original = InboundMessage.objects.get(kind=row.kind, sender=row.sender, control_id=row.control_id)
+    if original.status == InboundMessage.Status.ERROR:
+        # The same message again: the same refusal.
+        text = original.error
+        return Receipt(original, "AE", hl7v2.build_ack(header=header, ack_code="AE", text=text), duplicate=True,
+                       text=text)
+    text = _("Duplicate of a message already received (control id %(id)s); not processed again.") % {
+        "id": row.control_id
+    }
+    return Receipt(original, "AA", hl7v2.build_ack(header=header, ack_code="AA", text=text), duplicate=True,
+                   text=text)
+
+
+def _queue(message_id: int) -> None:
+    from .tasks import process_message
+
+    transaction.on_commit(lambda: process_message.delay(message_id))
+
+
+def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]:
+    if "\ufffd" in row.payload:  # stored with replacement characters: the bytes were not readable text
+        raise hl7v2.Hl7Error(_("The message was not readable text when it arrived: ask the sender to resend it."),
+                             ack_code="AR")
+    message, header = hl7v2.parse(hl7v2.decode(row.payload.encode("utf-8")))
+    if header.trigger not in hl7v2.HANDLED_EVENTS:
+        return InboundMessage.Status.IGNORED, None, []
+    record = hl7v2.adt_record(message, header, ward_lookup=_hl7_ward_lookup)
+    reference = f"{header.sender}:{header.control_id}" if header.sender else header.control_id
+    if header.trigger in (hl7v2.CANCEL_ADMIT, hl7v2.CANCEL_DISCHARGE):
+        stays = Discharge.objects.filter(patient__mrn=record.mrn, archived=False)
+        if record.admitted_on:
+            stays = stays.filter(admitted_on=record.admitted_on)
+        discharge = stays.order_by("-admitted_on").first()
+        if discharge is None:
+            nothing = _("No such discharge here: nothing to cancel.")
+            return InboundMessage.Status.IGNORED, None, [*record.warnings, nothing]
+        discharge_cancel(discharge=discharge)
+        return InboundMessage.Status.PROCESSED, discharge, record.warnings
+    if record.discharged_on is None:  # A08 without a discharge: the patient only
+        patient = Patient.objects.filter(mrn=record.mrn).first()
+        if patient is None:
+            nothing = _("Patient not known here: nothing to update.")
+            return InboundMessage.Status.IGNORED, None, [*record.warnings, nothing]
+        patient_update_from_feed(patient=patient, data=record.patient_data)
+        _mark_deceased(patient, record.deceased_on)
+        return InboundMessage.Status.PROCESSED, None, record.warnings
+    discharge = _register(
+        mrn=record.mrn, patient_data=record.patient_data, admitted_on=record.admitted_on,
+        discharge_data=record.discharge_data, source=Discharge.Source.HL7, reference=reference,
+    )
+    _mark_deceased(discharge.patient, record.deceased_on)
+    return InboundMessage.Status.PROCESSED, discharge, record.warnings
+
+
+def _mark_deceased(patient: Patient, died_on) -> None:
+    if died_on is not None and patient.deceased_on != died_on:
+        patient_mark_deceased(patient=patient, died_on=died_on)
+
+
+# --- processing (both kinds) -------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    status: str
+    discharges: list[tuple[Discharge, bool]] = field(default_factory=list)  # (discharge, created)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def inbound_message_process(*, message_id: int) -> Outcome | None:
+    """Process a stored message once: claimed by a conditional update from
+    ``received``, so a second run (task retried, two workers) does nothing
+    and returns None. A message that fails is marked ``error`` with the
+    reason and changes nothing else."""
+    with transaction.atomic():
+        claimed = InboundMessage.objects.filter(pk=message_id, status=InboundMessage.Status.RECEIVED).update(
+            status=InboundMessage.Status.PROCESSED, processed_at=timezone.now()
+        )
+        if not claimed:
+            return None
+        row = InboundMessage.objects.get(pk=message_id)
+        try:
+            with transaction.atomic():
+                outcome = _process_fhir(row) if row.kind == Kind.FHIR else _outcome(*_process_hl7(row))
+        except (hl7v2.Hl7Error, fhir.FhirError, ValueError) as exc:
+            outcome = Outcome(InboundMessage.Status.ERROR, errors=[_error_text(exc)])
+        except OperationalError:
+            raise  # the database went away: nothing is kept, the task retries
+        except Exception as exc:  # ValidationError from the calls services, and anything unforeseen
+            logger.exception("Inbound message %s failed", message_id)
+            outcome = Outcome(InboundMessage.Status.ERROR, errors=[_error_text(exc)])
+        first = outcome.discharges[0][0] if outcome.discharges else None
+        InboundMessage.objects.filter(pk=message_id).update(
+            status=outcome.status, error="\n".join(outcome.errors), warnings="\n".join(outcome.warnings),
+            discharge=first,
+        )
+    return outcome
+
+
+def _outcome(status: str, discharge: Discharge | None, warnings: list[str]) -> Outcome:
+    return Outcome(status, [(discharge, False)] if discharge else [], warnings=warnings)
+
+
+def _error_text(exc: Exception) -> str:
+    messages = getattr(exc, "messages", None)
+    return "; ".join(messages) if messages else str(exc)
+
+
+@transaction.atomic
+def inbound_messages_reprocess(*, messages: QuerySet[InboundMessage]) -> dict[str, int]:
+    """Put messages that failed or were ignored back to ``received`` and
+    process them again now (after an admin fixed a ward mapping). Returns
+    the count per resulting status."""
+    ids = list(
+        messages.filter(status__in=[InboundMessage.Status.ERROR, InboundMessage.Status.IGNORED])
+        .order_by("received_at", "pk").values_list("pk", flat=True)
+    )
+    InboundMessage.objects.filter(pk__in=ids).update(status=InboundMessage.Status.RECEIVED, error="")
+    counts: dict[str, int] = {}
+    for pk in ids:
+        inbound_message_process(message_id=pk)
+    for status in InboundMessage.objects.filter(pk__in=ids).values_list("status", flat=True):
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+# --- FHIR -----------------------------------------------------------------------------------------
+
+
+def _process_fhir(row: InboundMessage) -> Outcome:
+    resources = fhir.read_resources(row.payload)
+    reading = fhir.read_discharges(resources, ward_lookup=_fhir_ward_lookup(row.sender))
+    if reading.errors:  # checked before anything is written: a bad input changes nothing
+        return Outcome(InboundMessage.Status.ERROR, errors=reading.errors, warnings=reading.warnings)
+    if not reading.discharges:
+        return Outcome(InboundMessage.Status.IGNORED,
+                       warnings=[*reading.warnings, _("No finished inpatient (IMP) encounter in the input.")])
+    outcome = Outcome(InboundMessage.Status.PROCESSED, warnings=reading.warnings)
+    # Earlier stays first, so a readmission cancels the calls of the stay before it.
+    for item in sorted(reading.discharges, key=lambda d: (d.admitted_on, d.encounter_id)):
+        existed = Discharge.objects.filter(patient__mrn=item.mrn, admitted_on=item.admitted_on).exists()
+        discharge = _register(
+            mrn=item.mrn, patient_data=item.patient_data, admitted_on=item.admitted_on,
+            discharge_data=item.discharge_data, source=Discharge.Source.FHIR, reference=item.encounter_id,
+        )
+        _mark_deceased(discharge.patient, item.deceased_on)
+        outcome.discharges.append((discharge, not existed))
+    return outcome
+
+
+def fhir_payload_receive(*, payload: str, sender: str = "") -> tuple[InboundMessage, Outcome]:
+    """Store a FHIR Bundle / NDJSON export and process it at once, all or
+    nothing. An input that cannot be read is stored as an error too."""
+    row = InboundMessage.objects.create(
+        kind=Kind.FHIR, sender=sender[:200], event_type=_fhir_event_type(payload), payload=payload,
+    )
+    outcome = inbound_message_process(message_id=row.pk)
+    row.refresh_from_db()
+    return row, outcome
+
+
+def _fhir_event_type(payload: str) -> str:
+    head = payload.lstrip("\ufeff").lstrip()[:2000]
+    if head.startswith("{") and '"Bundle"' in head:
+        return "Bundle"
+    return "NDJSON" if "\n" in payload.strip() else "Resource"

@@ -1,0 +1,115 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from calls.models import Department, Discharge, FollowUpCall, FollowUpRule, Patient
+from calls.services.discharges import IMPORT_COLUMNS
+from tests.factories import DepartmentFactory, DischargeFactory, FollowUpCallFactory, RuleStepFactory
+
+pytestmark = pytest.mark.django_db
+
+IMPORT = reverse("admin:calls_discharge_import")
+CSV = (
+    ",".join(IMPORT_COLUMNS) + "\n"
+    "ZY001,张伟,M,1958-03-02,13812345678,,,,CARD,2026-11-10,2026-11-16,冠心病,I25.1,,,2,\n"
+    "ZY002,李秀英,F,,13912345678,,,,CARD,2026-11-12,2026-11-18,心衰,I50.9,,,1,\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def _today(settings, tmp_path):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    with time_machine.travel(dt.datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        yield
+
+
+@pytest.fixture
+def cardiology():
+    department = DepartmentFactory(code="CARD")
+    RuleStepFactory(rule__department=department, offset_days=7, weekdays=[3])
+    return department
+
+
+def upload(client, text: str, name: str = "export.csv"):
+    return client.post(IMPORT, {"file": SimpleUploadedFile(name, text.encode("utf-8"))})
+
+
+def test_upload_previews_then_confirm_imports(client_for, admin_user, cardiology):
+    client = client_for(admin_user)
+    assert client.get(IMPORT).status_code == 200
+    assert IMPORT in client.get(reverse("admin:calls_discharge_changelist")).content.decode()
+    preview = upload(client, CSV)
+    assert preview.status_code == 200
+    report = preview.context["report"]
+    assert [(r.line, r.mrn, r.action) for r in report.rows] == [(2, "ZY001", "create"), (3, "ZY002", "create")]
+    assert Discharge.objects.count() == 0
+    done = client.post(IMPORT, {"token": preview.context["token"], "file_name": "export.csv"}, follow=True)
+    assert done.redirect_chain == [(reverse("admin:calls_discharge_changelist"), 302)]
+    assert [str(m) for m in done.context["messages"]] == ["Imported: 2 discharges created, 0 updated."]
+    assert sorted(Discharge.objects.values_list("patient__mrn", "source_reference")) == [
+        ("ZY001", "export.csv"), ("ZY002", "export.csv"),
+    ]
+    assert FollowUpCall.objects.count() == 2
+
+
+def test_a_bad_file_shows_every_bad_row_and_offers_no_confirmation(client_for, admin_user, cardiology):
+    bad = CSV.replace("2026-11-16", "yesterday").replace("CARD,2026-11-12", "XRAY,2026-11-12")
+    response = upload(client_for(admin_user), bad)
+    assert response.context["report"].errors == [
+        (2, "discharged_on “yesterday” is not a date (write it as YYYY-MM-DD)."),
+        (3, "Unknown department code “XRAY”."),
+    ]
+    assert "token" not in response.context
+    assert Discharge.objects.count() == 0
+
+
+def test_an_unreadable_file_is_refused_on_the_form(client_for, admin_user):
+    response = client_for(admin_user).post(IMPORT, {"file": SimpleUploadedFile("x.pdf", b"%PDF")})
+    assert response.context["form"].errors["file"] == ["Only .csv and .xlsx files can be imported."]
+
+
+def test_a_forged_token_is_refused(client_for, admin_user):
+    response = client_for(admin_user).post(IMPORT, {"token": "../../settings.py", "file_name": "x"})
+    assert response.status_code == 403
+
+
+def test_import_page_is_for_staff_with_discharge_permissions_only(client_for, nurse, head_nurse):
+    for user in (nurse, head_nurse):
+        response = client_for(user).get(IMPORT)
+        assert (response.status_code, response.url) == (302, f"{reverse('admin:login')}?next={IMPORT}")
+
+
+@pytest.mark.parametrize("model", [Department, Patient, Discharge, FollowUpRule])
+def test_clinical_and_configuration_records_cannot_be_deleted_in_the_admin(client_for, admin_user, model):
+    obj = {Department: DepartmentFactory, Patient: lambda: DischargeFactory().patient,
+           Discharge: DischargeFactory, FollowUpRule: lambda: RuleStepFactory().rule}[model]()
+    url = reverse(f"admin:calls_{model._meta.model_name}_delete", args=[obj.pk])
+    assert client_for(admin_user).get(url).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["department", "patient", "discharge", "followuprule"])
+def test_admin_lists_search_and_open(client_for, admin_user, name):
+    call = FollowUpCallFactory()
+    client = client_for(admin_user)
+    assert client.get(reverse(f"admin:calls_{name}_changelist"), {"q": "Z"}).status_code == 200
+    obj = {"department": call.discharge.department, "patient": call.discharge.patient, "discharge": call.discharge,
+           "followuprule": call.step.rule}[name]
+    assert client.get(reverse(f"admin:calls_{name}_change", args=[obj.pk])).status_code == 200
+
+
+def test_recording_a_death_in_the_admin_cancels_the_open_calls(client_for, admin_user):
+    call = FollowUpCallFactory()
+    patient = call.discharge.patient
+    client = client_for(admin_user)
+    form = client.get(reverse("admin:calls_patient_change", args=[patient.pk])).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update({"birth_date": "1960-05-17", "deceased_on": "2026-11-20", "communication_needs": "[]"})
+    response = client.post(reverse("admin:calls_patient_change", args=[patient.pk]), data)
+    assert response.status_code == 302
+    call.refresh_from_db()
+    assert (call.status, call.cancel_reason) == ("cancelled", "deceased")

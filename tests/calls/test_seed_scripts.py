@@ -1,0 +1,108 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+from calls import demo_scripts
+from calls.models import CallScript, Question, RuleStep, ScriptVersion, TalkingPoint
+from calls.services.scripts import script_version_publish_problems
+from tests.factories import FollowUpRuleFactory, RuleStepFactory
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = [
+    ("BRST", "en", "Breast cancer surgery follow-up"),
+    ("BRST", "zh-hans", "乳腺癌术后随访"),
+    ("CARD", "en", "Cardiology discharge follow-up"),
+    ("CARD", "zh-hans", "心内科出院随访"),
+    ("GSUR", "en", "General discharge follow-up"),
+    ("GSUR", "zh-hans", "通用出院随访"),
+    ("ONCO", "en", "Oncology discharge follow-up"),
+    ("ONCO", "zh-hans", "肿瘤科出院随访"),
+]
+
+
+def snapshot():
+    return (
+        list(CallScript.objects.order_by("pk").values_list("pk", "name", "language", "departments__code")),
+        list(ScriptVersion.objects.order_by("pk").values_list("pk", "number", "status", "published_at")),
+        list(TalkingPoint.objects.order_by("pk").values_list("pk", "text")),
+        list(Question.objects.order_by("pk").values_list("pk", "text")),
+    )
+
+
+def seed() -> None:
+    demo_scripts.seed(io.StringIO())
+
+
+def test_seed_publishes_the_four_scripts_in_chinese_and_english():
+    seed()
+    scripts = sorted(
+        (s.departments.get().code, s.language, s.name) for s in CallScript.objects.prefetch_related("departments")
+    )
+    assert scripts == EXPECTED
+    assert list(ScriptVersion.objects.values_list("number", "status").order_by().distinct()) == [(1, "published")]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_seeded_script_has_the_four_phases_safety_guidance_and_a_booked_next_call(language):
+    seed()
+    safety = demo_scripts.SAFETY_GUIDANCE_ZH if language == "zh-hans" else demo_scripts.SAFETY_GUIDANCE_EN
+    next_call = "下次" if language == "zh-hans" else "call you again"
+    for version in ScriptVersion.objects.filter(script__language=language):
+        phases = set(version.talking_points.values_list("phase", flat=True))
+        assert phases == {"preparation", "opening", "main", "closing"}, version
+        assert version.talking_points.filter(phase="opening", guidance=safety).count() == 1, version
+        assert version.talking_points.filter(phase="closing", text__contains=next_call).count() == 1, version
+        assert any(q.red_flag_answers for q in version.questions.all()), version
+        assert script_version_publish_problems(version) == ["Only a draft can be published; this version is published."]
+
+
+def test_cardiology_covers_the_ten_topics_with_a_chest_pain_red_flag():
+    seed()
+    version = ScriptVersion.objects.get(script__name="Cardiology discharge follow-up")
+    assert version.talking_points.filter(phase="main").count() == 10
+    chest_pain = version.questions.get(text="Any chest pain or tightness at rest?")
+    assert chest_pain.red_flag_answers == ["yes"]
+
+
+def test_breast_script_flags_a_swollen_arm_with_fever():
+    seed()
+    version = ScriptVersion.objects.get(script__name="乳腺癌术后随访")
+    question = version.questions.get(text="手术侧手臂是否肿胀并伴有发热？")
+    assert (question.kind, question.red_flag_answers) == ("yes_no", ["yes"])
+
+
+def test_red_flags_of_choice_questions_are_among_their_choices():
+    seed()
+    for question in Question.objects.filter(kind__in=["single", "multiple"]):
+        assert set(question.red_flag_answers) <= set(question.choices), question
+
+
+def test_seeding_twice_changes_nothing():
+    seed()
+    first = snapshot()
+    seed()
+    assert snapshot() == first
+
+
+def test_seed_links_rule_steps_without_a_script_and_leaves_the_others(settings):
+    settings.LANGUAGE_CODE = "en"
+    seed()
+    cardiology_step = RuleStepFactory(rule=FollowUpRuleFactory(department__code="CARD"), offset_days=7)
+    chosen = CallScript.objects.get(name="通用出院随访")
+    kept = RuleStepFactory(rule=cardiology_step.rule, offset_days=30, script=chosen)
+    elsewhere = RuleStepFactory(rule=FollowUpRuleFactory(department__code="XYZ"))
+
+    assert demo_scripts.link_rule_steps() == 1
+    assert demo_scripts.link_rule_steps() == 0
+
+    assert RuleStep.objects.get(pk=cardiology_step.pk).script.name == "Cardiology discharge follow-up"
+    assert RuleStep.objects.get(pk=kept.pk).script == chosen
+    assert RuleStep.objects.get(pk=elsewhere.pk).script is None
+
+
+def test_seed_demo_runs_the_script_seeder(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    assert CallScript.objects.count() == 8

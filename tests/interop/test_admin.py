@@ -1,0 +1,124 @@
+"""The admin's inbox of inbound messages and the ward mapping."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from calls.models import Discharge
+from interop.models import InboundMessage, Kind, WardMapping
+from interop.services import hl7_message_receive
+
+from .conftest import adt
+
+pytestmark = pytest.mark.django_db
+
+INBOX = reverse("admin:interop_inboundmessage_changelist")
+
+
+def refused(control_id: str) -> InboundMessage:
+    return hl7_message_receive(raw=adt(control_id=control_id, ward="9Z").encode()).message
+
+
+def test_admin_role_holds_the_interop_permissions(admin_user):
+    assert {p for p in admin_user.get_all_permissions() if p.startswith("interop.")} == {
+        "interop.view_inboundmessage", "interop.change_inboundmessage",
+        "interop.view_wardmapping", "interop.add_wardmapping", "interop.change_wardmapping",
+        "interop.delete_wardmapping",
+    }
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_inbox_lists_messages_with_status_and_error(count, client_for, admin_user, cardiology, now,
+                                                    django_assert_num_queries):
+    for n in range(count):
+        refused(f"MSG{n}")
+    client = client_for(admin_user)
+
+    with django_assert_num_queries(14):
+        response = client.get(INBOX, {"status__exact": "error"})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == list(InboundMessage.objects.all())
+    assert response.content.decode().count("Unknown ward “9Z” from HIS/HOSP") == count
+
+
+def test_inbox_search_finds_a_control_id(client_for, admin_user, cardiology, now):
+    refused("MSG1")
+    refused("MSG2")
+
+    response = client_for(admin_user).get(INBOX, {"q": "MSG2"})
+
+    assert [m.control_id for m in response.context["cl"].result_list] == ["MSG2"]
+
+
+def test_reprocess_action_after_fixing_the_ward_mapping(client_for, admin_user, cardiology, now, eager_celery):
+    message = refused("MSG1")
+    WardMapping.objects.create(kind=Kind.HL7, code="9Z", department=cardiology)
+
+    response = client_for(admin_user).post(
+        INBOX, {"action": "reprocess", "_selected_action": [message.pk]}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == ["1 message reprocessed (Processed: 1)."]
+    message.refresh_from_db()
+    assert (message.status, message.discharge) == ("processed", Discharge.objects.get())
+
+
+def test_messages_cannot_be_deleted_or_added(client_for, admin_user, cardiology, now):
+    message = refused("MSG1")
+    client = client_for(admin_user)
+
+    assert client.get(reverse("admin:interop_inboundmessage_delete", args=[message.pk])).status_code == 403
+    assert client.get(reverse("admin:interop_inboundmessage_add")).status_code == 403
+    assert "delete_selected" not in client.get(INBOX).context["cl"].model_admin.get_actions(
+        client.get(INBOX).wsgi_request
+    )
+
+
+def test_admin_adds_a_ward_mapping(client_for, admin_user, cardiology):
+    response = client_for(admin_user).post(
+        reverse("admin:interop_wardmapping_add"),
+        {"kind": "hl7", "sender": "", "code": "ICU", "department": cardiology.pk},
+    )
+
+    assert response.status_code == 302
+    assert WardMapping.objects.filter(kind="hl7", code="ICU", department=cardiology).count() == 1
+
+
+@pytest.mark.parametrize("role", ["nurse", "head_nurse", "officer"])
+def test_other_roles_cannot_open_the_inbox(role, request, client_for):
+    user = request.getfixturevalue(role)
+
+    response = client_for(user).get(INBOX)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_staff_without_the_admin_role_is_refused(client_for, no_role_user):
+    no_role_user.is_staff = True
+    no_role_user.save()
+
+    assert client_for(no_role_user).get(INBOX).status_code == 403
+
+
+def test_demo_seed_maps_the_fhir_default_and_the_sample_ward(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    assert sorted(WardMapping.objects.values_list("kind", "code", "department__code")) == [
+        ("fhir", "*", "GSUR"), ("hl7", "HUH AE OMU", "CARD"),
+    ]
+
+
+def test_message_page_shows_the_payload_and_the_error(client_for, admin_user, cardiology, now):
+    message = refused("MSG1")
+
+    response = client_for(admin_user).get(reverse("admin:interop_inboundmessage_change", args=[message.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("PV1-3: Unknown ward “9Z” from HIS/HOSP") == 1
+    assert page.count("PID|1||ZY0001^^^HOSP^MR") == 1
