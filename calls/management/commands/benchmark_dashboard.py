@@ -49,7 +49,7 @@ def _insert_select(model, source: str, overrides: dict[str, str]) -> int:
         exprs.append("%s")
         values.append(f.get_db_prep_save(default, connection))
     sql = (
-        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # nosec B608
         f"SELECT {', '.join(exprs)} FROM {source}"
     )
     with connection.cursor() as cursor:
@@ -125,8 +125,10 @@ class Command(BaseCommand):
         _insert_select(
             Patient, f"generate_series(1, {int(count)}) AS g", {"mrn": f"'{PREFIX}' || g", "name": "'Patient ' || g"}
         )
-        patients = f"(SELECT id AS patient_id, CAST(substr(mrn, {len(PREFIX) + 1}) AS int) AS g " \
-                   f"FROM calls_patient WHERE mrn LIKE '{PREFIX}%%') AS s"
+        patients = (
+            f"(SELECT id AS patient_id, CAST(substr(mrn, {len(PREFIX) + 1}) AS int) AS g "  # nosec B608
+            f"FROM calls_patient WHERE mrn LIKE '{PREFIX}%%') AS s"
+        )
         # due date spread evenly over the last two years; discharge a week earlier
         day = f"'{today.isoformat()}'::date"
         due = f"({day} - (g %% {days}))"
@@ -138,7 +140,7 @@ class Command(BaseCommand):
             },
         )
         source = (
-            "(SELECT d.id AS discharge_id, d.discharged_on + 7 AS due, "
+            "(SELECT d.id AS discharge_id, d.discharged_on + 7 AS due, "  # nosec B608
             f"CAST(substr(p.mrn, {len(PREFIX) + 1}) AS int) AS g FROM calls_discharge d "
             f"JOIN calls_patient p ON p.id = d.patient_id WHERE d.department_id = {department.pk}) AS s"
         )
@@ -173,21 +175,21 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             for item in items:
                 cursor.execute(
-                    "INSERT INTO calls_itemscore (call_id, item_id, score) SELECT c.id, %s, "
+                    "INSERT INTO calls_itemscore (call_id, item_id, score) SELECT c.id, %s, "  # nosec B608
                     "CASE WHEN (c.id * 13 + %s) %% 100 < 70 THEN 10 WHEN (c.id * 13 + %s) %% 100 < 85 THEN 9 "
                     "WHEN (c.id * 13 + %s) %% 100 < 95 THEN 8 ELSE 5 END "
                     f"FROM {mine} AND c.status = 'completed'",
                     [item.pk, item.pk, item.pk, item.pk],
                 )
             cursor.execute(
-                "INSERT INTO calls_spotcheck (call_id, week, sampled_at, verdict, comment) "
+                "INSERT INTO calls_spotcheck (call_id, week, sampled_at, verdict, comment) "  # nosec B608
                 "SELECT c.id, date_trunc('week', c.completed_at)::date, c.completed_at, "
                 "CASE WHEN c.id % 3 = 0 THEN 'good' ELSE '' END, '' "
                 f"FROM {mine} AND c.status = 'completed' AND c.id % 10 = 0"
             )
             cursor.execute(
                 # red flags are acted on within a day: only the last week's are still open
-                "INSERT INTO calls_clinicalalert (call_id, raised_at, due_at, reason, action, action_note, "
+                "INSERT INTO calls_clinicalalert (call_id, raised_at, due_at, reason, action, action_note, "  # nosec B608
                 "resolved_at) SELECT c.id, c.completed_at, c.completed_at + interval '1 day', 'benchmark', "
                 "'doctor_informed', '', CASE WHEN c.completed_at < now() - interval '7 days' "
                 "THEN c.completed_at + interval '1 day' END "
@@ -225,7 +227,7 @@ class Command(BaseCommand):
         through = Complaint.departments.through
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {through._meta.db_table} (complaint_id, department_id) "
+                f"INSERT INTO {through._meta.db_table} (complaint_id, department_id) "  # nosec B608
                 "SELECT id, %s FROM complaints_complaint WHERE reference LIKE %s",
                 [department.pk, f"{PREFIX}%"],
             )
@@ -259,13 +261,13 @@ class Command(BaseCommand):
         with _triggers_off(), transaction.atomic(), connection.cursor() as cursor:
             if department is not None:
                 for table in ("calls_dashboardday", "calls_dashboarditemday"):
-                    cursor.execute(f"DELETE FROM {table} WHERE department_id = %s", [department.pk])
+                    cursor.execute(f"DELETE FROM {table} WHERE department_id = %s", [department.pk])  # nosec B608
                 calls = (
                     "SELECT c.id FROM calls_followupcall c JOIN calls_discharge d ON d.id = c.discharge_id "
                     "WHERE d.department_id = %s"
                 )
                 for table in ("calls_spotcheck", "calls_itemscore", "calls_clinicalalert"):
-                    cursor.execute(f"DELETE FROM {table} WHERE call_id IN ({calls})", [department.pk])
+                    cursor.execute(f"DELETE FROM {table} WHERE call_id IN ({calls})", [department.pk])  # nosec B608
                 cursor.execute(
                     "DELETE FROM calls_followupcall WHERE discharge_id IN "
                     "(SELECT id FROM calls_discharge WHERE department_id = %s)", [department.pk]
