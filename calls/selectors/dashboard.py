@@ -40,8 +40,6 @@ CALL_CONDITIONS: dict[str, Q] = {
     "completed": COMPLETED,
     "unreachable": Q(status=Status.UNREACHABLE),
     "deceased": Q(status=Status.CANCELLED, cancel_reason=Reason.DECEASED),
-    "cancelled_other": Q(status=Status.CANCELLED) & ~Q(cancel_reason=Reason.DECEASED),
-    "open": Q(status__in=FollowUpCall.OPEN_STATUSES),
     "family": COMPLETED & Q(answered_by=FollowUpCall.AnsweredBy.FAMILY),
     "rated": RATED,
     "satisfied": COMPLETED & Q(satisfaction=Sat.SATISFIED),
