@@ -173,6 +173,8 @@ class Command(BaseCommand):
             f"WHERE d.department_id = {department.pk}"
         )
         with connection.cursor() as cursor:
+            # fresh statistics, or the planner joins a million new rows as if the tables were empty
+            cursor.execute("ANALYZE calls_patient, calls_discharge, calls_followupcall")
             for item in items:
                 cursor.execute(
                     "INSERT INTO calls_itemscore (call_id, item_id, score) SELECT c.id, %s, "  # nosec B608
