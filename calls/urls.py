@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboard, discharges, scripts, worklist
+from .views import calls, dashboard, discharges, scripts, worklist
 
 app_name = "calls"
 
@@ -10,6 +10,13 @@ urlpatterns = [
     path("scripts/<int:version_id>/preview/", scripts.script_preview, name="script_preview"),
     path("discharges/", discharges.discharge_list, name="discharge_list"),
     path("discharges/new/", discharges.discharge_new, name="discharge_new"),
+    path("reassign/", worklist.reassign, name="reassign"),
+    path("<int:pk>/", calls.call_detail, name="call_detail"),
+    path("<int:pk>/attempt/", calls.call_attempt, name="call_attempt"),
+    path("<int:pk>/complete/", calls.call_complete_view, name="call_complete"),
+    path("<int:pk>/deceased/", calls.call_deceased, name="call_deceased"),
+    path("alerts/", calls.alerts, name="alerts"),
+    path("alerts/<int:pk>/resolve/", calls.alert_resolve_view, name="alert_resolve"),
     path("dashboard/export.csv", dashboard.dashboard_export, {"fmt": "csv"}, name="dashboard_export_csv"),
     path("dashboard/export.xlsx", dashboard.dashboard_export, {"fmt": "xlsx"}, name="dashboard_export_xlsx"),
     path("spot-checks/", dashboard.spot_check_list, name="spot_checks"),

@@ -8,6 +8,7 @@ from .roles import Role, roles_of
 NAVIGATION = [
     (_("Call worklist"), "calls:worklist", {Role.NURSE, Role.HEAD_NURSE}),
     (_("Discharges"), "calls:discharge_list", {Role.NURSE, Role.HEAD_NURSE}),
+    (_("Clinical alerts"), "calls:alerts", {Role.HEAD_NURSE}),
     (_("Dashboard"), "calls:dashboard", {Role.HEAD_NURSE}),
     (_("Complaints"), "complaints:list", {Role.COMPLAINT_OFFICER, Role.HEAD_NURSE, Role.NURSE}),
     (_("Administration"), "admin:index", {Role.ADMIN}),

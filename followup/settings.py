@@ -137,6 +137,8 @@ LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Dates as hospitals write them (2026-11-23) in both languages; see followup/formats/.
+FORMAT_MODULE_PATH = ["followup.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_TZ = True
 
@@ -248,6 +250,9 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
 DASHBOARD_MIN_N = env.int("DASHBOARD_MIN_N", default=10)
 # Share of each nurse's completed calls sampled weekly for the head nurse's spot checks.
 SPOT_CHECK_SHARE = env.float("SPOT_CHECK_SHARE", default=0.1)
+
+# Hours the head nurse has to act on a red-flag answer before the alert is overdue.
+CLINICAL_ALERT_HOURS = env.int("CLINICAL_ALERT_HOURS", default=24)
 
 # Largest evidence file a complaint accepts (bytes).
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)

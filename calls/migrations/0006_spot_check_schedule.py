@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     """Create the weekly spot-check sampling schedule (Monday 06:00)."""
 
     dependencies = [
-        ("calls", "0004_merge_satisfaction_items_mrn"),
+        ("calls", "0005_call_work"),
         ("followup", "0003_periodic_tasks"),
     ]
 

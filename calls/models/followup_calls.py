@@ -73,6 +73,10 @@ class FollowUpCall(models.Model):
     )
     duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), null=True, blank=True)
     version = models.PositiveIntegerField(_("edit version"), default=1)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("last changed by"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

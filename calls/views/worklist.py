@@ -1,9 +1,118 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The nurse's worklist and the head nurse's reassignment of calls."""
 
-from followup.roles import Role, role_required
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from followup.roles import Role, has_role, role_required
+
+from ..forms.call_work import ReassignForm, WorklistFilter
+from ..models import FollowUpCall
+from ..selectors.worklist import (
+    TABS,
+    calls_visible_to,
+    department_ids_of,
+    departments_of,
+    worklist_base,
+    worklist_for_tab,
+    worklist_rows,
+    worklist_tab_counts,
+)
+from ..services.call_work import calls_reassign, nurses_of_departments
+
+PAGE_SIZE = 25
+TAB_LABELS = {
+    "today": gettext_lazy("Due today or earlier"),
+    "week": gettext_lazy("This week"),
+    "overdue": gettext_lazy("Overdue"),
+    "all": gettext_lazy("All open"),
+}
+
+
+def mask_phone(phone: str) -> str:
+    """Every digit but the last four hidden: "+8613812345678" -> "••••••••••5678"."""
+    if not phone:
+        return ""
+    visible = phone[-4:]
+    return "•" * max(len(phone) - 4, 0) + visible
+
+
+def _reassign_form(request: HttpRequest, data=None) -> ReassignForm | None:
+    if not (request.user.is_superuser or has_role(request.user, Role.HEAD_NURSE)):
+        return None
+    department_ids = department_ids_of(request.user)
+    return ReassignForm(
+        data,
+        calls=calls_visible_to(request.user).filter(status__in=FollowUpCall.OPEN_STATUSES),
+        nurses=nurses_of_departments(department_ids),
+    )
 
 
 @role_required(Role.NURSE, Role.HEAD_NURSE)
 def worklist(request: HttpRequest) -> HttpResponse:
-    return render(request, "calls/worklist.html")
+    today = timezone.localdate()
+    tab = request.GET.get("tab", "today")
+    if tab not in TABS:
+        tab = "today"
+    filterset = WorklistFilter(
+        request.GET, queryset=worklist_base(user=request.user, today=today), departments=departments_of(request.user)
+    )
+    calls = filterset.qs
+    counts = worklist_tab_counts(calls=calls, today=today)
+    # Page through primary keys (no joins), then load that page's rows by key.
+    paginator = Paginator(worklist_for_tab(calls, tab=tab, today=today).values_list("pk", flat=True), PAGE_SIZE)
+    paginator.count = counts[tab]  # counted with the tabs already: one query less
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = worklist_rows(ids=list(page.object_list), today=today)
+    for call in page.object_list:
+        patient = call.discharge.patient
+        call.masked_phone = mask_phone(patient.phone)
+        call.age = patient.age_on(today)
+        call.days_since_discharge = (today - call.discharge.discharged_on).days
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("tab", None)
+    tabs = [{"key": key, "label": TAB_LABELS[key], "count": counts[key], "active": key == tab} for key in TABS]
+    return render(
+        request,
+        "calls/worklist.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "tab": tab,
+            "tabs": tabs,
+            "filter_query": query.urlencode(),
+            "reassign_form": _reassign_form(request),
+            "today": today,
+        },
+    )
+
+
+@require_POST
+@role_required(Role.HEAD_NURSE)
+def reassign(request: HttpRequest) -> HttpResponse:
+    form = _reassign_form(request, request.POST)
+    back = request.POST.get("next") or ""
+    if not back.startswith("/calls/"):
+        back = "/calls/"
+    if form is None or not form.is_valid():
+        for errors in form.errors.values() if form else []:
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    try:
+        moved = calls_reassign(calls=form.cleaned_data["calls"], to=form.cleaned_data["to"], by=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect(back)
+    messages.success(
+        request, _("%(count)d call(s) reassigned to %(nurse)s.") % {"count": moved, "nurse": form.cleaned_data["to"]}
+    )
+    return redirect(back)

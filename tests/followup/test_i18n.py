@@ -54,3 +54,14 @@ def test_chinese_catalogue_covers_every_string_in_the_code(tmp_path):
     fresh = {e.msgid for e in polib.pofile(str(copy / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))}
     committed = {e.msgid for e in polib.pofile(str(PO_FILE)) if e.translated()}
     assert sorted(fresh - committed) == []
+
+
+def test_dates_read_year_month_day_in_both_languages():
+    import datetime as dt
+
+    from django.utils import formats, translation
+
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            assert formats.date_format(dt.date(2026, 11, 23), "SHORT_DATE_FORMAT") == "2026-11-23"
+            assert formats.date_format(dt.date(2026, 11, 23)) == "2026-11-23"

@@ -1,0 +1,324 @@
+"""The call screen (record, script, attempts, outcome, deceased path) and the
+head nurse's clinical alert list."""
+
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from followup.roles import Role, role_required
+
+from ..forms.call_work import AlertFilter, AlertResolveForm, AttemptForm, CompleteForm, DeceasedForm
+from ..forms.script_answers import CallAnswersForm
+from ..models import CallAttempt, FollowUpCall, Patient, SatisfactionItem
+from ..selectors.scripts import script_render, script_version_for_call
+from ..selectors.worklist import alert_for_user, alerts_open_for, call_for_user, departments_of, earlier_calls
+from ..services.call_work import (
+    CallChanged,
+    alert_resolve,
+    call_complete,
+    call_record_attempt,
+    call_record_death,
+)
+from .worklist import PAGE_SIZE
+
+# The complaints app (issue 6) serves this form; the call prefills it.
+COMPLAINT_FROM_CALL_URL = "/complaints/new/?call={id}"
+NURSES = (Role.NURSE, Role.HEAD_NURSE)
+
+
+@dataclass
+class Conflict:
+    """Someone saved the call while this nurse was typing: what is saved now
+    next to what she typed."""
+
+    current: FollowUpCall
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _display(form: Form, name: str) -> str:
+    value = form.cleaned_data.get(name) if hasattr(form, "cleaned_data") else None
+    if value in (None, "", []):
+        return "–"
+    choices = dict(getattr(form.fields[name], "choices", []) or [])
+    if isinstance(value, list):
+        return ", ".join(str(choices.get(v, v)) for v in value)
+    return str(choices.get(value, value))
+
+
+def _saved_rows(current: FollowUpCall) -> list[tuple[str, str]]:
+    return [
+        (_("Status"), current.get_status_display()),
+        (_("Attempts so far"), str(current.attempt_count)),
+        (_("Who answered"), current.get_answered_by_display() or "–"),
+        (_("Overall satisfaction"), current.get_satisfaction_display() or "–"),
+        (_("Summary"), current.summary or "–"),
+    ]
+
+
+def _rebind(form_class, request: HttpRequest, current: FollowUpCall, prefix: str, **kwargs):
+    """The same typed data, now on top of the saved version."""
+    data = request.POST.copy()
+    data[f"{prefix}-expected_version"] = str(current.version)
+    form = form_class(data, **kwargs)
+    form.is_valid()
+    return form
+
+
+def _call_context(
+    request: HttpRequest,
+    call: FollowUpCall,
+    *,
+    attempt_form: AttemptForm | None = None,
+    complete_form: CompleteForm | None = None,
+    answers_form: CallAnswersForm | None = None,
+    deceased_form: DeceasedForm | None = None,
+    conflict: Conflict | None = None,
+) -> dict:
+    version = script_version_for_call(call=call)
+    script = script_render(version=version) if version else None
+    questions = script.questions if script else []
+    patient = call.discharge.patient
+    initial = {"expected_version": call.version}
+    needs = dict(Patient.CommunicationNeed.choices)
+    return {
+        "call": call,
+        "patient": patient,
+        "discharge": call.discharge,
+        "age": patient.age_on(timezone.localdate()),
+        "communication_needs": [needs.get(code, code) for code in patient.communication_needs or []],
+        "earlier_calls": earlier_calls(call=call),
+        "attempts": list(call.attempts.select_related("nurse").order_by("started_at", "pk")),
+        # An open call has no outcome yet: skip those two queries.
+        "saved_answers": []
+        if call.is_open
+        else list(call.answers.select_related("question").order_by("question__order", "pk")),
+        "saved_scores": []
+        if call.is_open
+        else list(call.item_scores.select_related("item").order_by("item__order", "item__code")),
+        "script": script,
+        "answers_form": answers_form or CallAnswersForm(questions=questions),
+        "attempt_form": attempt_form or AttemptForm(initial=initial),
+        "complete_form": complete_form or CompleteForm(initial=initial),
+        "deceased_form": deceased_form or DeceasedForm(initial=initial, discharged_on=call.discharge.discharged_on),
+        "complaint_url": COMPLAINT_FROM_CALL_URL.format(id=call.pk),
+        "conflict": conflict,
+        # A closed call shows its outcome, unless this nurse's typing is being
+        # handed back to her (a conflict or an error): then her forms stay.
+        "show_forms": call.is_open
+        or conflict is not None
+        or any(form is not None for form in (attempt_form, complete_form, answers_form, deceased_form)),
+        "max_attempts": call.step.max_attempts if call.step_id else 3,
+    }
+
+
+def _render_call(request: HttpRequest, call: FollowUpCall, status: int = 200, **forms) -> HttpResponse:
+    return render(request, "calls/call.html", _call_context(request, call, **forms), status=status)
+
+
+def _conflict(current: FollowUpCall, typed: list[tuple[str, str]]) -> Conflict:
+    saved = _saved_rows(current)
+    labels = [label for label, _value in saved] + [label for label, _value in typed if label not in dict(saved)]
+    saved_map, typed_map = dict(saved), dict(typed)
+    return Conflict(
+        current=current,
+        rows=[(label, saved_map.get(label, "–"), typed_map.get(label, "–")) for label in labels],
+    )
+
+
+@role_required(*NURSES)
+def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_call(request, call_for_user(user=request.user, pk=pk))
+
+
+@require_POST
+@role_required(*NURSES)
+def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
+    call = call_for_user(user=request.user, pk=pk)
+    form = AttemptForm(request.POST)
+    if not form.is_valid():
+        return _render_call(request, call, status=400, attempt_form=form)
+    data = form.cleaned_data
+    try:
+        call_record_attempt(
+            call=call,
+            by=request.user,
+            result=data["result"],
+            note=data["note"],
+            expected_version=data["expected_version"],
+            no_more_calls=data["no_more_calls"],
+            script_version=script_version_for_call(call=call),
+        )
+    except CallChanged as changed:
+        current = call_for_user(user=request.user, pk=pk)
+        typed = [(_("Result of this dial"), _display(form, "result")), (_("Note"), data["note"] or "–")]
+        return _render_call(
+            request,
+            current,
+            status=409,
+            attempt_form=_rebind(AttemptForm, request, changed.current, "attempt"),
+            conflict=_conflict(changed.current, typed),
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _render_call(request, call, status=400, attempt_form=form)
+    call.refresh_from_db()
+    if call.status == FollowUpCall.Status.IN_PROGRESS:
+        messages.success(request, _("Answered: go through the script and record the outcome."))
+        return redirect(reverse("calls:call_detail", args=[call.pk]) + "#outcome")
+    if call.status == FollowUpCall.Status.SCHEDULED:
+        messages.info(
+            request,
+            _("Attempt %(n)d recorded (%(result)s). Next try suggested on %(day)s.")
+            % {
+                "n": call.attempt_count,
+                "result": CallAttempt.Result(data["result"]).label,
+                "day": call.next_attempt_on.isoformat(),
+            },
+        )
+    else:
+        messages.info(
+            request, _("Attempt recorded. The call is now: %(status)s.") % {"status": call.get_status_display()}
+        )
+    return redirect("calls:worklist")
+
+
+@require_POST
+@role_required(*NURSES)
+def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    call = call_for_user(user=request.user, pk=pk)
+    version = script_version_for_call(call=call)
+    questions = script_render(version=version).questions if version else []
+    items = list(SatisfactionItem.objects.filter(is_active=True))
+    answers_form = CallAnswersForm(request.POST, questions=questions)
+    complete_form = CompleteForm(request.POST, items=items)
+    answers_ok, outcome_ok = answers_form.is_valid(), complete_form.is_valid()
+    if not (answers_ok and outcome_ok):
+        return _render_call(request, call, status=400, answers_form=answers_form, complete_form=complete_form)
+    data = complete_form.cleaned_data
+    try:
+        call_complete(
+            call=call,
+            by=request.user,
+            expected_version=data["expected_version"],
+            answered_by=data["answered_by"],
+            answers=answers_form.answers(),
+            satisfaction=data["satisfaction"],
+            item_scores=complete_form.item_scores(),
+            summary=data["summary"],
+            duration_seconds=data["duration"],
+            next_call_on=data["next_call_on"],
+            script_version=version,
+        )
+    except CallChanged as changed:
+        current = call_for_user(user=request.user, pk=pk)
+        typed = [
+            (_("Who answered"), _display(complete_form, "answered_by")),
+            (_("Overall satisfaction"), _display(complete_form, "satisfaction")),
+            (_("Summary"), data["summary"]),
+        ]
+        return _render_call(
+            request,
+            current,
+            status=409,
+            answers_form=answers_form,
+            complete_form=_rebind(CompleteForm, request, changed.current, "outcome", items=items),
+            conflict=_conflict(changed.current, typed),
+        )
+    except ValidationError as error:
+        complete_form.add_error(None, error.messages)
+        return _render_call(request, call, status=400, answers_form=answers_form, complete_form=complete_form)
+    call.refresh_from_db()
+    if hasattr(call, "clinical_alert"):
+        messages.warning(request, _("Red-flag answers: the head nurse has been alerted to act."))
+    messages.success(request, _("Call with %(name)s completed.") % {"name": call.discharge.patient.name})
+    return redirect("calls:worklist")
+
+
+@require_POST
+@role_required(*NURSES)
+def call_deceased(request: HttpRequest, pk: int) -> HttpResponse:
+    call = call_for_user(user=request.user, pk=pk)
+    form = DeceasedForm(request.POST, discharged_on=call.discharge.discharged_on)
+    if not form.is_valid():
+        return _render_call(request, call, status=400, deceased_form=form)
+    data = form.cleaned_data
+    try:
+        cancelled = call_record_death(
+            call=call,
+            by=request.user,
+            died_on=data["died_on"],
+            expected_version=data["expected_version"],
+            note=data["note"],
+        )
+    except CallChanged as changed:
+        typed = [(_("Date of death"), data["died_on"].isoformat())]
+        return _render_call(
+            request,
+            call_for_user(user=request.user, pk=pk),
+            status=409,
+            deceased_form=_rebind(
+                DeceasedForm, request, changed.current, "deceased", discharged_on=call.discharge.discharged_on
+            ),
+            conflict=_conflict(changed.current, typed),
+        )
+    except ValidationError as error:
+        form.add_error(None, error.messages)
+        return _render_call(request, call, status=400, deceased_form=form)
+    messages.success(
+        request,
+        _("The death of %(name)s is recorded; %(count)d open call(s) cancelled. No more calls will be made.")
+        % {"name": call.discharge.patient.name, "count": cancelled},
+    )
+    return redirect("calls:worklist")
+
+
+def _alerts_page(request: HttpRequest, forms: dict | None = None, status: int = 200) -> HttpResponse:
+    filterset = AlertFilter(
+        request.GET, queryset=alerts_open_for(user=request.user), departments=departments_of(request.user)
+    )
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    forms = forms or {}
+    for alert in page.object_list:
+        alert.is_overdue = alert.due_at < now
+        alert.form = forms.get(alert.pk) or AlertResolveForm(alert=alert)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "calls/alerts.html",
+        {"filter": filterset, "page": page, "filter_query": query.urlencode()},
+        status=status,
+    )
+
+
+@role_required(Role.HEAD_NURSE)
+def alerts(request: HttpRequest) -> HttpResponse:
+    return _alerts_page(request)
+
+
+@require_POST
+@role_required(Role.HEAD_NURSE)
+def alert_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = alert_for_user(user=request.user, pk=pk)
+    form = AlertResolveForm(request.POST, alert=alert)
+    if form.is_valid():
+        try:
+            alert_resolve(
+                alert=alert, by=request.user, action=form.cleaned_data["action"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, _("Alert for %(name)s resolved.") % {"name": alert.call.discharge.patient.name})
+            return redirect("calls:alerts")
+    return _alerts_page(request, forms={alert.pk: form}, status=400)

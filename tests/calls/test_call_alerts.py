@@ -1,0 +1,87 @@
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from calls.models import ClinicalAlert, FollowUpCall
+from calls.services.call_work import alert_resolve
+from tests.calls.call_work_helpers import NOW, make_call, ward_of
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+URL = reverse("calls:alerts")
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def alert_on(department, *, due_in_hours=24, name="Patient"):
+    call = make_call(department=department, status=FollowUpCall.Status.COMPLETED, patient__name=name)
+    return ClinicalAlert.objects.create(
+        call=call, raised_at=NOW, due_at=NOW + dt.timedelta(hours=due_in_hours), reason="Chest pain: yes"
+    )
+
+
+def test_head_nurse_sees_open_alerts_of_her_wards_with_overdue_highlighted(client_for, head_nurse):
+    ward = ward_of(head_nurse)
+    alert_on(ward, due_in_hours=5, name="Due soon")
+    alert_on(ward, due_in_hours=-2, name="Overdue")
+    alert_on(ward_of(code="ONCO"), name="Other ward")
+
+    response = client_for(head_nurse).get(URL)
+
+    rows = [(a.call.discharge.patient.name, a.is_overdue) for a in response.context["page"].object_list]
+    assert rows == [("Overdue", True), ("Due soon", False)]
+    assert response.content.decode().count("alert-overdue") == 1
+
+
+def test_alert_leaves_the_list_only_once_an_action_is_recorded(client_for, head_nurse):
+    alert = alert_on(ward_of(head_nurse))
+    client = client_for(head_nurse)
+    url = reverse("calls:alert_resolve", args=[alert.pk])
+
+    refused = client.post(url, {f"alert{alert.pk}-action": "doctor_informed", f"alert{alert.pk}-note": ""})
+    assert refused.status_code == 400
+    assert len(client.get(URL).context["page"].object_list) == 1
+
+    done = client.post(url, {f"alert{alert.pk}-action": "doctor_informed", f"alert{alert.pk}-note": "Dr Zhang called"})
+
+    assert done.status_code == 302
+    alert.refresh_from_db()
+    assert (alert.action, alert.action_note, alert.resolved_by) == ("doctor_informed", "Dr Zhang called", head_nurse)
+    assert list(client.get(URL).context["page"].object_list) == []
+
+
+def test_resolving_twice_is_refused(head_nurse):
+    alert = alert_on(ward_of(head_nurse))
+    alert_resolve(alert=alert, by=head_nurse, action="clinic_visit", note="Advised a visit tomorrow")
+
+    with pytest.raises(ValidationError):
+        alert_resolve(alert=alert, by=head_nurse, action="emergency", note="again")
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_alert_list_queries_do_not_grow_with_rows(rows, client_for, head_nurse, django_assert_num_queries):
+    ward = ward_of(head_nurse)
+    for n in range(rows):
+        alert_on(ward, name=f"P{n}")
+    client = client_for(head_nurse)
+
+    # includes the audit-trail insert of the page view
+    with django_assert_num_queries(10):
+        client.get(URL)
+
+
+def test_nurse_is_refused_the_alert_list(client_for, nurse):
+    assert client_for(nurse).get(URL).status_code == 403
+
+
+def test_alert_of_another_ward_is_not_found(client_for, head_nurse):
+    ward_of(head_nurse)
+    alert = alert_on(ward_of(code="ONCO"))
+    response = client_for(head_nurse).post(reverse("calls:alert_resolve", args=[alert.pk]), {})
+    assert response.status_code == 404
