@@ -7,7 +7,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Department, SpotCheck
+from ..models import Department, FollowUpCall, SpotCheck
 from ..selectors.dashboard import Period, default_period
 
 MAX_RANGE_DAYS = 2 * 366
@@ -93,4 +93,35 @@ class SpotCheckReviewForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("verdict") == SpotCheck.Verdict.NEEDS_IMPROVEMENT and not cleaned.get("comment", "").strip():
             self.add_error("comment", _("Say what should be improved."))
+        return cleaned
+
+
+class DashboardCallsFilterForm(forms.Form):
+    """The calls behind a dashboard figure: the same plain GET names the
+    dashboard links carry (status, department, due_from, due_to, nurse)."""
+
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *FollowUpCall.Status.choices]
+    )
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=Department.objects.none(), required=False,
+        empty_label=_("All my departments"),
+    )
+    due_from = forms.DateField(label=_("Due from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_to = forms.DateField(label=_("Due until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    nurse = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, departments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_class = "row row-cols-md-auto g-2 align-items-end d-print-none"
+        self.helper.add_input(Submit("filter", _("Filter"), css_class="btn-primary"))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("due_from"), cleaned.get("due_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date must be on or before the end date."))
         return cleaned

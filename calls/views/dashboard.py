@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from followup.roles import Role, role_required
 
-from ..forms.dashboard import DashboardFilterForm, SpotCheckFilterForm, SpotCheckReviewForm
+from ..forms.dashboard import DashboardCallsFilterForm, DashboardFilterForm, SpotCheckFilterForm, SpotCheckReviewForm
 from ..selectors.dashboard import (
     COMPLAINT_GROUPS,
     dashboard_chart_data,
@@ -24,6 +24,7 @@ from ..selectors.dashboard import (
     dashboard_figures,
     dashboard_tables,
 )
+from ..selectors.spot_checks import dashboard_calls as dashboard_calls_selector
 from ..selectors.spot_checks import spot_checks_for
 from ..services.spot_checks import spot_check_review as review_service
 
@@ -39,8 +40,8 @@ def _filtered(request: HttpRequest):
 
 
 def _list_query(form: DashboardFilterForm) -> str:
-    """The worklist/complaint-list filters behind every figure (plain GET names)."""
-    params = {"tab": "all", "due_from": form.cleaned_data["start"], "due_to": form.cleaned_data["end"]}
+    """The call-list filters behind every figure (plain GET names)."""
+    params = {"due_from": form.cleaned_data["start"], "due_to": form.cleaned_data["end"]}
     if form.cleaned_data["department"]:
         params["department"] = form.cleaned_data["department"].pk
     return urlencode(params)
@@ -64,7 +65,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             complaints_url=reverse("complaints:list"),
             export_query=request.GET.urlencode(),
             chart_data=dashboard_chart_data(figures),
-            worklist_url=reverse("calls:worklist"),
+            worklist_url=reverse("calls:dashboard_calls"),
             min_n=settings.DASHBOARD_MIN_N,
             complaint_groups=[(figures.complaints[key], title) for key, title in COMPLAINT_GROUPS],
         )
@@ -140,3 +141,18 @@ def spot_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request, "calls/spot_check_detail.html",
         {"spot_check": spot_check, "form": form, "today": timezone.localdate()},
     )
+
+
+@role_required(Role.HEAD_NURSE)
+def dashboard_calls(request: HttpRequest) -> HttpResponse:
+    """The calls behind a dashboard figure (the worklist holds open calls only)."""
+    form = DashboardCallsFilterForm(request.GET or None, departments=dashboard_departments(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    calls = dashboard_calls_selector(
+        user=request.user, department=filters.get("department"), status=filters.get("status", ""),
+        due_from=filters.get("due_from"), due_to=filters.get("due_to"), nurse=filters.get("nurse"),
+    )
+    page = Paginator(calls, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "calls/dashboard_calls.html", {"form": form, "page": page, "query": query.urlencode()})

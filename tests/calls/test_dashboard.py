@@ -11,7 +11,10 @@ from tests.factories import DepartmentFactory, SatisfactionItemFactory, UserFact
 
 TODAY = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 S = FollowUpCall.Status
-URLS = ["calls:dashboard", "calls:dashboard_export_csv", "calls:dashboard_export_xlsx", "calls:spot_checks"]
+URLS = [
+    "calls:dashboard", "calls:dashboard_export_csv", "calls:dashboard_export_xlsx", "calls:spot_checks",
+    "calls:dashboard_calls",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -184,13 +187,13 @@ def test_nurse_table_counts_assigned_completed_overdue_duration_and_satisfaction
     assert f"nurse={alice.pk}&amp;status=completed" in response.content.decode()
 
 
-def test_each_figure_links_to_the_worklist_with_the_same_filters(client_for, head_nurse, ward):
+def test_each_figure_links_to_the_calls_behind_it_with_the_same_filters(client_for, head_nurse, ward):
     html = client_for(head_nurse).get(
         reverse("calls:dashboard"), {"start": "2026-11-01", "end": "2026-11-26", "department": ward.pk}
     ).content.decode()
     row = re.search(r'<tr data-figure="unreachable">(.*?)</tr>', html, re.S).group(1)
     assert re.search(r'href="([^"]+)"', row).group(1) == (
-        f"/calls/?tab=all&amp;due_from=2026-11-01&amp;due_to=2026-11-26&amp;department={ward.pk}&amp;status=unreachable"
+        f"/calls/dashboard/calls/?due_from=2026-11-01&amp;due_to=2026-11-26&amp;department={ward.pk}&amp;status=unreachable"
     )
 
 
@@ -279,3 +282,37 @@ def test_dashboard_speaks_chinese(client_for, head_nurse, ward):
     html = client.get(reverse("calls:dashboard")).content.decode()
     assert "满意度仪表板" in html
     assert "回访成功率" in html
+
+
+def test_calls_behind_a_figure_are_her_departments_filtered_by_the_link(client_for, head_nurse, ward):
+    other = DepartmentFactory(code="ONC")
+    alice = UserFactory(username="alice", roles=[Role.NURSE])
+    bulk_calls(department=ward, rows=[completed(dt.date(2026, 11, 20), assigned_to=alice)] * 2)
+    bulk_calls(department=ward, rows=[{"due_date": dt.date(2026, 11, 20), "status": S.UNREACHABLE}])
+    bulk_calls(department=ward, rows=[completed(dt.date(2026, 10, 20), assigned_to=alice)])
+    bulk_calls(department=other, rows=[completed(dt.date(2026, 11, 20), assigned_to=alice)] * 4)
+    client = client_for(head_nurse)
+    url = reverse("calls:dashboard_calls")
+    count = lambda **params: client.get(url, params).context["page"].paginator.count  # noqa: E731
+    assert count() == 4
+    assert count(status="completed", due_from="2026-11-01", due_to="2026-11-26") == 2
+    assert count(status="unreachable") == 1
+    assert count(nurse=alice.pk, due_from="2026-11-01") == 2
+    assert client.get(url, {"department": other.pk}).context["form"].errors == {
+        "department": ["Select a valid choice. That choice is not one of the available choices."]
+    }
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_calls_behind_a_figure_run_a_fixed_number_of_queries(
+    client_for, head_nurse, ward, count, django_assert_num_queries
+):
+    bulk_calls(department=ward, rows=[completed(dt.date(2026, 11, 20))] * count)
+    client = client_for(head_nurse)
+    # session, user, roles, count, page rows, department <select>, audit event, session save (3)
+    with django_assert_num_queries(QUERIES_CALL_LIST):
+        response = client.get(reverse("calls:dashboard_calls"))
+    assert len(response.context["page"].object_list) == count
+
+
+QUERIES_CALL_LIST = 10
