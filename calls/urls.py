@@ -18,4 +18,9 @@ urlpatterns = [
     path("alerts/", calls.alerts, name="alerts"),
     path("patients/<int:pk>/access/", patients.patient_access, name="patient_access"),
     path("alerts/<int:pk>/resolve/", calls.alert_resolve_view, name="alert_resolve"),
+    path("dashboard/calls/", dashboard.dashboard_calls, name="dashboard_calls"),
+    path("dashboard/export.csv", dashboard.dashboard_export, {"fmt": "csv"}, name="dashboard_export_csv"),
+    path("dashboard/export.xlsx", dashboard.dashboard_export, {"fmt": "xlsx"}, name="dashboard_export_xlsx"),
+    path("spot-checks/", dashboard.spot_check_list, name="spot_checks"),
+    path("spot-checks/<int:pk>/", dashboard.spot_check_detail, name="spot_check_detail"),
 ]

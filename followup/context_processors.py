@@ -10,6 +10,7 @@ NAVIGATION = [
     (_("Discharges"), "calls:discharge_list", {Role.NURSE, Role.HEAD_NURSE}),
     (_("Clinical alerts"), "calls:alerts", {Role.HEAD_NURSE}),
     (_("Dashboard"), "calls:dashboard", {Role.HEAD_NURSE}),
+    (_("Spot checks"), "calls:spot_checks", {Role.HEAD_NURSE}),
     (_("Complaints"), "complaints:list", {Role.COMPLAINT_OFFICER, Role.HEAD_NURSE, Role.NURSE}),
     (_("Administration"), "admin:index", {Role.ADMIN}),
 ]

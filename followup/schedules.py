@@ -10,6 +10,11 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
         "calls.generate_weekly_queue",
         {"minute": "30", "hour": "0", "day_of_week": "1", "day_of_month": "*", "month_of_year": "*"},
     ),
+    # Monday 06:00: sample last week's completed calls for the head nurses' spot checks.
+    "Sample spot checks": (
+        "calls.sample_spot_checks",
+        {"minute": "0", "hour": "6", "day_of_week": "1", "day_of_month": "*", "month_of_year": "*"},
+    ),
     # Every 10 minutes: flag complaints past their SLA deadlines and notify.
     "Flag late complaints": (
         "complaints.check_sla_breaches",

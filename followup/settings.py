@@ -246,6 +246,10 @@ LOGGING = {
 # --- Product settings ------------------------------------------------------------------------
 # Region used to read phone numbers written without a country code.
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
+# Dashboard: a rate whose n (its denominator) is below this is shown as "too few".
+DASHBOARD_MIN_N = env.int("DASHBOARD_MIN_N", default=10)
+# Share of each nurse's completed calls sampled weekly for the head nurse's spot checks.
+SPOT_CHECK_SHARE = env.float("SPOT_CHECK_SHARE", default=0.1)
 
 # Hours the head nurse has to act on a red-flag answer before the alert is overdue.
 CLINICAL_ALERT_HOURS = env.int("CLINICAL_ALERT_HOURS", default=24)

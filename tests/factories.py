@@ -164,3 +164,31 @@ def publishable_version(*, script=None, status=cm.ScriptVersion.Status.DRAFT, nu
         TalkingPointFactory(version=version, phase=phase, guidance=f"Guidance for {phase}")
     QuestionFactory(version=version, text="Any chest pain at rest?", red_flag_answers=["yes"])
     return version
+
+
+# --- dashboard (issue 7) -------------------------------------------------------------------
+
+
+def bulk_calls(*, department, rows: list[dict], prefix: str = "B") -> list:
+    """One patient, discharge and call per row (call fields in the row; due_date
+    required) created with bulk_create: fast enough for a thousand calls."""
+    from django.db.models import Max
+
+    start = (cm.Patient.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+    patients = cm.Patient.objects.bulk_create(
+        [cm.Patient(mrn=f"{prefix}{department.pk}-{start + i}", name=f"Patient {start + i}") for i in range(len(rows))]
+    )
+    discharges = cm.Discharge.objects.bulk_create(
+        [
+            cm.Discharge(
+                patient=p, department=department, admitted_on=row["due_date"] - dt.timedelta(days=14),
+                discharged_on=row["due_date"] - dt.timedelta(days=7), diagnosis="Coronary heart disease",
+            )
+            for p, row in zip(patients, rows, strict=True)
+        ]
+    )
+    calls = []
+    for d, row in zip(discharges, rows, strict=True):
+        fields = {"earliest_on": row["due_date"], "latest_on": row["due_date"] + dt.timedelta(days=7), **row}
+        calls.append(cm.FollowUpCall(discharge=d, **fields))
+    return cm.FollowUpCall.objects.bulk_create(calls)

@@ -5,8 +5,10 @@
 - ``scripts``: call scripts, their versions, talking points and questions
 - ``rules``: follow-up rules and their ordered steps
 - ``followup_calls``: scheduled calls, attempts, answers, alerts, spot checks
+- ``dashboard``: the dashboard's summary tables (kept by PostgreSQL triggers)
 """
 
+from .dashboard import DashboardDay, DashboardItemDay
 from .followup_calls import CallAnswer, CallAttempt, ClinicalAlert, FollowUpCall, ItemScore, SpotCheck
 from .org import Department
 from .patients import Discharge, Patient
@@ -18,6 +20,8 @@ __all__ = [
     "CallAttempt",
     "CallScript",
     "ClinicalAlert",
+    "DashboardDay",
+    "DashboardItemDay",
     "Department",
     "Discharge",
     "FollowUpCall",

@@ -1,9 +1,158 @@
+"""The head nurse's dashboard, its CSV/XLSX export and the spot-check list.
+Head nurses only (others get 403), scoped to her departments."""
+
+import csv
+import io
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from followup.roles import Role, role_required
+
+from ..forms.dashboard import DashboardCallsFilterForm, DashboardFilterForm, SpotCheckFilterForm, SpotCheckReviewForm
+from ..selectors.dashboard import (
+    COMPLAINT_GROUPS,
+    dashboard_chart_data,
+    dashboard_departments,
+    dashboard_figures,
+    dashboard_tables,
+)
+from ..selectors.spot_checks import dashboard_calls as dashboard_calls_selector
+from ..selectors.spot_checks import spot_checks_for
+from ..services.spot_checks import spot_check_review as review_service
+
+
+def _filtered(request: HttpRequest):
+    departments = dashboard_departments(request.user)
+    form = DashboardFilterForm(request.GET, departments=departments)
+    if not form.is_valid():
+        return form, None
+    chosen = form.cleaned_data["department"]
+    department_ids = [chosen.pk] if chosen else list(departments.values_list("pk", flat=True))
+    return form, dashboard_figures(department_ids=department_ids, period=form.period())
+
+
+def _list_query(form: DashboardFilterForm) -> str:
+    """The call-list filters behind every figure (plain GET names)."""
+    params = {"due_from": form.cleaned_data["start"], "due_to": form.cleaned_data["end"]}
+    if form.cleaned_data["department"]:
+        params["department"] = form.cleaned_data["department"].pk
+    return urlencode(params)
+
+
+def _complaint_query(form: DashboardFilterForm) -> str:
+    params = {"view": "all", "received_from": form.cleaned_data["start"], "received_to": form.cleaned_data["end"]}
+    if form.cleaned_data["department"]:
+        params["department"] = form.cleaned_data["department"].pk
+    return urlencode(params)
 
 
 @role_required(Role.HEAD_NURSE)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "calls/dashboard.html")
+    form, figures = _filtered(request)
+    context = {"form": form, "figures": figures}
+    if figures is not None:
+        context.update(
+            list_query=_list_query(form),
+            complaint_query=_complaint_query(form),
+            complaints_url=reverse("complaints:list"),
+            export_query=request.GET.urlencode(),
+            chart_data=dashboard_chart_data(figures),
+            worklist_url=reverse("calls:dashboard_calls"),
+            min_n=settings.DASHBOARD_MIN_N,
+            complaint_groups=[(figures.complaints[key], title) for key, title in COMPLAINT_GROUPS],
+        )
+    return render(request, "calls/dashboard.html", context, status=200 if figures else 400)
+
+
+@role_required(Role.HEAD_NURSE)
+def dashboard_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    form, figures = _filtered(request)
+    if figures is None:
+        return HttpResponse(
+            " ".join(str(e) for errors in form.errors.values() for e in errors), status=400, content_type="text/plain"
+        )
+    tables = dashboard_tables(figures)
+    stem = f"dashboard-{figures.period.start:%Y%m%d}-{figures.period.end:%Y%m%d}"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for title, headers, rows in tables:
+            writer.writerow([title])
+            writer.writerow(headers)
+            writer.writerows(rows)
+            writer.writerow([])
+        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.remove(book.active)
+        for index, (title, headers, rows) in enumerate(tables, start=1):
+            sheet = book.create_sheet(title=f"{index} {title}"[:31].replace("/", "-"))
+            sheet.append(headers)
+            for row in rows:
+                sheet.append(row)
+        out = io.BytesIO()
+        book.save(out)
+        response = HttpResponse(
+            out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    return response
+
+
+@role_required(Role.HEAD_NURSE)
+def spot_check_list(request: HttpRequest) -> HttpResponse:
+    form = SpotCheckFilterForm(request.GET or None)
+    state, week = "", None
+    if form.is_valid():
+        state, week = form.cleaned_data["state"], form.cleaned_data["week"]
+    checks = spot_checks_for(user=request.user, state=state, week=week)
+    page = Paginator(checks, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "calls/spot_checks.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+@role_required(Role.HEAD_NURSE)
+def spot_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    spot_check = get_object_or_404(spot_checks_for(user=request.user), pk=pk)
+    request.audit_objects = [("spot_check", spot_check.pk), ("call", spot_check.call_id)]
+    initial = {"verdict": spot_check.verdict, "comment": spot_check.comment}
+    form = SpotCheckReviewForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        review_service(
+            spot_check=spot_check, by=request.user, verdict=form.cleaned_data["verdict"],
+            comment=form.cleaned_data["comment"],
+        )
+        messages.success(request, _("Verdict saved."))
+        return redirect("calls:spot_checks")
+    return render(
+        request, "calls/spot_check_detail.html",
+        {"spot_check": spot_check, "form": form, "today": timezone.localdate()},
+    )
+
+
+@role_required(Role.HEAD_NURSE)
+def dashboard_calls(request: HttpRequest) -> HttpResponse:
+    """The calls behind a dashboard figure (the worklist holds open calls only)."""
+    form = DashboardCallsFilterForm(request.GET or None, departments=dashboard_departments(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    calls = dashboard_calls_selector(
+        user=request.user, department=filters.get("department"), status=filters.get("status", ""),
+        due_from=filters.get("due_from"), due_to=filters.get("due_to"), nurse=filters.get("nurse"),
+    )
+    page = Paginator(calls, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "calls/dashboard_calls.html", {"form": form, "page": page, "query": query.urlencode()})

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from calls.models import ClinicalAlert, FollowUpCall
+from calls.models import ClinicalAlert, FollowUpCall, SpotCheck
 from complaints import services as complaint_services
 from complaints.models import Category, Complaint
 from followup.roles import Role
@@ -69,8 +69,10 @@ def world(nurse, head_nurse, officer, admin_user, no_role_user):
     promise = complaint_services.promise_add(
         complaint=complaint, by=officer, what="Call back", owner=officer, due_on=timezone.localdate()
     )
+    spot_check = SpotCheck.objects.create(call=done, week=timezone.localdate(), sampled_at=timezone.now())
     objects = {
         ("calls", "pk"): call.pk,
+        ("calls:spot_check_detail", "pk"): spot_check.pk,
         ("calls:patient_access", "pk"): call.discharge.patient_id,
         ("calls:alert_resolve", "pk"): alert.pk,
         ("calls", "version_id"): ScriptVersionFactory().pk,

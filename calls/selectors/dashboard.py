@@ -1,0 +1,588 @@
+"""The head nurse's dashboard figures. Every figure is an aggregate query in
+the database (Count/Avg with a filter); Python only arranges the few result
+rows. The definitions are written out in docs/dashboard.md.
+
+The unit is the call: the cohort of a period is every call of the chosen
+departments whose due date falls in the period.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Avg, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncWeek
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from followup.models import User
+from followup.roles import Role, roles_of
+
+from ..dashboard_summary import summary_in_use
+from ..models import ClinicalAlert, DashboardDay, DashboardItemDay, Department, FollowUpCall, ItemScore, SpotCheck
+
+Status = FollowUpCall.Status
+Reason = FollowUpCall.CancelReason
+Sat = FollowUpCall.Satisfaction
+
+COMPLETED = Q(status=Status.COMPLETED)
+RATED = COMPLETED & ~Q(satisfaction="")
+TOP_BOX = Q(score__gte=9)
+MIDDLE_BOX = Q(score__gte=7, score__lte=8)
+BOTTOM_BOX = Q(score__lte=6)
+
+# The conditions counted for every period (name -> condition on a call).
+CALL_CONDITIONS: dict[str, Q] = {
+    "due": Q(),
+    # Reach denominator: every call due except those cancelled for another reason than death.
+    "countable": ~Q(status=Status.CANCELLED) | Q(cancel_reason=Reason.DECEASED),
+    "completed": COMPLETED,
+    "unreachable": Q(status=Status.UNREACHABLE),
+    "deceased": Q(status=Status.CANCELLED, cancel_reason=Reason.DECEASED),
+    "family": COMPLETED & Q(answered_by=FollowUpCall.AnsweredBy.FAMILY),
+    "rated": RATED,
+    "satisfied": COMPLETED & Q(satisfaction=Sat.SATISFIED),
+    "basic": COMPLETED & Q(satisfaction=Sat.BASIC),
+    "unsatisfied": COMPLETED & Q(satisfaction=Sat.UNSATISFIED),
+}
+
+
+def min_n() -> int:
+    return settings.DASHBOARD_MIN_N
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A share with its n (the denominator). Below DASHBOARD_MIN_N it has no
+    percentage: the page says "too few"."""
+
+    num: int
+    n: int
+
+    @property
+    def too_few(self) -> bool:
+        return self.n < min_n() or self.n == 0
+
+    @property
+    def percent(self) -> float | None:
+        if self.too_few:
+            return None
+        return round(100 * self.num / self.n, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> "Period":
+        return Period(self.start - dt.timedelta(days=self.days), self.start - dt.timedelta(days=1))
+
+    def year_earlier(self) -> "Period":
+        return Period(_minus_year(self.start), _minus_year(self.end))
+
+    @property
+    def q(self) -> Q:
+        return Q(due_date__gte=self.start, due_date__lte=self.end)
+
+
+def _minus_year(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def default_period(today: dt.date | None = None) -> Period:
+    """The last four weeks up to today, in the hospital's time zone."""
+    today = today or timezone.localdate()
+    return Period(today - dt.timedelta(days=27), today)
+
+
+@dataclass
+class Headline:
+    key: str
+    label: str
+    status: str  # worklist status filter behind the figure ("" = all)
+    current: int | Rate
+    previous: int | Rate
+    year_ago: int | Rate
+
+    @property
+    def is_rate(self) -> bool:
+        return isinstance(self.current, Rate)
+
+    @staticmethod
+    def _change(now, then) -> float | int | None:
+        if isinstance(now, Rate):
+            if now.percent is None or then.percent is None:
+                return None
+            return round(now.percent - then.percent, 1)
+        return now - then
+
+    @property
+    def change_previous(self):
+        return self._change(self.current, self.previous)
+
+    @property
+    def change_year(self):
+        return self._change(self.current, self.year_ago)
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    department_ids: list[int]
+    headlines: list[Headline]
+    counts: dict[str, int]
+    boxes: list[tuple[str, Rate]]
+    items: list[dict]
+    items_total: dict
+    weeks: list[dict]
+    nurses: list[dict]
+    alerts: dict[str, int]
+    spot_checks: dict
+    complaints: dict = field(default_factory=dict)
+
+
+# --- scope ---------------------------------------------------------------------------------
+
+
+def dashboard_departments(user: User) -> QuerySet[Department]:
+    """The departments whose figures a user may see: a head nurse her own;
+    a superuser all of them; anyone else none."""
+    if user.is_superuser:
+        return Department.objects.all()
+    if Role.HEAD_NURSE in roles_of(user):
+        return Department.objects.filter(staff=user)
+    return Department.objects.none()
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the call figures are counted: the calls themselves, or on
+    PostgreSQL the trigger-kept summary (calls/dashboard_summary.py), which
+    holds one row per combination with its number of calls. Both give the
+    same figures; the summary sums a few thousand rows instead of a million."""
+
+    summary: bool
+
+    def calls(self, department_ids: list[int]) -> QuerySet:
+        if self.summary:
+            return DashboardDay.objects.filter(department_id__in=department_ids)
+        return FollowUpCall.objects.filter(discharge__department_id__in=department_ids)
+
+    def scores(self, department_ids: list[int], period: "Period") -> QuerySet:
+        if self.summary:
+            return DashboardItemDay.objects.filter(department_id__in=department_ids).filter(period.q)
+        calls = FollowUpCall.objects.filter(discharge__department_id__in=department_ids).filter(period.q)
+        return ItemScore.objects.filter(call__in=calls.values("pk"))
+
+    def tally(self, condition: Q | None = None, *, zero: bool = True):
+        """How many calls meet ``condition`` (``zero=False``: NULL for none,
+        one expression node less where the caller reads None as 0)."""
+        if self.summary:
+            total = Sum("calls", filter=condition)
+            return Coalesce(total, 0) if zero else total
+        return Count("pk", filter=condition)
+
+    def score_tally(self, condition: Q | None = None):
+        if self.summary:
+            return Coalesce(Sum("scores", filter=condition), 0)
+        return Count("pk", filter=condition)
+
+    def score_average(self):
+        if self.summary:
+            return Cast(Sum(F("score") * F("scores")), FloatField()) / NullIf(Sum("scores"), 0)
+        return Avg("score")
+
+    def duration_average(self, condition: Q):
+        if self.summary:
+            return Cast(Sum("duration_sum", filter=condition), FloatField()) / NullIf(
+                Sum("duration_n", filter=condition), 0
+            )
+        return Avg("duration_seconds", filter=condition)
+
+    def spot_checks(self, calls: QuerySet) -> dict:
+        if self.summary:
+            reviewed = [SpotCheck.Verdict.GOOD, SpotCheck.Verdict.NEEDS_IMPROVEMENT]
+            return calls.aggregate(
+                completed=self.tally(COMPLETED),
+                sampled=self.tally(COMPLETED & ~Q(spot_check="")),
+                reviewed=self.tally(COMPLETED & Q(spot_check__in=reviewed)),
+                good=self.tally(COMPLETED & Q(spot_check=SpotCheck.Verdict.GOOD)),
+                needs_improvement=self.tally(COMPLETED & Q(spot_check=SpotCheck.Verdict.NEEDS_IMPROVEMENT)),
+            )
+        return calls.filter(COMPLETED).aggregate(
+            completed=Count("pk"),
+            sampled=Count("spot_check"),
+            reviewed=Count("spot_check", filter=~Q(spot_check__verdict="")),
+            good=Count("spot_check", filter=Q(spot_check__verdict=SpotCheck.Verdict.GOOD)),
+            needs_improvement=Count("spot_check", filter=Q(spot_check__verdict=SpotCheck.Verdict.NEEDS_IMPROVEMENT)),
+        )
+
+
+def default_source() -> Source:
+    return Source(summary=summary_in_use())
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def _period_counts(src: Source, calls: QuerySet, periods: dict[str, Period]) -> dict[str, dict[str, int]]:
+    """Every CALL_CONDITIONS count for every period, in one query."""
+    spans = Q()
+    for period in periods.values():
+        spans |= period.q
+    row = calls.filter(spans).aggregate(
+        **{
+            f"{name}__{key}": src.tally(period.q & condition, zero=False)
+            for name, period in periods.items()
+            for key, condition in CALL_CONDITIONS.items()
+        }
+    )
+    return {name: {key: row[f"{name}__{key}"] or 0 for key in CALL_CONDITIONS} for name in periods}
+
+
+def _headline_values(c: dict[str, int]) -> dict[str, int | Rate]:
+    return {
+        "due": c["due"],
+        "completed": c["completed"],
+        "reach": Rate(c["completed"], c["countable"]),
+        "unreachable": c["unreachable"],
+        "deceased": c["deceased"],
+        "family": Rate(c["family"], c["completed"]),
+        "satisfied": Rate(c["satisfied"], c["rated"]),
+        "satisfied_or_basic": Rate(c["satisfied"] + c["basic"], c["rated"]),
+    }
+
+
+HEADLINES = [
+    ("due", _("Calls due"), ""),
+    ("completed", _("Completed"), Status.COMPLETED),
+    ("reach", _("Reach rate"), Status.COMPLETED),
+    ("unreachable", _("Unreachable (lost to follow-up)"), Status.UNREACHABLE),
+    ("deceased", _("Deceased"), Status.CANCELLED),
+    ("family", _("Answered by family"), Status.COMPLETED),
+    ("satisfied", _("Satisfied"), Status.COMPLETED),
+    ("satisfied_or_basic", _("Satisfied or basically satisfied"), Status.COMPLETED),
+]
+
+
+def _item_figures(src: Source, scores: QuerySet) -> tuple[list[dict], dict]:
+    boxes = {
+        "n": src.score_tally(),
+        "average": src.score_average(),
+        "top": src.score_tally(TOP_BOX),
+        "middle": src.score_tally(MIDDLE_BOX),
+        "bottom": src.score_tally(BOTTOM_BOX),
+    }
+    rows = list(
+        scores.values("item_id", "item__name", "item__name_zh", "item__order", "item__code")
+        .annotate(**boxes)
+        .filter(n__gt=0)
+        .order_by("item__order", "item__code")
+    )
+    total = scores.aggregate(**boxes)
+    chinese = (get_language() or "").startswith("zh")
+    for row in [*rows, total]:
+        row["n"] = row["n"] or 0
+        row["average"] = round(row["average"], 1) if row["average"] is not None else None
+        for box in ("top", "middle", "bottom"):
+            row[f"{box}_rate"] = Rate(row[box] or 0, row["n"])
+    for row in rows:
+        row["label"] = row["item__name_zh"] if chinese and row["item__name_zh"] else row["item__name"]
+    return rows, total
+
+
+def _week_figures(src: Source, calls: QuerySet) -> list[dict]:
+    rows = list(
+        calls.annotate(week=TruncWeek("due_date"))
+        .values("week")
+        .annotate(
+            due=src.tally(),
+            countable=src.tally(CALL_CONDITIONS["countable"]),
+            completed=src.tally(COMPLETED),
+            rated=src.tally(RATED),
+            satisfied=src.tally(CALL_CONDITIONS["satisfied"]),
+            basic=src.tally(CALL_CONDITIONS["basic"]),
+        )
+        .filter(due__gt=0)
+        .order_by("week")
+    )
+    for row in rows:
+        if isinstance(row["week"], dt.datetime):
+            row["week"] = row["week"].date()
+        row["week_end"] = row["week"] + dt.timedelta(days=6)
+        row["reach"] = Rate(row["completed"], row["countable"])
+        row["satisfaction"] = Rate(row["satisfied"], row["rated"])
+        row["satisfied_or_basic"] = Rate(row["satisfied"] + row["basic"], row["rated"])
+    return rows
+
+
+def _nurse_figures(src: Source, calls: QuerySet, today: dt.date) -> list[dict]:
+    rows = list(
+        calls.values("assigned_to", "assigned_to__username", "assigned_to__display_name")
+        .annotate(
+            assigned=src.tally(),
+            completed=src.tally(COMPLETED),
+            overdue=src.tally(Q(status__in=FollowUpCall.OPEN_STATUSES, due_date__lt=today)),
+            average_duration=src.duration_average(COMPLETED),
+            rated=src.tally(RATED),
+            satisfied=src.tally(CALL_CONDITIONS["satisfied"]),
+        )
+        .filter(assigned__gt=0)
+        .order_by("assigned_to__display_name", "assigned_to__username")
+    )
+    for row in rows:
+        row["name"] = row["assigned_to__display_name"] or row["assigned_to__username"] or ""
+        row["satisfaction"] = Rate(row["satisfied"], row["rated"])
+        seconds = row["average_duration"]
+        row["average_minutes"] = round(seconds / 60, 1) if seconds is not None else None
+    return rows
+
+
+def _alert_figures(department_ids: list[int]) -> dict[str, int]:
+    now = timezone.now()
+    return ClinicalAlert.objects.filter(
+        resolved_at__isnull=True, call__discharge__department_id__in=department_ids
+    ).aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+
+
+def _spot_check_figures(src: Source, calls: QuerySet) -> dict:
+    row = src.spot_checks(calls)
+    row["coverage"] = Rate(row["sampled"], row["completed"])
+    row["reviewed_rate"] = Rate(row["reviewed"], row["sampled"])
+    row["good_rate"] = Rate(row["good"], row["reviewed"])
+    return row
+
+
+def _complaint_figures(department_ids: list[int], period: Period) -> dict:
+    """Complaints involving the departments, received in the period (hospital
+    time zone): by category, severity, status and outcome, and SLA compliance
+    as the complaint report defines it (in time / answered, in time / resolved)."""
+    from complaints.models import Category, Complaint, Severity
+
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(period.start, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    involved = Complaint.departments.through.objects.filter(
+        complaint=OuterRef("pk"), department_id__in=department_ids
+    )
+    complaints = Complaint.objects.filter(Exists(involved), received_at__gte=start, received_at__lt=end)
+    groups = {
+        "severity": Severity.choices,
+        "status": Complaint.Status.choices,
+        "outcome": Complaint.Outcome.choices,
+    }
+    categories = list(Category.objects.order_by("order", "pk").values_list("pk", "name_en", "name_zh"))
+    row = complaints.aggregate(
+        total=Count("pk"),
+        responded=Count("pk", filter=Q(first_responded_at__isnull=False)),
+        responded_in_time=Count(
+            "pk", filter=Q(first_responded_at__lte=F("first_response_due"), first_response_breached=False)
+        ),
+        resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
+        resolved_in_time=Count("pk", filter=Q(resolved_at__lte=F("resolution_due"), resolution_breached=False)),
+        **{f"{name}__{value}": Count("pk", filter=Q(**{name: value})) for name, choices in groups.items()
+           for value, _label in choices},
+        **{f"category__{pk}": Count("pk", filter=Q(category_id=pk)) for pk, _en, _zh in categories},
+    )
+    total = row["total"]
+    result = {
+        "total": total,
+        "first_response": Rate(row["responded_in_time"], row["responded"]),
+        "resolution": Rate(row["resolved_in_time"], row["resolved"]),
+        "by_category": [
+            {"param": "category", "value": pk, "n": row[f"category__{pk}"], "rate": Rate(row[f"category__{pk}"], total),
+             "label": Category.localized_name(name_en, name_zh)}
+            for pk, name_en, name_zh in categories
+            if row[f"category__{pk}"]
+        ],
+    }
+    for name, choices in groups.items():
+        result[f"by_{name}"] = [
+            {"param": name, "value": value, "label": label, "n": row[f"{name}__{value}"],
+             "rate": Rate(row[f"{name}__{value}"], total)}
+            for value, label in choices
+        ]
+    return result
+
+
+def dashboard_figures(
+    *, department_ids: list[int], period: Period, today: dt.date | None = None, source: Source | None = None
+) -> Dashboard:
+    """Everything the dashboard shows for these departments and period, in a
+    fixed number of queries whatever the amount of data."""
+    today = today or timezone.localdate()
+    src = source or default_source()
+    calls = src.calls(department_ids)
+    current = calls.filter(period.q)
+    periods = {"current": period, "previous": period.previous(), "year_ago": period.year_earlier()}
+    counts = _period_counts(src, calls, periods)
+    values = {name: _headline_values(c) for name, c in counts.items()}
+    headlines = [
+        Headline(
+            key=key, label=label, status=status, current=values["current"][key],
+            previous=values["previous"][key], year_ago=values["year_ago"][key],
+        )
+        for key, label, status in HEADLINES
+    ]
+    now = counts["current"]
+    boxes = [
+        (_("Top box: satisfied"), Rate(now["satisfied"], now["rated"])),
+        (_("Middle: basically satisfied"), Rate(now["basic"], now["rated"])),
+        (_("Bottom box: unsatisfied"), Rate(now["unsatisfied"], now["rated"])),
+    ]
+    items, items_total = _item_figures(src, src.scores(department_ids, period))
+    return Dashboard(
+        period=period,
+        department_ids=department_ids,
+        headlines=headlines,
+        counts=now,
+        boxes=boxes,
+        items=items,
+        items_total=items_total,
+        weeks=_week_figures(src, current),
+        nurses=_nurse_figures(src, current, today),
+        alerts=_alert_figures(department_ids),
+        spot_checks=_spot_check_figures(src, current),
+        complaints=_complaint_figures(department_ids, period),
+    )
+
+
+# --- presentation shared by the page, the charts and the exports -----------------------------
+
+
+def _cell(value):
+    if isinstance(value, Rate):
+        return value.percent if value.percent is not None else str(_("too few"))
+    return value
+
+
+def dashboard_tables(d: Dashboard) -> list[tuple[str, list[str], list[list]]]:
+    """The dashboard's tables as (title, headers, rows) for CSV and XLSX."""
+    pct = "%"
+    headline_rows = [
+        [str(h.label), _cell(h.current), h.current.n if h.is_rate else "", _cell(h.previous),
+         _cell(h.year_ago), h.change_previous, h.change_year]
+        for h in d.headlines
+    ]
+    headline_rows.append([str(_("Red flags open")), d.alerts["open"], "", "", "", "", ""])
+    tables = [
+        (
+            str(_("Headline figures")),
+            [str(_("Figure")), f'{_("This period")} ({pct})', "n", f'{_("Previous period")} ({pct})',
+             f'{_("A year earlier")} ({pct})', str(_("Change vs previous")), str(_("Change vs a year earlier"))],
+            headline_rows,
+        ),
+        (
+            str(_("Overall satisfaction")),
+            [str(_("Share")), pct, "n"],
+            [[str(label), _cell(rate), rate.n] for label, rate in d.boxes],
+        ),
+        (
+            str(_("Item scores")),
+            [str(_("Item")), str(_("Average score")), "n", f'{_("Top box 9-10")} ({pct})',
+             f'{_("Middle 7-8")} ({pct})', f'{_("Bottom box 1-6")} ({pct})'],
+            [
+                [row.get("label", str(_("All items"))), row["average"], row["n"], _cell(row["top_rate"]),
+                 _cell(row["middle_rate"]), _cell(row["bottom_rate"])]
+                for row in [*d.items, d.items_total]
+            ],
+        ),
+        (
+            str(_("Weekly trend")),
+            [str(_("Week of")), str(_("Calls due")), str(_("Completed")), f'{_("Reach rate")} ({pct})', "n",
+             f'{_("Satisfied")} ({pct})', "n"],
+            [
+                [w["week"].isoformat(), w["due"], w["completed"], _cell(w["reach"]), w["reach"].n,
+                 _cell(w["satisfaction"]), w["satisfaction"].n]
+                for w in d.weeks
+            ],
+        ),
+        (
+            str(_("Nurses")),
+            [str(_("Nurse")), str(_("Assigned")), str(_("Completed")), str(_("Overdue")),
+             str(_("Average duration (minutes)")), f'{_("Satisfied")} ({pct})', "n"],
+            [
+                [r["name"] or str(_("Unassigned")), r["assigned"], r["completed"], r["overdue"],
+                 r["average_minutes"], _cell(r["satisfaction"]), r["satisfaction"].n]
+                for r in d.nurses
+            ],
+        ),
+        (
+            str(_("Spot checks")),
+            [str(_("Figure")), str(_("Count")), pct, "n"],
+            [
+                [str(_("Sampled of completed")), d.spot_checks["sampled"], _cell(d.spot_checks["coverage"]),
+                 d.spot_checks["completed"]],
+                [str(_("Reviewed of sampled")), d.spot_checks["reviewed"], _cell(d.spot_checks["reviewed_rate"]),
+                 d.spot_checks["sampled"]],
+                [str(_("Good of reviewed")), d.spot_checks["good"], _cell(d.spot_checks["good_rate"]),
+                 d.spot_checks["reviewed"]],
+            ],
+        ),
+    ]
+    c = d.complaints
+    for key, title in COMPLAINT_GROUPS:
+        tables.append(
+            (
+                str(title), [str(_("Group")), str(_("Complaints")), pct, "n"],
+                [[str(r["label"]), r["n"], _cell(r["rate"]), r["rate"].n] for r in c[key]],
+            )
+        )
+    tables.append(
+        (
+            str(_("Complaint SLA")), [str(_("Figure")), str(_("In time")), pct, "n"],
+            [
+                [str(_("First response in time")), c["first_response"].num, _cell(c["first_response"]),
+                 c["first_response"].n],
+                [str(_("Resolved in time")), c["resolution"].num, _cell(c["resolution"]), c["resolution"].n],
+            ],
+        )
+    )
+    return tables
+
+
+COMPLAINT_GROUPS = [
+    ("by_category", _("Complaints by category")),
+    ("by_severity", _("Complaints by severity")),
+    ("by_status", _("Complaints by status")),
+    ("by_outcome", _("Complaints by outcome")),
+]
+
+
+def dashboard_chart_data(d: Dashboard) -> dict:
+    """What static/js/dashboard.js draws (labels already translated)."""
+    return {
+        "weeks": {
+            "labels": [w["week"].isoformat() for w in d.weeks],
+            "series": [
+                {"label": str(_("Reach rate")), "data": [w["reach"].percent for w in d.weeks]},
+                {"label": str(_("Satisfied")), "data": [w["satisfaction"].percent for w in d.weeks]},
+                {"label": str(_("Satisfied or basically satisfied")),
+                 "data": [w["satisfied_or_basic"].percent for w in d.weeks]},
+            ],
+            "axis": str(_("% of calls")),
+        },
+        "items": {
+            "labels": [row["label"] for row in d.items],
+            "series": [{"label": str(_("Average score")), "data": [row["average"] for row in d.items]}],
+            "axis": str(_("Score (1-10)")),
+        },
+        "complaints": {
+            "labels": [str(r["label"]) for r in d.complaints["by_category"]],
+            "data": [r["n"] for r in d.complaints["by_category"]],
+            "label": str(_("Complaints")),
+        },
+        "boxes": {
+            "labels": [str(label) for label, _rate in d.boxes],
+            "data": [rate.percent for _label, rate in d.boxes],
+        },
+    }
