@@ -103,3 +103,16 @@ def test_opening_a_complaint_records_which_complaint(client_for, officer):
     client_for(officer).get(reverse("complaints:detail", args=[complaint.pk]))
     event = AuditEvent.objects.get(action="view")
     assert (event.object_type, event.object_id) == ("complaint", str(complaint.pk))
+
+
+def test_no_template_marks_text_safe_or_turns_escaping_off():
+    from pathlib import Path
+
+    from django.conf import settings as django_settings
+
+    offenders = [
+        str(path.relative_to(django_settings.BASE_DIR))
+        for path in Path(django_settings.BASE_DIR, "templates").rglob("*.html")
+        if "|safe" in path.read_text(encoding="utf-8") or "autoescape off" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
