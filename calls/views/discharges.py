@@ -42,9 +42,16 @@ def discharge_new(request: HttpRequest) -> HttpResponse:
         initial = {}
         mrn = request.GET.get("mrn", "").strip()
         if mrn:
-            patient = Patient.objects.filter(mrn=mrn).first()
+            # Only patients already known to one of the nurse's departments are
+            # filled in: another ward's patient record stays private.
+            patient = Patient.objects.filter(
+                mrn=mrn, discharges__in=discharges_visible_to(request.user)
+            ).distinct().first()
             if patient is None:
-                messages.info(request, _("No patient with MRN %(mrn)s yet: fill in the details.") % {"mrn": mrn})
+                messages.info(
+                    request,
+                    _("No patient with MRN %(mrn)s in your departments yet: fill in the details.") % {"mrn": mrn},
+                )
                 initial = {"mrn": mrn}
             else:
                 initial = DischargeForm.initial_for(patient)

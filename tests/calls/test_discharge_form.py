@@ -67,10 +67,23 @@ def test_a_known_mrn_updates_that_patient_instead_of_creating_another(client_for
     assert known.phone == "+8613812345678"
 
 
-def test_find_by_mrn_fills_in_the_known_patient(client_for, nurse, ward):
-    PatientFactory(mrn="ZY777", name="李秀英")
+def test_find_by_mrn_fills_in_a_patient_known_to_the_nurses_department(client_for, nurse, ward):
+    DischargeFactory(patient=PatientFactory(mrn="ZY777", name="李秀英"), department=ward)
     form = client_for(nurse).get(NEW, {"mrn": "ZY777"}).context["form"]
     assert (form.initial["mrn"], form.initial["name"]) == ("ZY777", "李秀英")
+
+
+def test_find_by_mrn_never_shows_another_departments_patient(client_for, nurse, ward):
+    oncology = DepartmentFactory(code="ONCO", name="Oncology")
+    DischargeFactory(patient=PatientFactory(mrn="ZY888", name="赵秘密", phone="+8613911112222"), department=oncology)
+    response = client_for(nurse).get(NEW, {"mrn": "ZY888"})
+    html = response.content.decode()
+    assert response.context["form"].initial == {"mrn": "ZY888"}
+    assert "赵秘密" not in html
+    assert "13911112222" not in html
+    assert [str(m) for m in response.context["messages"]] == [
+        "No patient with MRN ZY888 in your departments yet: fill in the details."
+    ]
 
 
 @pytest.mark.parametrize(
