@@ -24,12 +24,26 @@ def test_seed_demo_creates_one_log_in_per_role_and_prints_them(capsys):
         assert f"{username:<10} / followup-demo" in out
 
 
+def row_counts() -> dict[str, int]:
+    from django.apps import apps
+
+    skip = {"followup.auditevent", "sessions.session", "axes.accesslog", "axes.accessattempt"}
+    return {
+        m._meta.label_lower: m.objects.count()
+        for m in apps.get_models()
+        if m._meta.label_lower not in skip and not m._meta.proxy
+    }
+
+
 @pytest.mark.django_db
 def test_seed_demo_twice_changes_nothing_the_second_time():
     call_command("seed_demo")
-    first = snapshot()
+    first, first_counts = snapshot(), row_counts()
     call_command("seed_demo")
     assert snapshot() == first
+    assert row_counts() == first_counts
+    assert first_counts["calls.followupcall"] > 300
+    assert first_counts["complaints.complaint"] > 0
 
 
 @pytest.mark.django_db
