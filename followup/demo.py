@@ -48,6 +48,7 @@ SEEDERS = [
     "calls.demo_scripts.seed",
     "interop.demo.seed_ward_mappings",
     "calls.demo.seed",
+    "calls.demo_outcomes.seed",
     "complaints.demo.seed",
 ]
 

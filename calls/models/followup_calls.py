@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class FollowUpCall(models.Model):
@@ -27,8 +28,8 @@ class FollowUpCall(models.Model):
         OTHER = "other", _("Other")
 
     class AnsweredBy(models.TextChoices):
-        PATIENT = "patient", _("Patient")
-        FAMILY = "family", _("Family member")
+        PATIENT = "patient", pgettext_lazy("who answered the phone", "Patient")
+        FAMILY = "family", pgettext_lazy("who answered the phone", "Family member")
 
     class Satisfaction(models.TextChoices):
         SATISFIED = "satisfied", _("Satisfied")
