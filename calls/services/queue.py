@@ -332,7 +332,10 @@ def generate_calls(
     calls are already past their lateness limit; the demo data passes the
     Monday of each past week to replay the weekly runs."""
     monday, sunday = week_bounds(week)
-    low = monday - dt.timedelta(days=catch_up_days)
+    # A discharge registered or imported late gets every past call recorded
+    # (missed or still in time) however old; the weekly run over all
+    # discharges looks back ``catch_up_days``.
+    low = dt.date(1900, 1, 1) if discharges is not None else monday - dt.timedelta(days=catch_up_days)
     today = today or timezone.localdate()
     ids = None if discharges is None else [d.pk if isinstance(d, Discharge) else d for d in discharges]
     scope = _callable_discharges(ids)
