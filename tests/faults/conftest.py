@@ -7,6 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.db import connection
 
@@ -70,20 +71,30 @@ def redis_server(tmp_path):
 
 
 @pytest.fixture
-def own_broker(redis_server, settings):
-    """Point Django's settings and the Celery app at the test's own Redis;
-    the app's previous broker comes back afterwards."""
+def own_broker(redis_server, settings, monkeypatch):
+    """Point Django's settings and the Celery app at the test's own Redis
+    (Celery reads CELERY_BROKER_URL from the environment before its
+    configuration); the app's previous broker comes back afterwards."""
     from followup.celery import app
 
+    monkeypatch.setenv("CELERY_BROKER_URL", redis_server.url)
     previous = app.conf.broker_url, app.conf.broker_transport_options
     settings.CELERY_BROKER_URL = redis_server.url
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
     app.conf.broker_url = redis_server.url
     app.conf.broker_transport_options = {"visibility_timeout": 3600}
-    app.pool.force_close_all()
+    forget_connections(app)
     yield redis_server
     app.conf.broker_url, app.conf.broker_transport_options = previous
-    app.pool.force_close_all()
+    forget_connections(app)
+
+
+def forget_connections(app) -> None:
+    """Drop the app's pooled connections and producers, so the next message
+    goes to the broker the configuration names now."""
+    app.close()
+    app.amqp._producer_pool = None
+    kombu.pools.reset()
 
 
 def is_postgresql() -> bool:

@@ -62,9 +62,11 @@ def test_with_the_broker_stopped_pages_render_and_a_nurse_logs_and_completes_a_c
 
 def test_a_message_that_cannot_be_queued_is_logged_not_raised(own_broker, caplog, django_capture_on_commit_callbacks):
     own_broker.stop()
-    with caplog.at_level(logging.ERROR, logger="interop.services"):
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            _queue(4242)
+    with (
+        caplog.at_level(logging.ERROR, logger="interop.services"),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        _queue(4242)
     assert len(callbacks) == 1
     assert [r.getMessage() for r in caplog.records] == [
         "Broker unreachable: inbound message 4242 not queued; reprocess it in the admin"
