@@ -47,8 +47,21 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", str(self.folder)],
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -112,3 +125,13 @@ def fail_unless_postgresql() -> None:
     with the reason instead."""
     if not is_postgresql():
         pytest.fail("this fault test needs PostgreSQL: set DATABASE_URL=postgres://... (CI=true requires it)")
+
+
+@pytest.fixture
+def shared_database(own_broker, tmp_path):
+    """The database this test shares with its worker, server and command
+    processes (see tests/faults/shared_db.py); use with
+    ``django_db(transaction=True)``."""
+    from tests.faults.shared_db import shared_database_for
+
+    return shared_database_for(own_broker.url, tmp_path)

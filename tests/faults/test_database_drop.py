@@ -25,8 +25,13 @@ from tests.faults.helpers import completion_post
 def connect(autocommit: bool) -> psycopg.Connection:
     db = connection.settings_dict
     return psycopg.connect(
-        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"] or None,
-        dbname=db["NAME"], autocommit=autocommit, connect_timeout=5,
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+        autocommit=autocommit,
+        connect_timeout=5,
     )
 
 

@@ -24,8 +24,14 @@ def seed(discharges: int, departments: int) -> None:
         ward = Department.objects.create(code=f"F{number}", name=f"Fault ward {number}", phone="+862150001234")
         rule = FollowUpRule.objects.create(name="Weekly calls", department=ward)
         RuleStep.objects.create(
-            rule=rule, offset_days=7, early_days=0, late_days=7, weekdays=list(range(7)),
-            window_start=dt.time(9), window_end=dt.time(17), max_attempts=3,
+            rule=rule,
+            offset_days=7,
+            early_days=0,
+            late_days=7,
+            weekdays=list(range(7)),
+            window_start=dt.time(9),
+            window_end=dt.time(17),
+            max_attempts=3,
         )
         patients = Patient.objects.bulk_create(
             Patient(mrn=f"F{number}-{i:06d}", name=f"Patient {i}", phone=f"+86138{i:08d}") for i in range(per_ward)
@@ -33,8 +39,13 @@ def seed(discharges: int, departments: int) -> None:
         discharged = today - dt.timedelta(days=7)
         Discharge.objects.bulk_create(
             (
-                Discharge(patient=p, department=ward, admitted_on=discharged - dt.timedelta(days=5),
-                          discharged_on=discharged, diagnosis="Coronary heart disease")
+                Discharge(
+                    patient=p,
+                    department=ward,
+                    admitted_on=discharged - dt.timedelta(days=5),
+                    discharged_on=discharged,
+                    diagnosis="Coronary heart disease",
+                )
                 for p in patients
             ),
             batch_size=5000,
