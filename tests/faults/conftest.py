@@ -90,8 +90,8 @@ def own_broker(redis_server, settings, monkeypatch):
     configuration); the app's previous broker comes back afterwards."""
     from followup.celery import app
 
+    previous = app.conf.broker_url, app.conf.broker_transport_options  # before the environment changes
     monkeypatch.setenv("CELERY_BROKER_URL", redis_server.url)
-    previous = app.conf.broker_url, app.conf.broker_transport_options
     settings.CELERY_BROKER_URL = redis_server.url
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
     app.conf.broker_url = redis_server.url
