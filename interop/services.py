@@ -197,7 +197,16 @@ def _duplicate_receipt(row: InboundMessage, header: hl7v2.Header | None) -> Rece
 def _queue(message_id: int) -> None:
     from .tasks import process_message
 
-    transaction.on_commit(lambda: process_message.delay(message_id))
+    def send() -> None:
+        # The message is stored whatever happens: a broker that is down must
+        # not turn the ACK into an error. It stays "received" until
+        # reprocessed from the admin.
+        try:
+            process_message.delay(message_id)
+        except Exception:
+            logger.exception("Broker unreachable: inbound message %s not queued; reprocess it in the admin", message_id)
+
+    transaction.on_commit(send)
 
 
 def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]:

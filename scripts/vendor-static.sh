@@ -17,7 +17,9 @@ cp "$nm/bootstrap/dist/js/bootstrap.bundle.min.js" "$nm/bootstrap/dist/js/bootst
 cp "$nm/bootstrap/LICENSE" "$dest/bootstrap/LICENSE"
 cp "$nm/htmx.org/dist/htmx.min.js" "$dest/htmx/"
 cp "$nm/htmx.org/LICENSE" "$dest/htmx/LICENSE"
-cp "$nm/chart.js/dist/chart.umd.min.js" "$dest/chartjs/"
+# Its source map is not shipped: drop the reference, or collectstatic's
+# manifest storage (production) fails on the missing file.
+sed '\#^//\# sourceMappingURL=#d' "$nm/chart.js/dist/chart.umd.min.js" > "$dest/chartjs/chart.umd.min.js"
 cp "$nm/chart.js/LICENSE.md" "$dest/chartjs/LICENSE.md"
 for pkg in bootstrap htmx.org chart.js; do
   printf '%s %s\n' "$pkg" "$(node -p "require('$nm/$pkg/package.json').version")"

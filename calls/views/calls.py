@@ -1,17 +1,20 @@
 """The call screen (record, script, attempts, outcome, deceased path) and the
 head nurse's clinical alert list."""
 
+import logging
 from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from followup.roles import Role, role_required
@@ -33,6 +36,10 @@ from .worklist import PAGE_SIZE
 # The complaints app (issue 6) serves this form; the call prefills it.
 COMPLAINT_FROM_CALL_URL = "/complaints/new/?call={id}"
 NURSES = (Role.NURSE, Role.HEAD_NURSE)
+LOST_CONNECTION = gettext_lazy(
+    "The connection to the database was lost while saving: nothing was saved. Check the form and save again."
+)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -170,6 +177,10 @@ def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         form.add_error(None, error)
         return _render_call(request, call, status=400, attempt_form=form)
+    except DatabaseError:
+        logger.exception("Database error while recording an attempt on call %s", pk)
+        form.add_error(None, LOST_CONNECTION)
+        return _render_call(request, call, status=503, attempt_form=form)
     call.refresh_from_db()
     if call.status == FollowUpCall.Status.IN_PROGRESS:
         messages.success(request, _("Answered: go through the script and record the outcome."))
@@ -236,6 +247,13 @@ def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         complete_form.add_error(None, error.messages)
         return _render_call(request, call, status=400, answers_form=answers_form, complete_form=complete_form)
+    except DatabaseError:
+        # The connection dropped mid-save: the transaction was rolled back
+        # and the connection closed, so nothing was saved. Show the nurse's
+        # form as typed so one more click saves it.
+        logger.exception("Database error while completing call %s", pk)
+        complete_form.add_error(None, LOST_CONNECTION)
+        return _render_call(request, call, status=503, answers_form=answers_form, complete_form=complete_form)
     call.refresh_from_db()
     if hasattr(call, "clinical_alert"):
         messages.warning(request, _("Red-flag answers: the head nurse has been alerted to act."))
