@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -177,7 +177,7 @@ def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         form.add_error(None, error)
         return _render_call(request, call, status=400, attempt_form=form)
-    except DatabaseError:
+    except (OperationalError, InterfaceError):
         logger.exception("Database error while recording an attempt on call %s", pk)
         form.add_error(None, LOST_CONNECTION)
         return _render_call(request, call, status=503, attempt_form=form)
@@ -247,7 +247,7 @@ def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         complete_form.add_error(None, error.messages)
         return _render_call(request, call, status=400, answers_form=answers_form, complete_form=complete_form)
-    except DatabaseError:
+    except (OperationalError, InterfaceError):
         # The connection dropped mid-save: the transaction was rolled back
         # and the connection closed, so nothing was saved. Show the nurse's
         # form as typed so one more click saves it.
