@@ -212,6 +212,34 @@ def _date(value: Any, column: str) -> dt.date | None:
     )
 
 
+# Text columns and the model field that stores each, for length checks.
+_TEXT_FIELDS = {
+    "mrn": (Patient, "mrn"),
+    "name": (Patient, "name"),
+    "family_name": (Patient, "family_name"),
+    "family_relation": (Patient, "family_relation"),
+    "diagnosis": (Discharge, "diagnosis"),
+    "icd10": (Discharge, "icd10"),
+    "attending_doctor": (Discharge, "attending_doctor"),
+}
+
+
+def _text_problems(text: dict[str, str]) -> list[str]:
+    """Control characters anywhere, and text longer than its column holds."""
+    problems = []
+    for column, value in text.items():
+        if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+            problems.append(_("%(column)s contains control characters.") % {"column": column})
+        if column in _TEXT_FIELDS:
+            model, field_name = _TEXT_FIELDS[column]
+            limit = model._meta.get_field(field_name).max_length
+            if len(value) > limit:
+                problems.append(
+                    _("%(column)s is longer than %(limit)s characters.") % {"column": column, "limit": limit}
+                )
+    return problems
+
+
 class _RowChecker:
     """Reads and checks one file's rows; remembers what it needs across rows
     (departments, nurses, the (MRN, admission) pairs seen)."""
@@ -235,6 +263,7 @@ class _RowChecker:
         for column in REQUIRED_COLUMNS:
             if not text[column]:
                 errors.append(_("%(column)s is empty.") % {"column": column})
+        errors.extend(_text_problems(text))
         dates = {}
         for column in ("birth_date", "admitted_on", "discharged_on"):
             try:

@@ -209,3 +209,21 @@ def test_command_lists_bad_rows_and_fails(cardiology, tmp_path, capsys):
         call_command("import_discharges", str(path))
     assert capsys.readouterr().err == "line 2: Unknown department code “NOPE”.\n"
     assert Discharge.objects.count() == 0
+
+
+def test_text_too_long_for_its_column_or_with_control_characters_is_reported_not_crashing(nurse):
+    from calls.services.discharges import discharges_import
+
+    DepartmentFactory(code="CARD")
+    row = {
+        "mrn": "ZY901", "name": "李娟\x00", "sex": "F", "birth_date": "", "phone": "13812345678",
+        "family_name": "", "family_relation": "", "family_phone": "", "department_code": "CARD",
+        "admitted_on": "2026-11-10", "discharged_on": "2026-11-16", "diagnosis": "冠心病", "icd10": "I25.1" * 10,
+        "attending_doctor": "", "responsible_nurse": "", "nursing_level": "", "open_problems": "",
+    }
+    report = discharges_import(rows=[(7, row)], by=nurse, dry_run=False)
+    assert report.errors == [
+        (7, "name contains control characters."),
+        (7, "icd10 is longer than 16 characters."),
+    ]
+    assert report.applied is False

@@ -144,3 +144,28 @@ def test_list_filters_and_links_never_fail_on_odd_query_strings(client_for, head
         response = client.get(reverse(name), params)
         assert response.status_code in (200, 400, 404), (name, response.status_code)
         assert_shown_escaped(response.content.decode(), value)
+
+
+@FUZZ
+@given(field=st.sampled_from(["mrn", "name", "diagnosis", "attending_doctor", "open_problems", "family_name",
+                              "family_relation", "icd10", "nursing_level", "sex"]), value=HOSTILE)
+def test_import_of_hostile_rows_reports_or_stores_them_never_fails(client_for, nurse, ward, field, value):
+    from calls.services.discharges import discharges_import
+
+    row = {
+        "mrn": "ZY900", "name": "李娟", "sex": "F", "birth_date": "1970-01-02", "phone": "13812345678",
+        "family_name": "", "family_relation": "", "family_phone": "", "department_code": "CARD",
+        "admitted_on": "2026-11-10", "discharged_on": "2026-11-16", "diagnosis": "冠心病", "icd10": "",
+        "attending_doctor": "", "responsible_nurse": "", "nursing_level": "", "open_problems": "",
+    }
+    row[field] = value
+    before = list(Patient.objects.order_by("pk").values_list("pk", "mrn", "name"))
+    report = discharges_import(rows=[(2, row)], by=nurse, dry_run=False)
+    if report.errors:
+        assert report.applied is False
+        assert list(Patient.objects.order_by("pk").values_list("pk", "mrn", "name")) == before
+        assert all(line == 2 and message for line, message in report.errors)
+    else:
+        assert report.applied is True
+        page = client_for(nurse).get(reverse("calls:discharge_list")).content.decode()
+        assert_shown_escaped(page, value)
