@@ -8,11 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import Department, Patient
+from calls.phones import normalise_phone
 from followup.roles import Role
 
 from .evidence import validate_evidence
 from .models import Category, Complaint, Promise, Severity
-from .phones import normalise_phone
 from .selectors import sees_all_complaints
 from .services import TRANSITIONS
 

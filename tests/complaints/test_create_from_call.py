@@ -77,7 +77,7 @@ def test_a_bad_phone_number_and_unknown_patient_are_explained(client_for, nurse,
         reverse("complaints:create"), form_data(ward, complainant_phone="12", patient_mrn="NOPE")
     )
     assert response.context["form"].errors == {
-        "complainant_phone": ["This phone number is not valid: check the digits and the area code."],
+        "complainant_phone": ["“12” is not a valid phone number: check the digits and the area code."],
         "patient_mrn": ["No patient has the inpatient number NOPE."],
     }
 
