@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run setup test lint messages vendor-static benchmark clean
+.PHONY: run setup test lint audit messages vendor-static benchmark clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: set PYTHON=python3.11 (or newer) and try again.")'
@@ -39,6 +39,20 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## audit: check every pinned package against the published vulnerability
+## advisories (needs the internet: PyPI's per-release JSON, or OSV with
+## AUDIT_SERVICE=osv). --strict makes a package that could not be checked a
+## failure, so an unreachable advisory source never reads as "no vulnerabilities".
+AUDIT_SERVICE ?= pypi
+.venv-audit/.installed: requirements-audit.txt
+	$(PYTHON) -m venv .venv-audit
+	.venv-audit/bin/pip install --quiet -r requirements-audit.txt
+	touch $@
+
+audit: .venv-audit/.installed
+	.venv-audit/bin/pip-audit --strict --disable-pip --no-deps --vulnerability-service $(AUDIT_SERVICE) \
+		--requirement requirements.txt --requirement requirements-dev.txt --requirement requirements-audit.txt
+
 ## messages: refresh the zh-hans catalogue after changing UI strings (needs GNU gettext)
 messages: $(VENV)/.installed-dev
 	$(BIN)/python manage.py makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete
@@ -48,4 +62,4 @@ vendor-static:
 	./scripts/vendor-static.sh
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) .venv-audit var
