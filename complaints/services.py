@@ -5,6 +5,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -359,11 +360,13 @@ def _recipients(complaint: Complaint) -> list:
 
 def notify(*, users: Iterable, text: str, link: str) -> list[Notification]:
     """In-app notification for each user, plus an e-mail to those who have
-    an address (sent after the transaction commits)."""
+    an address (sent after the transaction commits). The in-app link stays
+    relative; the e-mail's is made absolute with SITE_URL."""
     created = [Notification.objects.create(recipient=u, text=text, link=link) for u in users]
     emails = [u.email for u in users if u.email]
     if emails:
-        transaction.on_commit(lambda: send_mail(text, f"{text}\n{link}", None, emails, fail_silently=True))
+        body = f"{text}\n{settings.SITE_URL}{link}" if link else text
+        transaction.on_commit(lambda: send_mail(text, body, None, emails, fail_silently=True))
     return created
 
 

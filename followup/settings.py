@@ -232,6 +232,12 @@ CONTENT_SECURITY_POLICY = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "dummymail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="followup@localhost")
+# Where staff reach the desk: e-mails link to pages under this address. On a
+# server it defaults to https:// and the first ALLOWED_HOSTS name.
+_first_host = next((h.lstrip(".") for h in ALLOWED_HOSTS if h.lstrip(".") and "*" not in h), "")
+SITE_URL = env.str(
+    "SITE_URL", default="http://127.0.0.1:8000" if DEBUG else (f"https://{_first_host}" if _first_host else "")
+).rstrip("/")
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {

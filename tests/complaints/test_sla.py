@@ -76,8 +76,9 @@ def urgent(make_complaint, head_nurse):
 
 
 def test_breach_is_flagged_once_and_notifies_owner_and_officers(
-    urgent, head_nurse, officer, django_capture_on_commit_callbacks
+    urgent, head_nurse, officer, django_capture_on_commit_callbacks, settings
 ):
+    settings.SITE_URL = "https://followup.hospital.test"
     head_nurse.email = "bob@hospital.test"
     head_nurse.save()
     second_officer = UserFactory(username="erin", roles=[Role.COMPLAINT_OFFICER], email="")
@@ -94,7 +95,9 @@ def test_breach_is_flagged_once_and_notifies_owner_and_officers(
     assert sorted(Notification.objects.values_list("recipient__username", "text", "link")) == sorted(
         [(u.username, text, f"/complaints/{urgent.pk}/") for u in (head_nurse, officer, second_officer)]
     )
-    assert [(m.subject, m.to) for m in mail.outbox] == [(text, ["bob@hospital.test"])]
+    assert [(m.subject, m.to, m.body) for m in mail.outbox] == [
+        (text, ["bob@hospital.test"], f"{text}\nhttps://followup.hospital.test/complaints/{urgent.pk}/")
+    ]
 
 
 def test_resolution_breach_is_flagged_the_next_day(urgent, officer):

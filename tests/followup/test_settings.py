@@ -72,3 +72,18 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     result = run_python("", env, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+SITE_URL_PROBE = "import django; from django.conf import settings; django.setup(); print(settings.SITE_URL)"
+SERVER = {"DEBUG": "false", "SECRET_KEY": "s" * 50}
+
+
+def test_e_mail_links_point_at_the_first_allowed_host_over_https_on_a_server():
+    result = run_python(SITE_URL_PROBE, {**SERVER, "ALLOWED_HOSTS": ".followup.hospital.example,10.0.0.5"})
+    assert (result.returncode, result.stdout.strip()) == (0, "https://followup.hospital.example"), result.stderr
+
+
+def test_site_url_set_by_the_hospital_wins_without_its_trailing_slash():
+    env = {**SERVER, "ALLOWED_HOSTS": "10.0.0.5", "SITE_URL": "https://followup.hospital.example:8443/"}
+    result = run_python(SITE_URL_PROBE, env)
+    assert (result.returncode, result.stdout.strip()) == (0, "https://followup.hospital.example:8443"), result.stderr
