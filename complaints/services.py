@@ -26,12 +26,14 @@ Status = Complaint.Status
 Kind = ComplaintEvent.Kind
 
 # Where each status may go next; the settled-on-the-spot fast path
-# (received -> closed) is only taken by complaint_create.
+# (received -> closed) is only taken by complaint_create. A complainant who
+# does not accept the reply reopens the complaint (replied -> reopened):
+# unresolved complaints stay open.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     Status.RECEIVED: (Status.INVESTIGATING,),
     Status.INVESTIGATING: (Status.RESOLVED,),
     Status.RESOLVED: (Status.REPLIED,),
-    Status.REPLIED: (Status.CLOSED,),
+    Status.REPLIED: (Status.CLOSED, Status.REOPENED),
     Status.CLOSED: (Status.REOPENED,),
     Status.REOPENED: (Status.INVESTIGATING,),
 }

@@ -114,6 +114,30 @@ def test_closed_complaint_reopens_and_goes_back_to_investigation(make_complaint,
     assert walk(complaint, officer, S.INVESTIGATING).status == S.INVESTIGATING
 
 
+def test_complainant_who_rejects_the_reply_reopens_the_complaint_for_more_investigation(make_complaint, officer):
+    complaint = replied(make_complaint, officer)
+    complaint = services.complaint_transition(
+        complaint=complaint,
+        to=S.REOPENED,
+        by=officer,
+        note="Does not accept the explanation.",
+        handling_satisfaction=Complaint.Satisfaction.UNSATISFIED,
+    )
+    assert (complaint.status, complaint.resolved_at, complaint.handling_satisfaction) == (
+        S.REOPENED,
+        None,
+        Complaint.Satisfaction.UNSATISFIED,
+    )
+    assert list(complaint.events.filter(kind=Event.Kind.STATUS).values_list("from_status", "to_status", "text"))[
+        -1
+    ] == (
+        S.REPLIED,
+        S.REOPENED,
+        "Does not accept the explanation.",
+    )
+    assert walk(complaint, officer, S.INVESTIGATING).status == S.INVESTIGATING
+
+
 def test_settled_on_the_spot_is_closed_in_one_step_with_reply_and_outcome(make_complaint, officer):
     complaint = make_complaint(
         settled_on_the_spot=True, outcome=Complaint.Outcome.EXPLANATION, reply="Explained the visiting hours."
