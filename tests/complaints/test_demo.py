@@ -3,8 +3,9 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
+from django.utils import timezone
 
-from complaints.models import Complaint
+from complaints.models import Complaint, ComplaintEvent, Notification
 
 
 @pytest.fixture(autouse=True)
@@ -30,3 +31,15 @@ def test_seed_demo_twice_adds_no_more_complaints():
     first = list(Complaint.objects.order_by("reference").values_list("reference", "status", "category__code"))
     call_command("seed_demo", stdout=io.StringIO())
     assert list(Complaint.objects.order_by("reference").values_list("reference", "status", "category__code")) == first
+
+
+@pytest.mark.django_db
+def test_seed_demo_flags_the_open_complaints_already_past_their_deadline():
+    call_command("seed_demo", stdout=io.StringIO())
+    running = Complaint.objects.filter(status__in=Complaint.OPEN_STATUSES, waiting_on_complainant=False)
+    overdue = running.filter(resolved_at__isnull=True, resolution_due__lt=timezone.now())
+    assert overdue.exists()
+    assert list(overdue.filter(resolution_breached=False)) == []
+    breaches = ComplaintEvent.objects.filter(kind=ComplaintEvent.Kind.SLA_BREACH).count()
+    assert breaches >= overdue.count()
+    assert Notification.objects.filter(recipient__username="officer").count() == breaches
