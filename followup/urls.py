@@ -13,6 +13,7 @@ admin.site.index_title = _("Configuration")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/keepalive/", views.keepalive, name="keepalive"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
