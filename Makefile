@@ -55,7 +55,7 @@ audit: .venv-audit/.installed
 
 ## messages: refresh the zh-hans catalogue after changing UI strings (needs GNU gettext)
 messages: $(VENV)/.installed-dev
-	$(BIN)/python manage.py makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete
+	$(BIN)/python manage.py makemessages --locale zh_Hans --ignore '.venv/*' --ignore '.venv-audit/*' --ignore 'var/*' --no-obsolete --no-wrap
 	$(BIN)/python manage.py compile_translations
 
 vendor-static:

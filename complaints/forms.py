@@ -42,7 +42,31 @@ def departments_for(user):
     return user.departments.filter(is_active=True)
 
 
-class ComplaintForm(forms.Form):
+MULTIPLE_HINT = _("Hold Ctrl (⌘ on a Mac) to choose more than one.")
+
+
+class ClassificationFields(forms.Form):
+    """What a complaint is about: chosen when it is recorded, changed when it
+    is classified."""
+
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.filter(is_active=True))
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.GENERAL)
+    validity = forms.ChoiceField(
+        label=_("Valid or not"), choices=Complaint.Validity.choices, initial=Complaint.Validity.UNDETERMINED
+    )
+    departments = forms.ModelMultipleChoiceField(
+        label=_("Departments involved"), queryset=Department.objects.all(), help_text=MULTIPLE_HINT
+    )
+    staff_involved = forms.ModelMultipleChoiceField(
+        label=_("Staff involved"), queryset=User.objects.none(), required=False, help_text=MULTIPLE_HINT
+    )
+    staff_involved_text = forms.CharField(label=_("Other staff involved"), max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class ComplaintForm(ClassificationFields):
     channel = forms.ChoiceField(label=_("Channel"), choices=Complaint.Channel.choices)
     received_at = forms.DateTimeField(label=_("Received at"), widget=DATETIME_INPUT)
     complainant_name = forms.CharField(label=_("Complainant's name"), max_length=100)
@@ -56,16 +80,6 @@ class ComplaintForm(forms.Form):
         required=False,
         help_text=_("Leave empty when the complaint is not about one patient."),
     )
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.filter(is_active=True))
-    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.GENERAL)
-    validity = forms.ChoiceField(
-        label=_("Valid or not"), choices=Complaint.Validity.choices, initial=Complaint.Validity.UNDETERMINED
-    )
-    departments = forms.ModelMultipleChoiceField(label=_("Departments involved"), queryset=Department.objects.none())
-    staff_involved = forms.ModelMultipleChoiceField(
-        label=_("Staff involved"), queryset=User.objects.none(), required=False
-    )
-    staff_involved_text = forms.CharField(label=_("Other staff involved"), max_length=255, required=False)
     description = forms.CharField(label=_("What the complainant said"), widget=forms.Textarea(attrs={"rows": 4}))
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
     settled_on_the_spot = forms.BooleanField(
@@ -106,7 +120,6 @@ class ComplaintForm(forms.Form):
             ),
         )
         self.fields["departments"].queryset = departments_for(user)
-        self.fields["staff_involved"].queryset = staff_users()
         self.fields["owner"].queryset = handlers()
         if not self.is_bound and "received_at" not in self.initial:
             self.initial["received_at"] = timezone.localtime().replace(second=0, microsecond=0)
@@ -139,16 +152,7 @@ class ComplaintForm(forms.Form):
         return data
 
 
-class ClassifyForm(forms.Form):
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.filter(is_active=True))
-    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
-    validity = forms.ChoiceField(label=_("Valid or not"), choices=Complaint.Validity.choices)
-    departments = forms.ModelMultipleChoiceField(label=_("Departments involved"), queryset=Department.objects.all())
-    staff_involved = forms.ModelMultipleChoiceField(
-        label=_("Staff involved"), queryset=User.objects.none(), required=False
-    )
-    staff_involved_text = forms.CharField(label=_("Other staff involved"), max_length=255, required=False)
-
+class ClassifyForm(ClassificationFields):
     def __init__(self, *args, complaint: Complaint, **kwargs):
         kwargs.setdefault(
             "initial",
@@ -162,7 +166,6 @@ class ClassifyForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        self.fields["staff_involved"].queryset = staff_users()
 
 
 class TransitionForm(forms.Form):

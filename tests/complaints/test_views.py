@@ -240,3 +240,10 @@ def test_actions_are_audited_against_the_complaint(client_for, officer, make_com
     assert list(AuditEvent.objects.filter(action=AuditEvent.Action.CHANGE).values_list("object_type", "object_id")) == [
         ("complaint", str(complaint.pk))
     ]
+
+
+def test_the_department_and_staff_lists_say_how_to_choose_several(client_for, officer, make_complaint):
+    hint = "Hold Ctrl (⌘ on a Mac) to choose more than one."
+    client = client_for(officer)
+    assert client.get(reverse("complaints:create")).content.decode().count(hint) == 2
+    assert client.get(reverse("complaints:detail", args=[make_complaint().pk])).content.decode().count(hint) == 2
