@@ -308,6 +308,8 @@ def report(request: HttpRequest) -> HttpResponse:
         {
             "report": data,
             "quarter": data["quarter"],
+            # No link into a quarter that has not started: it could only be empty.
+            "next_quarter_started": data["quarter"].next.bounds()[0] <= timezone.now(),
             "chart_category": chart(data["by_category"]),
             "chart_department": chart(data["by_department"]),
         },

@@ -3,6 +3,7 @@ import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -151,3 +152,13 @@ def test_quarter_bounds_are_in_the_hospital_time_zone():
     assert (str(Quarter(2026, 1).previous), str(Quarter(2026, 4).next)) == ("2025-Q4", "2027-Q1")
     with pytest.raises(ValueError):
         Quarter.parse("2026-Q5")
+
+
+def test_report_links_to_the_next_quarter_only_once_it_has_started(client_for, officer):
+    url = reverse("complaints:report")
+    with time_machine.travel(at(2026, 11, 23, 9, 0), tick=False):
+        client = client_for(officer)
+        current = client.get(url).content.decode()
+        past = client.get(url, {"quarter": "2026-Q3"}).content.decode()
+    assert ('href="?quarter=2027-Q1"' in current, 'href="?quarter=2026-Q3"' in current) == (False, True)
+    assert 'href="?quarter=2026-Q4"' in past
