@@ -117,11 +117,7 @@ def spot_check_list(request: HttpRequest) -> HttpResponse:
         state, week = form.cleaned_data["state"], form.cleaned_data["week"]
     checks = spot_checks_for(user=request.user, state=state, week=week)
     page = Paginator(checks, 25).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request, "calls/spot_checks.html", {"form": form, "page": page, "query": query.urlencode()}
-    )
+    return render(request, "calls/spot_checks.html", {"form": form, "page": page})
 
 
 @role_required(Role.HEAD_NURSE)
@@ -153,6 +149,4 @@ def dashboard_calls(request: HttpRequest) -> HttpResponse:
         due_from=filters.get("due_from"), due_to=filters.get("due_to"), nurse=filters.get("nurse"),
     )
     page = Paginator(calls, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "calls/dashboard_calls.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, "calls/dashboard_calls.html", {"form": form, "page": page})

@@ -63,10 +63,4 @@ def discharge_new(request: HttpRequest) -> HttpResponse:
 def discharge_list(request: HttpRequest) -> HttpResponse:
     filterset = DischargeFilter(request.GET, queryset=discharges_visible_to(request.user), user=request.user)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "calls/discharge_list.html",
-        {"filter": filterset, "page": page, "query": query.urlencode()},
-    )
+    return render(request, "calls/discharge_list.html", {"filter": filterset, "page": page})

@@ -8,6 +8,7 @@ from django.urls import reverse
 from calls.models import ClinicalAlert, FollowUpCall, SpotCheck
 from followup.roles import Role
 from tests.factories import DepartmentFactory, SatisfactionItemFactory, UserFactory, bulk_calls
+from tests.pagination import Pager, pager
 
 TODAY = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 S = FollowUpCall.Status
@@ -301,6 +302,21 @@ def test_calls_behind_a_figure_are_her_departments_filtered_by_the_link(client_f
     assert client.get(url, {"department": other.pk}).context["form"].errors == {
         "department": ["Select a valid choice. That choice is not one of the available choices."]
     }
+
+
+def test_calls_behind_a_figure_page_by_50_keeping_the_filters(client_for, head_nurse, ward):
+    bulk_calls(department=ward, rows=[completed(dt.date(2026, 11, 20))] * 51)
+    bulk_calls(department=ward, rows=[{"due_date": dt.date(2026, 11, 20), "status": S.UNREACHABLE}] * 3)
+    client = client_for(head_nurse)
+    url = reverse("calls:dashboard_calls")
+    query = f"department={ward.pk}&status=completed&due_from=2026-11-01"
+
+    first = client.get(f"{url}?{query}")
+    assert pager(first) == Pager(current="Page 1 of 2", links={"Next": f"?{query}&page=2"})
+
+    second = client.get(url + pager(first).links["Next"])
+    assert pager(second) == Pager(current="Page 2 of 2", links={"Previous": f"?{query}&page=1"})
+    assert [c.status for c in second.context["page"].object_list] == [S.COMPLETED]
 
 
 @pytest.mark.parametrize("count", [1, 3])

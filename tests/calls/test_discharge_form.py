@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from calls.models import Discharge, FollowUpCall, Patient
 from tests.factories import DepartmentFactory, DischargeFactory, PatientFactory, RuleStepFactory
+from tests.pagination import Pager, pager
 
 pytestmark = pytest.mark.django_db
 
@@ -170,13 +171,24 @@ def test_list_filters_by_department_dates_and_search(client_for, nurse, ward):
     assert sorted(d.pk for d in shown(q="王")) == sorted([early.pk, other.pk])
 
 
-def test_list_pages_through_many_discharges(client_for, nurse, ward):
-    DischargeFactory.create_batch(27, department=ward)
+def test_list_pages_through_many_discharges_keeping_the_filters(client_for, nurse, ward):
+    second_ward = DepartmentFactory(code="BRST")
+    second_ward.staff.add(nurse)
+    DischargeFactory.create_batch(27, department=ward, discharged_on=dt.date(2026, 11, 16))
+    DischargeFactory.create_batch(3, department=second_ward, discharged_on=dt.date(2026, 11, 16))
     client = client_for(nurse)
     assert len(client.get(LIST).context["page"]) == 25
-    second = client.get(LIST, {"page": 2, "department": ward.pk})
-    assert len(second.context["page"]) == 2
-    assert f'?department={ward.pk}&amp;page=1' in second.content.decode()
+
+    first = client.get(LIST, {"department": ward.pk, "discharged_from": "2026-11-10"})
+    assert pager(first) == Pager(
+        current="Page 1 of 2", links={"Next": f"?department={ward.pk}&discharged_from=2026-11-10&page=2"}
+    )
+
+    second = client.get(LIST + pager(first).links["Next"])
+    assert pager(second) == Pager(
+        current="Page 2 of 2", links={"Previous": f"?department={ward.pk}&discharged_from=2026-11-10&page=1"}
+    )
+    assert [d.department for d in second.context["page"]] == [ward, ward]
 
 
 @pytest.mark.parametrize("count", [1, 3])
