@@ -44,9 +44,9 @@ def discharge_new(request: HttpRequest) -> HttpResponse:
         if mrn:
             # Only patients already known to one of the nurse's departments are
             # filled in: another ward's patient record stays private.
-            patient = Patient.objects.filter(
-                mrn=mrn, discharges__in=discharges_visible_to(request.user)
-            ).distinct().first()
+            patient = (
+                Patient.objects.filter(mrn=mrn, discharges__in=discharges_visible_to(request.user)).distinct().first()
+            )
             if patient is None:
                 messages.info(
                     request,

@@ -62,8 +62,13 @@ def world(nurse, head_nurse, officer, admin_user, no_role_user):
         call=done, raised_at=timezone.now(), due_at=timezone.now() + dt.timedelta(hours=24), reason="chest pain"
     )
     complaint = complaint_services.complaint_create(
-        by=officer, channel=Complaint.Channel.HOTLINE, category=Category.objects.get(code="attitude"),
-        description="Nobody explained the bill.", complainant_name="Ms Wu", departments=[oncology], owner=officer,
+        by=officer,
+        channel=Complaint.Channel.HOTLINE,
+        category=Category.objects.get(code="attitude"),
+        description="Nobody explained the bill.",
+        complainant_name="Ms Wu",
+        departments=[oncology],
+        owner=officer,
     )
     evidence = complaint_services.complaint_add_evidence(
         complaint=complaint, by=officer, upload=SimpleUploadedFile("note.txt", b"call notes", "text/plain")
