@@ -33,8 +33,6 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
     complaints = selectors.complaint_list(user=request.user, view=view)
     filterset = forms.ComplaintFilter(request.GET or None, queryset=complaints, user=request.user)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "complaints/list.html",
@@ -48,7 +46,6 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
                 ("breached", _("Breached")),
                 ("all", _("All")),
             ],
-            "query": query.urlencode(),
             "now": timezone.now(),
         },
     )

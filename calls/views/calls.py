@@ -309,14 +309,7 @@ def _alerts_page(request: HttpRequest, forms: dict | None = None, status: int = 
     for alert in page.object_list:
         alert.is_overdue = alert.due_at < now
         alert.form = forms.get(alert.pk) or AlertResolveForm(alert=alert)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "calls/alerts.html",
-        {"filter": filterset, "page": page, "filter_query": query.urlencode()},
-        status=status,
-    )
+    return render(request, "calls/alerts.html", {"filter": filterset, "page": page}, status=status)
 
 
 @role_required(Role.HEAD_NURSE)

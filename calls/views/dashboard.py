@@ -117,11 +117,7 @@ def spot_check_list(request: HttpRequest) -> HttpResponse:
         state, week = form.cleaned_data["state"], form.cleaned_data["week"]
     checks = spot_checks_for(user=request.user, state=state, week=week)
     page = Paginator(checks, 25).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request, "calls/spot_checks.html", {"form": form, "page": page, "query": query.urlencode()}
-    )
+    return render(request, "calls/spot_checks.html", {"form": form, "page": page})
 
 
 @role_required(Role.HEAD_NURSE)
@@ -132,13 +128,16 @@ def spot_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = SpotCheckReviewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         review_service(
-            spot_check=spot_check, by=request.user, verdict=form.cleaned_data["verdict"],
+            spot_check=spot_check,
+            by=request.user,
+            verdict=form.cleaned_data["verdict"],
             comment=form.cleaned_data["comment"],
         )
         messages.success(request, _("Verdict saved."))
         return redirect("calls:spot_checks")
     return render(
-        request, "calls/spot_check_detail.html",
+        request,
+        "calls/spot_check_detail.html",
         {"spot_check": spot_check, "form": form, "today": timezone.localdate()},
     )
 
@@ -149,10 +148,12 @@ def dashboard_calls(request: HttpRequest) -> HttpResponse:
     form = DashboardCallsFilterForm(request.GET or None, departments=dashboard_departments(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     calls = dashboard_calls_selector(
-        user=request.user, department=filters.get("department"), status=filters.get("status", ""),
-        due_from=filters.get("due_from"), due_to=filters.get("due_to"), nurse=filters.get("nurse"),
+        user=request.user,
+        department=filters.get("department"),
+        status=filters.get("status", ""),
+        due_from=filters.get("due_from"),
+        due_to=filters.get("due_to"),
+        nurse=filters.get("nurse"),
     )
     page = Paginator(calls, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "calls/dashboard_calls.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, "calls/dashboard_calls.html", {"form": form, "page": page})

@@ -44,9 +44,9 @@ def discharge_new(request: HttpRequest) -> HttpResponse:
         if mrn:
             # Only patients already known to one of the nurse's departments are
             # filled in: another ward's patient record stays private.
-            patient = Patient.objects.filter(
-                mrn=mrn, discharges__in=discharges_visible_to(request.user)
-            ).distinct().first()
+            patient = (
+                Patient.objects.filter(mrn=mrn, discharges__in=discharges_visible_to(request.user)).distinct().first()
+            )
             if patient is None:
                 messages.info(
                     request,
@@ -63,10 +63,4 @@ def discharge_new(request: HttpRequest) -> HttpResponse:
 def discharge_list(request: HttpRequest) -> HttpResponse:
     filterset = DischargeFilter(request.GET, queryset=discharges_visible_to(request.user), user=request.user)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "calls/discharge_list.html",
-        {"filter": filterset, "page": page, "query": query.urlencode()},
-    )
+    return render(request, "calls/discharge_list.html", {"filter": filterset, "page": page})

@@ -8,6 +8,7 @@ from django.urls import reverse
 from calls.models import ClinicalAlert, FollowUpCall
 from calls.services.call_work import alert_resolve
 from tests.calls.call_work_helpers import NOW, make_call, ward_of
+from tests.pagination import Pager, pager
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 URL = reverse("calls:alerts")
@@ -62,6 +63,21 @@ def test_resolving_twice_is_refused(head_nurse):
 
     with pytest.raises(ValidationError):
         alert_resolve(alert=alert, by=head_nurse, action="emergency", note="again")
+
+
+def test_next_page_of_alerts_keeps_the_department_filter(client_for, head_nurse):
+    ward, onco = ward_of(head_nurse), ward_of(head_nurse, code="ONCO")
+    for n in range(26):
+        alert_on(ward, name=f"Card {n}")
+    alert_on(onco, name="Onco")
+    client = client_for(head_nurse)
+
+    first = client.get(URL, {"department": ward.pk})
+    assert pager(first) == Pager(current="Page 1 of 2", links={"Next": f"?department={ward.pk}&page=2"})
+
+    second = client.get(URL + pager(first).links["Next"])
+    assert pager(second) == Pager(current="Page 2 of 2", links={"Previous": f"?department={ward.pk}&page=1"})
+    assert [a.call.discharge.department for a in second.context["page"].object_list] == [ward]
 
 
 @pytest.mark.parametrize("rows", [1, 3])

@@ -8,11 +8,15 @@ from django.urls import reverse
 from calls.models import ClinicalAlert, FollowUpCall, SpotCheck
 from followup.roles import Role
 from tests.factories import DepartmentFactory, SatisfactionItemFactory, UserFactory, bulk_calls
+from tests.pagination import Pager, pager
 
 TODAY = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 S = FollowUpCall.Status
 URLS = [
-    "calls:dashboard", "calls:dashboard_export_csv", "calls:dashboard_export_xlsx", "calls:spot_checks",
+    "calls:dashboard",
+    "calls:dashboard_export_csv",
+    "calls:dashboard_export_xlsx",
+    "calls:spot_checks",
     "calls:dashboard_calls",
 ]
 
@@ -126,7 +130,9 @@ def test_reach_rate_excludes_calls_cancelled_for_other_reasons_than_death(client
     bulk_calls(
         department=ward,
         rows=[
-            completed(day), completed(day), completed(day),
+            completed(day),
+            completed(day),
+            completed(day),
             {"due_date": day, "status": S.UNREACHABLE},
             {"due_date": day, "status": S.CANCELLED, "cancel_reason": "deceased"},
             {"due_date": day, "status": S.CANCELLED, "cancel_reason": "declined"},
@@ -136,8 +142,12 @@ def test_reach_rate_excludes_calls_cancelled_for_other_reasons_than_death(client
     html = client_for(head_nurse).get(reverse("calls:dashboard")).content.decode()
     assert cells(html, "due")["current"] == "7"
     assert cells(html, "reach") == {
-        "current": "60.0%", "n": "n = 5", "previous": "too few (n = 0)", "change-previous": "–",
-        "year": "too few (n = 0)", "change-year": "–",
+        "current": "60.0%",
+        "n": "n = 5",
+        "previous": "too few (n = 0)",
+        "change-previous": "–",
+        "year": "too few (n = 0)",
+        "change-year": "–",
     }
     assert cells(html, "unreachable")["current"] == "1"
     assert cells(html, "deceased")["current"] == "1"
@@ -155,11 +165,20 @@ def test_headlines_compare_with_the_previous_period_and_a_year_earlier(client_fo
     bulk_calls(department=ward, rows=rows)
     html = client_for(head_nurse).get(reverse("calls:dashboard")).content.decode()
     assert cells(html, "satisfied") == {
-        "current": "75.0%", "n": "n = 4", "previous": "100.0% (n = 2)", "change-previous": "-25.0 pp",
-        "year": "50.0% (n = 2)", "change-year": "+25.0 pp",
+        "current": "75.0%",
+        "n": "n = 4",
+        "previous": "100.0% (n = 2)",
+        "change-previous": "-25.0 pp",
+        "year": "50.0% (n = 2)",
+        "change-year": "+25.0 pp",
     }
     assert cells(html, "completed") == {
-        "current": "4", "n": "", "previous": "2", "change-previous": "+2", "year": "2", "change-year": "+2",
+        "current": "4",
+        "n": "",
+        "previous": "2",
+        "change-previous": "+2",
+        "year": "2",
+        "change-year": "+2",
     }
 
 
@@ -181,16 +200,22 @@ def test_nurse_table_counts_assigned_completed_overdue_duration_and_satisfaction
     response = client_for(head_nurse).get(reverse("calls:dashboard"), {"start": "2026-11-01", "end": "2026-11-30"})
     [row] = response.context["figures"].nurses
     assert (row["name"], row["assigned"], row["completed"], row["overdue"], row["average_minutes"]) == (
-        "Alice Wang", 4, 2, 1, 7.5,
+        "Alice Wang",
+        4,
+        2,
+        1,
+        7.5,
     )
     assert row["satisfaction"].percent == 50.0
     assert f"nurse={alice.pk}&amp;status=completed" in response.content.decode()
 
 
 def test_each_figure_links_to_the_calls_behind_it_with_the_same_filters(client_for, head_nurse, ward):
-    html = client_for(head_nurse).get(
-        reverse("calls:dashboard"), {"start": "2026-11-01", "end": "2026-11-26", "department": ward.pk}
-    ).content.decode()
+    html = (
+        client_for(head_nurse)
+        .get(reverse("calls:dashboard"), {"start": "2026-11-01", "end": "2026-11-26", "department": ward.pk})
+        .content.decode()
+    )
     row = re.search(r'<tr data-figure="unreachable">(.*?)</tr>', html, re.S).group(1)
     assert re.search(r'href="([^"]+)"', row).group(1) == (
         f"/calls/dashboard/calls/?due_from=2026-11-01&amp;due_to=2026-11-26&amp;department={ward.pk}&amp;status=unreachable"
@@ -233,7 +258,11 @@ def test_spot_check_coverage_on_the_dashboard(client_for, head_nurse, ward, sett
     calls = bulk_calls(department=ward, rows=[completed(dt.date(2026, 11, 20))] * 4)
     SpotCheck.objects.create(call=calls[0], week=dt.date(2026, 11, 16), sampled_at=TODAY)
     SpotCheck.objects.create(
-        call=calls[1], week=dt.date(2026, 11, 16), sampled_at=TODAY, verdict="good", reviewed_at=TODAY,
+        call=calls[1],
+        week=dt.date(2026, 11, 16),
+        sampled_at=TODAY,
+        verdict="good",
+        reviewed_at=TODAY,
         reviewer=head_nurse,
     )
     spot = client_for(head_nurse).get(reverse("calls:dashboard")).context["figures"].spot_checks
@@ -301,6 +330,21 @@ def test_calls_behind_a_figure_are_her_departments_filtered_by_the_link(client_f
     assert client.get(url, {"department": other.pk}).context["form"].errors == {
         "department": ["Select a valid choice. That choice is not one of the available choices."]
     }
+
+
+def test_calls_behind_a_figure_page_by_50_keeping_the_filters(client_for, head_nurse, ward):
+    bulk_calls(department=ward, rows=[completed(dt.date(2026, 11, 20))] * 51)
+    bulk_calls(department=ward, rows=[{"due_date": dt.date(2026, 11, 20), "status": S.UNREACHABLE}] * 3)
+    client = client_for(head_nurse)
+    url = reverse("calls:dashboard_calls")
+    query = f"department={ward.pk}&status=completed&due_from=2026-11-01"
+
+    first = client.get(f"{url}?{query}")
+    assert pager(first) == Pager(current="Page 1 of 2", links={"Next": f"?{query}&page=2"})
+
+    second = client.get(url + pager(first).links["Next"])
+    assert pager(second) == Pager(current="Page 2 of 2", links={"Previous": f"?{query}&page=1"})
+    assert [c.status for c in second.context["page"].object_list] == [S.COMPLETED]
 
 
 @pytest.mark.parametrize("count", [1, 3])

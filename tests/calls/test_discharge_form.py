@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from calls.models import Discharge, FollowUpCall, Patient
 from tests.factories import DepartmentFactory, DischargeFactory, PatientFactory, RuleStepFactory
+from tests.pagination import Pager, pager
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +31,29 @@ def ward(nurse):
 
 def post_data(ward, **changes):
     data = {
-        "mrn": "ZY123", "name": "张伟", "sex": "M", "birth_date": "1958-03-02", "phone": "138 1234 5678",
-        "family_name": "张丽", "family_relation": "女儿", "family_phone": "021-64041990", "address": "",
-        "education": "", "communication_notes": "", "preferred_call_time": "16:30",
-        "department": ward.pk, "admitted_on": "2026-11-10", "discharged_on": "2026-11-16",
-        "diagnosis": "冠心病", "icd10": "i25.1", "attending_doctor": "刘医生", "responsible_nurse": "",
-        "nursing_level": "2", "condition_at_discharge": "", "open_problems": "", "told_about_followup": "on",
+        "mrn": "ZY123",
+        "name": "张伟",
+        "sex": "M",
+        "birth_date": "1958-03-02",
+        "phone": "138 1234 5678",
+        "family_name": "张丽",
+        "family_relation": "女儿",
+        "family_phone": "021-64041990",
+        "address": "",
+        "education": "",
+        "communication_notes": "",
+        "preferred_call_time": "16:30",
+        "department": ward.pk,
+        "admitted_on": "2026-11-10",
+        "discharged_on": "2026-11-16",
+        "diagnosis": "冠心病",
+        "icd10": "i25.1",
+        "attending_doctor": "刘医生",
+        "responsible_nurse": "",
+        "nursing_level": "2",
+        "condition_at_discharge": "",
+        "open_problems": "",
+        "told_about_followup": "on",
     }
     data.update(changes)
     return data
@@ -46,11 +64,16 @@ def test_nurse_registers_a_new_patient_and_the_weeks_call_is_queued(client_for, 
     assert response.redirect_chain == [(LIST, 302)]
     patient = Patient.objects.get(mrn="ZY123")
     assert (patient.phone, patient.family_phone, patient.preferred_call_time) == (
-        "+8613812345678", "+862164041990", dt.time(16, 30),
+        "+8613812345678",
+        "+862164041990",
+        dt.time(16, 30),
     )
     discharge = Discharge.objects.get(patient=patient)
     assert (discharge.department, discharge.icd10, discharge.created_by, discharge.told_about_followup) == (
-        ward, "I25.1", nurse, True,
+        ward,
+        "I25.1",
+        nurse,
+        True,
     )
     call = FollowUpCall.objects.get(discharge=discharge)
     assert call.scheduled_for == dt.datetime(2026, 11, 26, 16, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -91,11 +114,13 @@ def test_find_by_mrn_never_shows_another_departments_patient(client_for, nurse, 
     [
         ({"phone": "12345"}, "phone", "“12345” is not a valid phone number: check the digits and the area code."),
         ({"family_phone": "abc"}, "family_phone", "“abc” is not a phone number."),
-        ({"phone": "", "family_phone": ""}, "phone",
-         "Enter the patient's phone or a family member's phone, or both."),
+        ({"phone": "", "family_phone": ""}, "phone", "Enter the patient's phone or a family member's phone, or both."),
         ({"discharged_on": "2026-11-09"}, "discharged_on", "The discharge date cannot be before the admission date."),
-        ({"admitted_on": "2026-11-20", "discharged_on": "2026-11-24"}, "discharged_on",
-         "The discharge date cannot be in the future."),
+        (
+            {"admitted_on": "2026-11-20", "discharged_on": "2026-11-24"},
+            "discharged_on",
+            "The discharge date cannot be in the future.",
+        ),
         ({"birth_date": "2027-01-01"}, "birth_date", "The birth date cannot be in the future."),
         ({"discharged_on": "16/11/2026"}, "discharged_on", "Enter a valid date."),
         ({"mrn": ""}, "mrn", "This field is required."),
@@ -151,12 +176,15 @@ def test_list_shows_only_the_nurses_departments(client_for, nurse, ward):
 def test_list_filters_by_department_dates_and_search(client_for, nurse, ward):
     second_ward = DepartmentFactory(code="BRST")
     second_ward.staff.add(nurse)
-    early = DischargeFactory(department=ward, discharged_on=dt.date(2026, 11, 2),
-                             patient=PatientFactory(mrn="ZY1", name="王芳"))
-    late = DischargeFactory(department=ward, discharged_on=dt.date(2026, 11, 16),
-                            patient=PatientFactory(mrn="ZY2", name="李娜"))
-    other = DischargeFactory(department=second_ward, discharged_on=dt.date(2026, 11, 16),
-                             patient=PatientFactory(mrn="ZY3", name="王强"))
+    early = DischargeFactory(
+        department=ward, discharged_on=dt.date(2026, 11, 2), patient=PatientFactory(mrn="ZY1", name="王芳")
+    )
+    late = DischargeFactory(
+        department=ward, discharged_on=dt.date(2026, 11, 16), patient=PatientFactory(mrn="ZY2", name="李娜")
+    )
+    other = DischargeFactory(
+        department=second_ward, discharged_on=dt.date(2026, 11, 16), patient=PatientFactory(mrn="ZY3", name="王强")
+    )
     client = client_for(nurse)
 
     def shown(**params):
@@ -170,13 +198,24 @@ def test_list_filters_by_department_dates_and_search(client_for, nurse, ward):
     assert sorted(d.pk for d in shown(q="王")) == sorted([early.pk, other.pk])
 
 
-def test_list_pages_through_many_discharges(client_for, nurse, ward):
-    DischargeFactory.create_batch(27, department=ward)
+def test_list_pages_through_many_discharges_keeping_the_filters(client_for, nurse, ward):
+    second_ward = DepartmentFactory(code="BRST")
+    second_ward.staff.add(nurse)
+    DischargeFactory.create_batch(27, department=ward, discharged_on=dt.date(2026, 11, 16))
+    DischargeFactory.create_batch(3, department=second_ward, discharged_on=dt.date(2026, 11, 16))
     client = client_for(nurse)
     assert len(client.get(LIST).context["page"]) == 25
-    second = client.get(LIST, {"page": 2, "department": ward.pk})
-    assert len(second.context["page"]) == 2
-    assert f'?department={ward.pk}&amp;page=1' in second.content.decode()
+
+    first = client.get(LIST, {"department": ward.pk, "discharged_from": "2026-11-10"})
+    assert pager(first) == Pager(
+        current="Page 1 of 2", links={"Next": f"?department={ward.pk}&discharged_from=2026-11-10&page=2"}
+    )
+
+    second = client.get(LIST + pager(first).links["Next"])
+    assert pager(second) == Pager(
+        current="Page 2 of 2", links={"Previous": f"?department={ward.pk}&discharged_from=2026-11-10&page=1"}
+    )
+    assert [d.department for d in second.context["page"]] == [ward, ward]
 
 
 @pytest.mark.parametrize("count", [1, 3])
@@ -192,5 +231,7 @@ def test_list_query_count_does_not_grow_with_the_rows(client_for, nurse, ward, c
 def test_navigation_marks_the_discharges_link_and_not_the_worklist(client_for, nurse, ward):
     items = client_for(nurse).get(LIST).context["nav_items"]
     assert [(str(item["label"]), item["active"]) for item in items] == [
-        ("Call worklist", False), ("Discharges", True), ("Complaints", False),
+        ("Call worklist", False),
+        ("Discharges", True),
+        ("Complaints", False),
     ]

@@ -9,6 +9,7 @@ from calls.services.spot_checks import sample_size, spot_check_review, spot_chec
 from calls.tasks_dashboard import sample_spot_checks
 from followup.roles import Role
 from tests.factories import DepartmentFactory, UserFactory, bulk_calls
+from tests.pagination import Pager, pager
 
 CST = dt.timezone(dt.timedelta(hours=8))
 WEEK = dt.date(2026, 11, 16)  # a Monday
@@ -145,11 +146,16 @@ def test_spot_check_list_filters_pending_and_done_and_by_week(client_for, head_n
     assert (count(week="2026-11-19"), count(week="2026-11-26")) == (5, 0)
 
 
-def test_spot_check_list_pages_by_25(client_for, head_nurse, ward):
-    _checks(ward, 30)
-    response = client_for(head_nurse).get(reverse("calls:spot_checks"), {"state": "pending", "page": 2})
-    assert len(response.context["page"].object_list) == 5
-    assert 'href="?state=pending&amp;page=1"' in response.content.decode()
+def test_spot_check_list_pages_by_25_keeping_the_filters(client_for, head_nurse, ward):
+    _checks(ward, 32, reviewed=2)
+    client = client_for(head_nurse)
+
+    first = client.get(reverse("calls:spot_checks"), {"state": "pending", "week": "2026-11-19"})
+    assert pager(first) == Pager(current="Page 1 of 2", links={"Next": "?state=pending&week=2026-11-19&page=2"})
+
+    second = client.get(reverse("calls:spot_checks") + pager(first).links["Next"])
+    assert pager(second) == Pager(current="Page 2 of 2", links={"Previous": "?state=pending&week=2026-11-19&page=1"})
+    assert len(second.context["page"].object_list) == 5
 
 
 @time_machine.travel(MONDAY_MORNING, tick=False)

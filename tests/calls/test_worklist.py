@@ -10,6 +10,7 @@ from calls.services.cancellation import patient_mark_deceased
 from followup.roles import Role
 from tests.calls.call_work_helpers import NOW, TODAY, make_call, ward_of
 from tests.factories import UserFactory
+from tests.pagination import Pager, pager
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
@@ -137,6 +138,25 @@ def test_worklist_pages_by_25(client_for, nurse):
 
     assert len(client.get(URL).context["page"].object_list) == 25
     assert len(client.get(URL, {"page": 2}).context["page"].object_list) == 1
+
+
+def test_next_page_keeps_the_tab_and_the_filters(client_for, head_nurse):
+    ward = ward_of(head_nurse)
+    for _n in range(26):
+        make_call(department=ward, offset=7)
+    make_call(department=ward, offset=14)
+    client = client_for(head_nurse)
+
+    first = client.get(URL, {"tab": "all", "department": ward.pk, "step_day": 7})
+    assert pager(first) == Pager(
+        current="Page 1 of 2", links={"Next": f"?tab=all&department={ward.pk}&step_day=7&page=2"}
+    )
+
+    second = client.get(URL + pager(first).links["Next"])
+    assert pager(second) == Pager(
+        current="Page 2 of 2", links={"Previous": f"?tab=all&department={ward.pk}&step_day=7&page=1"}
+    )
+    assert [c.step.offset_days for c in second.context["page"].object_list] == [7]
 
 
 @pytest.mark.parametrize("rows", [1, 3])

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from complaints import services
 from complaints.models import Category, Complaint, Notification
+from tests.pagination import Pager, pager
 
 S = Complaint.Status
 
@@ -90,6 +91,20 @@ def test_list_filters_and_searches(client_for, officer, make_complaint, other_wa
     assert refs(channel="letter") == [bill.reference]
     assert len(refs(severity="urgent", department=other_ward.pk)) == 1
     assert refs(received_from="2099-01-01") == []
+
+
+def test_list_next_page_keeps_the_view_tab_and_the_filters(client_for, officer, make_complaint):
+    for _ in range(26):
+        make_complaint(channel="letter")
+    make_complaint(channel="hotline")
+    client = client_for(officer)
+
+    first = client.get(reverse("complaints:list"), {"view": "all", "channel": "letter"})
+    assert pager(first) == Pager(current="Page 1 of 2", links={"Next": "?view=all&channel=letter&page=2"})
+
+    second = client.get(reverse("complaints:list") + pager(first).links["Next"])
+    assert pager(second) == Pager(current="Page 2 of 2", links={"Previous": "?view=all&channel=letter&page=1"})
+    assert [c.channel for c in second.context["page"]] == ["letter"]
 
 
 @pytest.mark.parametrize("count", [1, 3])
@@ -202,6 +217,24 @@ def test_open_promises_page_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(9):
         response = client.get(reverse("complaints:promises"))
     assert len(response.context["page"]) == count
+
+
+@pytest.mark.parametrize("name", ["complaints:promises", "complaints:notifications"])
+def test_open_promises_and_notifications_page_through_the_same_pager(client_for, officer, make_complaint, name):
+    complaint = make_complaint()
+    for n in range(26):
+        services.promise_add(
+            complaint=complaint, by=officer, what=f"Call back {n}", owner=officer, due_on=dt.date(2030, 1, 4)
+        )
+    services.notify(users=[officer] * 26, text="Late", link="/complaints/1/")
+    client = client_for(officer)
+
+    first = client.get(reverse(name))
+    assert pager(first) == Pager(current="Page 1 of 2", links={"Next": "?page=2"})
+
+    second = client.get(reverse(name) + pager(first).links["Next"])
+    assert pager(second) == Pager(current="Page 2 of 2", links={"Previous": "?page=1"})
+    assert len(second.context["page"]) == 1
 
 
 @pytest.mark.parametrize("count", [1, 3])

@@ -14,6 +14,7 @@ from django.utils import timezone
 from calls.models import ClinicalAlert, FollowUpCall, SpotCheck
 from complaints import services as complaint_services
 from complaints.models import Category, Complaint
+from followup.models import AuditEvent
 from followup.roles import Role
 from tests.factories import (
     DepartmentFactory,
@@ -21,6 +22,7 @@ from tests.factories import (
     ScriptVersionFactory,
     UserFactory,
 )
+from tests.pagination import Pager, pager
 
 ROLE_OF = {
     "nurse": Role.NURSE,
@@ -60,8 +62,13 @@ def world(nurse, head_nurse, officer, admin_user, no_role_user):
         call=done, raised_at=timezone.now(), due_at=timezone.now() + dt.timedelta(hours=24), reason="chest pain"
     )
     complaint = complaint_services.complaint_create(
-        by=officer, channel=Complaint.Channel.HOTLINE, category=Category.objects.get(code="attitude"),
-        description="Nobody explained the bill.", complainant_name="Ms Wu", departments=[oncology], owner=officer,
+        by=officer,
+        channel=Complaint.Channel.HOTLINE,
+        category=Category.objects.get(code="attitude"),
+        description="Nobody explained the bill.",
+        complainant_name="Ms Wu",
+        departments=[oncology],
+        owner=officer,
     )
     evidence = complaint_services.complaint_add_evidence(
         complaint=complaint, by=officer, upload=SimpleUploadedFile("note.txt", b"call notes", "text/plain")
@@ -166,6 +173,23 @@ def test_head_nurse_sees_who_opened_a_patients_calls(client, world, nurse, head_
     assert html.count("10.0.0.7") == 1
     assert f"/calls/{call.pk}/" in html
     assert str(nurse) in html
+
+
+def test_access_log_pages_by_50(client, nurse, head_nurse):
+    cardiology = DepartmentFactory(code="CARD")
+    cardiology.staff.add(nurse, head_nurse)
+    call = FollowUpCallFactory(discharge__department=cardiology, assigned_to=nurse)
+    AuditEvent.objects.bulk_create(
+        [AuditEvent(actor=nurse, action="view", object_type="call", object_id=str(call.pk)) for _ in range(60)]
+    )
+    client.force_login(head_nurse)
+    url = reverse("calls:patient_access", args=[call.discharge.patient_id])
+
+    first = client.get(url)
+    assert pager(first) == Pager(current="Page 1 of 2", links={"Next": "?page=2"})
+
+    second = client.get(url + pager(first).links["Next"])
+    assert pager(second) == Pager(current="Page 2 of 2", links={"Previous": "?page=1"})
 
 
 def test_head_nurse_of_another_department_cannot_see_the_access_log(client, world, head_nurse):
