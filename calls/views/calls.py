@@ -299,7 +299,12 @@ def call_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("calls:worklist")
 
 
-def _alerts_page(request: HttpRequest, forms: dict | None = None, status: int = 200) -> HttpResponse:
+def _alerts_page(
+    request: HttpRequest, forms: dict | None = None, status: int = 200, list_url: str = ""
+) -> HttpResponse:
+    """The alert list with the filters and page of request.GET. Re-rendered by
+    a refused resolve (a POST to another URL), ``list_url`` makes the pager
+    links lead back to the list rather than to that URL."""
     filterset = AlertFilter(
         request.GET, queryset=alerts_open_for(user=request.user), departments=departments_of(request.user)
     )
@@ -309,7 +314,8 @@ def _alerts_page(request: HttpRequest, forms: dict | None = None, status: int = 
     for alert in page.object_list:
         alert.is_overdue = alert.due_at < now
         alert.form = forms.get(alert.pk) or AlertResolveForm(alert=alert)
-    return render(request, "calls/alerts.html", {"filter": filterset, "page": page}, status=status)
+    context = {"filter": filterset, "page": page, "list_url": list_url}
+    return render(request, "calls/alerts.html", context, status=status)
 
 
 @role_required(Role.HEAD_NURSE)
@@ -331,5 +337,7 @@ def alert_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error.messages)
         else:
             messages.success(request, _("Alert for %(name)s resolved.") % {"name": alert.call.discharge.patient.name})
-            return redirect("calls:alerts")
-    return _alerts_page(request, forms={alert.pk: form}, status=400)
+            # Back to the same filters and page the head nurse was working on.
+            query = request.GET.urlencode()
+            return redirect(reverse("calls:alerts") + (f"?{query}" if query else ""))
+    return _alerts_page(request, forms={alert.pk: form}, status=400, list_url=reverse("calls:alerts"))

@@ -80,6 +80,30 @@ def test_next_page_of_alerts_keeps_the_department_filter(client_for, head_nurse)
     assert [a.call.discharge.department for a in second.context["page"].object_list] == [ward]
 
 
+def test_resolving_on_a_filtered_second_page_keeps_the_head_nurse_on_that_page(client_for, head_nurse):
+    ward, onco = ward_of(head_nurse), ward_of(head_nurse, code="ONCO")
+    for n in range(27):
+        alert_on(ward, name=f"Card {n}")
+    alert_on(onco, name="Onco")
+    client = client_for(head_nurse)
+    query = f"?department={ward.pk}&page=2"
+    on_page_two = client.get(URL + query).context["page"].object_list[0]
+    resolve = reverse("calls:alert_resolve", args=[on_page_two.pk]) + query
+    fields = {f"alert{on_page_two.pk}-action": "doctor_informed"}
+
+    refused = client.post(resolve, {**fields, f"alert{on_page_two.pk}-note": ""})
+
+    assert refused.status_code == 400
+    assert pager(refused) == Pager(current="Page 2 of 2", links={"Previous": f"{URL}?department={ward.pk}&page=1"})
+    assert f'action="{URL}"' in refused.content.decode()  # the filter form goes back to the list
+    assert f'action="{resolve.replace("&", "&amp;")}"' in refused.content.decode()
+
+    done = client.post(resolve, {**fields, f"alert{on_page_two.pk}-note": "Dr Zhang called"})
+
+    assert (done.status_code, done["Location"]) == (302, URL + query)
+    assert ClinicalAlert.objects.get(pk=on_page_two.pk).resolved_by == head_nurse
+
+
 @pytest.mark.parametrize("rows", [1, 3])
 def test_alert_list_queries_do_not_grow_with_rows(rows, client_for, head_nurse, django_assert_num_queries):
     ward = ward_of(head_nurse)
