@@ -65,11 +65,17 @@ def test_resolving_twice_is_refused(head_nurse):
         alert_resolve(alert=alert, by=head_nurse, action="emergency", note="again")
 
 
-def test_next_page_of_alerts_keeps_the_department_filter(client_for, head_nurse):
-    ward, onco = ward_of(head_nurse), ward_of(head_nurse, code="ONCO")
-    for n in range(26):
+def two_pages_of_alerts(head_nurse, on_ward: int):
+    """`on_ward` alerts on the head nurse's ward (25 a page) and one on her other ward."""
+    ward = ward_of(head_nurse)
+    for n in range(on_ward):
         alert_on(ward, name=f"Card {n}")
-    alert_on(onco, name="Onco")
+    alert_on(ward_of(head_nurse, code="ONCO"), name="Onco")
+    return ward
+
+
+def test_next_page_of_alerts_keeps_the_department_filter(client_for, head_nurse):
+    ward = two_pages_of_alerts(head_nurse, 26)
     client = client_for(head_nurse)
 
     first = client.get(URL, {"department": ward.pk})
@@ -81,10 +87,7 @@ def test_next_page_of_alerts_keeps_the_department_filter(client_for, head_nurse)
 
 
 def test_resolving_on_a_filtered_second_page_keeps_the_head_nurse_on_that_page(client_for, head_nurse):
-    ward, onco = ward_of(head_nurse), ward_of(head_nurse, code="ONCO")
-    for n in range(27):
-        alert_on(ward, name=f"Card {n}")
-    alert_on(onco, name="Onco")
+    ward = two_pages_of_alerts(head_nurse, 27)
     client = client_for(head_nurse)
     query = f"?department={ward.pk}&page=2"
     on_page_two = client.get(URL + query).context["page"].object_list[0]
