@@ -4,10 +4,13 @@
 Usage: run `make messages` first, then
     .venv/bin/python scripts/fill_translations.py translations.json
 where the JSON maps each English msgid to its Chinese msgstr. Prints the
-msgids still untranslated; `make messages` again compiles the result.
+msgids still untranslated; `manage.py compile_translations` (or `make
+messages` again) compiles the result.
 """
 
 import json
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -33,6 +36,10 @@ def main(path: str) -> None:
     catalogue.metadata["Content-Type"] = "text/plain; charset=UTF-8"
     catalogue.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
     catalogue.save()
+    # Lay the file out as `make messages` (gettext, --no-wrap) does, so the
+    # next makemessages run changes only what really changed.
+    if shutil.which("msgcat"):
+        subprocess.run(["msgcat", "--no-wrap", "-o", str(PO), str(PO)], check=True)  # noqa: S603, S607
     missing = [e.msgid for e in catalogue if not e.obsolete and (not e.translated() or "fuzzy" in e.flags)]
     print(json.dumps(missing, ensure_ascii=False, indent=1))
 
