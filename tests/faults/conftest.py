@@ -135,3 +135,23 @@ def shared_database(own_broker, tmp_path):
     from tests.faults.shared_db import shared_database_for
 
     return shared_database_for(own_broker.url, tmp_path)
+
+
+@pytest.fixture
+def start_worker(shared_database, tmp_path):
+    """``start_worker(name)`` starts a real Celery worker process on the
+    shared database and the test's own broker and waits until it is ready;
+    every worker started is stopped afterwards."""
+    from tests.faults.helpers import Worker
+
+    workers = []
+
+    def start(name: str):
+        worker = Worker(shared_database, tmp_path, name)
+        workers.append(worker)
+        worker.wait_until_ready()
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

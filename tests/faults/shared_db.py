@@ -4,6 +4,7 @@ commits: ``django_db(transaction=True)``), or on SQLite a throwaway database
 file migrated for the test (the in-memory test database cannot be shared)."""
 
 import ast
+import json
 import os
 import sqlite3
 import subprocess
@@ -16,6 +17,7 @@ from django.db import connection
 
 from calls.models import Department, Discharge, FollowUpCall
 from calls.services.queue import _LOCK_NAMESPACE
+from interop.models import InboundMessage
 
 
 class SharedDatabase:
@@ -43,6 +45,17 @@ class SharedDatabase:
 
     def counts(self) -> dict[str, int]:
         return ast.literal_eval(self.run("-m", "tests.faults.worker_jobs", "counts").strip())
+
+    def seed_feed_ward(self) -> None:
+        self.run("-m", "tests.faults.worker_jobs", "seed-feed-ward")
+
+    def feed_state(self) -> dict[str, list[dict]]:
+        return json.loads(self.run("-m", "tests.faults.worker_jobs", "feed-state"))
+
+    def message_statuses(self) -> list[tuple[str, str]]:
+        """(control id, status) of every inbound message, oldest first."""
+        sql = f"SELECT control_id, status FROM {InboundMessage._meta.db_table} ORDER BY id"  # noqa: S608  # nosec B608
+        return [tuple(row) for row in self.query(sql, [])]
 
     def query(self, sql: str, params: list) -> list[tuple]:
         if self.sqlite_path is None:

@@ -10,97 +10,14 @@ migrated for the test (the in-memory test database cannot be shared).
   two workers at once): every call exists once and the two runs' counts add
   up exactly."""
 
-import ast
-import re
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 
 from calls.tasks import generate_weekly_queue
-from tests.faults.shared_db import SharedDatabase
+from tests.faults.helpers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-SUCCEEDED = re.compile(r"calls\.generate_weekly_queue\[[0-9a-f-]+\] succeeded in [0-9.]+s: (\{.*\})")
-
-
-class Worker:
-    def __init__(self, shared: SharedDatabase, folder: Path, name: str):
-        self.log_path = folder / f"{name}.log"
-        with self.log_path.open("w") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "--app",
-                    "followup",
-                    "worker",
-                    "--pool",
-                    "solo",
-                    "--hostname",
-                    f"{name}@%h",
-                    "--loglevel",
-                    "INFO",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                ],
-                cwd=settings.BASE_DIR,
-                env=shared.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    def results(self) -> list[dict[str, int]]:
-        return [ast.literal_eval(found) for found in SUCCEEDED.findall(self.log())]
-
-    def wait_until_ready(self) -> None:
-        wait_for(lambda: " ready." in self.log(), what="worker ready", log=self.log)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@pytest.fixture
-def start_worker(shared_database, tmp_path):
-    workers: list[Worker] = []
-
-    def start(name: str) -> Worker:
-        worker = Worker(shared_database, tmp_path, name)
-        workers.append(worker)
-        worker.wait_until_ready()
-        return worker
-
-    yield start
-    for worker in workers:
-        worker.stop()
-
-
-def wait_for(condition, *, what: str, timeout: float = 120, log=None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}" + (f"; worker log:\n{log()}" if log else ""))
+GENERATION = generate_weekly_queue.name
 
 
 def test_a_worker_killed_mid_generation_leaves_whole_wards_and_the_rerun_completes(shared_database, start_worker):
@@ -112,7 +29,7 @@ def test_a_worker_killed_mid_generation_leaves_whole_wards_and_the_rerun_complet
     wait_for(
         lambda: shared_database.calls_of_ward("F0") == 5_000 and shared_database.generation_writing(),
         what="the generation to be inside its second ward",
-        log=worker.log,
+        logs={"worker": worker.log},
     )
     worker.kill()
 
@@ -124,9 +41,11 @@ def test_a_worker_killed_mid_generation_leaves_whole_wards_and_the_rerun_complet
 
     rerun = start_worker("second")
     generate_weekly_queue.apply_async()
-    wait_for(lambda: rerun.results(), what="the rerun", log=rerun.log)
+    wait_for(lambda: rerun.results(GENERATION), what="the rerun", logs={"worker": rerun.log})
 
-    assert rerun.results() == [{"created": 20_000 - created_before, "already_present": created_before, "missed": 0}]
+    assert rerun.results(GENERATION) == [
+        {"created": 20_000 - created_before, "already_present": created_before, "missed": 0}
+    ]
     assert shared_database.counts() == {"F0": 5_000, "F1": 5_000, "F2": 5_000, "F3": 5_000}
 
 
@@ -138,9 +57,13 @@ def test_the_same_generation_delivered_twice_creates_each_call_once(shared_datab
 
     generate_weekly_queue.apply_async()
     generate_weekly_queue.apply_async()
-    wait_for(lambda: sum(len(w.results()) for w in workers) == 2, what="both deliveries", log=workers[0].log)
+    wait_for(
+        lambda: sum(len(w.results(GENERATION)) for w in workers) == 2,
+        what="both deliveries",
+        logs={"worker": workers[0].log},
+    )
 
-    results = [r for w in workers for r in w.results()]
+    results = [r for w in workers for r in w.results(GENERATION)]
     assert {key: sum(r[key] for r in results) for key in results[0]} == {
         "created": 4_000,
         "already_present": 4_000,
