@@ -512,6 +512,14 @@ def _escape(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ")
 
 
+MSA_TEXT_LENGTH = 80  # MSA-3 holds 80 characters; the whole reason goes in ERR-8.
+
+
+def _shorten(text: str, length: int) -> str:
+    """Cut before escaping, so an escape sequence is never split, and say so with an ellipsis."""
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
 def build_ack(*, header: Header | None, ack_code: str, text: str = "", error: Hl7Error | None = None) -> str:
     """An HL7 v2.5 ACK: MSH, MSA (MSA-1 code, MSA-2 the control id we
     acknowledge, MSA-3 the reason) and, for an error, ERR (ERR-2 location,
@@ -525,7 +533,7 @@ def build_ack(*, header: Header | None, ack_code: str, text: str = "", error: Hl
         hl7.generate_message_control_id(), header.processing_id if header else "P",
         header.version if header else "2.5",
     ])
-    segments = [msh, "|".join(["MSA", ack_code, _escape(control_id), _escape(text)[:80]])]
+    segments = [msh, "|".join(["MSA", ack_code, _escape(control_id), _escape(_shorten(text, MSA_TEXT_LENGTH))])]
     if error is not None:
         match = re.fullmatch(r"([A-Z0-9]{3})-(\d+)", error.location)
         location = f"{match[1]}^1^{match[2]}" if match else ""

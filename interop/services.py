@@ -187,7 +187,7 @@ def _duplicate_receipt(row: InboundMessage, header: hl7v2.Header | None) -> Rece
         text = original.error
         return Receipt(original, "AE", hl7v2.build_ack(header=header, ack_code="AE", text=text), duplicate=True,
                        text=text)
-    text = _("Duplicate of a message already received (control id %(id)s); not processed again.") % {
+    text = _("Duplicate of message %(id)s, already received: not processed again.") % {
         "id": row.control_id
     }
     return Receipt(original, "AA", hl7v2.build_ack(header=header, ack_code="AA", text=text), duplicate=True,

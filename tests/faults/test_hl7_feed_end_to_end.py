@@ -179,11 +179,10 @@ def test_a_discharge_sent_over_mllp_is_processed_by_the_worker_into_its_calls_an
     }
 
     again = send(hl7_listener.address, message)
-    # MSA-3 holds 80 characters (HL7 v2.5), so the sender reads the reason cut there.
     assert msa(again) == (
         "AA",
         "E2E0001",
-        "Duplicate of a message already received (control id E2E0001); not processed agai",
+        "Duplicate of message E2E0001, already received: not processed again.",
     )
     # A task the resend queued would be ahead of this one in the queue, so
     # once the worker has run it the resend has had all its effects. (No

@@ -373,3 +373,17 @@ def test_discharge_disposition_expired_marks_the_patient_deceased(cardiology, no
 
     assert Patient.objects.get().deceased_on == dt.date(2026, 11, 20)
     assert FollowUpCall.objects.get().cancel_reason == "deceased"
+
+
+def test_a_long_reason_is_cut_in_msa3_with_an_ellipsis_and_kept_whole_in_err8(db):
+    from interop.hl7v2 import Hl7Error, build_ack, parse
+
+    _message, header = parse(adt(control_id="LONG01").rstrip("\r"))
+    reason = "Field PV1-3 says " + "x" * 58 + " & more"  # 82 characters, "&" escaped as \T\
+    error = Hl7Error(reason, ack_code="AE", location="PV1-3")
+
+    ack = build_ack(header=header, ack_code="AE", text=reason, error=error)
+
+    segments = dict(segment.split("|", 1) for segment in ack.split("\r") if segment)
+    assert segments["MSA"] == "AE|LONG01|Field PV1-3 says " + "x" * 58 + " \\T\\ m…"
+    assert segments["ERR"].endswith("|Field PV1-3 says " + "x" * 58 + " \\T\\ more")
