@@ -24,8 +24,12 @@ def pytest_sessionstart(session):
         db = settings.DATABASES["default"]
         try:
             psycopg.connect(
-                host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"] or None,
-                dbname="postgres", connect_timeout=3,
+                host=db["HOST"],
+                port=db["PORT"] or 5432,
+                user=db["USER"],
+                password=db["PASSWORD"] or None,
+                dbname="postgres",
+                connect_timeout=3,
             ).close()
         except psycopg.Error as exc:
             problems.append(f"PostgreSQL unreachable: {exc}")

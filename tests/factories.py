@@ -181,8 +181,11 @@ def bulk_calls(*, department, rows: list[dict], prefix: str = "B") -> list:
     discharges = cm.Discharge.objects.bulk_create(
         [
             cm.Discharge(
-                patient=p, department=department, admitted_on=row["due_date"] - dt.timedelta(days=14),
-                discharged_on=row["due_date"] - dt.timedelta(days=7), diagnosis="Coronary heart disease",
+                patient=p,
+                department=department,
+                admitted_on=row["due_date"] - dt.timedelta(days=14),
+                discharged_on=row["due_date"] - dt.timedelta(days=7),
+                diagnosis="Coronary heart disease",
             )
             for p, row in zip(patients, rows, strict=True)
         ]
