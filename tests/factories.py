@@ -1,9 +1,8 @@
 import factory
-from django.apps import apps
 from django.contrib.auth.models import Group
 
 from followup.models import User
-from followup.roles import Role, sync_roles
+from followup.roles import Role
 
 TEST_PASSWORD = "correct-horse-battery"
 
@@ -20,10 +19,6 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
-        if create and extracted and not Group.objects.exists():
-            # A transactional test (live server, concurrency) emptied every
-            # table, including the groups the roles migration made.
-            sync_roles(apps)
         if create and extracted:
             self.groups.add(*Group.objects.filter(name__in=[str(r) for r in extracted]))
         if create and Role.ADMIN in (extracted or ()):
