@@ -1,9 +1,8 @@
 import factory
-from django.apps import apps
 from django.contrib.auth.models import Group
 
 from followup.models import User
-from followup.roles import Role, sync_roles
+from followup.roles import Role
 
 TEST_PASSWORD = "correct-horse-battery"
 
@@ -20,10 +19,6 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
-        if create and extracted and not Group.objects.exists():
-            # A transactional test (live server, concurrency) emptied every
-            # table, including the groups the roles migration made.
-            sync_roles(apps)
         if create and extracted:
             self.groups.add(*Group.objects.filter(name__in=[str(r) for r in extracted]))
         if create and Role.ADMIN in (extracted or ()):
@@ -181,8 +176,11 @@ def bulk_calls(*, department, rows: list[dict], prefix: str = "B") -> list:
     discharges = cm.Discharge.objects.bulk_create(
         [
             cm.Discharge(
-                patient=p, department=department, admitted_on=row["due_date"] - dt.timedelta(days=14),
-                discharged_on=row["due_date"] - dt.timedelta(days=7), diagnosis="Coronary heart disease",
+                patient=p,
+                department=department,
+                admitted_on=row["due_date"] - dt.timedelta(days=14),
+                discharged_on=row["due_date"] - dt.timedelta(days=7),
+                diagnosis="Coronary heart disease",
             )
             for p, row in zip(patients, rows, strict=True)
         ]

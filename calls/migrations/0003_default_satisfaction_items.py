@@ -1,26 +1,13 @@
-"""The satisfaction items every hospital starts with (DOMAIN.md section 5):
+"""The satisfaction items every hospital starts with (see calls.defaults):
 patients score each 1-10 on a call. Admins can add, reorder or deactivate
 them later; this only creates the ones that are missing."""
 
 from django.db import migrations
 
-DEFAULT_ITEMS = [
-    # code, English name, Chinese name, order
-    ("nursing_attitude", "Nursing attitude", "护理态度", 10),
-    ("nursing_skill", "Nursing skill", "护理技术", 20),
-    ("doctors", "Doctors", "医生", 30),
-    ("fees", "Fees", "费用", 40),
-    ("environment", "Ward environment", "病区环境", 50),
-]
-
-
-def create_items(apps, schema_editor):
-    SatisfactionItem = apps.get_model("calls", "SatisfactionItem")
-    for code, name, name_zh, order in DEFAULT_ITEMS:
-        SatisfactionItem.objects.get_or_create(code=code, defaults={"name": name, "name_zh": name_zh, "order": order})
+from calls.defaults import create_default_satisfaction_items
 
 
 class Migration(migrations.Migration):
     dependencies = [("calls", "0002_role_permissions")]
 
-    operations = [migrations.RunPython(create_items, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(create_default_satisfaction_items, migrations.RunPython.noop)]

@@ -12,11 +12,11 @@ from followup.roles import Role
 from tests.calls.call_work_helpers import make_call, scripted_version, ward_of
 from tests.factories import TEST_PASSWORD, SatisfactionItemFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def desk(restored_db):
+def desk(transactional_db):
     nurse = UserFactory(username="lina", display_name="Li Na", roles=[Role.NURSE])
     head = UserFactory(username="wangfang", display_name="Wang Fang", roles=[Role.HEAD_NURSE])
     ward = ward_of(nurse, head)

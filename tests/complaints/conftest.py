@@ -45,23 +45,3 @@ def make_complaint(officer, ward):
         return services.complaint_create(**fields)
 
     return make
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """A transactional test (live server, threads) ends with a flush of the
-    database, which drops what the data migrations created (roles,
-    categories, schedules). pytest-django runs tests that use no db fixture
-    by name after it, so put that data back as it was when the test database
-    was built."""
-    yield
-    marker = item.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("serialized_rollback") or nextitem is None:
-        return  # nothing flushed, or the test database is already gone after the last test
-    from django.db import connection
-    from pytest_django.plugin import blocking_manager_key
-
-    contents = getattr(connection, "_test_serialized_contents", None)
-    if contents:
-        with item.config.stash[blocking_manager_key].unblock():
-            connection.creation.deserialize_db_from_string(contents)

@@ -12,9 +12,7 @@ from tests.factories import TEST_PASSWORD, FollowUpCallFactory, PatientFactory
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
-# serialized_rollback: the flush after a live-server test would otherwise
-# drop the roles and categories the data migrations created.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def drive_browser(base_url: str, username: str, call_id: int) -> dict:

@@ -6,7 +6,7 @@ from django.db import OperationalError, connection
 
 from complaints import services
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def allocate_when_free(year: int) -> str:

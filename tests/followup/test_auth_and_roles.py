@@ -17,7 +17,7 @@ def test_anonymous_visitor_is_sent_to_log_in(client, url_name):
     assert response["Location"] == f"{reverse('login')}?next={url}"
 
 
-@pytest.mark.django_db  # declared, so these run before transactional tests flush the role groups
+@pytest.mark.django_db  # declared: pytest-django cannot see the user fixtures requested by name
 @pytest.mark.parametrize(
     ("user_fixture", "home"),
     [
@@ -47,7 +47,7 @@ def test_user_without_role_is_told_to_ask_for_one(client_for, no_role_user):
     assert "Your account has no role in the follow-up desk yet" in response.content.decode()
 
 
-@pytest.mark.django_db  # declared, so these run before transactional tests flush the role groups
+@pytest.mark.django_db  # declared: pytest-django cannot see the user fixtures requested by name
 @pytest.mark.parametrize(
     ("user_fixture", "url_name", "status"),
     [
