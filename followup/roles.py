@@ -125,9 +125,13 @@ def sync_roles(apps, schema_editor=None) -> None:
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        # create_permissions skips an app whose models_module is unset, as
+        # it is on a migration's historical app configs; restore it after,
+        # so the live registry is left as it was if that is what was given.
+        before = getattr(app_config, "models_module", None)
+        app_config.models_module = before or True
         create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+        app_config.models_module = before
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from followup.roles import ROLE_PERMISSIONS, Role
+from followup.roles import ROLE_PERMISSIONS, Role, sync_roles
 from tests.factories import TEST_PASSWORD
 
 PAGES = ["home", "calls:worklist", "calls:dashboard", "complaints:list", "password_change"]
@@ -122,3 +122,12 @@ def test_role_groups_exist_with_their_permissions():
         held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
         assert held == set(perms)
     assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)
+
+
+@pytest.mark.django_db
+def test_syncing_roles_with_the_live_app_registry_leaves_it_working():
+    from django.apps import apps
+
+    before = {config.label: config.models_module for config in apps.get_app_configs()}
+    sync_roles(apps)
+    assert {config.label: config.models_module for config in apps.get_app_configs()} == before
