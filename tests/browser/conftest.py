@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
+
+from followup.roles import Role
+from tests.calls.call_work_helpers import make_call, scripted_version, ward_of
+from tests.factories import SatisfactionItemFactory, UserFactory
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM
 # calls from a thread with a running loop unless told it is fine (tests only).
@@ -55,3 +60,26 @@ def page(browser, live_server):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def desk(transactional_db):
+    """A ward with a nurse (lina) and a head nurse (wangfang), a published
+    script with a red-flag question, and one call due today for Zhou Min."""
+    nurse = UserFactory(username="lina", display_name="Li Na", roles=[Role.NURSE])
+    head = UserFactory(username="wangfang", display_name="Wang Fang", roles=[Role.HEAD_NURSE])
+    ward = ward_of(nurse, head)
+    _version, chest, note = scripted_version(department=ward)
+    attitude = SatisfactionItemFactory(code="medicines_explained", name="Medicines explained clearly")
+    today = timezone.localdate()
+    call = make_call(department=ward, nurse=nurse, due=today, patient__name="Zhou Min", patient__phone="+8613812345678")
+    return {
+        "nurse": nurse,
+        "head": head,
+        "ward": ward,
+        "chest": chest,
+        "note": note,
+        "attitude": attitude,
+        "call": call,
+        "today": today,
+    }

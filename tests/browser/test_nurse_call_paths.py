@@ -5,48 +5,11 @@ import datetime as dt
 import re
 
 import pytest
-from django.utils import timezone
 
 from calls.models import CallAttempt, ClinicalAlert, FollowUpCall
-from followup.roles import Role
-from tests.calls.call_work_helpers import make_call, scripted_version, ward_of
-from tests.factories import TEST_PASSWORD, SatisfactionItemFactory, UserFactory
+from tests.browser.helpers import log_in, log_out, open_call
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def desk(transactional_db):
-    nurse = UserFactory(username="lina", display_name="Li Na", roles=[Role.NURSE])
-    head = UserFactory(username="wangfang", display_name="Wang Fang", roles=[Role.HEAD_NURSE])
-    ward = ward_of(nurse, head)
-    _version, chest, note = scripted_version(department=ward)
-    attitude = SatisfactionItemFactory(code="medicines_explained", name="Medicines explained clearly")
-    today = timezone.localdate()
-    call = make_call(department=ward, nurse=nurse, due=today, patient__name="Zhou Min", patient__phone="+8613812345678")
-    return {
-        "nurse": nurse,
-        "head": head,
-        "ward": ward,
-        "chest": chest,
-        "note": note,
-        "attitude": attitude,
-        "call": call,
-        "today": today,
-    }
-
-
-def log_in(page, username):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
-def open_call(page, name="Zhou Min"):
-    page.goto("/calls/")
-    page.get_by_role("link", name=name).click()
-    page.wait_for_url(re.compile(r"/calls/\d+/$"))
 
 
 def test_nurse_records_a_no_answer_attempt_by_keyboard(page, desk, artifacts):
@@ -134,7 +97,7 @@ def test_red_flag_reaches_the_head_nurse_who_records_the_action(page, desk, arti
     page.wait_for_url("**/calls/")
     assert "the head nurse has been alerted" in page.locator("main").inner_text()
 
-    page.get_by_role("button", name="Log out").click()
+    log_out(page)
     log_in(page, "wangfang")
     page.goto("/calls/alerts/")
     page.screenshot(path=str(artifacts / "alerts.png"), full_page=True)
