@@ -75,9 +75,7 @@ MIGRATION_SEEDERS = (
 @functools.cache
 def migrated_apps():
     """The models as the last migration leaves them, as the data migrations
-    see them: without the real models' save() and signals. sync_roles needs
-    these too: it sets and then clears models_module on the app configs it is
-    given, which on the real registry would hide every app from post_migrate."""
+    see them: without the real models' save() and signals."""
     return MigrationLoader(None).project_state().apps
 
 
