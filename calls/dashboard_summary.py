@@ -7,8 +7,10 @@ restore or a bulk load with triggers off). See docs/dashboard.md."""
 
 from django.db import connection
 
-DAY_KEY = "(department_id, due_date, (COALESCE(assigned_to_id, 0)), status, cancel_reason, answered_by, " \
-          "satisfaction, spot_check)"
+DAY_KEY = (
+    "(department_id, due_date, (COALESCE(assigned_to_id, 0)), status, cancel_reason, answered_by, "
+    "satisfaction, spot_check)"
+)
 ITEM_KEY = "(department_id, due_date, item_id, score)"
 
 INSTALL = """

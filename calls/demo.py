@@ -27,27 +27,43 @@ WEEKDAYS = [0, 1, 2, 3, 4]
 # department code -> rules: (name, diagnosis match, [(offset, early, late, weekdays, start, end, max attempts)])
 DEMO_RULES = {
     "CARD": [
-        ("Thursday calls, weeks 1 and 2 (周四随访)", "", [
-            (7, 3, 3, [3], dt.time(16), dt.time(17), 3),
-            (14, 3, 3, [3], dt.time(16), dt.time(17), 3),
-        ]),
+        (
+            "Thursday calls, weeks 1 and 2 (周四随访)",
+            "",
+            [
+                (7, 3, 3, [3], dt.time(16), dt.time(17), 3),
+                (14, 3, 3, [3], dt.time(16), dt.time(17), 3),
+            ],
+        ),
     ],
     "BRST": [
-        ("Week 1, then day 30 (术后随访)", "", [
-            (7, 1, 3, WEEKDAYS, dt.time(15), dt.time(17), 3),
-            (30, 3, 7, WEEKDAYS, dt.time(15), dt.time(17), 3),
-        ]),
+        (
+            "Week 1, then day 30 (术后随访)",
+            "",
+            [
+                (7, 1, 3, WEEKDAYS, dt.time(15), dt.time(17), 3),
+                (30, 3, 7, WEEKDAYS, dt.time(15), dt.time(17), 3),
+            ],
+        ),
     ],
     "ONCO": [
-        ("Day 3-5 at the agreed time (出院3-5天)", "", [
-            (4, 1, 1, WEEKDAYS, dt.time(8, 30), dt.time(17, 30), 3),
-        ]),
+        (
+            "Day 3-5 at the agreed time (出院3-5天)",
+            "",
+            [
+                (4, 1, 1, WEEKDAYS, dt.time(8, 30), dt.time(17, 30), 3),
+            ],
+        ),
     ],
     "GSUR": [
-        ("Day 7 and day 30 (普外随访)", "", [
-            (7, 1, 3, WEEKDAYS, dt.time(14), dt.time(17), 3),
-            (30, 3, 7, WEEKDAYS, dt.time(14), dt.time(17), 3),
-        ]),
+        (
+            "Day 7 and day 30 (普外随访)",
+            "",
+            [
+                (7, 1, 3, WEEKDAYS, dt.time(14), dt.time(17), 3),
+                (30, 3, 7, WEEKDAYS, dt.time(14), dt.time(17), 3),
+            ],
+        ),
     ],
 }
 
@@ -113,9 +129,17 @@ def seed_rules(departments: dict[str, Department]) -> None:
             )
             for order, (offset, early, late, weekdays, start, end, attempts) in enumerate(steps):
                 RuleStep.objects.get_or_create(
-                    rule=rule, offset_days=offset,
-                    defaults={"order": order, "early_days": early, "late_days": late, "weekdays": weekdays,
-                              "window_start": start, "window_end": end, "max_attempts": attempts},
+                    rule=rule,
+                    offset_days=offset,
+                    defaults={
+                        "order": order,
+                        "early_days": early,
+                        "late_days": late,
+                        "weekdays": weekdays,
+                        "window_start": start,
+                        "window_end": end,
+                        "max_attempts": attempts,
+                    },
                 )
 
 

@@ -19,10 +19,15 @@ from .services.spot_checks import previous_week, spot_checks_sample
 
 SUMMARIES = {
     "zh-hans": [
-        "恢复良好，按时服药，已提醒门诊复诊。", "饮食、活动已宣教，患者表示理解。", "睡眠欠佳，已建议门诊就诊。",
+        "恢复良好，按时服药，已提醒门诊复诊。",
+        "饮食、活动已宣教，患者表示理解。",
+        "睡眠欠佳，已建议门诊就诊。",
     ],
-    "en": ["Recovering well, taking the medicines; reminded of the clinic visit.",
-           "Diet and activity explained; the patient understood.", "Sleeping badly; advised a clinic visit."],
+    "en": [
+        "Recovering well, taking the medicines; reminded of the clinic visit.",
+        "Diet and activity explained; the patient understood.",
+        "Sleeping badly; advised a clinic visit.",
+    ],
 }
 
 
@@ -57,9 +62,7 @@ def _move_back(call: FollowUpCall, moment: dt.datetime) -> None:
     """Put the demo call's times on the day it was made."""
     FollowUpCall.objects.filter(pk=call.pk).update(completed_at=moment)
     CallAttempt.objects.filter(call=call).update(started_at=moment)
-    ClinicalAlert.objects.filter(call=call).update(
-        raised_at=moment, due_at=moment + dt.timedelta(hours=24)
-    )
+    ClinicalAlert.objects.filter(call=call).update(raised_at=moment, due_at=moment + dt.timedelta(hours=24))
 
 
 def seed(stdout) -> None:
@@ -82,8 +85,11 @@ def seed(stdout) -> None:
         roll = rng.random()
         if roll < 0.034:
             call_record_death(
-                call=call, by=nurse, died_on=max(call.discharge.discharged_on, call.due_date - dt.timedelta(days=2)),
-                expected_version=call.version, note="",
+                call=call,
+                by=nurse,
+                died_on=max(call.discharge.discharged_on, call.due_date - dt.timedelta(days=2)),
+                expected_version=call.version,
+                note="",
             )
             died += 1
             continue
@@ -92,8 +98,9 @@ def seed(stdout) -> None:
                 call.refresh_from_db()
                 if call.status != FollowUpCall.Status.SCHEDULED:
                     break
-                call_record_attempt(call=call, by=nurse, result=CallAttempt.Result.NO_ANSWER,
-                                    expected_version=call.version)
+                call_record_attempt(
+                    call=call, by=nurse, result=CallAttempt.Result.NO_ANSWER, expected_version=call.version
+                )
             _move_back(call, moment)
             lost += 1
             continue

@@ -29,7 +29,12 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def audit_record(
-    *, request: HttpRequest | None, action: str, object_type: str = "", object_id: object = "", user=None,
+    *,
+    request: HttpRequest | None,
+    action: str,
+    object_type: str = "",
+    object_id: object = "",
+    user=None,
     status_code: int | None = None,
 ) -> AuditEvent:
     user = user if user is not None else getattr(request, "user", None)
@@ -90,7 +95,10 @@ class AuditMiddleware:
                 action = AuditEvent.Action.VIEW
             for object_type, object_id in _objects_of(request):
                 audit_record(
-                    request=request, action=action, object_type=object_type, object_id=object_id,
+                    request=request,
+                    action=action,
+                    object_type=object_type,
+                    object_id=object_id,
                     status_code=response.status_code,
                 )
         return response

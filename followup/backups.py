@@ -61,8 +61,13 @@ def _pg_connect(db: dict, dbname: str):
     import psycopg
 
     return psycopg.connect(
-        host=db.get("HOST") or "127.0.0.1", port=db.get("PORT") or 5432, user=db.get("USER") or None,
-        password=db.get("PASSWORD") or None, dbname=dbname, connect_timeout=5, autocommit=True,
+        host=db.get("HOST") or "127.0.0.1",
+        port=db.get("PORT") or 5432,
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        dbname=dbname,
+        connect_timeout=5,
+        autocommit=True,
     )
 
 

@@ -24,9 +24,7 @@ DEBUG = env.bool("DEBUG", default=True)
 
 # A development key is fine on a laptop; a server must bring its own.
 if DEBUG:
-    SECRET_KEY = env.str(
-        "SECRET_KEY", default="dev-only-key-not-for-production-0123456789abcdefghijklmnop"
-    )
+    SECRET_KEY = env.str("SECRET_KEY", default="dev-only-key-not-for-production-0123456789abcdefghijklmnop")
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="")
     if not SECRET_KEY:
@@ -180,9 +178,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_RESULT_BACKEND = env.str(
-    "CELERY_RESULT_BACKEND", default=f"file://{VAR_DIR / 'celery' / 'results'}"
-)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=f"file://{VAR_DIR / 'celery' / 'results'}")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -25,4 +25,3 @@ urlpatterns = [
     path("interop/", include("interop.urls")),
     path("admin/", admin.site.urls),
 ]
-

@@ -20,8 +20,17 @@ class InboundMessageAdmin(admin.ModelAdmin):
     list_per_page = 50
     actions = ["reprocess"]
     readonly_fields = (
-        "kind", "sender", "control_id", "event_type", "received_at", "status", "error", "warnings", "discharge",
-        "processed_at", "payload",
+        "kind",
+        "sender",
+        "control_id",
+        "event_type",
+        "received_at",
+        "status",
+        "error",
+        "warnings",
+        "discharge",
+        "processed_at",
+        "payload",
     )
     fields = readonly_fields
 
@@ -50,8 +59,10 @@ class InboundMessageAdmin(admin.ModelAdmin):
         summary = ", ".join(f"{InboundMessage.Status(status).label}: {n}" for status, n in sorted(counts.items()))
         self.message_user(
             request,
-            ngettext("%(count)d message reprocessed (%(summary)s).", "%(count)d messages reprocessed (%(summary)s).",
-                     total) % {"count": total, "summary": summary},
+            ngettext(
+                "%(count)d message reprocessed (%(summary)s).", "%(count)d messages reprocessed (%(summary)s).", total
+            )
+            % {"count": total, "summary": summary},
             messages.ERROR if counts.get(InboundMessage.Status.ERROR) else messages.SUCCESS,
         )
 

@@ -133,8 +133,11 @@ def local_date(value: str | None, what: str) -> dt.date | None:
             if timezone.is_aware(moment):
                 return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
             return moment.date()
-        day = {4: lambda: dt.date(int(value), 1, 1), 7: lambda: dt.date(int(value[:4]), int(value[5:7]), 1),
-               10: lambda: parse_date(value)}.get(len(value), lambda: None)()
+        day = {
+            4: lambda: dt.date(int(value), 1, 1),
+            7: lambda: dt.date(int(value[:4]), int(value[5:7]), 1),
+            10: lambda: parse_date(value),
+        }.get(len(value), lambda: None)()
         if day is None:
             raise ValueError(value)
         return day
@@ -170,8 +173,7 @@ def _is_inpatient(encounter: dict[str, Any]) -> bool:
     return bool(codes & INPATIENT_CLASSES)
 
 
-def _discharge(encounter: dict[str, Any], index: _Index, ward_lookup: WardLookup,
-               warnings: list[str]) -> FhirDischarge:
+def _discharge(encounter: dict[str, Any], index: _Index, ward_lookup: WardLookup, warnings: list[str]) -> FhirDischarge:
     encounter_id = encounter.get("id") or ""
     if not encounter_id:
         raise ValueError(_("the Encounter has no id."))
@@ -201,11 +203,17 @@ def _discharge(encounter: dict[str, Any], index: _Index, ward_lookup: WardLookup
     if deceased_on is None and {c.get("code") for c in disposition.get("coding") or []} & EXPIRED_DISPOSITIONS:
         deceased_on = discharged_on  # died in hospital: the family is never called
     return FhirDischarge(
-        encounter_id=encounter_id, mrn=mrn, patient_data=patient_data, admitted_on=admitted_on,
+        encounter_id=encounter_id,
+        mrn=mrn,
+        patient_data=patient_data,
+        admitted_on=admitted_on,
         deceased_on=deceased_on,
         discharge_data={
-            "department": department, "discharged_on": discharged_on, "diagnosis": diagnosis[:255],
-            "icd10": icd10[:16], "attending_doctor": _attending(encounter, index)[:100],
+            "department": department,
+            "discharged_on": discharged_on,
+            "diagnosis": diagnosis[:255],
+            "icd10": icd10[:16],
+            "attending_doctor": _attending(encounter, index)[:100],
         },
     )
 

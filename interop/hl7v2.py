@@ -62,8 +62,9 @@ class Hl7Error(Exception):
     """A message we refuse. ``ack_code`` AR (rejected: cannot be read at all)
     or AE (read, but its content is wrong); ``location`` like "PID-3"."""
 
-    def __init__(self, text: str, *, ack_code: str = "AE", location: str = "",
-                 condition: tuple[str, str] = ERR_INTERNAL):
+    def __init__(
+        self, text: str, *, ack_code: str = "AE", location: str = "", condition: tuple[str, str] = ERR_INTERNAL
+    ):
         super().__init__(text)
         self.text = text
         self.ack_code = ack_code
@@ -124,15 +125,18 @@ def decode(raw: bytes) -> str:
         if encoding is None or encoding == "utf-8":
             raise Hl7Error(
                 _("The message is not valid UTF-8 text and MSH-18 names no other character set we can read."),
-                ack_code="AR", location="MSH-18", condition=ERR_DATA_TYPE,
+                ack_code="AR",
+                location="MSH-18",
+                condition=ERR_DATA_TYPE,
             ) from None
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError:
             raise Hl7Error(
-                _("The message is not valid %(charset)s text, the character set MSH-18 names.")
-                % {"charset": charset},
-                ack_code="AR", location="MSH-18", condition=ERR_DATA_TYPE,
+                _("The message is not valid %(charset)s text, the character set MSH-18 names.") % {"charset": charset},
+                ack_code="AR",
+                location="MSH-18",
+                condition=ERR_DATA_TYPE,
             ) from None
     segments = [line.strip("\n") for line in re.split(r"\r\n|\r|\n", text)]
     return "\r".join(line for line in segments if line.strip())
@@ -154,29 +158,41 @@ def parse(text: str) -> tuple[hl7.Message, Header]:
     """Parse ``text`` (from :func:`decode`) with the hl7 library; raise AR
     Hl7Error when the header or a segment is malformed."""
     if not text.startswith("MSH") or len(text) < 8:
-        raise Hl7Error(_("The message does not start with an MSH segment."), ack_code="AR", location="MSH",
-                       condition=ERR_SEGMENT_SEQUENCE)
+        raise Hl7Error(
+            _("The message does not start with an MSH segment."),
+            ack_code="AR",
+            location="MSH",
+            condition=ERR_SEGMENT_SEQUENCE,
+        )
     for number, line in enumerate(text.split("\r"), start=1):
         if not _SEGMENT_RE.match(line):
             raise Hl7Error(
                 _("Segment %(number)s is malformed: “%(start)s”.") % {"number": number, "start": line[:30]},
-                ack_code="AR", location=f"segment {number}", condition=ERR_SEGMENT_SEQUENCE,
+                ack_code="AR",
+                location=f"segment {number}",
+                condition=ERR_SEGMENT_SEQUENCE,
             )
     try:
         message = hl7.parse(text)
     except (hl7.ParseException, ValueError, IndexError) as exc:
-        raise Hl7Error(_("The message cannot be parsed: %(reason)s") % {"reason": exc}, ack_code="AR",
-                       location="MSH", condition=ERR_SEGMENT_SEQUENCE) from None
+        raise Hl7Error(
+            _("The message cannot be parsed: %(reason)s") % {"reason": exc},
+            ack_code="AR",
+            location="MSH",
+            condition=ERR_SEGMENT_SEQUENCE,
+        ) from None
     msh = message.segment("MSH")
     control_id = _leaf(message, msh, 10)
     message_type = _leaf(message, msh, 9)
     trigger = _leaf(message, msh, 9, component=2)
     if not control_id:
-        raise Hl7Error(_("MSH-10 (message control id) is empty."), ack_code="AR", location="MSH-10",
-                       condition=ERR_REQUIRED_FIELD)
+        raise Hl7Error(
+            _("MSH-10 (message control id) is empty."), ack_code="AR", location="MSH-10", condition=ERR_REQUIRED_FIELD
+        )
     if not message_type:
-        raise Hl7Error(_("MSH-9 (message type) is empty."), ack_code="AR", location="MSH-9",
-                       condition=ERR_REQUIRED_FIELD)
+        raise Hl7Error(
+            _("MSH-9 (message type) is empty."), ack_code="AR", location="MSH-9", condition=ERR_REQUIRED_FIELD
+        )
     application, facility = _leaf(message, msh, 3), _leaf(message, msh, 4)
     header = Header(
         sender="/".join(part for part in (application, facility) if part),
@@ -209,9 +225,14 @@ def header_guess(text: str) -> Header | None:
         return parts[c - 1].strip() if len(parts) >= c else ""
 
     return Header(
-        sender="/".join(p for p in (get(3), get(4)) if p), control_id=get(10), message_type=get(9),
-        trigger=get(9, 2), version=get(12) or "2.5", processing_id=get(11) or "P",
-        sending_application=get(3), sending_facility=get(4),
+        sender="/".join(p for p in (get(3), get(4)) if p),
+        control_id=get(10),
+        message_type=get(9),
+        trigger=get(9, 2),
+        version=get(12) or "2.5",
+        processing_id=get(11) or "P",
+        sending_application=get(3),
+        sending_facility=get(4),
     )
 
 
@@ -270,7 +291,8 @@ def local_date(value: str, location: str) -> dt.date | None:
     if moment is None:
         raise Hl7Error(
             _("“%(value)s” is not an HL7 date/time (YYYYMMDD[HHMM[SS]][+ZZZZ]).") % {"value": value},
-            location=location, condition=ERR_DATA_TYPE,
+            location=location,
+            condition=ERR_DATA_TYPE,
         )
     if moment.tzinfo is not None:
         return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
@@ -285,7 +307,8 @@ def birth_date(value: str, location: str) -> dt.date | None:
         return dt.datetime.strptime(value[:8], "%Y%m%d").date()
     except ValueError:
         raise Hl7Error(
-            _("“%(value)s” is not an HL7 date (YYYYMMDD).") % {"value": value}, location=location,
+            _("“%(value)s” is not an HL7 date (YYYYMMDD).") % {"value": value},
+            location=location,
             condition=ERR_DATA_TYPE,
         ) from None
 
@@ -360,8 +383,14 @@ def adt_record(message: hl7.Message, header: Header, *, ward_lookup: WardLookup)
     patient_data = _patient_data(message, pid, warnings)
     deceased_on = local_date(_leaf(message, pid, 29), "PID-29") if _leaf(message, pid, 30) != "N" else None
     record = AdtRecord(
-        trigger=header.trigger, mrn=mrn, patient_data=patient_data, admitted_on=None, discharged_on=None,
-        department=None, deceased_on=deceased_on, warnings=warnings,
+        trigger=header.trigger,
+        mrn=mrn,
+        patient_data=patient_data,
+        admitted_on=None,
+        discharged_on=None,
+        department=None,
+        deceased_on=deceased_on,
+        warnings=warnings,
     )
     record.admitted_on = local_date(_leaf(message, pv1, 44), "PV1-44")
     if header.trigger in (CANCEL_ADMIT, CANCEL_DISCHARGE):
@@ -376,8 +405,9 @@ def adt_record(message: hl7.Message, header: Header, *, ward_lookup: WardLookup)
     if record.admitted_on is None:
         raise Hl7Error(_("PV1-44 (admit date/time) is empty."), location="PV1-44", condition=ERR_REQUIRED_FIELD)
     if discharged_on < record.admitted_on:
-        raise Hl7Error(_("The discharge date is before the admission date."), location="PV1-45",
-                       condition=ERR_DATA_TYPE)
+        raise Hl7Error(
+            _("The discharge date is before the admission date."), location="PV1-45", condition=ERR_DATA_TYPE
+        )
     if discharged_on > timezone.localdate():
         raise Hl7Error(_("The discharge date is in the future."), location="PV1-45", condition=ERR_DATA_TYPE)
     record.discharged_on = discharged_on
@@ -408,13 +438,13 @@ def _mrn(message: hl7.Message, pid: hl7.Segment) -> str:
     """PID-3: the identifier of type MR when repeated, else the first."""
     identifiers = [rep for rep in _repetitions(message, pid, 3) if _component(rep, 1)]
     if not identifiers:
-        raise Hl7Error(_("PID-3 (patient identifier list) is empty: no MRN."), location="PID-3",
-                       condition=ERR_REQUIRED_FIELD)
+        raise Hl7Error(
+            _("PID-3 (patient identifier list) is empty: no MRN."), location="PID-3", condition=ERR_REQUIRED_FIELD
+        )
     chosen = next((rep for rep in identifiers if _component(rep, 5).upper() == "MR"), identifiers[0])
     mrn = _component(chosen, 1)
     if len(mrn) > Patient._meta.get_field("mrn").max_length:
-        raise Hl7Error(_("PID-3 MRN “%(mrn)s” is too long.") % {"mrn": mrn}, location="PID-3",
-                       condition=ERR_DATA_TYPE)
+        raise Hl7Error(_("PID-3 MRN “%(mrn)s” is too long.") % {"mrn": mrn}, location="PID-3", condition=ERR_DATA_TYPE)
     return mrn
 
 
@@ -433,13 +463,15 @@ def _patient_data(message: hl7.Message, pid: hl7.Segment, warnings: list[str]) -
     sex = _leaf(message, pid, 8).upper()
     if sex:
         data["sex"] = SEXES.get(sex, Patient.Sex.UNKNOWN)
-    numbers = [number for location in (13, 14) for rep in _repetitions(message, pid, location)
-               for number in _xtn_numbers(rep)]
+    numbers = [
+        number for location in (13, 14) for rep in _repetitions(message, pid, location) for number in _xtn_numbers(rep)
+    ]
     if numbers:
         data["phone"], data["phone_needs_correction"] = best_phone(numbers)
         if data["phone_needs_correction"]:
-            warnings.append(_("Phone “%(phone)s” is not a valid number: kept, marked for correction.")
-                            % {"phone": data["phone"]})
+            warnings.append(
+                _("Phone “%(phone)s” is not a valid number: kept, marked for correction.") % {"phone": data["phone"]}
+            )
     nk1 = _first(message, "NK1")
     if nk1 is not None:
         names = _repetitions(message, nk1, 2)
@@ -465,21 +497,26 @@ def _discharge_fallback(message: hl7.Message, evn: hl7.Segment | None, warnings:
                 % {"field": location}
             )
             return day
-    raise Hl7Error(_("PV1-45 (discharge date/time) is empty and so are EVN-6 and EVN-2."), location="PV1-45",
-                   condition=ERR_REQUIRED_FIELD)
+    raise Hl7Error(
+        _("PV1-45 (discharge date/time) is empty and so are EVN-6 and EVN-2."),
+        location="PV1-45",
+        condition=ERR_REQUIRED_FIELD,
+    )
 
 
 def _department(message: hl7.Message, pv1: hl7.Segment, header: Header, ward_lookup: WardLookup) -> Department:
     code = _leaf(message, pv1, 3)
     if not code:
-        raise Hl7Error(_("PV1-3 (assigned patient location) is empty: no ward."), location="PV1-3",
-                       condition=ERR_REQUIRED_FIELD)
+        raise Hl7Error(
+            _("PV1-3 (assigned patient location) is empty: no ward."), location="PV1-3", condition=ERR_REQUIRED_FIELD
+        )
     department = ward_lookup(header.sender, code)
     if department is None:
         raise Hl7Error(
             _("Unknown ward “%(code)s” from %(sender)s: add a ward mapping in the admin, then reprocess.")
             % {"code": code, "sender": header.sender or "?"},
-            location="PV1-3", condition=ERR_TABLE_VALUE,
+            location="PV1-3",
+            condition=ERR_TABLE_VALUE,
         )
     return department
 
@@ -526,13 +563,22 @@ def build_ack(*, header: Header | None, ack_code: str, text: str = "", error: Hl
     ERR-3 table 0357 code, ERR-4 severity, ERR-8 the reason)."""
     now = timezone.localtime().strftime("%Y%m%d%H%M%S%z")
     control_id = header.control_id if header else ""
-    msh = "|".join([
-        "MSH", "^~\\&", settings.INTEROP_HL7_APPLICATION, settings.INTEROP_HL7_FACILITY,
-        _escape(header.sending_application) if header else "", _escape(header.sending_facility) if header else "",
-        now, "", f"ACK^{header.trigger}^ACK" if header and header.trigger else "ACK",
-        hl7.generate_message_control_id(), header.processing_id if header else "P",
-        header.version if header else "2.5",
-    ])
+    msh = "|".join(
+        [
+            "MSH",
+            "^~\\&",
+            settings.INTEROP_HL7_APPLICATION,
+            settings.INTEROP_HL7_FACILITY,
+            _escape(header.sending_application) if header else "",
+            _escape(header.sending_facility) if header else "",
+            now,
+            "",
+            f"ACK^{header.trigger}^ACK" if header and header.trigger else "ACK",
+            hl7.generate_message_control_id(),
+            header.processing_id if header else "P",
+            header.version if header else "2.5",
+        ]
+    )
     segments = [msh, "|".join(["MSA", ack_code, _escape(control_id), _escape(_shorten(text, MSA_TEXT_LENGTH))])]
     if error is not None:
         match = re.fullmatch(r"([A-Z0-9]{3})-(\d+)", error.location)

@@ -59,8 +59,12 @@ class MllpHandler(socketserver.BaseRequestHandler):
         receipt = hl7_message_receive(raw=raw)
         message = receipt.message
         logger.info(
-            "MLLP %s: %s %s -> %s%s", peer, message.event_type if message else "?",
-            message.control_id if message else "?", receipt.ack_code, " (duplicate)" if receipt.duplicate else "",
+            "MLLP %s: %s %s -> %s%s",
+            peer,
+            message.event_type if message else "?",
+            message.control_id if message else "?",
+            receipt.ack_code,
+            " (duplicate)" if receipt.duplicate else "",
         )
         return receipt.ack, receipt.encoding
 

@@ -33,7 +33,11 @@ class InboundMessage(models.Model):
     error = models.TextField(_("error"), blank=True)
     warnings = models.TextField(_("warnings"), blank=True)
     discharge = models.ForeignKey(
-        "calls.Discharge", on_delete=models.PROTECT, null=True, blank=True, related_name="inbound_messages",
+        "calls.Discharge",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inbound_messages",
         verbose_name=_("discharge"),
     )
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
@@ -44,7 +48,8 @@ class InboundMessage(models.Model):
         verbose_name_plural = _("inbound messages")
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "sender", "control_id"], condition=~Q(control_id=""),
+                fields=["kind", "sender", "control_id"],
+                condition=~Q(control_id=""),
                 name="inbound_message_unique_control_id",
             ),
         ]
@@ -69,7 +74,8 @@ class WardMapping(models.Model):
         _("sender"), max_length=200, blank=True, help_text=_("Leave empty to match every sender.")
     )
     code = models.CharField(
-        _("ward or location code"), max_length=200,
+        _("ward or location code"),
+        max_length=200,
         help_text=_("HL7: PV1-3 point of care. FHIR: location or service provider. * is the default."),
     )
     department = models.ForeignKey(

@@ -74,14 +74,18 @@ def _fhir_ward_lookup(sender: str):
 # --- the adapter to the calls services ------------------------------------------------------
 
 
-def _register(*, mrn: str, patient_data: dict, admitted_on, discharge_data: dict, source: str,
-              reference: str) -> Discharge:
+def _register(
+    *, mrn: str, patient_data: dict, admitted_on, discharge_data: dict, source: str, reference: str
+) -> Discharge:
     """One discharge through the desk's own registration service: patient by
     MRN, stay by MRN + admission date, readmissions, this week's calls."""
     return discharge_register(
-        mrn=mrn, patient_data=patient_data, admitted_on=admitted_on,
+        mrn=mrn,
+        patient_data=patient_data,
+        admitted_on=admitted_on,
         discharge_data={**discharge_data, "source": source, "source_reference": reference[:200], "archived": False},
-        by=None, source=source,
+        by=None,
+        source=source,
     )
 
 
@@ -158,10 +162,14 @@ def _receive(raw: bytes) -> Receipt:
         status = InboundMessage.Status.ERROR
         header = header or hl7v2.header_guess(payload)
     row = InboundMessage(
-        kind=Kind.HL7, sender=header.sender[:200] if header else "",
+        kind=Kind.HL7,
+        sender=header.sender[:200] if header else "",
         control_id=header.control_id[:200] if header else "",
-        event_type=header.event_type[:40] if header else "", payload=payload, status=status,
-        error=str(error) if error else "", warnings="\n".join(warnings),
+        event_type=header.event_type[:40] if header else "",
+        payload=payload,
+        status=status,
+        error=str(error) if error else "",
+        warnings="\n".join(warnings),
         processed_at=timezone.now() if status == InboundMessage.Status.IGNORED else None,
     )
     try:
@@ -170,8 +178,12 @@ def _receive(raw: bytes) -> Receipt:
     except IntegrityError:
         return _duplicate_receipt(row, header)
     if error is not None:
-        return Receipt(row, error.ack_code, hl7v2.build_ack(header=header, ack_code=error.ack_code, text=error.text,
-                                                            error=error), text=error.text)
+        return Receipt(
+            row,
+            error.ack_code,
+            hl7v2.build_ack(header=header, ack_code=error.ack_code, text=error.text, error=error),
+            text=error.text,
+        )
     if status == InboundMessage.Status.RECEIVED:
         _queue(row.pk)
         text = _("Accepted.")
@@ -185,13 +197,11 @@ def _duplicate_receipt(row: InboundMessage, header: hl7v2.Header | None) -> Rece
     if original.status == InboundMessage.Status.ERROR:
         # The same message again: the same refusal.
         text = original.error
-        return Receipt(original, "AE", hl7v2.build_ack(header=header, ack_code="AE", text=text), duplicate=True,
-                       text=text)
-    text = _("Duplicate of message %(id)s, already received: not processed again.") % {
-        "id": row.control_id
-    }
-    return Receipt(original, "AA", hl7v2.build_ack(header=header, ack_code="AA", text=text), duplicate=True,
-                   text=text)
+        return Receipt(
+            original, "AE", hl7v2.build_ack(header=header, ack_code="AE", text=text), duplicate=True, text=text
+        )
+    text = _("Duplicate of message %(id)s, already received: not processed again.") % {"id": row.control_id}
+    return Receipt(original, "AA", hl7v2.build_ack(header=header, ack_code="AA", text=text), duplicate=True, text=text)
 
 
 def _queue(message_id: int) -> None:
@@ -211,8 +221,9 @@ def _queue(message_id: int) -> None:
 
 def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]:
     if "\ufffd" in row.payload:  # stored with replacement characters: the bytes were not readable text
-        raise hl7v2.Hl7Error(_("The message was not readable text when it arrived: ask the sender to resend it."),
-                             ack_code="AR")
+        raise hl7v2.Hl7Error(
+            _("The message was not readable text when it arrived: ask the sender to resend it."), ack_code="AR"
+        )
     message, header = hl7v2.parse(hl7v2.decode(row.payload.encode("utf-8")))
     if header.trigger not in hl7v2.HANDLED_EVENTS:
         return InboundMessage.Status.IGNORED, None, []
@@ -237,8 +248,12 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
         _mark_deceased(patient, record.deceased_on)
         return InboundMessage.Status.PROCESSED, None, record.warnings
     discharge = _register(
-        mrn=record.mrn, patient_data=record.patient_data, admitted_on=record.admitted_on,
-        discharge_data=record.discharge_data, source=Discharge.Source.HL7, reference=reference,
+        mrn=record.mrn,
+        patient_data=record.patient_data,
+        admitted_on=record.admitted_on,
+        discharge_data=record.discharge_data,
+        source=Discharge.Source.HL7,
+        reference=reference,
     )
     _mark_deceased(discharge.patient, record.deceased_on)
     return InboundMessage.Status.PROCESSED, discharge, record.warnings
@@ -284,7 +299,9 @@ def inbound_message_process(*, message_id: int) -> Outcome | None:
             outcome = Outcome(InboundMessage.Status.ERROR, errors=[_error_text(exc)])
         first = outcome.discharges[0][0] if outcome.discharges else None
         InboundMessage.objects.filter(pk=message_id).update(
-            status=outcome.status, error="\n".join(outcome.errors), warnings="\n".join(outcome.warnings),
+            status=outcome.status,
+            error="\n".join(outcome.errors),
+            warnings="\n".join(outcome.warnings),
             discharge=first,
         )
     return outcome
@@ -306,7 +323,8 @@ def inbound_messages_reprocess(*, messages: QuerySet[InboundMessage]) -> dict[st
     the count per resulting status."""
     ids = list(
         messages.filter(status__in=[InboundMessage.Status.ERROR, InboundMessage.Status.IGNORED])
-        .order_by("received_at", "pk").values_list("pk", flat=True)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
     )
     InboundMessage.objects.filter(pk__in=ids).update(status=InboundMessage.Status.RECEIVED, error="")
     counts: dict[str, int] = {}
@@ -326,15 +344,21 @@ def _process_fhir(row: InboundMessage) -> Outcome:
     if reading.errors:  # checked before anything is written: a bad input changes nothing
         return Outcome(InboundMessage.Status.ERROR, errors=reading.errors, warnings=reading.warnings)
     if not reading.discharges:
-        return Outcome(InboundMessage.Status.IGNORED,
-                       warnings=[*reading.warnings, _("No finished inpatient (IMP) encounter in the input.")])
+        return Outcome(
+            InboundMessage.Status.IGNORED,
+            warnings=[*reading.warnings, _("No finished inpatient (IMP) encounter in the input.")],
+        )
     outcome = Outcome(InboundMessage.Status.PROCESSED, warnings=reading.warnings)
     # Earlier stays first, so a readmission cancels the calls of the stay before it.
     for item in sorted(reading.discharges, key=lambda d: (d.admitted_on, d.encounter_id)):
         existed = Discharge.objects.filter(patient__mrn=item.mrn, admitted_on=item.admitted_on).exists()
         discharge = _register(
-            mrn=item.mrn, patient_data=item.patient_data, admitted_on=item.admitted_on,
-            discharge_data=item.discharge_data, source=Discharge.Source.FHIR, reference=item.encounter_id,
+            mrn=item.mrn,
+            patient_data=item.patient_data,
+            admitted_on=item.admitted_on,
+            discharge_data=item.discharge_data,
+            source=Discharge.Source.FHIR,
+            reference=item.encounter_id,
         )
         _mark_deceased(discharge.patient, item.deceased_on)
         outcome.discharges.append((discharge, not existed))
@@ -345,7 +369,10 @@ def fhir_payload_receive(*, payload: str, sender: str = "") -> tuple[InboundMess
     """Store a FHIR Bundle / NDJSON export and process it at once, all or
     nothing. An input that cannot be read is stored as an error too."""
     row = InboundMessage.objects.create(
-        kind=Kind.FHIR, sender=sender[:200], event_type=_fhir_event_type(payload), payload=payload,
+        kind=Kind.FHIR,
+        sender=sender[:200],
+        event_type=_fhir_event_type(payload),
+        payload=payload,
     )
     outcome = inbound_message_process(message_id=row.pk)
     row.refresh_from_db()

@@ -11,7 +11,10 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="interop.process_message", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=6,
+    name="interop.process_message",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=6,
 )
 def process_message(message_id: int) -> str | None:
     """Process one stored inbound message. Safe to run twice: the message is

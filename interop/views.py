@@ -32,7 +32,8 @@ def _token_ok(request) -> bool:
     given = request.headers.get("Authorization", "")
     scheme, _space, token = given.partition(" ")
     return (
-        bool(expected) and scheme.lower() == "bearer"
+        bool(expected)
+        and scheme.lower() == "bearer"
         and hmac.compare_digest(token.strip().encode("utf-8"), expected.encode("utf-8"))
     )
 
@@ -67,7 +68,8 @@ def fhir_bundle(request):
     issues = []
     for discharge, created in outcome.discharges:
         sentence = (
-            _("Encounter/%(id)s: discharge created for MRN %(mrn)s.") if created
+            _("Encounter/%(id)s: discharge created for MRN %(mrn)s.")
+            if created
             else _("Encounter/%(id)s: discharge updated for MRN %(mrn)s.")
         )
         text = sentence % {"id": discharge.source_reference, "mrn": discharge.patient.mrn}

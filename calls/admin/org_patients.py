@@ -83,8 +83,15 @@ class ImportUploadForm(forms.Form):
 @admin.register(Discharge)
 class DischargeAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = (
-        "patient", "department", "admitted_on", "discharged_on", "diagnosis", "icd10", "responsible_nurse",
-        "source", "archived",
+        "patient",
+        "department",
+        "admitted_on",
+        "discharged_on",
+        "diagnosis",
+        "icd10",
+        "responsible_nurse",
+        "source",
+        "archived",
     )
     list_filter = ("department", "source", "nursing_level", "told_about_followup", "archived")
     list_select_related = ("patient", "department", "responsible_nurse")
@@ -164,8 +171,15 @@ class RuleStepInline(admin.TabularInline):
     model = RuleStep
     extra = 1
     fields = (
-        "order", "offset_days", "early_days", "late_days", "weekdays", "window_start", "window_end",
-        "max_attempts", "script",
+        "order",
+        "offset_days",
+        "early_days",
+        "late_days",
+        "weekdays",
+        "window_start",
+        "window_end",
+        "max_attempts",
+        "script",
     )
 
 

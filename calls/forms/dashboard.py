@@ -20,7 +20,9 @@ class DashboardFilterForm(forms.Form):
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     department = forms.ModelChoiceField(
-        label=_("Department"), queryset=Department.objects.none(), required=False,
+        label=_("Department"),
+        queryset=Department.objects.none(),
+        required=False,
         empty_label=_("All my departments"),
     )
 
@@ -62,7 +64,9 @@ class SpotCheckFilterForm(forms.Form):
 
     state = forms.ChoiceField(label=_("Review"), choices=STATE_CHOICES, required=False)
     week = forms.DateField(
-        label=_("Week of"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("Week of"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Any day of the week."),
     )
 
@@ -76,11 +80,15 @@ class SpotCheckFilterForm(forms.Form):
 
 class SpotCheckReviewForm(forms.Form):
     verdict = forms.ChoiceField(
-        label=_("Verdict"), choices=SpotCheck.Verdict.choices, widget=forms.RadioSelect,
+        label=_("Verdict"),
+        choices=SpotCheck.Verdict.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": _("Choose good or needs improvement.")},
     )
     comment = forms.CharField(
-        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
     )
 
@@ -104,7 +112,9 @@ class DashboardCallsFilterForm(forms.Form):
         label=_("Status"), required=False, choices=[("", _("Any status")), *FollowUpCall.Status.choices]
     )
     department = forms.ModelChoiceField(
-        label=_("Department"), queryset=Department.objects.none(), required=False,
+        label=_("Department"),
+        queryset=Department.objects.none(),
+        required=False,
         empty_label=_("All my departments"),
     )
     due_from = forms.DateField(label=_("Due from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

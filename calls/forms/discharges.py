@@ -17,12 +17,29 @@ from ..models import Department, Discharge, Patient
 from ..phones import normalise_phone
 
 PATIENT_FIELDS = (
-    "name", "sex", "birth_date", "phone", "family_name", "family_relation", "family_phone", "address",
-    "education", "communication_notes", "preferred_call_time",
+    "name",
+    "sex",
+    "birth_date",
+    "phone",
+    "family_name",
+    "family_relation",
+    "family_phone",
+    "address",
+    "education",
+    "communication_notes",
+    "preferred_call_time",
 )
 DISCHARGE_FIELDS = (
-    "department", "discharged_on", "diagnosis", "icd10", "attending_doctor", "responsible_nurse",
-    "nursing_level", "condition_at_discharge", "open_problems", "told_about_followup",
+    "department",
+    "discharged_on",
+    "diagnosis",
+    "icd10",
+    "attending_doctor",
+    "responsible_nurse",
+    "nursing_level",
+    "condition_at_discharge",
+    "open_problems",
+    "told_about_followup",
 )
 
 
@@ -61,11 +78,15 @@ class DischargeForm(forms.Form):
     address = forms.CharField(label=_("Address"), max_length=255, required=False)
     education = forms.ChoiceField(label=_("Education level"), choices=Patient.Education.choices, required=False)
     communication_notes = forms.CharField(
-        label=_("Notes for the callers"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Notes for the callers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("For example: hard of hearing, prefers her daughter on the phone, speaks a dialect."),
     )
     preferred_call_time = forms.TimeField(
-        label=_("Preferred time of day for calls"), required=False, widget=TimeInput(),
+        label=_("Preferred time of day for calls"),
+        required=False,
+        widget=TimeInput(),
         help_text=_("Used when it falls inside the ward's calling window."),
     )
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
@@ -96,8 +117,9 @@ class DischargeForm(forms.Form):
         departments = departments_of(user)
         self.fields["department"].queryset = departments
         self.fields["responsible_nurse"].queryset = (
-            User.objects.filter(is_active=True, groups__name__in=[Role.NURSE, Role.HEAD_NURSE],
-                                departments__in=departments)
+            User.objects.filter(
+                is_active=True, groups__name__in=[Role.NURSE, Role.HEAD_NURSE], departments__in=departments
+            )
             .distinct()
             .order_by("display_name", "username")
         )

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('calls', '0002_role_permissions'),
+        ("calls", "0002_role_permissions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='patient',
-            name='mrn',
-            field=models.CharField(max_length=64, unique=True, verbose_name='inpatient number (MRN)'),
+            model_name="patient",
+            name="mrn",
+            field=models.CharField(max_length=64, unique=True, verbose_name="inpatient number (MRN)"),
         ),
     ]

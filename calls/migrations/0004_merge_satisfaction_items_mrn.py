@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('calls', '0003_default_satisfaction_items'),
-        ('calls', '0003_patient_mrn_longer'),
+        ("calls", "0003_default_satisfaction_items"),
+        ("calls", "0003_patient_mrn_longer"),
     ]
 
-    operations = [
-    ]
+    operations = []

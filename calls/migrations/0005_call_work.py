@@ -6,20 +6,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('calls', '0004_merge_satisfaction_items_mrn'),
+        ("calls", "0004_merge_satisfaction_items_mrn"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='followupcall',
-            name='changed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='last changed by'),
+            model_name="followupcall",
+            name="changed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="last changed by",
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(condition=models.Q(('deceased_on__isnull', False)), fields=['deceased_on'], name='patient_deceased_idx'),
+            model_name="patient",
+            index=models.Index(
+                condition=models.Q(("deceased_on__isnull", False)), fields=["deceased_on"], name="patient_deceased_idx"
+            ),
         ),
     ]

@@ -8,51 +8,87 @@ from calls.dashboard_summary import summary_install, summary_uninstall
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('calls', '0006_spot_check_schedule'),
+        ("calls", "0006_spot_check_schedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DashboardDay',
+            name="DashboardDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_date', models.DateField(verbose_name='due date')),
-                ('status', models.CharField(max_length=12, verbose_name='status')),
-                ('cancel_reason', models.CharField(blank=True, max_length=20, verbose_name='cancel reason')),
-                ('answered_by', models.CharField(blank=True, max_length=10, verbose_name='answered by')),
-                ('satisfaction', models.CharField(blank=True, max_length=12, verbose_name='overall satisfaction')),
-                ('spot_check', models.CharField(blank=True, max_length=20, verbose_name='spot check')),
-                ('calls', models.IntegerField(default=0, verbose_name='calls')),
-                ('duration_sum', models.BigIntegerField(default=0, verbose_name='total duration (seconds)')),
-                ('duration_n', models.IntegerField(default=0, verbose_name='calls with a duration')),
-                ('assigned_to', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='assigned nurse')),
-                ('department', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='calls.department', verbose_name='department')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("due_date", models.DateField(verbose_name="due date")),
+                ("status", models.CharField(max_length=12, verbose_name="status")),
+                ("cancel_reason", models.CharField(blank=True, max_length=20, verbose_name="cancel reason")),
+                ("answered_by", models.CharField(blank=True, max_length=10, verbose_name="answered by")),
+                ("satisfaction", models.CharField(blank=True, max_length=12, verbose_name="overall satisfaction")),
+                ("spot_check", models.CharField(blank=True, max_length=20, verbose_name="spot check")),
+                ("calls", models.IntegerField(default=0, verbose_name="calls")),
+                ("duration_sum", models.BigIntegerField(default=0, verbose_name="total duration (seconds)")),
+                ("duration_n", models.IntegerField(default=0, verbose_name="calls with a duration")),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assigned nurse",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="calls.department",
+                        verbose_name="department",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dashboard day',
-                'verbose_name_plural': 'dashboard days',
-                'default_permissions': (),
-                'indexes': [models.Index(fields=['department', 'due_date'], name='dashday_dept_due_idx')],
+                "verbose_name": "dashboard day",
+                "verbose_name_plural": "dashboard days",
+                "default_permissions": (),
+                "indexes": [models.Index(fields=["department", "due_date"], name="dashday_dept_due_idx")],
             },
         ),
         migrations.CreateModel(
-            name='DashboardItemDay',
+            name="DashboardItemDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_date', models.DateField(verbose_name='due date')),
-                ('score', models.PositiveSmallIntegerField(verbose_name='score')),
-                ('scores', models.IntegerField(default=0, verbose_name='scores')),
-                ('department', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='calls.department', verbose_name='department')),
-                ('item', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='calls.satisfactionitem', verbose_name='item')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("due_date", models.DateField(verbose_name="due date")),
+                ("score", models.PositiveSmallIntegerField(verbose_name="score")),
+                ("scores", models.IntegerField(default=0, verbose_name="scores")),
+                (
+                    "department",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="calls.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="calls.satisfactionitem",
+                        verbose_name="item",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dashboard item day',
-                'verbose_name_plural': 'dashboard item days',
-                'default_permissions': (),
-                'indexes': [models.Index(fields=['department', 'due_date'], name='dashitem_dept_due_idx')],
+                "verbose_name": "dashboard item day",
+                "verbose_name_plural": "dashboard item days",
+                "default_permissions": (),
+                "indexes": [models.Index(fields=["department", "due_date"], name="dashitem_dept_due_idx")],
             },
         ),
         # PostgreSQL: the unique keys, the triggers that keep both tables exact, and the first fill.

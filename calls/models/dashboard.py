@@ -11,12 +11,19 @@ class DashboardDay(models.Model):
     not kept and the dashboard counts the calls themselves."""
 
     department = models.ForeignKey(
-        "calls.Department", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        "calls.Department",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
         verbose_name=_("department"),
     )
     due_date = models.DateField(_("due date"))
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
         verbose_name=_("assigned nurse"),
     )
     status = models.CharField(_("status"), max_length=12)
@@ -43,12 +50,18 @@ class DashboardItemDay(models.Model):
     due date (kept by the same triggers)."""
 
     department = models.ForeignKey(
-        "calls.Department", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        "calls.Department",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
         verbose_name=_("department"),
     )
     due_date = models.DateField(_("due date"))
     item = models.ForeignKey(
-        "calls.SatisfactionItem", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        "calls.SatisfactionItem",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
         verbose_name=_("item"),
     )
     score = models.PositiveSmallIntegerField(_("score"))

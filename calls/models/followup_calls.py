@@ -40,11 +40,19 @@ class FollowUpCall(models.Model):
         "calls.Discharge", on_delete=models.PROTECT, related_name="calls", verbose_name=_("discharge")
     )
     step = models.ForeignKey(
-        "calls.RuleStep", on_delete=models.PROTECT, null=True, blank=True, related_name="calls",
+        "calls.RuleStep",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
         verbose_name=_("rule step"),
     )
     booked_from = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="booked_calls",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="booked_calls",
         verbose_name=_("booked on call"),
     )
     due_date = models.DateField(_("due date"))
@@ -53,13 +61,21 @@ class FollowUpCall(models.Model):
     scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
     next_attempt_on = models.DateField(_("next try suggested on"), null=True, blank=True)
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_calls",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_calls",
         verbose_name=_("assigned nurse"),
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.SCHEDULED)
     cancel_reason = models.CharField(_("cancel reason"), max_length=20, choices=CancelReason.choices, blank=True)
     script_version = models.ForeignKey(
-        "calls.ScriptVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="calls",
+        "calls.ScriptVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
         verbose_name=_("script version used"),
     )
     attempt_count = models.PositiveIntegerField(_("attempts so far"), default=0)
@@ -69,13 +85,21 @@ class FollowUpCall(models.Model):
     next_call_on = models.DateField(_("next call booked for"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="completed_calls",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="completed_calls",
         verbose_name=_("completed by"),
     )
     duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), null=True, blank=True)
     version = models.PositiveIntegerField(_("edit version"), default=1)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("last changed by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -155,9 +179,7 @@ class CallAnswer(models.Model):
 class ItemScore(models.Model):
     """A satisfaction item score 1-10 given on a call (10 best)."""
 
-    call = models.ForeignKey(
-        FollowUpCall, on_delete=models.PROTECT, related_name="item_scores", verbose_name=_("call")
-    )
+    call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="item_scores", verbose_name=_("call"))
     item = models.ForeignKey(
         "calls.SatisfactionItem", on_delete=models.PROTECT, related_name="scores", verbose_name=_("item")
     )
@@ -194,7 +216,11 @@ class ClinicalAlert(models.Model):
     action_note = models.TextField(_("action note"), blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("resolved by"),
     )
 
@@ -221,7 +247,11 @@ class SpotCheck(models.Model):
     week = models.DateField(_("week (Monday)"))
     sampled_at = models.DateTimeField(_("sampled at"))
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("reviewer"),
     )
     verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict.choices, blank=True)

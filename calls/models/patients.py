@@ -91,9 +91,7 @@ class Discharge(models.Model):
         HL7 = "hl7", _("HL7 v2 message")
         FHIR = "fhir", _("FHIR bundle")
 
-    patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, related_name="discharges", verbose_name=_("patient")
-    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="discharges", verbose_name=_("patient"))
     department = models.ForeignKey(
         "calls.Department", on_delete=models.PROTECT, related_name="discharges", verbose_name=_("department")
     )

@@ -48,7 +48,11 @@ class ScriptVersion(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     notes = models.TextField(_("change notes"), blank=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("published by"),
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
@@ -110,7 +114,7 @@ class Question(models.Model):
         _("red-flag answers"),
         default=list,
         blank=True,
-        help_text=_("Answers that need clinical attention, e.g. [\"yes\"] for chest pain."),
+        help_text=_('Answers that need clinical attention, e.g. ["yes"] for chest pain.'),
     )
 
     class Meta:

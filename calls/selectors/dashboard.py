@@ -371,9 +371,7 @@ def _complaint_figures(department_ids: list[int], period: Period) -> dict:
     tz = timezone.get_current_timezone()
     start = dt.datetime.combine(period.start, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    involved = Complaint.departments.through.objects.filter(
-        complaint=OuterRef("pk"), department_id__in=department_ids
-    )
+    involved = Complaint.departments.through.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)
     complaints = Complaint.objects.filter(Exists(involved), received_at__gte=start, received_at__lt=end)
     groups = {
         "severity": Severity.choices,
@@ -389,8 +387,11 @@ def _complaint_figures(department_ids: list[int], period: Period) -> dict:
         ),
         resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
         resolved_in_time=Count("pk", filter=Q(resolved_at__lte=F("resolution_due"), resolution_breached=False)),
-        **{f"{name}__{value}": Count("pk", filter=Q(**{name: value})) for name, choices in groups.items()
-           for value, _label in choices},
+        **{
+            f"{name}__{value}": Count("pk", filter=Q(**{name: value}))
+            for name, choices in groups.items()
+            for value, _label in choices
+        },
         **{f"category__{pk}": Count("pk", filter=Q(category_id=pk)) for pk, _en, _zh in categories},
     )
     total = row["total"]
@@ -399,16 +400,26 @@ def _complaint_figures(department_ids: list[int], period: Period) -> dict:
         "first_response": Rate(row["responded_in_time"], row["responded"]),
         "resolution": Rate(row["resolved_in_time"], row["resolved"]),
         "by_category": [
-            {"param": "category", "value": pk, "n": row[f"category__{pk}"], "rate": Rate(row[f"category__{pk}"], total),
-             "label": Category.localized_name(name_en, name_zh)}
+            {
+                "param": "category",
+                "value": pk,
+                "n": row[f"category__{pk}"],
+                "rate": Rate(row[f"category__{pk}"], total),
+                "label": Category.localized_name(name_en, name_zh),
+            }
             for pk, name_en, name_zh in categories
             if row[f"category__{pk}"]
         ],
     }
     for name, choices in groups.items():
         result[f"by_{name}"] = [
-            {"param": name, "value": value, "label": label, "n": row[f"{name}__{value}"],
-             "rate": Rate(row[f"{name}__{value}"], total)}
+            {
+                "param": name,
+                "value": value,
+                "label": label,
+                "n": row[f"{name}__{value}"],
+                "rate": Rate(row[f"{name}__{value}"], total),
+            }
             for value, label in choices
         ]
     return result
@@ -428,8 +439,12 @@ def dashboard_figures(
     values = {name: _headline_values(c) for name, c in counts.items()}
     headlines = [
         Headline(
-            key=key, label=label, status=status, current=values["current"][key],
-            previous=values["previous"][key], year_ago=values["year_ago"][key],
+            key=key,
+            label=label,
+            status=status,
+            current=values["current"][key],
+            previous=values["previous"][key],
+            year_ago=values["year_ago"][key],
         )
         for key, label, status in HEADLINES
     ]
@@ -469,16 +484,30 @@ def dashboard_tables(d: Dashboard) -> list[tuple[str, list[str], list[list]]]:
     """The dashboard's tables as (title, headers, rows) for CSV and XLSX."""
     pct = "%"
     headline_rows = [
-        [str(h.label), _cell(h.current), h.current.n if h.is_rate else "", _cell(h.previous),
-         _cell(h.year_ago), h.change_previous, h.change_year]
+        [
+            str(h.label),
+            _cell(h.current),
+            h.current.n if h.is_rate else "",
+            _cell(h.previous),
+            _cell(h.year_ago),
+            h.change_previous,
+            h.change_year,
+        ]
         for h in d.headlines
     ]
     headline_rows.append([str(_("Red flags open")), d.alerts["open"], "", "", "", "", ""])
     tables = [
         (
             str(_("Headline figures")),
-            [str(_("Figure")), f'{_("This period")} ({pct})', "n", f'{_("Previous period")} ({pct})',
-             f'{_("A year earlier")} ({pct})', str(_("Change vs previous")), str(_("Change vs a year earlier"))],
+            [
+                str(_("Figure")),
+                f"{_('This period')} ({pct})",
+                "n",
+                f"{_('Previous period')} ({pct})",
+                f"{_('A year earlier')} ({pct})",
+                str(_("Change vs previous")),
+                str(_("Change vs a year earlier")),
+            ],
             headline_rows,
         ),
         (
@@ -488,31 +517,71 @@ def dashboard_tables(d: Dashboard) -> list[tuple[str, list[str], list[list]]]:
         ),
         (
             str(_("Item scores")),
-            [str(_("Item")), str(_("Average score")), "n", f'{_("Top box 9-10")} ({pct})',
-             f'{_("Middle 7-8")} ({pct})', f'{_("Bottom box 1-6")} ({pct})'],
             [
-                [row.get("label", str(_("All items"))), row["average"], row["n"], _cell(row["top_rate"]),
-                 _cell(row["middle_rate"]), _cell(row["bottom_rate"])]
+                str(_("Item")),
+                str(_("Average score")),
+                "n",
+                f"{_('Top box 9-10')} ({pct})",
+                f"{_('Middle 7-8')} ({pct})",
+                f"{_('Bottom box 1-6')} ({pct})",
+            ],
+            [
+                [
+                    row.get("label", str(_("All items"))),
+                    row["average"],
+                    row["n"],
+                    _cell(row["top_rate"]),
+                    _cell(row["middle_rate"]),
+                    _cell(row["bottom_rate"]),
+                ]
                 for row in [*d.items, d.items_total]
             ],
         ),
         (
             str(_("Weekly trend")),
-            [str(_("Week of")), str(_("Calls due")), str(_("Completed")), f'{_("Reach rate")} ({pct})', "n",
-             f'{_("Satisfied")} ({pct})', "n"],
             [
-                [w["week"].isoformat(), w["due"], w["completed"], _cell(w["reach"]), w["reach"].n,
-                 _cell(w["satisfaction"]), w["satisfaction"].n]
+                str(_("Week of")),
+                str(_("Calls due")),
+                str(_("Completed")),
+                f"{_('Reach rate')} ({pct})",
+                "n",
+                f"{_('Satisfied')} ({pct})",
+                "n",
+            ],
+            [
+                [
+                    w["week"].isoformat(),
+                    w["due"],
+                    w["completed"],
+                    _cell(w["reach"]),
+                    w["reach"].n,
+                    _cell(w["satisfaction"]),
+                    w["satisfaction"].n,
+                ]
                 for w in d.weeks
             ],
         ),
         (
             str(_("Nurses")),
-            [str(_("Nurse")), str(_("Assigned")), str(_("Completed")), str(_("Overdue")),
-             str(_("Average duration (minutes)")), f'{_("Satisfied")} ({pct})', "n"],
             [
-                [r["name"] or str(_("Unassigned")), r["assigned"], r["completed"], r["overdue"],
-                 r["average_minutes"], _cell(r["satisfaction"]), r["satisfaction"].n]
+                str(_("Nurse")),
+                str(_("Assigned")),
+                str(_("Completed")),
+                str(_("Overdue")),
+                str(_("Average duration (minutes)")),
+                f"{_('Satisfied')} ({pct})",
+                "n",
+            ],
+            [
+                [
+                    r["name"] or str(_("Unassigned")),
+                    r["assigned"],
+                    r["completed"],
+                    r["overdue"],
+                    r["average_minutes"],
+                    _cell(r["satisfaction"]),
+                    r["satisfaction"].n,
+                ]
                 for r in d.nurses
             ],
         ),
@@ -520,12 +589,24 @@ def dashboard_tables(d: Dashboard) -> list[tuple[str, list[str], list[list]]]:
             str(_("Spot checks")),
             [str(_("Figure")), str(_("Count")), pct, "n"],
             [
-                [str(_("Sampled of completed")), d.spot_checks["sampled"], _cell(d.spot_checks["coverage"]),
-                 d.spot_checks["completed"]],
-                [str(_("Reviewed of sampled")), d.spot_checks["reviewed"], _cell(d.spot_checks["reviewed_rate"]),
-                 d.spot_checks["sampled"]],
-                [str(_("Good of reviewed")), d.spot_checks["good"], _cell(d.spot_checks["good_rate"]),
-                 d.spot_checks["reviewed"]],
+                [
+                    str(_("Sampled of completed")),
+                    d.spot_checks["sampled"],
+                    _cell(d.spot_checks["coverage"]),
+                    d.spot_checks["completed"],
+                ],
+                [
+                    str(_("Reviewed of sampled")),
+                    d.spot_checks["reviewed"],
+                    _cell(d.spot_checks["reviewed_rate"]),
+                    d.spot_checks["sampled"],
+                ],
+                [
+                    str(_("Good of reviewed")),
+                    d.spot_checks["good"],
+                    _cell(d.spot_checks["good_rate"]),
+                    d.spot_checks["reviewed"],
+                ],
             ],
         ),
     ]
@@ -533,16 +614,22 @@ def dashboard_tables(d: Dashboard) -> list[tuple[str, list[str], list[list]]]:
     for key, title in COMPLAINT_GROUPS:
         tables.append(
             (
-                str(title), [str(_("Group")), str(_("Complaints")), pct, "n"],
+                str(title),
+                [str(_("Group")), str(_("Complaints")), pct, "n"],
                 [[str(r["label"]), r["n"], _cell(r["rate"]), r["rate"].n] for r in c[key]],
             )
         )
     tables.append(
         (
-            str(_("Complaint SLA")), [str(_("Figure")), str(_("In time")), pct, "n"],
+            str(_("Complaint SLA")),
+            [str(_("Figure")), str(_("In time")), pct, "n"],
             [
-                [str(_("First response in time")), c["first_response"].num, _cell(c["first_response"]),
-                 c["first_response"].n],
+                [
+                    str(_("First response in time")),
+                    c["first_response"].num,
+                    _cell(c["first_response"]),
+                    c["first_response"].n,
+                ],
                 [str(_("Resolved in time")), c["resolution"].num, _cell(c["resolution"]), c["resolution"].n],
             ],
         )
@@ -566,8 +653,10 @@ def dashboard_chart_data(d: Dashboard) -> dict:
             "series": [
                 {"label": str(_("Reach rate")), "data": [w["reach"].percent for w in d.weeks]},
                 {"label": str(_("Satisfied")), "data": [w["satisfaction"].percent for w in d.weeks]},
-                {"label": str(_("Satisfied or basically satisfied")),
-                 "data": [w["satisfied_or_basic"].percent for w in d.weeks]},
+                {
+                    "label": str(_("Satisfied or basically satisfied")),
+                    "data": [w["satisfied_or_basic"].percent for w in d.weeks],
+                },
             ],
             "axis": str(_("% of calls")),
         },

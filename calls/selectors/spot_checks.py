@@ -21,14 +21,22 @@ def spot_checks_for(*, user: User, state: str = "", week: dt.date | None = None)
     if week is not None:
         checks = checks.filter(week=week - dt.timedelta(days=week.weekday()))
     return checks.select_related(
-        "call__discharge__patient", "call__discharge__department", "call__completed_by", "call__assigned_to",
+        "call__discharge__patient",
+        "call__discharge__department",
+        "call__completed_by",
+        "call__assigned_to",
         "reviewer",
     ).order_by("-week", "reviewed_at", "pk")
 
 
 def dashboard_calls(
-    *, user: User, department=None, status: str = "", due_from: dt.date | None = None,
-    due_to: dt.date | None = None, nurse: int | None = None,
+    *,
+    user: User,
+    department=None,
+    status: str = "",
+    due_from: dt.date | None = None,
+    due_to: dt.date | None = None,
+    nurse: int | None = None,
 ) -> QuerySet[FollowUpCall]:
     """The calls behind a dashboard figure, in the head nurse's departments
     (deceased patients' calls included: they are counted too)."""

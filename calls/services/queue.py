@@ -198,7 +198,14 @@ def _callable_discharges(discharge_ids: list[int] | None):
 
 
 _INSERT_COLUMNS = (
-    "discharge_id", "step_id", "due_date", "earliest_on", "latest_on", "scheduled_for", "assigned_to_id", "status",
+    "discharge_id",
+    "step_id",
+    "due_date",
+    "earliest_on",
+    "latest_on",
+    "scheduled_for",
+    "assigned_to_id",
+    "status",
 )
 
 

@@ -46,9 +46,12 @@ def spot_checks_sample(*, week: dt.date, share: float | None = None) -> int:
         raise ValueError("week must be a Monday")
     share = settings.SPOT_CHECK_SHARE if share is None else share
     start, end = week_bounds(week)
-    already = SpotCheck.objects.filter(week=week).annotate(
-        nurse=Coalesce("call__completed_by", "call__assigned_to")
-    ).filter(nurse__isnull=False).values_list("nurse", flat=True)
+    already = (
+        SpotCheck.objects.filter(week=week)
+        .annotate(nurse=Coalesce("call__completed_by", "call__assigned_to"))
+        .filter(nurse__isnull=False)
+        .values_list("nurse", flat=True)
+    )
     calls = (
         FollowUpCall.objects.filter(status=FollowUpCall.Status.COMPLETED, completed_at__gte=start, completed_at__lt=end)
         .filter(spot_check__isnull=True)

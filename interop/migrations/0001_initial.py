@@ -5,52 +5,115 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('calls', '0003_patient_mrn_longer'),
+        ("calls", "0003_patient_mrn_longer"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InboundMessage',
+            name="InboundMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('hl7', 'HL7 v2 message'), ('fhir', 'FHIR bundle')], max_length=4, verbose_name='kind')),
-                ('sender', models.CharField(blank=True, max_length=200, verbose_name='sender')),
-                ('control_id', models.CharField(blank=True, max_length=200, verbose_name='message control id')),
-                ('event_type', models.CharField(blank=True, max_length=40, verbose_name='event type')),
-                ('payload', models.TextField(verbose_name='payload as received')),
-                ('received_at', models.DateTimeField(auto_now_add=True, verbose_name='received at')),
-                ('status', models.CharField(choices=[('received', 'Received, waiting to be processed'), ('processed', 'Processed'), ('ignored', 'Ignored (nothing to do)'), ('error', 'Error')], default='received', max_length=10, verbose_name='status')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('warnings', models.TextField(blank=True, verbose_name='warnings')),
-                ('processed_at', models.DateTimeField(blank=True, null=True, verbose_name='processed at')),
-                ('discharge', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='inbound_messages', to='calls.discharge', verbose_name='discharge')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("hl7", "HL7 v2 message"), ("fhir", "FHIR bundle")], max_length=4, verbose_name="kind"
+                    ),
+                ),
+                ("sender", models.CharField(blank=True, max_length=200, verbose_name="sender")),
+                ("control_id", models.CharField(blank=True, max_length=200, verbose_name="message control id")),
+                ("event_type", models.CharField(blank=True, max_length=40, verbose_name="event type")),
+                ("payload", models.TextField(verbose_name="payload as received")),
+                ("received_at", models.DateTimeField(auto_now_add=True, verbose_name="received at")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received, waiting to be processed"),
+                            ("processed", "Processed"),
+                            ("ignored", "Ignored (nothing to do)"),
+                            ("error", "Error"),
+                        ],
+                        default="received",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("warnings", models.TextField(blank=True, verbose_name="warnings")),
+                ("processed_at", models.DateTimeField(blank=True, null=True, verbose_name="processed at")),
+                (
+                    "discharge",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="inbound_messages",
+                        to="calls.discharge",
+                        verbose_name="discharge",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'inbound message',
-                'verbose_name_plural': 'inbound messages',
-                'ordering': ['-received_at', '-pk'],
-                'indexes': [models.Index(fields=['status', 'received_at'], name='inbound_status_received_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('control_id', ''), _negated=True), fields=('kind', 'sender', 'control_id'), name='inbound_message_unique_control_id')],
+                "verbose_name": "inbound message",
+                "verbose_name_plural": "inbound messages",
+                "ordering": ["-received_at", "-pk"],
+                "indexes": [models.Index(fields=["status", "received_at"], name="inbound_status_received_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("control_id", ""), _negated=True),
+                        fields=("kind", "sender", "control_id"),
+                        name="inbound_message_unique_control_id",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WardMapping',
+            name="WardMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('hl7', 'HL7 v2 message'), ('fhir', 'FHIR bundle')], max_length=4, verbose_name='kind')),
-                ('sender', models.CharField(blank=True, help_text='Leave empty to match every sender.', max_length=200, verbose_name='sender')),
-                ('code', models.CharField(help_text='HL7: PV1-3 point of care. FHIR: location or service provider. * is the default.', max_length=200, verbose_name='ward or location code')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ward_mappings', to='calls.department', verbose_name='department')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("hl7", "HL7 v2 message"), ("fhir", "FHIR bundle")], max_length=4, verbose_name="kind"
+                    ),
+                ),
+                (
+                    "sender",
+                    models.CharField(
+                        blank=True,
+                        help_text="Leave empty to match every sender.",
+                        max_length=200,
+                        verbose_name="sender",
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="HL7: PV1-3 point of care. FHIR: location or service provider. * is the default.",
+                        max_length=200,
+                        verbose_name="ward or location code",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ward_mappings",
+                        to="calls.department",
+                        verbose_name="department",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ward mapping',
-                'verbose_name_plural': 'ward mappings',
-                'ordering': ['kind', 'code', 'sender'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'sender', 'code'), name='ward_mapping_unique_code')],
+                "verbose_name": "ward mapping",
+                "verbose_name_plural": "ward mappings",
+                "ordering": ["kind", "code", "sender"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "sender", "code"), name="ward_mapping_unique_code")
+                ],
             },
         ),
     ]

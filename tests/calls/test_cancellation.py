@@ -44,7 +44,11 @@ def test_marking_a_patient_deceased_cancels_every_open_call_and_keeps_the_finish
     other = calls_of(DischargeFactory(), Status.SCHEDULED)
     assert patient_mark_deceased(patient=patient, died_on=dt.date(2026, 11, 20)) == 2
     assert states(calls) == [
-        ("completed", ""), ("cancelled", "deceased"), ("cancelled", "deceased"), ("unreachable", ""), ("missed", ""),
+        ("completed", ""),
+        ("cancelled", "deceased"),
+        ("cancelled", "deceased"),
+        ("unreachable", ""),
+        ("missed", ""),
     ]
     assert states(other) == [("scheduled", "")]
     patient.refresh_from_db()
@@ -65,8 +69,11 @@ def test_a_readmission_cancels_the_open_calls_of_the_earlier_stay_only():
         mrn=earlier.patient.mrn,
         patient_data={"name": earlier.patient.name},
         admitted_on=dt.date(2026, 11, 15),
-        discharge_data={"department": earlier.department, "discharged_on": dt.date(2026, 11, 20),
-                        "diagnosis": "Unstable angina"},
+        discharge_data={
+            "department": earlier.department,
+            "discharged_on": dt.date(2026, 11, 20),
+            "diagnosis": "Unstable angina",
+        },
         by=None,
     )
     assert states(calls) == [("completed", ""), ("cancelled", "readmitted"), ("cancelled", "readmitted")]
@@ -78,7 +85,9 @@ def test_registering_the_same_stay_again_cancels_nothing():
     stay = DischargeFactory(admitted_on=dt.date(2026, 11, 1), discharged_on=dt.date(2026, 11, 8))
     calls = calls_of(stay, Status.SCHEDULED)
     discharge_register(
-        mrn=stay.patient.mrn, patient_data={}, admitted_on=stay.admitted_on,
+        mrn=stay.patient.mrn,
+        patient_data={},
+        admitted_on=stay.admitted_on,
         discharge_data={"department": stay.department, "discharged_on": stay.discharged_on, "diagnosis": "CHD"},
         by=None,
     )
@@ -97,8 +106,11 @@ def test_register_refuses_impossible_dates_and_changes_nothing(admitted_on, disc
     department = DischargeFactory().department
     with pytest.raises(ValidationError) as excinfo:
         discharge_register(
-            mrn="ZY999", patient_data={"name": "王芳"}, admitted_on=admitted_on,
-            discharge_data={"department": department, "discharged_on": discharged_on, "diagnosis": "CHD"}, by=None,
+            mrn="ZY999",
+            patient_data={"name": "王芳"},
+            admitted_on=admitted_on,
+            discharge_data={"department": department, "discharged_on": discharged_on, "diagnosis": "CHD"},
+            by=None,
         )
     assert excinfo.value.messages == [message]
     assert Discharge.objects.filter(patient__mrn="ZY999").count() == 0

@@ -33,8 +33,12 @@ def cardiology_rows() -> list[dict]:
             satisfaction = "satisfied" if k < 885 else "basic" if k < 885 + 48 else "unsatisfied"
             rows.append(
                 {
-                    "due_date": due, "status": S.COMPLETED, "completed_at": NOW, "satisfaction": satisfaction,
-                    "answered_by": "family" if k % 962 < 578 else "patient", "duration_seconds": 420,
+                    "due_date": due,
+                    "status": S.COMPLETED,
+                    "completed_at": NOW,
+                    "satisfaction": satisfaction,
+                    "answered_by": "family" if k % 962 < 578 else "patient",
+                    "duration_seconds": 420,
                 }
             )
     return rows

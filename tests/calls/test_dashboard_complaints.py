@@ -33,9 +33,18 @@ def wards(head_nurse, officer):
     for i, (department, received, category, severity, status, outcome, responded, resolved) in enumerate(specs):
         due = received + dt.timedelta(hours=4)
         complaint = Complaint.objects.create(
-            reference=f"T-{i}", channel="hotline", complainant_name="王女士", received_at=received,
-            received_by=officer, category=category, severity=severity, status=status, outcome=outcome,
-            description="x", first_response_due=due, resolution_due=due + dt.timedelta(days=5),
+            reference=f"T-{i}",
+            channel="hotline",
+            complainant_name="王女士",
+            received_at=received,
+            received_by=officer,
+            category=category,
+            severity=severity,
+            status=status,
+            outcome=outcome,
+            description="x",
+            first_response_due=due,
+            resolution_due=due + dt.timedelta(days=5),
             first_responded_at=None if responded is None else due + dt.timedelta(hours=0 if responded else 2),
             first_response_breached=responded is False,
             resolved_at=None if resolved is None else due + dt.timedelta(days=4 if resolved else 6),
@@ -54,7 +63,8 @@ def test_complaints_of_her_departments_by_category_severity_status_outcome_and_s
     c = response.context["figures"].complaints
     assert c["total"] == 3
     assert [(r["label"], r["n"]) for r in c["by_category"]] == [
-        (Category.objects.get(code="attitude").name_en, 2), (Category.objects.get(code="fees").name_en, 1),
+        (Category.objects.get(code="attitude").name_en, 2),
+        (Category.objects.get(code="fees").name_en, 1),
     ]
     assert {r["value"]: r["n"] for r in c["by_severity"]} == {"general": 2, "major": 1, "urgent": 0}
     assert {r["value"]: r["n"] for r in c["by_status"] if r["n"]} == {"closed": 2, "investigating": 1}
@@ -72,4 +82,4 @@ def test_complaints_of_her_departments_by_category_severity_status_outcome_and_s
 def test_complaint_rates_below_the_minimum_show_too_few(client_for, head_nurse, wards, settings):
     settings.DASHBOARD_MIN_N = 10
     html = client_for(head_nurse).get(reverse("calls:dashboard")).content.decode()
-    assert "<td class=\"text-end\">too few</td><td class=\"text-end\">n = 3</td>" in html
+    assert '<td class="text-end">too few</td><td class="text-end">n = 3</td>' in html

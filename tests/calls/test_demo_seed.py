@@ -32,11 +32,15 @@ def test_seed_demo_adds_the_wards_rules_nurses_discharges_and_calls():
     call_command("seed_demo")
     assert Discharge.objects.count() == 300
     assert Counter(Discharge.objects.values_list("department__code", flat=True)) == {
-        "CARD": 110, "BRST": 90, "ONCO": 50, "GSUR": 50,
+        "CARD": 110,
+        "BRST": 90,
+        "ONCO": 50,
+        "GSUR": 50,
     }
     cardiology = RuleStep.objects.filter(rule__department__code="CARD").order_by("offset_days")
     assert [(s.offset_days, s.weekdays, s.window_start, s.window_end) for s in cardiology] == [
-        (7, [3], dt.time(16), dt.time(17)), (14, [3], dt.time(16), dt.time(17)),
+        (7, [3], dt.time(16), dt.time(17)),
+        (14, [3], dt.time(16), dt.time(17)),
     ]
     oncology = RuleStep.objects.get(rule__department__code="ONCO")
     assert (oncology.offset_days, oncology.early_days, oncology.late_days) == (4, 1, 1)

@@ -22,8 +22,10 @@ CSV = (
 
 @pytest.fixture(autouse=True)
 def _today(settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
     with time_machine.travel(dt.datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
         yield
 
@@ -52,7 +54,8 @@ def test_upload_previews_then_confirm_imports(client_for, admin_user, cardiology
     assert done.redirect_chain == [(reverse("admin:calls_discharge_changelist"), 302)]
     assert [str(m) for m in done.context["messages"]] == ["Imported: 2 discharges created, 0 updated."]
     assert sorted(Discharge.objects.values_list("patient__mrn", "source_reference")) == [
-        ("ZY001", "export.csv"), ("ZY002", "export.csv"),
+        ("ZY001", "export.csv"),
+        ("ZY002", "export.csv"),
     ]
     assert FollowUpCall.objects.count() == 2
 
@@ -86,8 +89,12 @@ def test_import_page_is_for_staff_with_discharge_permissions_only(client_for, nu
 
 @pytest.mark.parametrize("model", [Department, Patient, Discharge, FollowUpRule])
 def test_clinical_and_configuration_records_cannot_be_deleted_in_the_admin(client_for, admin_user, model):
-    obj = {Department: DepartmentFactory, Patient: lambda: DischargeFactory().patient,
-           Discharge: DischargeFactory, FollowUpRule: lambda: RuleStepFactory().rule}[model]()
+    obj = {
+        Department: DepartmentFactory,
+        Patient: lambda: DischargeFactory().patient,
+        Discharge: DischargeFactory,
+        FollowUpRule: lambda: RuleStepFactory().rule,
+    }[model]()
     url = reverse(f"admin:calls_{model._meta.model_name}_delete", args=[obj.pk])
     assert client_for(admin_user).get(url).status_code == 403
 
@@ -97,8 +104,12 @@ def test_admin_lists_search_and_open(client_for, admin_user, name):
     call = FollowUpCallFactory()
     client = client_for(admin_user)
     assert client.get(reverse(f"admin:calls_{name}_changelist"), {"q": "Z"}).status_code == 200
-    obj = {"department": call.discharge.department, "patient": call.discharge.patient, "discharge": call.discharge,
-           "followuprule": call.step.rule}[name]
+    obj = {
+        "department": call.discharge.department,
+        "patient": call.discharge.patient,
+        "discharge": call.discharge,
+        "followuprule": call.step.rule,
+    }[name]
     assert client.get(reverse(f"admin:calls_{name}_change", args=[obj.pk])).status_code == 200
 
 

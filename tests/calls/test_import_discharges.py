@@ -172,8 +172,25 @@ def xlsx_bytes(rows: list[list]) -> bytes:
 
 
 def test_xlsx_with_real_dates_and_numeric_mrn_and_phone_is_read(cardiology):
-    row = [20261110, "王芳", "F", dt.datetime(1970, 1, 2), 13812345678, "", "", "", "CARD",
-           dt.datetime(2026, 11, 10), dt.date(2026, 11, 16), "冠心病", "I25", "", "", "", ""]
+    row = [
+        20261110,
+        "王芳",
+        "F",
+        dt.datetime(1970, 1, 2),
+        13812345678,
+        "",
+        "",
+        "",
+        "CARD",
+        dt.datetime(2026, 11, 10),
+        dt.date(2026, 11, 16),
+        "冠心病",
+        "I25",
+        "",
+        "",
+        "",
+        "",
+    ]
     rows = read_discharge_file(name="export.xlsx", content=xlsx_bytes([row, [None] * 17]))
     report = discharges_import(rows=rows, by=None, dry_run=False)
     assert (report.errors, report.created) == ([], 1)
@@ -216,10 +233,23 @@ def test_text_too_long_for_its_column_or_with_control_characters_is_reported_not
 
     DepartmentFactory(code="CARD")
     row = {
-        "mrn": "ZY901", "name": "李娟\x00", "sex": "F", "birth_date": "", "phone": "13812345678",
-        "family_name": "", "family_relation": "", "family_phone": "", "department_code": "CARD",
-        "admitted_on": "2026-11-10", "discharged_on": "2026-11-16", "diagnosis": "冠心病", "icd10": "I25.1" * 10,
-        "attending_doctor": "", "responsible_nurse": "", "nursing_level": "", "open_problems": "",
+        "mrn": "ZY901",
+        "name": "李娟\x00",
+        "sex": "F",
+        "birth_date": "",
+        "phone": "13812345678",
+        "family_name": "",
+        "family_relation": "",
+        "family_phone": "",
+        "department_code": "CARD",
+        "admitted_on": "2026-11-10",
+        "discharged_on": "2026-11-16",
+        "diagnosis": "冠心病",
+        "icd10": "I25.1" * 10,
+        "attending_doctor": "",
+        "responsible_nurse": "",
+        "nursing_level": "",
+        "open_problems": "",
     }
     report = discharges_import(rows=[(7, row)], by=nurse, dry_run=False)
     assert report.errors == [

@@ -213,18 +213,26 @@ def test_catch_up_schedules_overdue_calls_still_in_time_and_records_the_rest_as_
 def test_a_discharge_entered_months_late_has_every_past_call_recorded_as_missed():
     department = DepartmentFactory()
     step7 = weekday_step(department, offset=7, late_days=7)
-    step30 = RuleStepFactory(rule=step7.rule, offset_days=30, late_days=7, weekdays=[0, 1, 2, 3, 4],
-                             window_start=dt.time(14), window_end=dt.time(17))
+    step30 = RuleStepFactory(
+        rule=step7.rule,
+        offset_days=30,
+        late_days=7,
+        weekdays=[0, 1, 2, 3, 4],
+        window_start=dt.time(14),
+        window_end=dt.time(17),
+    )
     old = DischargeFactory(department=department, discharged_on=dt.date(2026, 8, 3))
     with at(MON_W48):
         weekly = generate_calls(week=MON_W48)  # the weekly run looks back six weeks only
         entered = generate_calls(week=MON_W48, discharges=[old])
     assert weekly == GenerationResult(created=0, already_present=0, missed=0)
     assert entered == GenerationResult(created=0, already_present=0, missed=2)
-    assert sorted(FollowUpCall.objects.values_list("step", "status", "due_date")) == sorted([
-        (step7.pk, FollowUpCall.Status.MISSED, dt.date(2026, 8, 10)),
-        (step30.pk, FollowUpCall.Status.MISSED, dt.date(2026, 9, 2)),
-    ])
+    assert sorted(FollowUpCall.objects.values_list("step", "status", "due_date")) == sorted(
+        [
+            (step7.pk, FollowUpCall.Status.MISSED, dt.date(2026, 8, 10)),
+            (step30.pk, FollowUpCall.Status.MISSED, dt.date(2026, 9, 2)),
+        ]
+    )
 
 
 def test_deceased_declined_archived_and_readmitted_stays_get_no_calls():

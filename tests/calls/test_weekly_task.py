@@ -41,10 +41,14 @@ def test_task_without_arguments_generates_the_current_week_in_the_hospital_time_
 def test_task_takes_an_iso_week(week_48_discharges):
     with time_machine.travel(dt.datetime(2026, 11, 16, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
         assert generate_weekly_queue.apply(kwargs={"week": "2026-W47"}).get() == {
-            "created": 0, "already_present": 0, "missed": 0,
+            "created": 0,
+            "already_present": 0,
+            "missed": 0,
         }
         assert generate_weekly_queue.apply(kwargs={"week": "2026-W48"}).get() == {
-            "created": 3, "already_present": 0, "missed": 0,
+            "created": 3,
+            "already_present": 0,
+            "missed": 0,
         }
 
 

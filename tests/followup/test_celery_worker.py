@@ -15,8 +15,21 @@ from followup.tasks import ping
 @pytest.mark.worker
 def test_a_real_worker_runs_a_task_sent_through_the_broker():
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "--app", "followup", "worker", "--pool", "solo",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "--app",
+            "followup",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
         cwd=settings.BASE_DIR,
         env=os.environ.copy(),
         stdout=subprocess.PIPE,

@@ -27,7 +27,7 @@ KNOWN_HOSTILE = [
     "x" * 5000,
     "\x00\x07\x1b[31m",
     "\u202egnp.exe",
-    "患者张伟\U0001F600𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    "患者张伟\U0001f600𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
     "%s%n%x",
     "\ufffe\uffff",
 ]
@@ -59,20 +59,51 @@ def assert_shown_escaped(page: str, value: str) -> None:
 
 def discharge_data(ward, **changes):
     data = {
-        "mrn": "ZY777", "name": "张伟", "sex": "M", "birth_date": "1958-03-02", "phone": "138 1234 5678",
-        "family_name": "", "family_relation": "", "family_phone": "", "address": "", "education": "",
-        "communication_notes": "", "preferred_call_time": "", "department": ward.pk,
-        "admitted_on": "2026-11-10", "discharged_on": "2026-11-16", "diagnosis": "冠心病", "icd10": "",
-        "attending_doctor": "", "responsible_nurse": "", "nursing_level": "", "condition_at_discharge": "",
-        "open_problems": "", "told_about_followup": "on",
+        "mrn": "ZY777",
+        "name": "张伟",
+        "sex": "M",
+        "birth_date": "1958-03-02",
+        "phone": "138 1234 5678",
+        "family_name": "",
+        "family_relation": "",
+        "family_phone": "",
+        "address": "",
+        "education": "",
+        "communication_notes": "",
+        "preferred_call_time": "",
+        "department": ward.pk,
+        "admitted_on": "2026-11-10",
+        "discharged_on": "2026-11-16",
+        "diagnosis": "冠心病",
+        "icd10": "",
+        "attending_doctor": "",
+        "responsible_nurse": "",
+        "nursing_level": "",
+        "condition_at_discharge": "",
+        "open_problems": "",
+        "told_about_followup": "on",
     }
     data.update(changes)
     return data
 
 
 @FUZZ
-@given(field=st.sampled_from(["mrn", "name", "phone", "diagnosis", "attending_doctor", "open_problems",
-                              "communication_notes", "admitted_on", "icd10"]), value=HOSTILE)
+@given(
+    field=st.sampled_from(
+        [
+            "mrn",
+            "name",
+            "phone",
+            "diagnosis",
+            "attending_doctor",
+            "open_problems",
+            "communication_notes",
+            "admitted_on",
+            "icd10",
+        ]
+    ),
+    value=HOSTILE,
+)
 def test_discharge_form_survives_hostile_text(client_for, nurse, ward, field, value):
     client = client_for(nurse)
     patients_before = list(Patient.objects.order_by("pk").values_list("pk", "mrn", "name", "phone"))
@@ -88,16 +119,26 @@ def test_discharge_form_survives_hostile_text(client_for, nurse, ward, field, va
 
 
 @FUZZ
-@given(field=st.sampled_from(["complainant_name", "description", "complainant_phone", "staff_involved",
-                              "received_at"]), value=HOSTILE)
+@given(
+    field=st.sampled_from(["complainant_name", "description", "complainant_phone", "staff_involved", "received_at"]),
+    value=HOSTILE,
+)
 def test_complaint_form_survives_hostile_text(client_for, officer, ward, field, value):
     client = client_for(officer)
     before = Complaint.objects.count()
     data = {
-        "channel": Complaint.Channel.HOTLINE, "received_at": "2026-11-23 08:30", "complainant_name": "王女士",
-        "complainant_phone": "", "complainant_relation": "", "patient_mrn": "", "category":
-        Category.objects.get(code="attitude").pk, "severity": "general", "validity": "undetermined",
-        "departments": [ward.pk], "staff_involved": "", "description": "Nobody explained the bill.",
+        "channel": Complaint.Channel.HOTLINE,
+        "received_at": "2026-11-23 08:30",
+        "complainant_name": "王女士",
+        "complainant_phone": "",
+        "complainant_relation": "",
+        "patient_mrn": "",
+        "category": Category.objects.get(code="attitude").pk,
+        "severity": "general",
+        "validity": "undetermined",
+        "departments": [ward.pk],
+        "staff_involved": "",
+        "description": "Nobody explained the bill.",
         "settled_on_the_spot": "",
     }
     data[field] = value
@@ -147,16 +188,44 @@ def test_list_filters_and_links_never_fail_on_odd_query_strings(client_for, head
 
 
 @FUZZ
-@given(field=st.sampled_from(["mrn", "name", "diagnosis", "attending_doctor", "open_problems", "family_name",
-                              "family_relation", "icd10", "nursing_level", "sex"]), value=HOSTILE)
+@given(
+    field=st.sampled_from(
+        [
+            "mrn",
+            "name",
+            "diagnosis",
+            "attending_doctor",
+            "open_problems",
+            "family_name",
+            "family_relation",
+            "icd10",
+            "nursing_level",
+            "sex",
+        ]
+    ),
+    value=HOSTILE,
+)
 def test_import_of_hostile_rows_reports_or_stores_them_never_fails(client_for, nurse, ward, field, value):
     from calls.services.discharges import discharges_import
 
     row = {
-        "mrn": "ZY900", "name": "李娟", "sex": "F", "birth_date": "1970-01-02", "phone": "13812345678",
-        "family_name": "", "family_relation": "", "family_phone": "", "department_code": "CARD",
-        "admitted_on": "2026-11-10", "discharged_on": "2026-11-16", "diagnosis": "冠心病", "icd10": "",
-        "attending_doctor": "", "responsible_nurse": "", "nursing_level": "", "open_problems": "",
+        "mrn": "ZY900",
+        "name": "李娟",
+        "sex": "F",
+        "birth_date": "1970-01-02",
+        "phone": "13812345678",
+        "family_name": "",
+        "family_relation": "",
+        "family_phone": "",
+        "department_code": "CARD",
+        "admitted_on": "2026-11-10",
+        "discharged_on": "2026-11-16",
+        "diagnosis": "冠心病",
+        "icd10": "",
+        "attending_doctor": "",
+        "responsible_nurse": "",
+        "nursing_level": "",
+        "open_problems": "",
     }
     row[field] = value
     before = list(Patient.objects.order_by("pk").values_list("pk", "mrn", "name"))

@@ -65,7 +65,10 @@ def test_viewing_a_calls_page_is_recorded_with_who_and_where(client_for, nurse):
     client_for(nurse).get(reverse("calls:worklist"), REMOTE_ADDR="10.9.8.7")
     event = AuditEvent.objects.get(action="view")
     assert (event.actor, event.url_name, event.ip_address, event.status_code) == (
-        nurse, "calls:worklist", "10.9.8.7", 200
+        nurse,
+        "calls:worklist",
+        "10.9.8.7",
+        200,
     )
 
 
@@ -97,8 +100,13 @@ def test_opening_a_complaint_records_which_complaint(client_for, officer):
     from complaints.services import complaint_create
 
     complaint = complaint_create(
-        by=officer, channel=Complaint.Channel.HOTLINE, category=Category.objects.get(code="attitude"),
-        description="Rude at the pharmacy window.", complainant_name="Ms Li", departments=[], owner=officer,
+        by=officer,
+        channel=Complaint.Channel.HOTLINE,
+        category=Category.objects.get(code="attitude"),
+        description="Rude at the pharmacy window.",
+        complainant_name="Ms Li",
+        departments=[],
+        owner=officer,
     )
     client_for(officer).get(reverse("complaints:detail", args=[complaint.pk]))
     event = AuditEvent.objects.get(action="view")

@@ -18,8 +18,12 @@ def _debug_on(settings):
 def test_seed_demo_creates_one_log_in_per_role_and_prints_them(capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
-    for username, role in [("nurse", Role.NURSE), ("headnurse", Role.HEAD_NURSE),
-                           ("officer", Role.COMPLAINT_OFFICER), ("admin", Role.ADMIN)]:
+    for username, role in [
+        ("nurse", Role.NURSE),
+        ("headnurse", Role.HEAD_NURSE),
+        ("officer", Role.COMPLAINT_OFFICER),
+        ("admin", Role.ADMIN),
+    ]:
         assert roles_of(User.objects.get(username=username)) == {role}
         assert f"{username:<10} / followup-demo" in out
 

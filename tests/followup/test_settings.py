@@ -23,7 +23,11 @@ def run_python(code: str, env: dict, *args: str) -> subprocess.CompletedProcess:
     full_env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "followup.settings", **env}
     return subprocess.run(
         [sys.executable, *(["-c", code] if code else []), *args],
-        cwd=BASE, env=full_env, capture_output=True, text=True, timeout=120,
+        cwd=BASE,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -46,12 +50,18 @@ def test_with_no_environment_the_app_uses_sqlite_and_a_file_broker_under_var():
 def test_database_and_broker_urls_switch_to_postgresql_and_redis():
     result = run_python(
         PROBE,
-        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/followup", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"},
+        {
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/followup",
+            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        },
     )
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
     assert (seen["engine"], seen["db_name"], seen["broker"], seen["broker_folder"]) == (
-        "django.db.backends.postgresql", "followup", "redis://127.0.0.1:6379/0", None,
+        "django.db.backends.postgresql",
+        "followup",
+        "redis://127.0.0.1:6379/0",
+        None,
     )
 
 

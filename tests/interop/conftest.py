@@ -59,18 +59,34 @@ def cardiology(db):
     WardMapping.objects.create(kind=Kind.HL7, sender="", code="3A", department=department)
     WardMapping.objects.create(kind=Kind.FHIR, sender="", code=WardMapping.DEFAULT_CODE, department=department)
     RuleStepFactory(
-        rule=FollowUpRuleFactory(department=department), offset_days=3, weekdays=[0, 1, 2, 3, 4],
-        window_start=dt.time(14), window_end=dt.time(17),
+        rule=FollowUpRuleFactory(department=department),
+        offset_days=3,
+        weekdays=[0, 1, 2, 3, 4],
+        window_start=dt.time(14),
+        window_end=dt.time(17),
     )
     return department
 
 
 def adt(
-    trigger: str = "A03", *, control_id: str = "MSG0001", sending=("HIS", "HOSP"), pid3: str = "ZY0001^^^HOSP^MR",
-    name: str = "张^三", birth: str = "19600517", sex: str = "F", phone: str = "13812345678^PRN^CP",
-    ward: str = "3A^301^2^HOSP", doctor: str = "D01^李^四", admit: str = "20261116093000+0800",
-    discharge: str = "20261120103000+0800", evn_trigger: str | None = None, evn6: str = "",
-    dg1: str | None = "I25.1^冠心病^I10", extra: tuple[str, ...] = (), version: str = "2.5",
+    trigger: str = "A03",
+    *,
+    control_id: str = "MSG0001",
+    sending=("HIS", "HOSP"),
+    pid3: str = "ZY0001^^^HOSP^MR",
+    name: str = "张^三",
+    birth: str = "19600517",
+    sex: str = "F",
+    phone: str = "13812345678^PRN^CP",
+    ward: str = "3A^301^2^HOSP",
+    doctor: str = "D01^李^四",
+    admit: str = "20261116093000+0800",
+    discharge: str = "20261120103000+0800",
+    evn_trigger: str | None = None,
+    evn6: str = "",
+    dg1: str | None = "I25.1^冠心病^I10",
+    extra: tuple[str, ...] = (),
+    version: str = "2.5",
 ) -> str:
     """An ADT message as HL7 v2.5 chapter 3 lays it out (segments joined by CR)."""
     pv1 = [""] * 46

@@ -21,15 +21,19 @@ def refused(control_id: str) -> InboundMessage:
 
 def test_admin_role_holds_the_interop_permissions(admin_user):
     assert {p for p in admin_user.get_all_permissions() if p.startswith("interop.")} == {
-        "interop.view_inboundmessage", "interop.change_inboundmessage",
-        "interop.view_wardmapping", "interop.add_wardmapping", "interop.change_wardmapping",
+        "interop.view_inboundmessage",
+        "interop.change_inboundmessage",
+        "interop.view_wardmapping",
+        "interop.add_wardmapping",
+        "interop.change_wardmapping",
         "interop.delete_wardmapping",
     }
 
 
 @pytest.mark.parametrize("count", [1, 3])
-def test_inbox_lists_messages_with_status_and_error(count, client_for, admin_user, cardiology, now,
-                                                    django_assert_num_queries):
+def test_inbox_lists_messages_with_status_and_error(
+    count, client_for, admin_user, cardiology, now, django_assert_num_queries
+):
     for n in range(count):
         refused(f"MSG{n}")
     client = client_for(admin_user)
@@ -109,7 +113,8 @@ def test_demo_seed_maps_the_fhir_default_and_the_sample_ward(db, settings):
     call_command("seed_demo")
 
     assert sorted(WardMapping.objects.values_list("kind", "code", "department__code")) == [
-        ("fhir", "*", "GSUR"), ("hl7", "HUH AE OMU", "CARD"),
+        ("fhir", "*", "GSUR"),
+        ("hl7", "HUH AE OMU", "CARD"),
     ]
 
 

@@ -28,8 +28,9 @@ def api(settings, client):
 
     def post(body: str, token: str | None = TOKEN):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return client.post(reverse("interop:fhir_bundle"), data=body, content_type="application/fhir+json",
-                           headers=headers)
+        return client.post(
+            reverse("interop:fhir_bundle"), data=body, content_type="application/fhir+json", headers=headers
+        )
 
     return post
 
@@ -41,8 +42,13 @@ def test_bundle_with_the_token_creates_the_discharge_and_says_so(api, cardiology
     assert response["Content-Type"] == "application/fhir+json"
     assert response.json() == {
         "resourceType": "OperationOutcome",
-        "issue": [{"severity": "information", "code": "informational",
-                   "diagnostics": "Encounter/e1: discharge created for MRN ZY0001."}],
+        "issue": [
+            {
+                "severity": "information",
+                "code": "informational",
+                "diagnostics": "Encounter/e1: discharge created for MRN ZY0001.",
+            }
+        ],
     }
     assert Discharge.objects.get().source == "fhir"
 
@@ -87,16 +93,22 @@ def test_bad_bundle_gets_the_errors_and_changes_nothing(api, cardiology, now):
 
     assert response.status_code == 422
     assert response.json()["issue"] == [
-        {"severity": "error", "code": "processing",
-         "diagnostics": "Encounter/e1: period.end “yesterday” is not a FHIR date/time."}
+        {
+            "severity": "error",
+            "code": "processing",
+            "diagnostics": "Encounter/e1: period.end “yesterday” is not a FHIR date/time.",
+        }
     ]
     assert (Patient.objects.count(), InboundMessage.objects.get().status) == (0, "error")
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    ("not json", "The body is not UTF-8 JSON."),
-    (json.dumps({"resourceType": "Patient", "id": "p1"}), "The body is not a FHIR Bundle."),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("not json", "The body is not UTF-8 JSON."),
+        (json.dumps({"resourceType": "Patient", "id": "p1"}), "The body is not a FHIR Bundle."),
+    ],
+)
 def test_body_that_is_not_a_bundle_is_refused(api, body, reason, cardiology):
     response = api(body)
 

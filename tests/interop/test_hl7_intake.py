@@ -46,11 +46,17 @@ def test_a03_creates_patient_discharge_and_this_weeks_call(
     assert msa(receipt.ack) == ("AA", "MSG0001", "Accepted.")
     patient = Patient.objects.get()
     assert (patient.mrn, patient.name, patient.sex, patient.birth_date, patient.phone) == (
-        "ZY0001", "张三", "F", dt.date(1960, 5, 17), "+8613812345678"
+        "ZY0001",
+        "张三",
+        "F",
+        dt.date(1960, 5, 17),
+        "+8613812345678",
     )
     discharge = Discharge.objects.get()
     assert (discharge.department, discharge.admitted_on, discharge.discharged_on) == (
-        cardiology, dt.date(2026, 11, 16), dt.date(2026, 11, 20)
+        cardiology,
+        dt.date(2026, 11, 16),
+        dt.date(2026, 11, 20),
     )
     assert (discharge.diagnosis, discharge.icd10, discharge.attending_doctor) == ("冠心病", "I25.1", "李四")
     assert (discharge.source, discharge.source_reference) == ("hl7", "HIS/HOSP:MSG0001")
@@ -58,13 +64,18 @@ def test_a03_creates_patient_discharge_and_this_weeks_call(
     assert (call.discharge, call.due_date, call.status) == (discharge, dt.date(2026, 11, 23), "scheduled")
     message = InboundMessage.objects.get()
     assert (message.kind, message.sender, message.control_id, message.event_type, message.status) == (
-        "hl7", "HIS/HOSP", "MSG0001", "ADT^A03", "processed"
+        "hl7",
+        "HIS/HOSP",
+        "MSG0001",
+        "ADT^A03",
+        "processed",
     )
     assert (message.discharge, message.error) == (discharge, "")
 
 
-def test_message_is_stored_before_processing_and_the_task_processes_it_once(cardiology, now,
-                                                                            django_capture_on_commit_callbacks):
+def test_message_is_stored_before_processing_and_the_task_processes_it_once(
+    cardiology, now, django_capture_on_commit_callbacks
+):
     receipt = receive(adt(), django_capture_on_commit_callbacks, execute=False)
 
     assert receipt.ack_code == "AA"
@@ -87,8 +98,9 @@ def test_same_control_id_from_same_sender_is_acknowledged_and_not_processed_agai
     assert Patient.objects.get().name == "张三"
 
 
-def test_same_control_id_from_another_sender_is_a_new_message(cardiology, now, eager_celery,
-                                                              django_capture_on_commit_callbacks):
+def test_same_control_id_from_another_sender_is_a_new_message(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     receive(adt(), django_capture_on_commit_callbacks)
     other = receive(adt(sending=("LIS", "HOSP"), pid3="ZY0002^^^HOSP^MR"), django_capture_on_commit_callbacks)
 
@@ -107,18 +119,23 @@ def test_a08_updates_the_patient_and_the_discharge(cardiology, now, eager_celery
     assert Patient.objects.get().name == "张三丰"
     discharge = Discharge.objects.get()
     assert (discharge.diagnosis, discharge.icd10, discharge.source_reference) == (
-        "急性心肌梗死", "I21.9", "HIS/HOSP:MSG0002"
+        "急性心肌梗死",
+        "I21.9",
+        "HIS/HOSP:MSG0002",
     )
     assert FollowUpCall.objects.count() == 1
 
 
-def test_a08_without_discharge_updates_only_a_known_patient(cardiology, now, eager_celery,
-                                                            django_capture_on_commit_callbacks):
+def test_a08_without_discharge_updates_only_a_known_patient(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     receive(adt(), django_capture_on_commit_callbacks)
-    receive(adt("A08", control_id="MSG0002", phone="13900001111^PRN^CP", discharge=""),
-            django_capture_on_commit_callbacks)
-    unknown = receive(adt("A08", control_id="MSG0003", pid3="ZY9999^^^HOSP^MR", discharge=""),
-                      django_capture_on_commit_callbacks)
+    receive(
+        adt("A08", control_id="MSG0002", phone="13900001111^PRN^CP", discharge=""), django_capture_on_commit_callbacks
+    )
+    unknown = receive(
+        adt("A08", control_id="MSG0003", pid3="ZY9999^^^HOSP^MR", discharge=""), django_capture_on_commit_callbacks
+    )
 
     assert Patient.objects.get().phone == "+8613900001111"
     assert Discharge.objects.get().discharged_on == dt.date(2026, 11, 20)
@@ -141,8 +158,9 @@ def test_cancel_discharge_or_admit_archives_the_discharge_and_cancels_its_open_c
     assert InboundMessage.objects.get(control_id="MSG0002").discharge == discharge
 
 
-def test_discharge_sent_again_after_a13_is_live_again(cardiology, now, eager_celery,
-                                                      django_capture_on_commit_callbacks):
+def test_discharge_sent_again_after_a13_is_live_again(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     receive(adt(), django_capture_on_commit_callbacks)
     receive(adt("A13", control_id="MSG0002", discharge=""), django_capture_on_commit_callbacks)
     receive(adt(control_id="MSG0003", discharge="20261121100000+0800"), django_capture_on_commit_callbacks)
@@ -167,8 +185,9 @@ def test_msh9_is_trusted_when_evn1_disagrees(cardiology, now, eager_celery, djan
     assert InboundMessage.objects.get().warnings == "EVN-1 says A01 but MSH-9 says A03: MSH-9 was followed."
 
 
-def test_missing_pv1_45_falls_back_to_evn6_and_is_flagged(cardiology, now, eager_celery,
-                                                          django_capture_on_commit_callbacks):
+def test_missing_pv1_45_falls_back_to_evn6_and_is_flagged(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     receive(adt(discharge="", evn6="20261119180000+0800"), django_capture_on_commit_callbacks)
 
     assert Discharge.objects.get().discharged_on == dt.date(2026, 11, 19)
@@ -177,8 +196,9 @@ def test_missing_pv1_45_falls_back_to_evn6_and_is_flagged(cardiology, now, eager
     )
 
 
-def test_timestamps_with_offsets_become_hospital_dates(cardiology, now, eager_celery,
-                                                       django_capture_on_commit_callbacks):
+def test_timestamps_with_offsets_become_hospital_dates(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     # 22:30 at UTC-0500 on the 19th is 11:30 on the 20th in Shanghai; 23:50 at +0110 stays on the 15th... in Shanghai
     # it is 06:40 on the 16th.
     receive(adt(admit="20261115235000+0110", discharge="20261119223000-0500"), django_capture_on_commit_callbacks)
@@ -200,8 +220,9 @@ def test_western_names_keep_their_spaces(cardiology, now, eager_celery, django_c
     assert Discharge.objects.get().attending_doctor == "John Smith"
 
 
-def test_ward_mapping_for_the_sender_wins_over_any_sender(cardiology, now, eager_celery,
-                                                          django_capture_on_commit_callbacks):
+def test_ward_mapping_for_the_sender_wins_over_any_sender(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     surgery = DepartmentFactory(code="SURG")
     WardMapping.objects.create(kind=Kind.HL7, sender="HIS/HOSP", code="3A", department=surgery)
 
@@ -214,20 +235,47 @@ def test_ward_mapping_for_the_sender_wins_over_any_sender(cardiology, now, eager
     ("message", "code", "location", "reason"),
     [
         (adt(pid3=""), "AE", "PID^1^3", "PID-3: PID-3 (patient identifier list) is empty: no MRN."),
-        (adt(discharge="2026-11-20"), "AE", "PV1^1^45",
-         "PV1-45: “2026-11-20” is not an HL7 date/time (YYYYMMDD[HHMM[SS]][+ZZZZ])."),
-        (adt(admit="20261316"), "AE", "PV1^1^44",
-         "PV1-44: “20261316” is not an HL7 date/time (YYYYMMDD[HHMM[SS]][+ZZZZ])."),
-        (adt(ward="9Z^1^1"), "AE", "PV1^1^3",
-         "PV1-3: Unknown ward “9Z” from HIS/HOSP: add a ward mapping in the admin, then reprocess."),
+        (
+            adt(discharge="2026-11-20"),
+            "AE",
+            "PV1^1^45",
+            "PV1-45: “2026-11-20” is not an HL7 date/time (YYYYMMDD[HHMM[SS]][+ZZZZ]).",
+        ),
+        (
+            adt(admit="20261316"),
+            "AE",
+            "PV1^1^44",
+            "PV1-44: “20261316” is not an HL7 date/time (YYYYMMDD[HHMM[SS]][+ZZZZ]).",
+        ),
+        (
+            adt(ward="9Z^1^1"),
+            "AE",
+            "PV1^1^3",
+            "PV1-3: Unknown ward “9Z” from HIS/HOSP: add a ward mapping in the admin, then reprocess.",
+        ),
         (adt(discharge="20261201100000+0800"), "AE", "PV1^1^45", "PV1-45: The discharge date is in the future."),
-        (adt(discharge="20261110100000+0800"), "AE", "PV1^1^45",
-         "PV1-45: The discharge date is before the admission date."),
-        (adt(extra=("this is not a segment",)), "AR", "",
-         "segment 6: Segment 6 is malformed: “this is not a segment”."),
+        (
+            adt(discharge="20261110100000+0800"),
+            "AE",
+            "PV1^1^45",
+            "PV1-45: The discharge date is before the admission date.",
+        ),
+        (
+            adt(extra=("this is not a segment",)),
+            "AR",
+            "",
+            "segment 6: Segment 6 is malformed: “this is not a segment”.",
+        ),
     ],
-    ids=["missing-pid3", "bad-discharge-date", "bad-admit-date", "unknown-ward", "future", "before-admission",
-         "malformed-segment"],
+    ids=[
+        "missing-pid3",
+        "bad-discharge-date",
+        "bad-admit-date",
+        "unknown-ward",
+        "future",
+        "before-admission",
+        "malformed-segment",
+    ],
 )
 def test_bad_messages_get_an_error_ack_and_change_nothing(
     message, code, location, reason, cardiology, now, eager_celery, django_capture_on_commit_callbacks
@@ -271,8 +319,9 @@ def test_garbage_is_rejected_and_kept_for_the_admin(db, django_capture_on_commit
     assert (stored.status, stored.payload, stored.control_id) == ("error", "hello there", "")
 
 
-def test_a_resent_refused_message_gets_the_same_refusal(cardiology, now, eager_celery,
-                                                        django_capture_on_commit_callbacks):
+def test_a_resent_refused_message_gets_the_same_refusal(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     receive(adt(ward="9Z"), django_capture_on_commit_callbacks)
     again = receive(adt(ward="9Z"), django_capture_on_commit_callbacks)
 
@@ -280,8 +329,9 @@ def test_a_resent_refused_message_gets_the_same_refusal(cardiology, now, eager_c
     assert InboundMessage.objects.count() == 1
 
 
-def test_admin_fixes_the_ward_mapping_and_reprocesses(cardiology, now, eager_celery,
-                                                      django_capture_on_commit_callbacks):
+def test_admin_fixes_the_ward_mapping_and_reprocesses(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     receive(adt(ward="9Z^1^1"), django_capture_on_commit_callbacks)
     WardMapping.objects.create(kind=Kind.HL7, code="9Z", department=cardiology)
 
@@ -303,19 +353,21 @@ def test_processing_a_message_twice_changes_nothing_more(cardiology, now, django
     assert (Discharge.objects.count(), FollowUpCall.objects.count()) == (1, 1)
 
 
-def test_readmission_by_hl7_cancels_the_earlier_stays_calls(cardiology, now, eager_celery,
-                                                            django_capture_on_commit_callbacks):
+def test_readmission_by_hl7_cancels_the_earlier_stays_calls(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     receive(adt(), django_capture_on_commit_callbacks)
-    receive(adt(control_id="MSG0002", admit="20261121080000+0800", discharge="20261122170000+0800"),
-            django_capture_on_commit_callbacks)
+    receive(
+        adt(control_id="MSG0002", admit="20261121080000+0800", discharge="20261122170000+0800"),
+        django_capture_on_commit_callbacks,
+    )
 
     first = FollowUpCall.objects.get(discharge__admitted_on=dt.date(2026, 11, 16))
     assert (first.status, first.cancel_reason) == ("cancelled", "readmitted")
     assert Discharge.objects.count() == 2
 
 
-def test_deceased_patient_in_pid29_has_no_open_calls(cardiology, now, eager_celery,
-                                                     django_capture_on_commit_callbacks):
+def test_deceased_patient_in_pid29_has_no_open_calls(cardiology, now, eager_celery, django_capture_on_commit_callbacks):
     message = adt().replace("|13812345678^PRN^CP", "|13812345678^PRN^CP" + "|" * 16 + "20261122080000+0800|Y")
 
     receive(message, django_capture_on_commit_callbacks)
@@ -324,8 +376,9 @@ def test_deceased_patient_in_pid29_has_no_open_calls(cardiology, now, eager_cele
     assert FollowUpCall.objects.get().cancel_reason == "deceased"
 
 
-def test_reprocessing_an_unreadable_message_keeps_it_in_error(cardiology, now, eager_celery,
-                                                              django_capture_on_commit_callbacks):
+def test_reprocessing_an_unreadable_message_keeps_it_in_error(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     receive(adt().replace("UNICODE UTF-8", "").encode("gb18030"), django_capture_on_commit_callbacks)
 
     counts = inbound_messages_reprocess(messages=InboundMessage.objects.all())
@@ -337,8 +390,9 @@ def test_reprocessing_an_unreadable_message_keeps_it_in_error(cardiology, now, e
     assert nothing_changed()
 
 
-def test_ack_is_written_in_the_character_set_the_sender_declared(cardiology, now, eager_celery,
-                                                                 django_capture_on_commit_callbacks):
+def test_ack_is_written_in_the_character_set_the_sender_declared(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     raw = adt().replace("UNICODE UTF-8", "GB 18030-2000").encode("gb18030")
 
     receipt = receive(raw, django_capture_on_commit_callbacks)
@@ -362,8 +416,9 @@ def test_a_message_that_trips_an_unforeseen_error_is_kept_and_answered_ae(
     assert nothing_changed()
 
 
-def test_discharge_disposition_expired_marks_the_patient_deceased(cardiology, now, eager_celery,
-                                                                  django_capture_on_commit_callbacks):
+def test_discharge_disposition_expired_marks_the_patient_deceased(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     pv1_36 = adt()
     fields = next(s for s in pv1_36.split("\r") if s.startswith("PV1")).split("|")
     fields[36] = "20"

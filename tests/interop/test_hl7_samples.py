@@ -42,7 +42,10 @@ def test_current_a03_sample_is_a_discharge_despite_evn1_saying_a01(
     patient = discharge.patient
     # PID-3 repeats: PATID1234 is the one of type MR.
     assert (patient.mrn, patient.name, patient.sex, patient.birth_date) == (
-        "PATID1234", "ADAM A EVERYMAN", "M", dt.date(1988, 8, 18)
+        "PATID1234",
+        "ADAM A EVERYMAN",
+        "M",
+        dt.date(1988, 8, 18),
     )
     assert (patient.phone_needs_correction, patient.deceased_on) == (True, dt.date(2008, 8, 25))
     message = InboundMessage.objects.get()
@@ -55,8 +58,9 @@ def test_current_a03_sample_is_a_discharge_despite_evn1_saying_a01(
     ]
 
 
-def test_short_a03_sample_without_dg1_still_registers(samples, homerton, now, eager_celery,
-                                                      django_capture_on_commit_callbacks):
+def test_short_a03_sample_without_dg1_still_registers(
+    samples, homerton, now, eager_celery, django_capture_on_commit_callbacks
+):
     receipt = receive_sample(samples, "msft-fhirconverter_ADT-A03-02.hl7", django_capture_on_commit_callbacks)
 
     assert receipt.ack_code == "AA"
@@ -64,8 +68,9 @@ def test_short_a03_sample_without_dg1_still_registers(samples, homerton, now, ea
     assert InboundMessage.objects.get().warnings.splitlines()[-1] == "No DG1 diagnosis in the message."
 
 
-def test_old_a03_without_pv1_45_takes_evn6_and_flags_it(samples, homerton, now, eager_celery,
-                                                         django_capture_on_commit_callbacks):
+def test_old_a03_without_pv1_45_takes_evn6_and_flags_it(
+    samples, homerton, now, eager_celery, django_capture_on_commit_callbacks
+):
     receipt = receive_sample(
         samples, "msft-fhirconverter_ADT_A03_old-1c821ba_noPV1-45.hl7", django_capture_on_commit_callbacks
     )
@@ -88,8 +93,9 @@ def test_a08_sample_with_the_same_control_id_as_the_a03_is_a_duplicate(
     assert InboundMessage.objects.count() == 1
 
 
-def test_a08_sample_alone_creates_the_stay_it_describes(samples, homerton, now, eager_celery,
-                                                        django_capture_on_commit_callbacks):
+def test_a08_sample_alone_creates_the_stay_it_describes(
+    samples, homerton, now, eager_celery, django_capture_on_commit_callbacks
+):
     receipt = receive_sample(samples, "msft-fhirconverter_ADT-A08-01.hl7", django_capture_on_commit_callbacks)
 
     assert receipt.ack_code == "AA"

@@ -60,8 +60,9 @@ def read_frame(sock: socket.socket) -> bytes:
     return data[1 : -len(MLLP_END)]
 
 
-def test_message_over_mllp_is_stored_acknowledged_and_processed(listener, cardiology, now, eager_celery,
-                                                                django_capture_on_commit_callbacks):
+def test_message_over_mllp_is_stored_acknowledged_and_processed(
+    listener, cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True), socket.create_connection(listener, timeout=10) as sock:
         sock.sendall(frame(adt()))
         first = hl7.parse(read_frame(sock).decode("utf-8"))
@@ -75,7 +76,8 @@ def test_message_over_mllp_is_stored_acknowledged_and_processed(listener, cardio
     assert str(first.segment("MSH")[9]) == "ACK^A03^ACK"
     assert (str(second.segment("MSA")[1]), str(second.segment("MSA")[2])) == ("AA", "MSG0002")
     assert list(InboundMessage.objects.order_by("pk").values_list("control_id", "status")) == [
-        ("MSG0001", "processed"), ("MSG0002", "processed"),
+        ("MSG0001", "processed"),
+        ("MSG0002", "processed"),
     ]
     discharge = Discharge.objects.get()
     assert (discharge.discharged_on, discharge.archived) == (dt.date(2026, 11, 20), True)
@@ -95,8 +97,11 @@ def test_hl7_listener_command_listens_and_stops_cleanly_on_sigterm():
     """The command as production runs it (docker stop sends SIGTERM)."""
     listener = subprocess.Popen(
         [sys.executable, "manage.py", "hl7_listener", "--host", "127.0.0.1", "--port", "0"],
-        cwd=settings.BASE_DIR, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         first_line = listener.stdout.readline().strip()

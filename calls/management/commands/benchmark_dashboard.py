@@ -133,10 +133,14 @@ class Command(BaseCommand):
         day = f"'{today.isoformat()}'::date"
         due = f"({day} - (g %% {days}))"
         _insert_select(
-            Discharge, patients,
+            Discharge,
+            patients,
             {
-                "patient_id": "patient_id", "department_id": str(department.pk),
-                "admitted_on": f"{due} - 14", "discharged_on": f"{due} - 7", "diagnosis": "'Coronary heart disease'",
+                "patient_id": "patient_id",
+                "department_id": str(department.pk),
+                "admitted_on": f"{due} - 14",
+                "discharged_on": f"{due} - 7",
+                "diagnosis": "'Coronary heart disease'",
             },
         )
         source = (
@@ -152,17 +156,21 @@ class Command(BaseCommand):
         done = f"(due <= {day} - 3 AND {r} >= 95)"
         sat = "((g::bigint * 104729) %% 100)"
         _insert_select(
-            FollowUpCall, source,
+            FollowUpCall,
+            source,
             {
-                "discharge_id": "discharge_id", "due_date": "due", "earliest_on": "due", "latest_on": "due + 7",
+                "discharge_id": "discharge_id",
+                "due_date": "due",
+                "earliest_on": "due",
+                "latest_on": "due + 7",
                 "assigned_to_id": f"(ARRAY[{nurse_ids}])[g %% {NURSES} + 1]",
                 "status": status,
                 "cancel_reason": f"CASE WHEN due > {day} - 3 THEN '' WHEN {r} < 34 THEN 'deceased' "
-                                 f"WHEN {r} BETWEEN 89 AND 94 THEN 'declined' ELSE '' END",
+                f"WHEN {r} BETWEEN 89 AND 94 THEN 'declined' ELSE '' END",
                 "answered_by": f"CASE WHEN {done} THEN (CASE WHEN (g * 31) %% 100 < 60 THEN 'family' "
-                               "ELSE 'patient' END) ELSE '' END",
+                "ELSE 'patient' END) ELSE '' END",
                 "satisfaction": f"CASE WHEN {done} THEN (CASE WHEN {sat} < 92 THEN 'satisfied' WHEN {sat} < 97 "
-                                "THEN 'basic' ELSE 'unsatisfied' END) ELSE '' END",
+                "THEN 'basic' ELSE 'unsatisfied' END) ELSE '' END",
                 "completed_at": f"CASE WHEN {done} THEN (due + time '16:30') AT TIME ZONE '{settings.TIME_ZONE}' END",
                 "completed_by_id": f"CASE WHEN {done} THEN (ARRAY[{nurse_ids}])[g %% {NURSES} + 1] END",
                 "duration_seconds": f"CASE WHEN {done} THEN 240 + (g %% 360) END",
@@ -208,15 +216,20 @@ class Command(BaseCommand):
         received = f"(('{today.isoformat()}'::date - (g %% 730)) + time '09:00') AT TIME ZONE '{settings.TIME_ZONE}'"
         closed = "(g %% 10 < 8)"
         _insert_select(
-            Complaint, f"generate_series(1, {int(count)}) AS g",
+            Complaint,
+            f"generate_series(1, {int(count)}) AS g",
             {
-                "reference": f"'{PREFIX}' || g", "channel": "'hotline'", "complainant_name": "'Complainant ' || g",
-                "received_at": received, "received_by_id": str(head.pk), "description": "'benchmark'",
+                "reference": f"'{PREFIX}' || g",
+                "channel": "'hotline'",
+                "complainant_name": "'Complainant ' || g",
+                "received_at": received,
+                "received_by_id": str(head.pk),
+                "description": "'benchmark'",
                 "category_id": f"(ARRAY[{categories}])[g %% {len(categories.split(','))} + 1]",
                 "severity": "CASE WHEN g %% 20 = 0 THEN 'urgent' WHEN g %% 5 = 0 THEN 'major' ELSE 'general' END",
                 "status": f"CASE WHEN {closed} THEN 'closed' WHEN g %% 10 = 8 THEN 'investigating' ELSE 'received' END",
                 "outcome": f"CASE WHEN {closed} THEN (CASE WHEN g %% 7 = 0 THEN 'compensation' "
-                           "ELSE 'explanation' END) ELSE '' END",
+                "ELSE 'explanation' END) ELSE '' END",
                 "first_response_due": f"{received} + interval '30 minutes'",
                 "first_responded_at": f"{received} + (g %% 40) * interval '1 minute'",
                 "first_response_breached": "(g %% 40 > 30)",
@@ -272,7 +285,8 @@ class Command(BaseCommand):
                     cursor.execute(f"DELETE FROM {table} WHERE call_id IN ({calls})", [department.pk])  # nosec B608
                 cursor.execute(
                     "DELETE FROM calls_followupcall WHERE discharge_id IN "
-                    "(SELECT id FROM calls_discharge WHERE department_id = %s)", [department.pk]
+                    "(SELECT id FROM calls_discharge WHERE department_id = %s)",
+                    [department.pk],
                 )
                 cursor.execute("DELETE FROM calls_discharge WHERE department_id = %s", [department.pk])
                 department.staff.clear()

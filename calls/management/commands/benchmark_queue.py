@@ -77,8 +77,13 @@ class Command(BaseCommand):
             department.staff.add(*nurses)
             rule = FollowUpRule.objects.create(department=department, name="Benchmark rule")
             step = RuleStep.objects.create(
-                rule=rule, offset_days=7, early_days=1, late_days=3, weekdays=[0, 1, 2, 3, 4],
-                window_start=dt.time(14), window_end=dt.time(17),
+                rule=rule,
+                offset_days=7,
+                early_days=1,
+                late_days=3,
+                weekdays=[0, 1, 2, 3, 4],
+                window_start=dt.time(14),
+                window_end=dt.time(17),
             )
         for start in range(0, count, BATCH):
             size = min(BATCH, count - start)
@@ -88,9 +93,11 @@ class Command(BaseCommand):
                 )
                 Discharge.objects.bulk_create(
                     Discharge(
-                        patient=patient, department=department,
+                        patient=patient,
+                        department=department,
                         discharged_on=monday - dt.timedelta(days=7 - (start + i) % 7),
-                        admitted_on=monday - dt.timedelta(days=14), diagnosis="Benchmark",
+                        admitted_on=monday - dt.timedelta(days=14),
+                        diagnosis="Benchmark",
                     )
                     for i, patient in enumerate(patients)
                 )
@@ -123,9 +130,14 @@ class Command(BaseCommand):
 
         self._delete_calls(department)
         params = {
-            "step": step.pk, "offset": step.offset_days, "early": step.early_days, "late": step.late_days,
-            "start": step.window_start, "zone": str(timezone.get_default_timezone()),
-            "nurses": [n.pk for n in sorted(nurses, key=lambda n: n.pk)], "nurse_count": len(nurses),
+            "step": step.pk,
+            "offset": step.offset_days,
+            "early": step.early_days,
+            "late": step.late_days,
+            "start": step.window_start,
+            "zone": str(timezone.get_default_timezone()),
+            "nurses": [n.pk for n in sorted(nurses, key=lambda n: n.pk)],
+            "nurse_count": len(nurses),
             "department": department.pk,
         }
         started = time.perf_counter()

@@ -11,7 +11,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("backup", type=Path)
         parser.add_argument(
-            "--target-url", required=True,
+            "--target-url",
+            required=True,
             help="e.g. postgres://postgres@127.0.0.1:5432/followup_restored (created if missing; must be empty)",
         )
 
