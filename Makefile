@@ -28,9 +28,10 @@ setup: $(VENV)/.installed-runtime
 run: setup
 	$(BIN)/honcho --procfile Procfile start
 
-## test: lint and the whole test suite (CI=true: against PostgreSQL and Redis)
+## test: lint, format check and the whole test suite (CI=true: against PostgreSQL and Redis)
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/bandit --quiet --recursive --severity-level medium --exclude ./tests,./.venv,./var followup calls complaints
 	$(BIN)/python manage.py compile_translations
 	VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)
