@@ -275,12 +275,35 @@ class AppendOnly(models.Model):
         raise ValueError(f"{type(self).__name__} rows are append-only")
 
 
+# What the system itself writes (no user behind it) is kept as a key and its
+# values, so each reader sees it in their own language; ``text`` keeps it in
+# the hospital's language for the admin, search and e-mail.
+SYSTEM_MESSAGES = {
+    "first_response_late": _("%(ref)s: first response is late (was due %(due)s)."),
+    "resolution_late": _("%(ref)s: resolution is late (was due %(due)s)."),
+}
+
+
+class SystemMessage(models.Model):
+    message_key = models.CharField(_("system message"), max_length=40, blank=True, editable=False)
+    message_params = models.JSONField(_("system message values"), default=dict, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def shown_text(self) -> str:
+        """The text in the reader's language."""
+        message = SYSTEM_MESSAGES.get(self.message_key)
+        return str(message) % self.message_params if message else self.text
+
+
 def evidence_path(instance: "ComplaintEvent", filename: str) -> str:
     now = timezone.localtime()
     return f"complaints/evidence/{now:%Y/%m}/{filename}"
 
 
-class ComplaintEvent(AppendOnly):
+class ComplaintEvent(SystemMessage, AppendOnly):
     """One line of a complaint's timeline."""
 
     class Kind(models.TextChoices):
@@ -365,7 +388,7 @@ class Promise(models.Model):
         return self.delivered_on is None
 
 
-class Notification(models.Model):
+class Notification(SystemMessage):
     """An in-app message to one user (an SLA breach of a complaint they own)."""
 
     recipient = models.ForeignKey(

@@ -12,13 +12,22 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from followup.roles import Role
 
 from . import sla
-from .models import Category, Complaint, ComplaintEvent, Notification, Promise, ReferenceCounter, Severity
+from .models import (
+    SYSTEM_MESSAGES,
+    Category,
+    Complaint,
+    ComplaintEvent,
+    Notification,
+    Promise,
+    ReferenceCounter,
+    Severity,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -360,11 +369,15 @@ def _recipients(complaint: Complaint) -> list:
     return users
 
 
-def notify(*, users: Iterable, text: str, link: str) -> list[Notification]:
+def notify(
+    *, users: Iterable, text: str, link: str, message_key: str = "", message_params: dict | None = None
+) -> list[Notification]:
     """In-app notification for each user, plus an e-mail to those who have
     an address (sent after the transaction commits). The in-app link stays
-    relative; the e-mail's is made absolute with SITE_URL."""
-    created = [Notification.objects.create(recipient=u, text=text, link=link) for u in users]
+    relative; the e-mail's is made absolute with SITE_URL. A system message
+    (``message_key``, see SYSTEM_MESSAGES) is shown in each reader's language."""
+    message = {"message_key": message_key, "message_params": message_params or {}}
+    created = [Notification.objects.create(recipient=u, text=text, link=link, **message) for u in users]
     emails = [u.email for u in users if u.email]
     if emails:
         body = f"{text}\n{settings.SITE_URL}{link}" if link else text
@@ -383,29 +396,34 @@ def complaint_flag_sla_breaches(*, now: dt.datetime | None = None) -> int:
         (
             "first_response_breached",
             running.filter(first_responded_at__isnull=True, first_response_due__lt=now, first_response_breached=False),
-            _("%(ref)s: first response is late (was due %(due)s)."),
+            "first_response_late",
             "first_response_due",
         ),
         (
             "resolution_breached",
             running.filter(resolved_at__isnull=True, resolution_due__lt=now, resolution_breached=False),
-            _("%(ref)s: resolution is late (was due %(due)s)."),
+            "resolution_late",
             "resolution_due",
         ),
     ]
     flagged = 0
-    for flag, candidates, message, due_field in checks:
+    for flag, candidates, message_key, due_field in checks:
         for complaint in candidates.select_related("owner"):
             if not Complaint.objects.filter(pk=complaint.pk, **{flag: False}).update(**{flag: True}):
                 continue  # another run flagged it first
             flagged += 1
             due = timezone.localtime(getattr(complaint, due_field))
-            text = message % {"ref": complaint.reference, "due": f"{due:%Y-%m-%d %H:%M}"}
-            _event(complaint, Kind.SLA_BREACH, None, now, text=text)
+            params = {"ref": complaint.reference, "due": f"{due:%Y-%m-%d %H:%M}"}
+            # Stored and e-mailed in the hospital's language; shown in the reader's.
+            with translation.override(settings.LANGUAGE_CODE):
+                text = str(SYSTEM_MESSAGES[message_key]) % params
+            message = {"message_key": message_key, "message_params": params}
+            _event(complaint, Kind.SLA_BREACH, None, now, text=text, **message)
             notify(
                 users=_recipients(complaint),
                 text=text,
                 link=reverse("complaints:detail", args=[complaint.pk]),
+                **message,
             )
     if flagged:
         logger.info("Flagged %d complaint SLA breaches", flagged)

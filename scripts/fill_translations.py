@@ -32,6 +32,8 @@ def main(path: str) -> None:
                 entry.msgstr = value
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
+            # gettext's guess came from this earlier msgid; the translation is settled now.
+            entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
     catalogue.metadata["Language"] = "zh_Hans"
     catalogue.metadata["Content-Type"] = "text/plain; charset=UTF-8"
     catalogue.metadata["Plural-Forms"] = "nplurals=1; plural=0;"

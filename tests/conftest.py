@@ -11,6 +11,7 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.db.migrations.loader import MigrationLoader
 from django.db.models.signals import post_migrate
+from django.utils import translation
 
 from calls.defaults import create_default_satisfaction_items
 from complaints.defaults import create_default_configuration
@@ -93,6 +94,14 @@ def _migration_data_survives_flushes():
     post_migrate.connect(put_back_migration_data, sender=last_app)
     yield
     post_migrate.disconnect(put_back_migration_data, sender=last_app)
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_behind():
+    """A request in Chinese leaves Chinese active in this thread (LocaleMiddleware
+    activates, nothing deactivates): the next test starts in the default again."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

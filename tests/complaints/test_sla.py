@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
 
 from complaints import services, sla
 from complaints.models import Complaint, ComplaintEvent, Holiday, Notification, SlaPolicy, TimeUnit, WorkingCalendar
@@ -98,6 +99,25 @@ def test_breach_is_flagged_once_and_notifies_owner_and_officers(
     assert [(m.subject, m.to, m.body) for m in mail.outbox] == [
         (text, ["bob@hospital.test"], f"{text}\nhttps://followup.hospital.test/complaints/{urgent.pk}/")
     ]
+
+
+def test_a_late_notice_reads_in_each_readers_language(urgent, head_nurse, client_for):
+    with time_machine.travel(at(2026, 11, 23, 9, 41), tick=False):
+        assert check_sla_breaches() == 1
+    notice = f"{urgent.reference}: first response is late (was due 2026-11-23 09:30)."
+    notice_zh = f"{urgent.reference}：首次响应已超时（截止 2026-11-23 09:30）。"
+    client = client_for(head_nurse)
+    pages = {
+        language: [
+            client.get(reverse(name, args=args), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+            for name, args in (("complaints:notifications", []), ("complaints:detail", [urgent.pk]))
+        ]
+        for language in ("en", "zh-hans")
+    }
+    assert [(notice in page, notice_zh in page) for page in pages["en"]] == [(True, False), (True, False)]
+    assert [(notice in page, notice_zh in page) for page in pages["zh-hans"]] == [(False, True), (False, True)]
+    # Stored and e-mailed in the hospital's language (LANGUAGE_CODE, English here).
+    assert set(Notification.objects.values_list("text", flat=True)) == {notice}
 
 
 def test_resolution_breach_is_flagged_the_next_day(urgent, officer):
