@@ -29,7 +29,7 @@ def listener(db):
     """The real listener on a free loopback port, in a thread. Its connection
     threads share the test's database connection, as Django's live server
     tests do, so they see the test's data and the test's rollback undoes
-    theirs (a flushed transactional database would lose the role groups)."""
+    theirs: quicker than a transactional test's flush."""
     shared = connections[DEFAULT_DB_ALIAS]
     shared.inc_thread_sharing()
 
