@@ -300,7 +300,7 @@ def _item_figures(src: Source, scores: QuerySet) -> tuple[list[dict], dict]:
     return rows, total
 
 
-def _week_figures(src: Source, calls: QuerySet) -> list[dict]:
+def _week_figures(src: Source, calls: QuerySet, today: dt.date) -> list[dict]:
     rows = list(
         calls.annotate(week=TruncWeek("due_date"))
         .values("week")
@@ -319,6 +319,9 @@ def _week_figures(src: Source, calls: QuerySet) -> list[dict]:
         if isinstance(row["week"], dt.datetime):
             row["week"] = row["week"].date()
         row["week_end"] = row["week"] + dt.timedelta(days=6)
+        # This week's calls still due later (or later today) count as not
+        # reached yet: its rates are a figure so far, not the week's.
+        row["in_progress"] = row["week"] <= today <= row["week_end"]
         row["reach"] = Rate(row["completed"], row["countable"])
         row["satisfaction"] = Rate(row["satisfied"], row["rated"])
         row["satisfied_or_basic"] = Rate(row["satisfied"] + row["basic"], row["rated"])
@@ -463,7 +466,7 @@ def dashboard_figures(
         boxes=boxes,
         items=items,
         items_total=items_total,
-        weeks=_week_figures(src, current),
+        weeks=_week_figures(src, current, today),
         nurses=_nurse_figures(src, current, today),
         alerts=_alert_figures(department_ids),
         spot_checks=_spot_check_figures(src, current),
@@ -649,7 +652,10 @@ def dashboard_chart_data(d: Dashboard) -> dict:
     """What static/js/dashboard.js draws (labels already translated)."""
     return {
         "weeks": {
-            "labels": [w["week"].isoformat() for w in d.weeks],
+            "labels": [
+                f"{w['week'].isoformat()} ({_('so far')})" if w["in_progress"] else w["week"].isoformat()
+                for w in d.weeks
+            ],
             "series": [
                 {"label": str(_("Reach rate")), "data": [w["reach"].percent for w in d.weeks]},
                 {"label": str(_("Satisfied")), "data": [w["satisfaction"].percent for w in d.weeks]},

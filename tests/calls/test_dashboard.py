@@ -305,6 +305,16 @@ def test_chart_data_is_embedded_as_json_without_inline_script(client_for, head_n
     assert "style=" not in html
 
 
+def test_the_week_in_progress_is_marked_so_far_in_the_table_and_the_chart(client_for, head_nurse, ward):
+    bulk_calls(department=ward, rows=[completed(dt.date(2026, 11, 17)), completed(dt.date(2026, 11, 24))])
+    response = client_for(head_nurse).get(reverse("calls:dashboard"))
+    weeks = re.findall(
+        r"<th scope=\"row\"><a [^>]*>(\d{4}-\d\d-\d\d)</a>( <span[^>]*>so far</span>)?</th>", response.content.decode()
+    )
+    assert [(week, bool(marker)) for week, marker in weeks] == [("2026-11-16", False), ("2026-11-23", True)]
+    assert response.context["chart_data"]["weeks"]["labels"] == ["2026-11-16", "2026-11-23 (so far)"]
+
+
 def test_dashboard_speaks_chinese(client_for, head_nurse, ward):
     client = client_for(head_nurse)
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
