@@ -104,3 +104,18 @@ def test_the_head_nurses_navigation_fits_one_line_at_1280_pixels(page, desk):
     ]
     assert [text for text, right in items if right > 1280] == []
     assert page.locator("nav.navbar").bounding_box()["height"] < 60
+
+
+def test_a_crowded_navigation_wraps_its_links_and_keeps_the_menu_and_languages_on_screen(page, desk):
+    boss = UserFactory(
+        username="boss", display_name="Wang Fang, head nurse and administrator", roles=[Role.HEAD_NURSE, Role.ADMIN]
+    )
+    desk["ward"].staff.add(boss)
+    log_in(page, "boss")
+    rights = page.locator("nav.navbar .nav-link, nav.navbar .btn-group .btn").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().right)"
+    )
+    assert len(rights) == 11  # seven links (Administration too), notifications, the user menu, two languages
+    assert max(rights) <= 1280
+    page.locator("#user-menu").click()
+    assert page.get_by_role("button", name="Log out").is_visible()
