@@ -284,6 +284,11 @@ SYSTEM_MESSAGES = {
 }
 
 
+def system_message(key: str, params: dict) -> str:
+    """A SYSTEM_MESSAGES entry with its values, in the active language."""
+    return str(SYSTEM_MESSAGES[key]) % params
+
+
 class SystemMessage(models.Model):
     message_key = models.CharField(_("system message"), max_length=40, blank=True, editable=False)
     message_params = models.JSONField(_("system message values"), default=dict, blank=True, editable=False)
@@ -294,8 +299,9 @@ class SystemMessage(models.Model):
     @property
     def shown_text(self) -> str:
         """The text in the reader's language."""
-        message = SYSTEM_MESSAGES.get(self.message_key)
-        return str(message) % self.message_params if message else self.text
+        if self.message_key in SYSTEM_MESSAGES:
+            return system_message(self.message_key, self.message_params)
+        return self.text
 
 
 def evidence_path(instance: "ComplaintEvent", filename: str) -> str:

@@ -19,7 +19,6 @@ from followup.roles import Role
 
 from . import sla
 from .models import (
-    SYSTEM_MESSAGES,
     Category,
     Complaint,
     ComplaintEvent,
@@ -27,6 +26,7 @@ from .models import (
     Promise,
     ReferenceCounter,
     Severity,
+    system_message,
 )
 
 logger = logging.getLogger(__name__)
@@ -416,7 +416,7 @@ def complaint_flag_sla_breaches(*, now: dt.datetime | None = None) -> int:
             params = {"ref": complaint.reference, "due": f"{due:%Y-%m-%d %H:%M}"}
             # Stored and e-mailed in the hospital's language; shown in the reader's.
             with translation.override(settings.LANGUAGE_CODE):
-                text = str(SYSTEM_MESSAGES[message_key]) % params
+                text = system_message(message_key, params)
             message = {"message_key": message_key, "message_params": params}
             _event(complaint, Kind.SLA_BREACH, None, now, text=text, **message)
             notify(
