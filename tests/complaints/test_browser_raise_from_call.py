@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from complaints.models import Complaint
-from tests.factories import TEST_PASSWORD, FollowUpCallFactory, PatientFactory
+from tests.browser.helpers import log_in
+from tests.factories import FollowUpCallFactory, PatientFactory
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -23,10 +24,7 @@ def drive_browser(base_url: str, username: str, call_id: int) -> dict:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(base_url=base_url)
-        page.goto(reverse("login"))
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", TEST_PASSWORD)
-        page.click("main button[type=submit]")
+        log_in(page, username)
         page.goto(f"{reverse('complaints:create')}?call={call_id}")
         seen = {
             "prefilled": [
