@@ -3,7 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run setup test lint audit messages vendor-static benchmark clean
+# The web port (`PORT=8100 make run`) and the HL7 listener's port.
+PORT     ?= 8000
+HL7_PORT ?= 2575
+SITE     := http://127.0.0.1:$(PORT)/
+
+.PHONY: run setup test test-fast lint audit messages vendor-static benchmark clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: set PYTHON=python3.11 (or newer) and try again.")'
@@ -22,19 +27,29 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 setup: $(VENV)/.installed-runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py compile_translations
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --site-url $(SITE)
 
-## run: the app on http://127.0.0.1:8000 with a Celery worker and beat (Ctrl-C stops all)
+## run: the app on http://127.0.0.1:$(PORT) with a Celery worker, beat and the HL7
+## listener (Ctrl-C stops all). honcho sets PORT for each process itself, so the
+## Procfile reads WEB_PORT.
 run: setup
-	$(BIN)/honcho --procfile Procfile start
+	WEB_PORT=$(PORT) HL7_PORT=$(HL7_PORT) SITE_URL=$(SITE) $(BIN)/honcho --procfile Procfile start
 
 ## test: lint, format check and the whole test suite (CI=true: against PostgreSQL and Redis)
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/bandit --quiet --recursive --severity-level medium --exclude ./tests,./.venv,./var followup calls complaints
+	$(BIN)/bandit --quiet --recursive --severity-level medium --exclude ./tests,./.venv,./var followup calls complaints interop
 	$(BIN)/python manage.py compile_translations
 	VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)
+
+## test-fast: the developer's inner loop: the suite without the browser, fault
+## (real worker, broker outages, database drops) and load-smoke tests, no lint.
+## `make test` and CI run everything.
+FAST_ARGS := --ignore=tests/browser --ignore=tests/faults -m "not browser and not worker and not load"
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python manage.py compile_translations
+	VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(FAST_ARGS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -3,7 +3,9 @@ every command must name modules and settings that exist in this project."""
 
 import importlib
 import importlib.util
+import os
 import shlex
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -66,10 +68,26 @@ def test_app_services_share_settings_that_exist():
 def test_procfile_runs_web_worker_and_beat_from_the_project():
     lines = dict(line.split(": ", 1) for line in (BASE / "Procfile").read_text().splitlines() if line.strip())
     assert sorted(lines) == ["beat", "hl7", "web", "worker"]
-    assert "manage.py runserver 127.0.0.1:8000" in lines["web"]
+    assert "manage.py runserver 127.0.0.1:${WEB_PORT:-8000}" in lines["web"]
     assert "--app followup worker" in lines["worker"]
     assert f"--scheduler {settings.CELERY_BEAT_SCHEDULER}" in lines["beat"]
-    assert "manage.py hl7_listener --host 127.0.0.1 --port 2575" in lines["hl7"]
+    assert "manage.py hl7_listener --host 127.0.0.1 --port ${HL7_PORT:-2575}" in lines["hl7"]
+
+
+def test_make_run_on_another_port_serves_and_prints_that_port():
+    plan = subprocess.run(
+        ["make", "--dry-run", "--always-make", "run", "PORT=8100"],
+        cwd=BASE,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "MAKEFLAGS": ""},
+    ).stdout
+    seed = next(line for line in plan.splitlines() if "seed_demo" in line)
+    start = next(line for line in plan.splitlines() if "honcho" in line)
+    assert seed.endswith("seed_demo --site-url http://127.0.0.1:8100/")
+    assert "WEB_PORT=8100 " in start
+    assert "SITE_URL=http://127.0.0.1:8100/ " in start
 
 
 def test_hl7_service_runs_the_listener_command_on_its_published_port():
@@ -80,3 +98,16 @@ def test_hl7_service_runs_the_listener_command_on_its_published_port():
     port = words[words.index("--port") + 1]
     assert hl7["ports"] == [f"{port}:{port}"]
     assert hl7["environment"]["DJANGO_SETTINGS_MODULE"] == "followup.settings"
+
+
+def test_nothing_in_the_repository_reads_a_folder_beside_it():
+    """A fresh clone has nothing beside it: no file may point outside the repository."""
+    outside = "../" + "shared"
+    tracked = subprocess.run(["git", "ls-files"], cwd=BASE, capture_output=True, text=True, check=True).stdout
+    offenders = [
+        name
+        for name in tracked.splitlines()
+        if not name.startswith("tests/interop/samples/")
+        and outside in (BASE / name).read_text(encoding="utf-8", errors="replace")
+    ]
+    assert offenders == []

@@ -56,3 +56,11 @@ def test_seed_demo_refuses_with_debug_off(settings):
     with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
         call_command("seed_demo")
     assert User.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_seed_demo_prints_the_address_make_run_serves(capsys):
+    call_command("seed_demo", "--site-url", "http://127.0.0.1:8100/")
+    out = capsys.readouterr().out
+    assert "Log in at http://127.0.0.1:8100/ as:" in out
+    assert "8000" not in out

@@ -2,13 +2,11 @@
 messages written to the spec, a ward mapping, eager Celery."""
 
 import datetime as dt
-import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.conf import settings
 
 from followup.celery import app as celery_app
 from interop.models import Kind, WardMapping
@@ -19,16 +17,15 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 
 
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+
+
 def samples_dir() -> Path:
-    """The real public samples: $SAMPLES_DIR, else ../shared/samples beside
-    the repository (as CI clones it). Missing samples fail the test."""
-    folder = Path(os.environ.get("SAMPLES_DIR") or Path(settings.BASE_DIR).parent / "shared" / "samples")
-    if not (folder / "hl7").is_dir() or not (folder / "fhir").is_dir():
-        pytest.fail(
-            f"The public HL7/FHIR samples are missing: no hl7/ and fhir/ under {folder}. "
-            "Set SAMPLES_DIR to the shared samples folder (e.g. SAMPLES_DIR=/work/shared/samples)."
-        )
-    return folder
+    """The real public samples kept in the repository (tests/interop/samples,
+    sources and licences in its README). Missing samples fail the test."""
+    if not (SAMPLES_DIR / "hl7").is_dir() or not (SAMPLES_DIR / "fhir").is_dir():
+        pytest.fail(f"The public HL7/FHIR samples are missing: no hl7/ and fhir/ under {SAMPLES_DIR}.")
+    return SAMPLES_DIR
 
 
 @pytest.fixture

@@ -12,14 +12,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Run even with DEBUG off (never on a real hospital database)."
         )
+        parser.add_argument(
+            "--site-url",
+            default="http://127.0.0.1:8000/",
+            help="The address printed with the demo log-ins (make run passes its PORT).",
+        )
 
-    def handle(self, *args, force: bool = False, **options):
+    def handle(self, *args, force: bool = False, site_url: str = "http://127.0.0.1:8000/", **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo refuses to run with DEBUG off: it creates demo log-ins. Use --force on a demo server only."
             )
         with transaction.atomic():
             demo.seed(self.stdout)
-        self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in at http://127.0.0.1:8000/ as:"))
+        self.stdout.write(self.style.SUCCESS(f"Demo data is ready. Log in at {site_url} as:"))
         for username, _display_name, role, _grade in demo.DEMO_USERS:
             self.stdout.write(f"  {username:<10} / {demo.DEMO_PASSWORD}   ({role.label})")
