@@ -14,18 +14,13 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from .models import AuditEvent
+from .net import client_ip
 
 AUDITED_NAMESPACES = {"calls", "complaints"}
 AUDITED_ADMIN_APPS = ("/admin/calls/", "/admin/complaints/", "/admin/followup/")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Fragments that show no patient or complaint data (the unread-notification badge).
 NOT_AUDITED_VIEWS = {"complaints:notification_badge"}
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR is what the WSGI server saw; behind a proxy configure the
-    # server (gunicorn --forwarded-allow-ips) so it is the client's address.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(

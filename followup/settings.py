@@ -207,6 +207,10 @@ if not DEBUG:
     if env.bool("BEHIND_TLS_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Reverse proxies (addresses or networks, e.g. "10.0.0.5,10.1.0.0/16") whose
+# X-Forwarded-For names the client: the audit trail and the log-in lockout
+# then record the client's address instead of the proxy's (followup.net).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # Content Security Policy: no inline script or style anywhere; every script
 # and stylesheet comes from our own static files.
 CONTENT_SECURITY_POLICY = {
