@@ -37,6 +37,7 @@ run: setup
 
 ## test: lint, format check and the whole test suite (CI=true: against PostgreSQL and Redis)
 test: $(VENV)/.installed-dev
+	./scripts/ensure-browser.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit --quiet --recursive --severity-level medium --exclude ./tests,./.venv,./var followup calls complaints interop

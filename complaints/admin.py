@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from followup import access
+from followup.access import AdminScopeMixin
+
 from .models import Category, Complaint, ComplaintEvent, Holiday, Notification, Promise, SlaPolicy, WorkingCalendar
 
 
@@ -51,7 +54,8 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(ReadOnlyAdmin):
+class ComplaintAdmin(AdminScopeMixin, ReadOnlyAdmin):
+    scope = access.visible_complaints
     list_display = ["reference", "received_at", "channel", "category", "severity", "status", "owner"]
     list_filter = ["status", "severity", "channel", "category"]
     search_fields = ["reference", "complainant_name", "description"]
@@ -59,13 +63,19 @@ class ComplaintAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ComplaintEvent)
-class ComplaintEventAdmin(ReadOnlyAdmin):
+class ComplaintEventAdmin(AdminScopeMixin, ReadOnlyAdmin):
+    def scope(user):
+        return ComplaintEvent.objects.filter(complaint__in=access.visible_complaints(user))
+
     list_display = ["complaint", "at", "kind", "by"]
     list_filter = ["kind"]
 
 
 @admin.register(Promise)
-class PromiseAdmin(ReadOnlyAdmin):
+class PromiseAdmin(AdminScopeMixin, ReadOnlyAdmin):
+    def scope(user):
+        return Promise.objects.filter(complaint__in=access.visible_complaints(user))
+
     list_display = ["complaint", "what", "owner", "due_on", "delivered_on"]
 
 

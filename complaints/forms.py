@@ -7,13 +7,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import Department, Patient
+from calls.models import Department
 from calls.phones import normalise_phone
+from followup import access
 from followup.roles import Role
 
 from .evidence import validate_evidence
 from .models import Category, Complaint, Promise, Severity
-from .selectors import sees_all_complaints
 from .services import TRANSITIONS
 
 User = get_user_model()
@@ -34,12 +34,6 @@ def handlers():
         .distinct()
         .order_by("display_name")
     )
-
-
-def departments_for(user):
-    if sees_all_complaints(user):
-        return Department.objects.filter(is_active=True)
-    return user.departments.filter(is_active=True)
 
 
 MULTIPLE_HINT = _("Hold Ctrl (⌘ on a Mac) to choose more than one.")
@@ -119,7 +113,8 @@ class ComplaintForm(ClassificationFields):
                 "reply",
             ),
         )
-        self.fields["departments"].queryset = departments_for(user)
+        self.user = user
+        self.fields["departments"].queryset = access.complaint_department_choices(user)
         self.fields["owner"].queryset = handlers()
         if not self.is_bound and "received_at" not in self.initial:
             self.initial["received_at"] = timezone.localtime().replace(second=0, microsecond=0)
@@ -131,7 +126,9 @@ class ComplaintForm(ClassificationFields):
         mrn = self.cleaned_data["patient_mrn"].strip()
         if not mrn:
             return None
-        patient = Patient.objects.filter(mrn=mrn).first()
+        # Only patients the user may see are found: another ward's patient
+        # answers exactly as an unknown number does.
+        patient = access.patient_by_mrn(self.user, mrn)
         if patient is None:
             raise ValidationError(_("No patient has the inpatient number %(mrn)s."), params={"mrn": mrn})
         return patient
@@ -285,7 +282,7 @@ class ComplaintFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["department"].queryset = departments_for(user)
+        self.filters["department"].queryset = access.complaint_department_choices(user)
 
     def search(self, queryset, name, value):
         from .selectors import complaint_search

@@ -1,4 +1,4 @@
-"""Read queries of the complaints app: department scope, lists, the timeline
+"""Read queries of the complaints app (scope from followup.access): lists, the timeline
 and the quarterly analysis (every figure aggregated in the database)."""
 
 import datetime as dt
@@ -6,34 +6,24 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from followup.roles import Role, has_role
+from followup import access
 
 from .models import Category, Complaint, ComplaintEvent, Notification, Promise
 
 LIST_VIEWS = ("open", "mine", "breached", "all")
 
 
-def sees_all_complaints(user) -> bool:
-    return user.is_superuser or has_role(user, Role.COMPLAINT_OFFICER)
+sees_all_complaints = access.sees_all_complaints
 
 
 def complaints_visible_to(user) -> QuerySet[Complaint]:
-    """The complaint officer sees every complaint; nurses and head nurses
-    those involving one of their departments; anybody else none."""
-    complaints = Complaint.objects.all()
-    if sees_all_complaints(user):
-        return complaints
-    if has_role(user, Role.NURSE, Role.HEAD_NURSE):
-        in_my_departments = Complaint.departments.through.objects.filter(
-            complaint_id=OuterRef("pk"), department__staff=user
-        )
-        return complaints.filter(Exists(in_my_departments))
-    return complaints.none()
+    """The complaints a user may see (followup.access.visible_complaints)."""
+    return access.visible_complaints(user)
 
 
 def complaint_list(*, user, view: str = "open") -> QuerySet[Complaint]:

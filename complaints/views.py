@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from calls.models import FollowUpCall
+from followup import access
 from followup.roles import Role, role_required
 
 from . import forms, selectors, services
@@ -51,10 +51,8 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _call_in_scope(request: HttpRequest, call_id: str) -> FollowUpCall:
-    calls = FollowUpCall.objects.select_related("discharge__patient", "discharge__department")
-    if not selectors.sees_all_complaints(request.user):
-        calls = calls.filter(discharge__department__staff=request.user)
+def _call_in_scope(request: HttpRequest, call_id: str):
+    calls = access.calls_to_complain_about(request.user).select_related("discharge__patient", "discharge__department")
     try:
         return get_object_or_404(calls, pk=int(call_id))
     except ValueError:

@@ -6,12 +6,16 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from followup import access
+from followup.access import AdminScopeMixin
+
 from .models import InboundMessage, WardMapping
 from .services import inbound_messages_reprocess
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
+class InboundMessageAdmin(AdminScopeMixin, admin.ModelAdmin):
+    scope = access.visible_inbound_messages
     list_display = ("received_at", "kind", "event_type", "sender", "control_id", "status", "short_error", "discharge")
     list_filter = ("status", "kind", "event_type", "received_at")
     search_fields = ("control_id", "sender", "error", "discharge__patient__mrn", "discharge__patient__name")

@@ -5,6 +5,9 @@ cancellations), so the admin shows them and never deletes anything."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from followup import access
+from followup.access import AdminScopeMixin
+
 from ..models import CallAnswer, CallAttempt, ClinicalAlert, FollowUpCall, ItemScore, SpotCheck
 
 
@@ -41,7 +44,10 @@ class ItemScoreInline(ReadOnlyInline):
 
 
 @admin.register(FollowUpCall)
-class FollowUpCallAdmin(NoDeleteAdmin):
+class FollowUpCallAdmin(AdminScopeMixin, NoDeleteAdmin):
+    def scope(user):
+        return access.visible_calls(user, include_deceased=True)
+
     list_display = ["pk", "patient", "department", "step", "due_date", "status", "assigned_to", "attempt_count"]
     list_filter = ["status", "discharge__department", "satisfaction", "answered_by", "due_date"]
     search_fields = ["discharge__patient__name", "discharge__patient__mrn", "discharge__patient__phone"]
@@ -88,7 +94,10 @@ class FollowUpCallAdmin(NoDeleteAdmin):
 
 
 @admin.register(CallAttempt)
-class CallAttemptAdmin(NoDeleteAdmin):
+class CallAttemptAdmin(AdminScopeMixin, NoDeleteAdmin):
+    def scope(user):
+        return CallAttempt.objects.filter(call__in=access.visible_calls(user, include_deceased=True))
+
     list_display = ["call", "started_at", "nurse", "result"]
     list_filter = ["result", "call__discharge__department"]
     search_fields = ["call__discharge__patient__name", "call__discharge__patient__mrn", "note"]
@@ -101,7 +110,8 @@ class CallAttemptAdmin(NoDeleteAdmin):
 
 
 @admin.register(ClinicalAlert)
-class ClinicalAlertAdmin(NoDeleteAdmin):
+class ClinicalAlertAdmin(AdminScopeMixin, NoDeleteAdmin):
+    scope = access.visible_alerts
     list_display = ["call", "raised_at", "due_at", "action", "resolved_at", "resolved_by"]
     list_filter = ["action", ("resolved_at", admin.EmptyFieldListFilter), "call__discharge__department"]
     search_fields = ["call__discharge__patient__name", "call__discharge__patient__mrn", "reason"]
@@ -114,7 +124,10 @@ class ClinicalAlertAdmin(NoDeleteAdmin):
 
 
 @admin.register(SpotCheck)
-class SpotCheckAdmin(NoDeleteAdmin):
+class SpotCheckAdmin(AdminScopeMixin, NoDeleteAdmin):
+    def scope(user):
+        return SpotCheck.objects.filter(call__discharge__department__in=access.dashboard_departments(user))
+
     list_display = ["call", "week", "reviewer", "verdict", "reviewed_at"]
     list_filter = ["verdict", "week", "call__discharge__department"]
     search_fields = ["call__discharge__patient__name", "call__discharge__patient__mrn", "comment"]

@@ -18,6 +18,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from followup import access
+from followup.access import AdminScopeMixin
+
 from ..models import Department, Discharge, FollowUpRule, Patient, RuleStep
 from ..services.cancellation import patient_decline_calls, patient_mark_deceased
 from ..services.discharges import ImportFileError, discharges_import, read_discharge_file
@@ -57,7 +60,8 @@ class DeceasedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Patient)
-class PatientAdmin(NoDeleteMixin, admin.ModelAdmin):
+class PatientAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
+    scope = access.visible_patients
     list_display = ("mrn", "name", "sex", "birth_date", "phone", "deceased_on", "declined_calls_on", "archived")
     list_filter = (DeceasedFilter, "sex", "education", "archived", "phone_needs_correction")
     search_fields = ("mrn", "name", "phone", "family_phone", "family_name")
@@ -81,7 +85,8 @@ class ImportUploadForm(forms.Form):
 
 
 @admin.register(Discharge)
-class DischargeAdmin(NoDeleteMixin, admin.ModelAdmin):
+class DischargeAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
+    scope = access.visible_discharges
     list_display = (
         "patient",
         "department",

@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from followup import access
 from followup.models import User
-from followup.roles import Role
 
 from ..models import Department, Discharge, Patient
 from ..phones import normalise_phone
@@ -55,12 +55,6 @@ class TimeInput(forms.TimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%H:%M", **kwargs)
-
-
-def departments_of(user) -> "forms.models.QuerySet[Department]":
-    if user.is_superuser:
-        return Department.objects.filter(is_active=True)
-    return user.departments.filter(is_active=True)
 
 
 class DischargeForm(forms.Form):
@@ -114,15 +108,9 @@ class DischargeForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        departments = departments_of(user)
+        departments = access.department_choices(user)
         self.fields["department"].queryset = departments
-        self.fields["responsible_nurse"].queryset = (
-            User.objects.filter(
-                is_active=True, groups__name__in=[Role.NURSE, Role.HEAD_NURSE], departments__in=departments
-            )
-            .distinct()
-            .order_by("display_name", "username")
-        )
+        self.fields["responsible_nurse"].queryset = access.ward_staff(departments)
         if departments.count() == 1:
             self.fields["department"].initial = departments.first()
         self.helper = FormHelper()
@@ -210,7 +198,7 @@ class DischargeFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["department"].queryset = departments_of(user)
+        self.filters["department"].queryset = access.visible_departments(user)
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from followup import access
 from followup.models import User
-from followup.roles import Role, roles_of
 
 from ..dashboard_summary import summary_in_use
 from ..models import ClinicalAlert, DashboardDay, DashboardItemDay, Department, FollowUpCall, ItemScore, SpotCheck
@@ -154,13 +154,8 @@ class Dashboard:
 
 
 def dashboard_departments(user: User) -> QuerySet[Department]:
-    """The departments whose figures a user may see: a head nurse her own;
-    a superuser all of them; anyone else none."""
-    if user.is_superuser:
-        return Department.objects.all()
-    if Role.HEAD_NURSE in roles_of(user):
-        return Department.objects.filter(staff=user)
-    return Department.objects.none()
+    """The departments whose figures a user may see (followup.access)."""
+    return access.dashboard_departments(user)
 
 
 @dataclass(frozen=True)

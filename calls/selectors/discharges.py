@@ -1,14 +1,12 @@
-"""Read queries about discharges, scoped to the user's departments."""
+"""Read queries about discharges; who sees which comes from followup.access."""
 
 from django.db.models import QuerySet
+
+from followup import access
 
 from ..models import Discharge
 
 
 def discharges_visible_to(user) -> QuerySet[Discharge]:
-    """Discharges of the user's departments (every department for a superuser),
-    with what the list shows loaded in the same query."""
-    discharges = Discharge.objects.select_related("patient", "department", "responsible_nurse")
-    if user.is_superuser:
-        return discharges
-    return discharges.filter(department__in=user.departments.all())
+    """The stays a user may see, with what the list shows loaded in the same query."""
+    return access.visible_discharges(user).select_related("patient", "department", "responsible_nurse")

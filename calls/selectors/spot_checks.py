@@ -4,16 +4,16 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
+from followup import access
 from followup.models import User
 
 from ..models import FollowUpCall, SpotCheck
-from .dashboard import dashboard_departments
 
 
 def spot_checks_for(*, user: User, state: str = "", week: dt.date | None = None) -> QuerySet[SpotCheck]:
     """Spot checks of the calls of the user's departments (head nurse), newest
     week first; ``state`` "pending" or "done"; ``week`` any day of the week."""
-    checks = SpotCheck.objects.filter(call__discharge__department__in=dashboard_departments(user))
+    checks = SpotCheck.objects.filter(call__discharge__department__in=access.dashboard_departments(user))
     if state == "pending":
         checks = checks.filter(reviewed_at__isnull=True)
     elif state == "done":
@@ -40,7 +40,7 @@ def dashboard_calls(
 ) -> QuerySet[FollowUpCall]:
     """The calls behind a dashboard figure, in the head nurse's departments
     (deceased patients' calls included: they are counted too)."""
-    departments = dashboard_departments(user)
+    departments = access.dashboard_departments(user)
     calls = FollowUpCall.objects.filter(discharge__department__in=departments)
     if department is not None:
         calls = calls.filter(discharge__department=department)

@@ -1,5 +1,5 @@
 """Read queries of the nurse's worklist, the call screen and the head
-nurse's clinical alert list. Department scope is applied here."""
+nurse's clinical alert list. Who sees what comes from followup.access."""
 
 import datetime as dt
 
@@ -19,51 +19,18 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from followup import access
 from followup.models import User
-from followup.roles import Role, roles_of
 
-from ..models import CallAnswer, ClinicalAlert, Department, Discharge, FollowUpCall
+from ..models import CallAnswer, ClinicalAlert, FollowUpCall
 
 TABS = ("today", "week", "overdue", "all")
 ROW_RELATED = ("discharge__patient", "discharge__department", "step", "assigned_to")
 
 
-def departments_of(user: User) -> list[tuple[int, str]]:
-    """(id, name) of the departments a user works in (every active one for a
-    superuser), read once per request: the scopes and the filters share it."""
-    cached = getattr(user, "_followup_departments", None)
-    if cached is None:
-        departments = Department.objects.filter(is_active=True) if user.is_superuser else user.departments.all()
-        cached = list(departments.order_by("name", "pk").values_list("pk", "name"))
-        user._followup_departments = cached
-    return cached
-
-
-def department_ids_of(user: User) -> list[int]:
-    return [pk for pk, _name in departments_of(user)]
-
-
 def calls_visible_to(user: User) -> QuerySet[FollowUpCall]:
-    """Calls a user may see: a head nurse her departments' calls; a nurse the
-    calls assigned to her plus the unassigned ones of her departments.
-    Deceased patients' calls never show.
-
-    Written so PostgreSQL reads a nurse's calls from the (assigned nurse,
-    status) index and never scans every discharge: the deceased are an
-    anti-join on the (few) deceased patients, the unassigned calls a
-    subquery starting at the (few) unassigned calls."""
-    of_deceased = Discharge.objects.filter(pk=OuterRef("discharge_id"), patient__deceased_on__isnull=False)
-    calls = FollowUpCall.objects.filter(~Exists(of_deceased))
-    if user.is_superuser:
-        return calls
-    held = roles_of(user)
-    departments = department_ids_of(user)
-    if Role.HEAD_NURSE in held:
-        return calls.filter(discharge__department__in=departments)
-    if Role.NURSE in held:
-        unassigned = FollowUpCall.objects.filter(assigned_to__isnull=True, discharge__department__in=departments)
-        return calls.filter(Q(assigned_to=user) | Q(pk__in=unassigned.values("pk")))
-    return calls.none()
+    """The calls a user may see (followup.access.visible_calls)."""
+    return access.visible_calls(user)
 
 
 def _with_markers(calls: QuerySet[FollowUpCall], today: dt.date) -> QuerySet[FollowUpCall]:
@@ -137,9 +104,10 @@ def worklist_rows(*, ids: list[int], today: dt.date | None = None) -> list[Follo
 
 def call_for_user(*, user: User, pk: int) -> FollowUpCall:
     """One call with what the call screen shows, or 404 outside the user's scope."""
-    call = (
-        calls_visible_to(user)
-        .select_related(
+    return access.call_for(
+        user,
+        pk,
+        related=(
             "discharge__patient",
             "discharge__department",
             "discharge__responsible_nurse",
@@ -148,19 +116,17 @@ def call_for_user(*, user: User, pk: int) -> FollowUpCall:
             "script_version__script",
             "changed_by",
             "completed_by",
-        )
-        .filter(pk=pk)
-        .first()
+        ),
     )
-    if call is None:
-        raise Http404
-    return call
 
 
-def earlier_calls(*, call: FollowUpCall) -> list[FollowUpCall]:
-    """The patient's other calls, newest first, with their answers."""
+def earlier_calls(*, call: FollowUpCall, user: User) -> list[FollowUpCall]:
+    """The patient's other calls in stays ``user`` may see (never another
+    ward's), newest first, with their answers."""
     return list(
-        FollowUpCall.objects.filter(discharge__patient_id=call.discharge.patient_id)
+        FollowUpCall.objects.filter(
+            discharge__patient_id=call.discharge.patient_id, discharge__in=access.visible_discharges(user)
+        )
         .exclude(pk=call.pk)
         .filter(Q(status=FollowUpCall.Status.COMPLETED) | Q(due_date__lt=call.due_date) | Q(attempt_count__gt=0))
         .select_related("step", "completed_by", "discharge__department")
@@ -173,12 +139,12 @@ def earlier_calls(*, call: FollowUpCall) -> list[FollowUpCall]:
 
 def alerts_open_for(*, user: User) -> QuerySet[ClinicalAlert]:
     """Open clinical alerts of the head nurse's departments, earliest deadline first."""
-    alerts = ClinicalAlert.objects.filter(resolved_at__isnull=True)
-    if not user.is_superuser:
-        alerts = alerts.filter(call__discharge__department__in=department_ids_of(user))
-    return alerts.select_related(
-        "call__discharge__patient", "call__discharge__department", "call__completed_by", "call__step"
-    ).order_by("due_at", "pk")
+    return (
+        access.visible_alerts(user)
+        .filter(resolved_at__isnull=True)
+        .select_related("call__discharge__patient", "call__discharge__department", "call__completed_by", "call__step")
+        .order_by("due_at", "pk")
+    )
 
 
 def alert_for_user(*, user: User, pk: int) -> ClinicalAlert:

@@ -8,7 +8,7 @@ the update happens only if nobody changed the call since; otherwise
 """
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup.models import User
-from followup.roles import Role
 
 from ..models import (
     CallAnswer,
@@ -308,19 +307,6 @@ def call_record_death(*, call: FollowUpCall, by: User, died_on: dt.date, expecte
     cancelled = patient_mark_deceased(patient=call.discharge.patient, died_on=died_on)
     call.refresh_from_db()
     return cancelled
-
-
-def nurses_of_departments(department_ids: Iterable[int]) -> QuerySet[User]:
-    """Nurses and head nurses who are staff of any of the departments."""
-    return (
-        User.objects.filter(
-            is_active=True,
-            departments__in=list(department_ids),
-            groups__name__in=[Role.NURSE, Role.HEAD_NURSE],
-        )
-        .distinct()
-        .order_by("display_name", "username")
-    )
 
 
 @transaction.atomic

@@ -17,13 +17,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from followup import access
 from followup.roles import Role, role_required
 
 from ..forms.call_work import AlertFilter, AlertResolveForm, AttemptForm, CompleteForm, DeceasedForm
 from ..forms.script_answers import CallAnswersForm
 from ..models import CallAttempt, FollowUpCall, Patient, SatisfactionItem
 from ..selectors.scripts import script_render, script_version_for_call
-from ..selectors.worklist import alert_for_user, alerts_open_for, call_for_user, departments_of, earlier_calls
+from ..selectors.worklist import alert_for_user, alerts_open_for, call_for_user, earlier_calls
 from ..services.call_work import (
     CallChanged,
     alert_resolve,
@@ -102,7 +103,7 @@ def _call_context(
         "discharge": call.discharge,
         "age": patient.age_on(timezone.localdate()),
         "communication_needs": [needs.get(code, code) for code in patient.communication_needs or []],
-        "earlier_calls": earlier_calls(call=call),
+        "earlier_calls": earlier_calls(call=call, user=request.user),
         "attempts": list(call.attempts.select_related("nurse").order_by("started_at", "pk")),
         # An open call has no outcome yet: skip those two queries.
         "saved_answers": []
@@ -306,7 +307,7 @@ def _alerts_page(
     a refused resolve (a POST to another URL), ``list_url`` makes the pager
     links lead back to the list rather than to that URL."""
     filterset = AlertFilter(
-        request.GET, queryset=alerts_open_for(user=request.user), departments=departments_of(request.user)
+        request.GET, queryset=alerts_open_for(user=request.user), departments=access.departments_of(request.user)
     )
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()

@@ -5,10 +5,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from followup import access
 from followup.roles import Role, role_required
 
 from ..forms.discharges import DischargeFilter, DischargeForm
-from ..models import Patient
 from ..selectors.discharges import discharges_visible_to
 from ..services.discharges import discharge_register
 
@@ -44,9 +44,7 @@ def discharge_new(request: HttpRequest) -> HttpResponse:
         if mrn:
             # Only patients already known to one of the nurse's departments are
             # filled in: another ward's patient record stays private.
-            patient = (
-                Patient.objects.filter(mrn=mrn, discharges__in=discharges_visible_to(request.user)).distinct().first()
-            )
+            patient = access.patient_by_mrn(request.user, mrn)
             if patient is None:
                 messages.info(
                     request,

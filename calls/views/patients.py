@@ -1,20 +1,18 @@
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from followup import access
 from followup.audit import audit_events_for_patient
 from followup.roles import Role, role_required
 
-from ..models import FollowUpCall, Patient
-from ..selectors.worklist import department_ids_of
+from ..models import FollowUpCall
 
 
 @role_required(Role.HEAD_NURSE)
 def patient_access(request: HttpRequest, pk: int) -> HttpResponse:
     """The head nurse sees who looked at a patient of her departments."""
-    patient = Patient.objects.filter(pk=pk, discharges__department__in=department_ids_of(request.user)).first()
-    if patient is None:
-        raise Http404
+    patient = access.patient_for(request.user, pk)
     request.audit_objects = [("patient", patient.pk)]
     call_ids = list(FollowUpCall.objects.filter(discharge__patient=patient).values_list("pk", flat=True))
     events = audit_events_for_patient(patient_id=patient.pk, call_ids=call_ids).select_related("actor")

@@ -10,21 +10,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from followup import access
 from followup.roles import Role, has_role, role_required
 
 from ..forms.call_work import ReassignForm, WorklistFilter
 from ..models import FollowUpCall
 from ..selectors.worklist import (
     TABS,
-    calls_visible_to,
-    department_ids_of,
-    departments_of,
     worklist_base,
     worklist_for_tab,
     worklist_rows,
     worklist_tab_counts,
 )
-from ..services.call_work import calls_reassign, nurses_of_departments
+from ..services.call_work import calls_reassign
 
 PAGE_SIZE = 25
 TAB_LABELS = {
@@ -46,11 +44,10 @@ def mask_phone(phone: str) -> str:
 def _reassign_form(request: HttpRequest, data=None) -> ReassignForm | None:
     if not (request.user.is_superuser or has_role(request.user, Role.HEAD_NURSE)):
         return None
-    department_ids = department_ids_of(request.user)
     return ReassignForm(
         data,
-        calls=calls_visible_to(request.user).filter(status__in=FollowUpCall.OPEN_STATUSES),
-        nurses=nurses_of_departments(department_ids),
+        calls=access.visible_calls(request.user).filter(status__in=FollowUpCall.OPEN_STATUSES),
+        nurses=access.ward_staff(access.department_ids(request.user)),
     )
 
 
@@ -61,7 +58,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
     if tab not in TABS:
         tab = "today"
     filterset = WorklistFilter(
-        request.GET, queryset=worklist_base(user=request.user, today=today), departments=departments_of(request.user)
+        request.GET,
+        queryset=worklist_base(user=request.user, today=today),
+        departments=access.departments_of(request.user),
     )
     calls = filterset.qs
     counts = worklist_tab_counts(calls=calls, today=today)

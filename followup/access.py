@@ -1,0 +1,290 @@
+"""Who may see and change what: the one place that answers it.
+
+Every view, form queryset, selector, export, admin page and the API starts
+from these querysets and getters; nothing else filters by department.
+
+The rules (docs/access.md explains them):
+
+- **Departments.** A nurse or head nurse works in the departments she is staff
+  of (``Department.staff``). Her *scope* is those departments, active or not:
+  a closed ward's history stays readable to its staff. *Choices* for new
+  records (registering a discharge, raising a complaint, list filters that
+  pick a ward) offer only active departments. A superuser's scope is every
+  department.
+- **Patients and stays.** Nurses and head nurses see the patients who have a
+  stay in their scope, and those stays. Complaint officers and the
+  administrator role see every patient (officers link complaints to them;
+  the administrator imports and corrects records); the administrator sees
+  stays hospital-wide too, in the admin.
+- **Calls.** A head nurse sees her departments' calls; a nurse the calls
+  assigned to her plus the unassigned ones of her departments. Calls of
+  deceased patients are left out of the work queue (``include_deceased``).
+- **Complaints.** Complaint officers (and superusers) see all; nurses and head
+  nurses those involving one of their departments.
+- **Alerts.** A head nurse's departments' clinical alerts.
+
+Objects outside the scope answer 404, exactly as objects that do not exist.
+Models are looked up through the app registry so that this module, which
+``calls`` and ``complaints`` import, imports neither of them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.apps import apps
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from .roles import Role, roles_of
+
+if TYPE_CHECKING:
+    from calls.models import ClinicalAlert, Department, Discharge, FollowUpCall, Patient
+    from complaints.models import Complaint
+
+    from .models import User
+
+
+def _model(label: str):
+    return apps.get_model(label)
+
+
+# --- who holds what -------------------------------------------------------------------------
+
+
+def is_superuser(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_superuser and user.is_active)
+
+
+def sees_every_patient(user) -> bool:
+    """Complaint officers, the administrator role and superusers look patients
+    up hospital-wide (by MRN, in the admin); nurses only in their wards."""
+    return is_superuser(user) or bool(roles_of(user) & {Role.COMPLAINT_OFFICER, Role.ADMIN})
+
+
+def sees_every_stay(user) -> bool:
+    return is_superuser(user) or Role.ADMIN in roles_of(user)
+
+
+def sees_all_complaints(user) -> bool:
+    return is_superuser(user) or Role.COMPLAINT_OFFICER in roles_of(user)
+
+
+# --- departments ----------------------------------------------------------------------------
+
+
+def departments_of(user: User) -> list[tuple[int, str]]:
+    """(id, name) of the departments in the user's scope (every one for a
+    superuser; a closed ward still counts for its staff), read once per
+    request and cached on the user object."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_followup_departments", None)
+    if cached is None:
+        Department = _model("calls.Department")
+        departments = Department.objects.all() if is_superuser(user) else Department.objects.filter(staff=user)
+        cached = list(departments.order_by("name", "pk").values_list("pk", "name"))
+        user._followup_departments = cached
+    return cached
+
+
+def department_ids(user: User) -> list[int]:
+    return [pk for pk, _name in departments_of(user)]
+
+
+def visible_departments(user: User) -> QuerySet[Department]:
+    """The departments in the user's scope (list filters, reports), as a lazy
+    queryset (no query until it is read)."""
+    Department = _model("calls.Department")
+    if is_superuser(user):
+        return Department.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return Department.objects.none()
+    return Department.objects.filter(staff=user)
+
+
+def department_choices(user: User) -> QuerySet[Department]:
+    """The active departments a user may file a new record under."""
+    return visible_departments(user).filter(is_active=True)
+
+
+def dashboard_departments(user: User) -> QuerySet[Department]:
+    """The departments whose figures a user may see: a head nurse her own,
+    a superuser all of them, anyone else none."""
+    if is_superuser(user) or Role.HEAD_NURSE in roles_of(user):
+        return visible_departments(user)
+    return _model("calls.Department").objects.none()
+
+
+def ward_staff(department_ids_: list[int] | QuerySet, *, roles=(Role.NURSE, Role.HEAD_NURSE)) -> QuerySet[User]:
+    """Active staff holding one of ``roles`` in any of the departments: who
+    may be named responsible nurse or be assigned a call there."""
+    User = _model("followup.User")
+    return (
+        User.objects.filter(is_active=True, groups__name__in=[str(r) for r in roles], departments__in=department_ids_)
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+# --- patients and stays ------------------------------------------------------------------------
+
+
+def visible_discharges(user: User) -> QuerySet[Discharge]:
+    """Stays a user may see: those of her departments (all for the
+    administrator role and superusers)."""
+    Discharge = _model("calls.Discharge")
+    if sees_every_stay(user):
+        return Discharge.objects.all()
+    if not roles_of(user) & {Role.NURSE, Role.HEAD_NURSE}:
+        return Discharge.objects.none()
+    return Discharge.objects.filter(department__in=visible_departments(user))
+
+
+def visible_patients(user: User) -> QuerySet[Patient]:
+    """Patients a user may see: with a stay in her departments, or all for
+    officers, the administrator role and superusers."""
+    Patient = _model("calls.Patient")
+    if sees_every_patient(user):
+        return Patient.objects.all()
+    if not roles_of(user) & {Role.NURSE, Role.HEAD_NURSE}:
+        return Patient.objects.none()
+    stays = _model("calls.Discharge").objects.filter(
+        patient_id=OuterRef("pk"), department__in=visible_departments(user)
+    )
+    return Patient.objects.filter(Exists(stays))
+
+
+def can_see_patient(user: User, patient_id: int) -> bool:
+    return visible_patients(user).filter(pk=patient_id).exists()
+
+
+def patient_by_mrn(user: User, mrn: str) -> Patient | None:
+    """The patient with this MRN if the user may see them, else None (the
+    same answer as for an MRN nobody has)."""
+    mrn = (mrn or "").strip()
+    if not mrn:
+        return None
+    return visible_patients(user).filter(mrn=mrn).first()
+
+
+def patient_for(user: User, pk: int) -> Patient:
+    patient = visible_patients(user).filter(pk=pk).first()
+    if patient is None:
+        raise Http404
+    return patient
+
+
+def discharge_for(user: User, pk: int) -> Discharge:
+    discharge = visible_discharges(user).filter(pk=pk).first()
+    if discharge is None:
+        raise Http404
+    return discharge
+
+
+# --- calls -------------------------------------------------------------------------------------
+
+
+def visible_calls(user: User, *, include_deceased: bool = False) -> QuerySet[FollowUpCall]:
+    """Calls a user may see: a head nurse her departments' calls; a nurse the
+    calls assigned to her plus the unassigned ones of her departments.
+
+    Written so PostgreSQL reads a nurse's calls from the (assigned nurse,
+    status) index and never scans every discharge: the deceased are an
+    anti-join on the (few) deceased patients, the unassigned calls a
+    subquery starting at the (few) unassigned calls."""
+    FollowUpCall = _model("calls.FollowUpCall")
+    calls = FollowUpCall.objects.all()
+    if not include_deceased:
+        of_deceased = _model("calls.Discharge").objects.filter(
+            pk=OuterRef("discharge_id"), patient__deceased_on__isnull=False
+        )
+        calls = calls.filter(~Exists(of_deceased))
+    if is_superuser(user):
+        return calls
+    held = roles_of(user)
+    departments = department_ids(user)
+    if Role.HEAD_NURSE in held:
+        return calls.filter(discharge__department__in=departments)
+    if Role.NURSE in held:
+        unassigned = FollowUpCall.objects.filter(assigned_to__isnull=True, discharge__department__in=departments)
+        return calls.filter(Q(assigned_to=user) | Q(pk__in=unassigned.values("pk")))
+    return calls.none()
+
+
+def call_for(user: User, pk: int, *, related: tuple[str, ...] = ()) -> FollowUpCall:
+    """One call the user may see (with ``related`` loaded), or 404."""
+    call = visible_calls(user).select_related(*related).filter(pk=pk).first()
+    if call is None:
+        raise Http404
+    return call
+
+
+def visible_alerts(user: User) -> QuerySet[ClinicalAlert]:
+    """Clinical alerts of the head nurse's departments (all for a superuser)."""
+    ClinicalAlert = _model("calls.ClinicalAlert")
+    if is_superuser(user):
+        return ClinicalAlert.objects.all()
+    if Role.HEAD_NURSE not in roles_of(user):
+        return ClinicalAlert.objects.none()
+    return ClinicalAlert.objects.filter(call__discharge__department__in=department_ids(user))
+
+
+# --- complaints --------------------------------------------------------------------------------
+
+
+def visible_complaints(user: User) -> QuerySet[Complaint]:
+    """Complaints a user may see: officers (and superusers) all; nurses and
+    head nurses those involving one of their departments; anybody else none."""
+    Complaint = _model("complaints.Complaint")
+    if sees_all_complaints(user):
+        return Complaint.objects.all()
+    if roles_of(user) & {Role.NURSE, Role.HEAD_NURSE}:
+        involved = Complaint.departments.through.objects.filter(
+            complaint_id=OuterRef("pk"), department__in=visible_departments(user)
+        )
+        return Complaint.objects.filter(Exists(involved))
+    return Complaint.objects.none()
+
+
+def complaint_for(user: User, pk: int) -> Complaint:
+    complaint = visible_complaints(user).filter(pk=pk).first()
+    if complaint is None:
+        raise Http404
+    return complaint
+
+
+def complaint_department_choices(user: User) -> QuerySet[Department]:
+    """The active departments a complaint may name: all for officers, else her own."""
+    Department = _model("calls.Department")
+    if sees_all_complaints(user):
+        return Department.objects.filter(is_active=True)
+    return department_choices(user)
+
+
+def calls_to_complain_about(user: User) -> QuerySet[FollowUpCall]:
+    """Calls a complaint may be raised from: officers any; nurses and head
+    nurses the calls of the stays they may see."""
+    FollowUpCall = _model("calls.FollowUpCall")
+    if sees_all_complaints(user):
+        return FollowUpCall.objects.all()
+    return FollowUpCall.objects.filter(discharge__in=visible_discharges(user))
+
+
+def visible_inbound_messages(user: User):
+    """The raw HL7/FHIR inbox (names, phones, MRNs of every ward): the
+    administrator role and superusers."""
+    InboundMessage = _model("interop.InboundMessage")
+    return InboundMessage.objects.all() if sees_every_stay(user) else InboundMessage.objects.none()
+
+
+class AdminScopeMixin:
+    """For a ModelAdmin: list, open and change only the rows ``scope(user)``
+    returns (anything else answers as if it did not exist). ``scope`` is a
+    function of the user returning a queryset of the admin's model."""
+
+    scope = None
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        return rows.filter(pk__in=type(self).scope(request.user).values("pk"))
