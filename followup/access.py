@@ -156,7 +156,11 @@ def visible_patients(user: User) -> QuerySet[Patient]:
 
 
 def can_see_patient(user: User, patient_id: int) -> bool:
-    return visible_patients(user).filter(pk=patient_id).exists()
+    return sees_every_patient(user) or visible_patients(user).filter(pk=patient_id).exists()
+
+
+def can_see_stay(user: User, discharge: Discharge) -> bool:
+    return sees_every_stay(user) or visible_discharges(user).filter(pk=discharge.pk).exists()
 
 
 def patient_by_mrn(user: User, mrn: str) -> Patient | None:

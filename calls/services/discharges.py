@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from followup import access
 from followup.models import User
 
 from ..models import Department, Discharge, FollowUpCall, Patient
@@ -59,6 +60,44 @@ def _save_changes(obj: Patient | Discharge, data: dict[str, Any]) -> None:
         obj.save(update_fields=[*changed, "updated_at"])
 
 
+def same_person_name(stored: str, typed: str) -> bool:
+    """Names compared as a ward would: ignoring case and spaces (张 三 = 张三)."""
+
+    def key(name: str) -> str:
+        return "".join((name or "").split()).casefold()
+
+    return bool(key(typed)) and key(stored) == key(typed)
+
+
+def _stay_of_another_ward(mrn: str, admitted_on: dt.date) -> str:
+    return _(
+        "A stay of the patient with inpatient number %(mrn)s admitted on %(date)s is already registered "
+        "by another ward. Check the admission date, or ask that ward to correct its record."
+    ) % {"mrn": mrn, "date": admitted_on.isoformat()}
+
+
+def _name_of_another_ward(mrn: str) -> str:
+    return _(
+        "The inpatient number %(mrn)s belongs to a patient registered under another name by another ward. "
+        "Check the number and the name as written on the discharge record."
+    ) % {"mrn": mrn}
+
+
+def _outside_scope_problem(*, by: User | None, patient: Patient | None, name: str, stay: Discharge | None) -> str:
+    """Why a user may not register this stay of a patient outside her wards
+    (empty when she may). Feeds and tasks (``by`` None) act hospital-wide.
+
+    Nothing here reveals the other ward's record: the message is the same
+    whatever the stored name is."""
+    if by is None or patient is None:
+        return ""
+    if stay is not None and not access.can_see_stay(by, stay):
+        return _stay_of_another_ward(patient.mrn, stay.admitted_on)
+    if not access.can_see_patient(by, patient.pk) and not same_person_name(patient.name, name):
+        return _name_of_another_ward(patient.mrn)
+    return ""
+
+
 def _upsert(
     *,
     mrn: str,
@@ -69,21 +108,35 @@ def _upsert(
     source: str,
 ) -> tuple[Discharge, bool]:
     """Create or update the patient (by MRN) and the stay (by MRN + admission
-    date); cancel the open calls of the patient's earlier stays."""
-    patient, _created = Patient.objects.select_for_update().get_or_create(mrn=mrn, defaults=patient_data)
-    _save_changes(patient, patient_data)
-    discharge, created = Discharge.objects.get_or_create(
-        patient=patient,
-        admitted_on=admitted_on,
-        defaults={**discharge_data, "source": source, "created_by": by},
-    )
-    if not created:
-        _save_changes(discharge, discharge_data)
+    date); cancel the open calls of the patient's earlier stays.
+
+    A user who may not see the patient (another ward's) adds her ward's stay
+    only when the typed name matches; the patient's details stay as recorded
+    (``discharge.patient_details_kept``), and another ward's stay is never
+    changed or moved (docs/access.md)."""
+    patient = Patient.objects.select_for_update().filter(mrn=mrn).first()
+    stay = Discharge.objects.filter(patient=patient, admitted_on=admitted_on).first() if patient else None
+    problem = _outside_scope_problem(by=by, patient=patient, name=patient_data.get("name", ""), stay=stay)
+    if problem:
+        raise ValidationError(problem, code="outside_scope")
+    kept = patient is not None and by is not None and not access.can_see_patient(by, patient.pk)
+    if patient is None:
+        patient = Patient.objects.create(mrn=mrn, **patient_data)
+    elif not kept:
+        _save_changes(patient, patient_data)
+    created = stay is None
+    if created:
+        stay = Discharge.objects.create(
+            patient=patient, admitted_on=admitted_on, **{**discharge_data, "source": source, "created_by": by}
+        )
+    else:
+        _save_changes(stay, discharge_data)
     calls_cancel_open(
         calls=FollowUpCall.objects.filter(discharge__patient=patient, discharge__admitted_on__lt=admitted_on),
         reason=FollowUpCall.CancelReason.READMITTED,
     )
-    return discharge, created
+    stay.patient_details_kept = kept
+    return stay, created
 
 
 @transaction.atomic
@@ -130,6 +183,7 @@ class ImportRow:
     action: str = ""  # "create" or "update"
     patient_data: dict[str, Any] = field(default_factory=dict)
     discharge_data: dict[str, Any] = field(default_factory=dict)
+    scope_problem: str = ""
 
 
 @dataclass
@@ -368,6 +422,9 @@ def discharges_import(
         report.errors.extend((line, message) for message in errors)
         if row is not None:
             report.rows.append(row)
+    for row in _rows_outside_scope(report.rows, by=by):
+        report.errors.append((row.line, row.scope_problem))
+    report.errors.sort(key=lambda error: error[0])  # stable: each line keeps its order
     existing = _existing_stays({(row.mrn, row.admitted_on) for row in report.rows})
     for row in report.rows:
         row.action = "update" if (row.mrn, row.admitted_on) in existing else "create"
@@ -376,6 +433,39 @@ def discharges_import(
     _apply(report=report, by=by, source_reference=source_reference)
     report.applied = True
     return report
+
+
+def _rows_outside_scope(rows: list[ImportRow], *, by: User | None) -> list[ImportRow]:
+    """Rows naming a patient or a stay of another ward that ``by`` may not
+    change (see _outside_scope_problem), found with a few queries per chunk of
+    MRNs. The administrator role and superusers import hospital-wide."""
+    if by is None or (access.sees_every_patient(by) and access.sees_every_stay(by)):
+        return []
+    by_mrn: dict[str, list[ImportRow]] = {}
+    for row in rows:
+        by_mrn.setdefault(row.mrn, []).append(row)
+    refused = []
+    mrns = sorted(by_mrn)
+    for start in range(0, len(mrns), _IDS_PER_GENERATION):
+        chunk = mrns[start : start + _IDS_PER_GENERATION]
+        stored = dict(Patient.objects.filter(mrn__in=chunk).values_list("mrn", "name"))
+        visible = set(access.visible_patients(by).filter(mrn__in=chunk).values_list("mrn", flat=True))
+        stays = set(Discharge.objects.filter(patient__mrn__in=chunk).values_list("patient__mrn", "admitted_on"))
+        visible_stays = set(
+            access.visible_discharges(by).filter(patient__mrn__in=chunk).values_list("patient__mrn", "admitted_on")
+        )
+        for mrn in chunk:
+            if mrn not in stored:
+                continue
+            for row in by_mrn[mrn]:
+                if (mrn, row.admitted_on) in stays - visible_stays:
+                    row.scope_problem = _stay_of_another_ward(mrn, row.admitted_on)
+                elif mrn not in visible and not same_person_name(stored[mrn], row.name):
+                    row.scope_problem = _name_of_another_ward(mrn)
+                else:
+                    continue
+                refused.append(row)
+    return refused
 
 
 def _existing_stays(stays: set[tuple[str, dt.date]]) -> set[tuple[str, dt.date]]:

@@ -37,6 +37,14 @@ def discharge_new(request: HttpRequest) -> HttpResponse:
                     _("Discharge of %(patient)s registered; the calls due this week are in the queue.")
                     % {"patient": discharge.patient},
                 )
+                if discharge.patient_details_kept:
+                    messages.info(
+                        request,
+                        _(
+                            "This patient is also registered by another ward: the details recorded there were "
+                            "kept. Tell the ward that registered the patient if the phone or address has changed."
+                        ),
+                    )
                 return redirect("calls:discharge_list")
     else:
         initial = {}

@@ -84,6 +84,7 @@ def test_nurse_registers_a_new_patient_and_the_weeks_call_is_queued(client_for, 
 
 def test_a_known_mrn_updates_that_patient_instead_of_creating_another(client_for, nurse, ward):
     known = PatientFactory(mrn="ZY123", name="张伟", phone="+8613800000000")
+    DischargeFactory(patient=known, department=ward, admitted_on=dt.date(2026, 9, 1), discharged_on=dt.date(2026, 9, 8))
     client_for(nurse).post(NEW, post_data(ward))
     assert Patient.objects.count() == 1
     known.refresh_from_db()
