@@ -23,9 +23,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from calls.models import Department, Discharge, FollowUpCall, Patient
-from calls.services.cancellation import calls_cancel_open, patient_mark_deceased
+from calls.models import Department, Discharge, Patient
+from calls.services.cancellation import patient_mark_deceased
 from calls.services.discharges import discharge_register
+from calls.services.records import discharge_cancel, patient_update
 
 from . import fhir, hl7v2
 from .models import InboundMessage, Kind, WardMapping
@@ -90,29 +91,6 @@ def _register(
 
 
 @transaction.atomic
-def patient_update_from_feed(*, patient: Patient, data: dict) -> list[str]:
-    """Overwrite the patient's fields given by the hospital system (an A08
-    without a discharge); return the names of the fields that changed."""
-    changed = [name for name, value in data.items() if getattr(patient, name) != value]
-    for name in changed:
-        setattr(patient, name, data[name])
-    if changed:
-        patient.save(update_fields=[*changed, "updated_at"])
-    return changed
-
-
-@transaction.atomic
-def discharge_cancel(*, discharge: Discharge) -> int:
-    """The hospital cancelled the admission (A11) or the discharge (A13):
-    archive the discharge and cancel its open calls. Returns how many calls
-    were cancelled; running it twice changes nothing more."""
-    Discharge.objects.filter(pk=discharge.pk).update(archived=True, updated_at=timezone.now())
-    discharge.archived = True
-    return calls_cancel_open(
-        calls=FollowUpCall.objects.filter(discharge=discharge), reason=FollowUpCall.CancelReason.DISCHARGE_CANCELLED
-    )
-
-
 # --- HL7 v2 ------------------------------------------------------------------------------------
 
 
@@ -237,14 +215,14 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
         if discharge is None:
             nothing = _("No such discharge here: nothing to cancel.")
             return InboundMessage.Status.IGNORED, None, [*record.warnings, nothing]
-        discharge_cancel(discharge=discharge)
+        discharge_cancel(discharge=discharge, via=f"hl7:{header.sender}")
         return InboundMessage.Status.PROCESSED, discharge, record.warnings
     if record.discharged_on is None:  # A08 without a discharge: the patient only
         patient = Patient.objects.filter(mrn=record.mrn).first()
         if patient is None:
             nothing = _("Patient not known here: nothing to update.")
             return InboundMessage.Status.IGNORED, None, [*record.warnings, nothing]
-        patient_update_from_feed(patient=patient, data=record.patient_data)
+        patient_update(patient=patient, changes=record.patient_data, by=None, via=f"hl7:{header.sender}")
         _mark_deceased(patient, record.deceased_on)
         return InboundMessage.Status.PROCESSED, None, record.warnings
     discharge = _register(

@@ -2,6 +2,7 @@
 Calls change through the call screen's services (optimistic locking, alerts,
 cancellations), so the admin shows them and never deletes anything."""
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +10,7 @@ from followup import access
 from followup.access import AdminScopeMixin
 
 from ..models import CallAnswer, CallAttempt, ClinicalAlert, FollowUpCall, ItemScore, SpotCheck
+from ..services.records import CALL_CORRECTABLE, call_correct, call_correct_problems
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
@@ -41,6 +43,34 @@ class CallAnswerInline(ReadOnlyInline):
 class ItemScoreInline(ReadOnlyInline):
     model = ItemScore
     fields = ["item", "score"]
+
+
+class FollowUpCallAdminForm(forms.ModelForm):
+    """Carries the version the admin opened, and refuses what call_correct
+    would refuse, so the admin shows it on the form."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = FollowUpCall
+        fields = "__all__"  # noqa: DJ007 - the admin passes its own field list
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["expected_version"] = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or not self.instance.pk:
+            return cleaned
+        changes = {name: cleaned[name] for name in self.changed_data if name in CALL_CORRECTABLE}
+        stored = FollowUpCall.objects.select_related("discharge__department").get(pk=self.instance.pk)
+        for problem in call_correct_problems(
+            call=stored, changes=changes, expected_version=cleaned.get("expected_version")
+        ):
+            self.add_error(None, problem)
+        return cleaned
 
 
 @admin.register(FollowUpCall)
@@ -76,13 +106,19 @@ class FollowUpCallAdmin(AdminScopeMixin, NoDeleteAdmin):
     ]
     inlines = [CallAttemptInline, CallAnswerInline, ItemScoreInline]
 
+    form = FollowUpCallAdminForm
+
+    def has_add_permission(self, request) -> bool:
+        return False  # calls are generated from the rules, never typed in
+
     def save_model(self, request, obj: FollowUpCall, form, change) -> None:
-        # Dates and the nurse may be corrected here; bump the version so a
-        # nurse who has the call open is told, as with every other change.
-        if change:
-            obj.version += 1
-            obj.changed_by = request.user
-        super().save_model(request, obj, form, change)
+        """Dates and the nurse are corrected through call_correct: the nurse
+        must work in the ward, and a nurse who has the call open is told."""
+        stored = FollowUpCall.objects.select_related("discharge__department").get(pk=obj.pk)
+        changes = {name: getattr(obj, name) for name in form.changed_data if name in CALL_CORRECTABLE}
+        call_correct(
+            call=stored, changes=changes, by=request.user, expected_version=form.cleaned_data["expected_version"]
+        )
 
     @admin.display(description=_("patient"), ordering="discharge__patient__name")
     def patient(self, obj: FollowUpCall):

@@ -23,9 +23,21 @@ from followup.access import AdminScopeMixin
 
 from ..models import Department, Discharge, FollowUpRule, Patient, RuleStep
 from ..services.cancellation import patient_decline_calls, patient_mark_deceased
-from ..services.discharges import ImportFileError, discharges_import, read_discharge_file
+from ..services.discharges import ImportFileError, discharge_register, discharges_import, read_discharge_file
+from ..services.records import discharge_update, discharge_update_problems, patient_create, patient_update
 
 IMPORT_FOLDER = "imports"
+
+
+def _form_values(obj, form, *, exclude=()) -> dict:
+    """The model fields an admin form edits, with the values it set on ``obj``
+    (which the admin never saves itself: the services do)."""
+    names = [
+        field.name
+        for field in obj._meta.concrete_fields
+        if field.name in form.cleaned_data and field.name not in exclude and not field.primary_key
+    ]
+    return {name: getattr(obj, name) for name in names}
 
 
 class NoDeleteMixin:
@@ -68,10 +80,17 @@ class PatientAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
 
     def save_model(self, request, obj, form, change):
-        """Recording a death or a refusal goes through the services, which
-        cancel the patient's open calls."""
-        before = Patient.objects.filter(pk=obj.pk).values("deceased_on", "declined_calls_on").first() or {}
-        super().save_model(request, obj, form, change)
+        """Through the services: a correction, a death or a refusal (which
+        cancel the patient's open calls)."""
+        data = _form_values(obj, form, exclude=("deceased_on", "declined_calls_on"))
+        if not change:
+            created = patient_create(data=data, by=request.user)
+            obj.pk = created.pk
+            before = {}
+        else:
+            stored = Patient.objects.get(pk=obj.pk)
+            before = {"deceased_on": stored.deceased_on, "declined_calls_on": stored.declined_calls_on}
+            patient_update(patient=stored, changes=data, by=request.user)
         if obj.deceased_on and obj.deceased_on != before.get("deceased_on"):
             patient_mark_deceased(patient=obj, died_on=obj.deceased_on)
         if obj.declined_calls_on and obj.declined_calls_on != before.get("declined_calls_on"):
@@ -84,9 +103,29 @@ class ImportUploadForm(forms.Form):
     )
 
 
+class DischargeAdminForm(forms.ModelForm):
+    """Refuses what discharge_update / discharge_register would refuse, so the
+    admin shows it on the form."""
+
+    class Meta:
+        model = Discharge
+        fields = "__all__"  # noqa: DJ007 - the admin passes its own field list
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        changes = {name: cleaned[name] for name in self.changed_data if name in cleaned}
+        target = self.instance if self.instance.pk else Discharge(**{k: v for k, v in cleaned.items() if k != "id"})
+        for problem in discharge_update_problems(discharge=target, changes=changes):
+            self.add_error(None, problem)
+        return cleaned
+
+
 @admin.register(Discharge)
 class DischargeAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
     scope = access.visible_discharges
+    form = DischargeAdminForm
     list_display = (
         "patient",
         "department",
@@ -106,6 +145,20 @@ class DischargeAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
     autocomplete_fields = ("department",)
     readonly_fields = ("source", "source_reference", "created_by", "created_at", "updated_at")
     change_list_template = "admin/calls/discharge/change_list.html"
+
+    def save_model(self, request, obj, form, change):
+        """Through the services: a new stay is registered as on the nurse's
+        page (readmission, this week's calls); a correction through
+        discharge_update (dates, nurse in the ward, calls regenerated)."""
+        if change:
+            stored = Discharge.objects.select_related("department", "responsible_nurse").get(pk=obj.pk)
+            discharge_update(discharge=stored, changes=_form_values(obj, form), by=request.user)
+            return
+        data = _form_values(obj, form, exclude=("patient", "admitted_on"))
+        created = discharge_register(
+            mrn=obj.patient.mrn, patient_data={}, admitted_on=obj.admitted_on, discharge_data=data, by=request.user
+        )
+        obj.pk = created.pk
 
     def get_urls(self):
         return [

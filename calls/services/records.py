@@ -1,0 +1,142 @@
+"""Corrections of patients, stays and calls outside the nurse's pages: the
+admin site and the hospital feeds change records only through these
+services, which check what the pages check (dates, the version a nurse may
+have open, the nurse working in the ward) and regenerate calls."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from followup import access
+from followup.models import User
+
+from ..models import Discharge, FollowUpCall, Patient
+from .call_work import CallChanged
+from .cancellation import calls_cancel_open
+from .queue import generate_calls
+
+
+def _changed(obj, data: dict[str, Any]) -> list[str]:
+    return [name for name, value in data.items() if getattr(obj, name) != value]
+
+
+@transaction.atomic
+def patient_create(*, data: dict[str, Any], by: User | None) -> Patient:
+    """A patient added by hand in the admin (before any stay)."""
+    return Patient.objects.create(**data)
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, changes: dict[str, Any], by: User | None, via: str = "") -> list[str]:
+    """Overwrite the given fields (a correction in the admin, or an update
+    from the hospital system: ``via`` names the feed); return the names of
+    the fields that changed."""
+    changed = _changed(patient, changes)
+    for name in changed:
+        setattr(patient, name, changes[name])
+    if changed:
+        patient.save(update_fields=[*changed, "updated_at"])
+    return changed
+
+
+def discharge_update_problems(*, discharge: Discharge, changes: dict[str, Any]) -> list[str]:
+    """What is wrong with correcting the stay so (empty when nothing is): the
+    dates as at registration, the responsible nurse working in the ward."""
+    problems = []
+    admitted_on = changes.get("admitted_on", discharge.admitted_on)
+    discharged_on = changes.get("discharged_on", discharge.discharged_on)
+    if admitted_on and discharged_on and discharged_on < admitted_on:
+        problems.append(_("The discharge date is before the admission date."))
+    if discharged_on and discharged_on > timezone.localdate():
+        problems.append(_("The discharge date is in the future."))
+    department = changes.get("department") or getattr(discharge, "department", None)
+    nurse = changes.get("responsible_nurse", getattr(discharge, "responsible_nurse", None))
+    if nurse is not None and department is not None and not _works_in(nurse, department):
+        problems.append(_("%(nurse)s does not work in %(department)s.") % {"nurse": nurse, "department": department})
+    return problems
+
+
+def _works_in(nurse: User, department) -> bool:
+    return access.ward_staff([department.pk]).filter(pk=nurse.pk).exists()
+
+
+@transaction.atomic
+def discharge_update(*, discharge: Discharge, changes: dict[str, Any], by: User | None) -> list[str]:
+    """Correct a stay (department, dates, diagnosis, nurse...), checked as
+    discharge_update_problems says, and generate this week's calls for the
+    corrected stay. Returns the names of the fields that changed."""
+    problems = discharge_update_problems(discharge=discharge, changes=changes)
+    if problems:
+        raise ValidationError(problems)
+    changed = _changed(discharge, changes)
+    for name in changed:
+        setattr(discharge, name, changes[name])
+    if changed:
+        discharge.save(update_fields=[*changed, "updated_at"])
+        generate_calls(week=timezone.localdate(), discharges=[discharge.pk])
+    return changed
+
+
+@transaction.atomic
+def discharge_cancel(*, discharge: Discharge, via: str = "") -> int:
+    """The hospital cancelled the admission (A11) or the discharge (A13):
+    archive the discharge and cancel its open calls. Returns how many calls
+    were cancelled; running it twice changes nothing more."""
+    Discharge.objects.filter(pk=discharge.pk).update(archived=True, updated_at=timezone.now())
+    discharge.archived = True
+    return calls_cancel_open(
+        calls=FollowUpCall.objects.filter(discharge=discharge), reason=FollowUpCall.CancelReason.DISCHARGE_CANCELLED
+    )
+
+
+CALL_CORRECTABLE = ("due_date", "earliest_on", "latest_on", "scheduled_for", "next_attempt_on", "assigned_to")
+
+
+def call_correct_problems(*, call: FollowUpCall, changes: dict[str, Any], expected_version: int | None) -> list[str]:
+    """What is wrong with correcting the call so: a field only the call screen
+    records, a nurse of another ward, a window that ends before it starts, or
+    a nurse's save since the form was opened."""
+    problems = []
+    unknown = sorted(set(changes) - set(CALL_CORRECTABLE))
+    if unknown:
+        problems.append(_("These fields cannot be corrected here: %(fields)s.") % {"fields": ", ".join(unknown)})
+    nurse = changes.get("assigned_to")
+    if nurse is not None and not _works_in(nurse, call.discharge.department):
+        problems.append(
+            _("%(nurse)s does not work in %(department)s.") % {"nurse": nurse, "department": call.discharge.department}
+        )
+    earliest = changes.get("earliest_on", call.earliest_on)
+    latest = changes.get("latest_on", call.latest_on)
+    if earliest and latest and latest < earliest:
+        problems.append(_("The last day a call may be made is before the first."))
+    current = FollowUpCall.objects.filter(pk=call.pk).values_list("version", flat=True).first()
+    if expected_version is not None and current != expected_version:
+        problems.append(_("Someone saved this call after you opened it: reload the page and make your change again."))
+    return problems
+
+
+@transaction.atomic
+def call_correct(*, call: FollowUpCall, changes: dict[str, Any], by: User, expected_version: int) -> list[str]:
+    """Correct a call's dates or nurse (the admin), checked as
+    call_correct_problems says; the version check is repeated in the update
+    itself, so a save between the check and the update raises CallChanged."""
+    problems = call_correct_problems(call=call, changes=changes, expected_version=expected_version)
+    if problems:
+        raise ValidationError(problems)
+    changed = _changed(call, changes)
+    if not changed:
+        return []
+    rows = FollowUpCall.objects.filter(pk=call.pk, version=expected_version).update(
+        **{name: changes[name] for name in changed},
+        version=F("version") + 1,
+        changed_by=by,
+        updated_at=timezone.now(),
+    )
+    if rows != 1:
+        raise CallChanged(FollowUpCall.objects.select_related("changed_by").get(pk=call.pk))
+    call.refresh_from_db()
+    return changed
