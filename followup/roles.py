@@ -106,6 +106,35 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+# The roles an administrator who is not a superuser may give and take away.
+# Granting the admin role itself, superuser or staff status, or permissions
+# outside the roles stays with superusers (see followup.admin.UserAdmin).
+ROLES_ADMIN_MANAGES: tuple[str, ...] = (Role.NURSE, Role.HEAD_NURSE, Role.COMPLAINT_OFFICER)
+
+# The roles that work in the admin site, hence need ``is_staff``.
+ROLES_NEEDING_ADMIN_SITE: tuple[str, ...] = (Role.ADMIN,)
+
+
+def may_manage_user(actor, target) -> bool:
+    """May ``actor`` edit ``target``'s account (roles, departments, password)?
+
+    Superusers may edit anybody. Anybody else only a user who holds nothing
+    beyond the roles an administrator manages: not themself, not a superuser,
+    not staff, no permission of their own and no group outside those roles.
+    Otherwise resetting that user's password would hand the actor more than
+    they hold.
+    """
+    if actor.is_superuser:
+        return True
+    if target.pk is None:
+        return True
+    if target.pk == actor.pk or target.is_superuser or target.is_staff:
+        return False
+    if target.user_permissions.exists():
+        return False
+    return not target.groups.exclude(name__in=[str(r) for r in ROLES_ADMIN_MANAGES]).exists()
+
+
 # Where each role lands after log-in, in order of precedence for a user who
 # holds several roles.
 ROLE_HOMES: list[tuple[str, str]] = [
