@@ -5,16 +5,20 @@ the page, its escaped form is. The pages that render such text are each
 rendered here with hostile values, one per field (the markup followed by the
 field's name, so a missing escape names the field)."""
 
+import csv
 import datetime as dt
+import io
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
 from calls.models import ClinicalAlert, FollowUpCall
 from calls.services.call_work import call_record_attempt
+from calls.services.discharges import IMPORT_COLUMNS
 from complaints import services as complaint_services
 from complaints.models import Category, Complaint
 from interop.models import InboundMessage
@@ -287,6 +291,39 @@ def test_admin_complaint_pages_show_texts_escaped(admin_client, officer, ward, m
     assert_escaped(html["complaints"], markup, ["category"])
     assert_escaped(html["complaint"], markup, ["description", "complainant", "staff involved"])
     assert_escaped(html["categories"], markup, ["category"])
+
+
+def import_csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(IMPORT_COLUMNS)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def test_discharge_import_preview_shows_file_texts_escaped(admin_client, ward, markup, settings, tmp_path):
+    """A hospital export with markup in a name and a diagnosis (a good row),
+    and in a department code (a bad row, quoted in the reason)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    h = lambda field: hostile(markup, field)  # noqa: E731
+    good = ["ZY001", h("file name"), "M", "1958-03-02", "13812345678", "", "", "", ward.code]
+    good += ["2026-11-10", "2026-11-16", h("file diagnosis"), "I25.1", "", "", "2", ""]
+    content = import_csv([good])
+    bad_content = import_csv([[*good[:8], h("file ward"), *good[9:]]])
+
+    preview = admin_client.post(
+        reverse("admin:calls_discharge_import"), {"file": SimpleUploadedFile("export.csv", content)}
+    ).content.decode()
+    refused = admin_client.post(
+        reverse("admin:calls_discharge_import"), {"file": SimpleUploadedFile("export.csv", bad_content)}
+    ).content.decode()
+
+    assert_escaped(preview, markup, ["file name"])
+    assert markup not in refused
+    assert escape(h("file ward")) in refused
 
 
 def test_hl7_inbox_shows_a_hostile_message_escaped(admin_client, markup):
