@@ -1,6 +1,3 @@
-import csv
-import io
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -11,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from followup import access
+from followup.exports import Table, spreadsheet_response
 from followup.roles import Role, role_required
 
 from . import forms, selectors, services
@@ -319,26 +317,5 @@ def _export_header() -> list[str]:
 def report_export(request: HttpRequest, fmt: str) -> HttpResponse:
     data = _report_for(request)
     rows = selectors.report_rows(data)
-    filename = f"complaints-{data['quarter']}.{fmt}"
-    if fmt == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response.write("\ufeff")  # so spreadsheet programs read the Chinese as UTF-8
-        writer = csv.writer(response)
-        writer.writerow(_export_header())
-        writer.writerows(rows)
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.title = str(data["quarter"])
-        sheet.append(_export_header())
-        for row in rows:
-            sheet.append(list(row))
-        buffer = io.BytesIO()
-        book.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    table = Table(title=str(data["quarter"]), headers=_export_header(), rows=rows)
+    return spreadsheet_response(tables=[table], fmt=fmt, filename=f"complaints-{data['quarter']}.{fmt}")

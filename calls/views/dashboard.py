@@ -1,9 +1,6 @@
 """The head nurse's dashboard, its CSV/XLSX export and the spot-check list.
 Head nurses only (others get 403), scoped to her departments."""
 
-import csv
-import io
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -14,6 +11,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from followup.exports import Table, spreadsheet_response
 from followup.roles import Role, role_required
 
 from ..forms.dashboard import DashboardCallsFilterForm, DashboardFilterForm, SpotCheckFilterForm, SpotCheckReviewForm
@@ -79,34 +77,12 @@ def dashboard_export(request: HttpRequest, fmt: str) -> HttpResponse:
         return HttpResponse(
             " ".join(str(e) for errors in form.errors.values() for e in errors), status=400, content_type="text/plain"
         )
-    tables = dashboard_tables(figures)
+    tables = [
+        Table(title=title, headers=headers, rows=rows, sheet=f"{index} {title}")
+        for index, (title, headers, rows) in enumerate(dashboard_tables(figures), start=1)
+    ]
     stem = f"dashboard-{figures.period.start:%Y%m%d}-{figures.period.end:%Y%m%d}"
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        for title, headers, rows in tables:
-            writer.writerow([title])
-            writer.writerow(headers)
-            writer.writerows(rows)
-            writer.writerow([])
-        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook()
-        book.remove(book.active)
-        for index, (title, headers, rows) in enumerate(tables, start=1):
-            sheet = book.create_sheet(title=f"{index} {title}"[:31].replace("/", "-"))
-            sheet.append(headers)
-            for row in rows:
-                sheet.append(row)
-        out = io.BytesIO()
-        book.save(out)
-        response = HttpResponse(
-            out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-    response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
-    return response
+    return spreadsheet_response(tables=tables, fmt=fmt, filename=f"{stem}.{fmt}")
 
 
 @role_required(Role.HEAD_NURSE)
