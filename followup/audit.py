@@ -547,3 +547,17 @@ def audit_events_filtered(
     if until is not None and until < dt.date.max:
         events = events.filter(at__lt=dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
     return events
+
+
+def audit_patient_ids(term: str) -> list[int]:
+    """The patients a search term names: an id, or an MRN (exact). Hostile
+    input (NUL, a number no column holds) names nobody."""
+    term = _clean(term, 64).strip()
+    if not term:
+        return []
+    patients = apps.get_model("calls", "Patient")._default_manager
+    ids = list(patients.filter(mrn=term).values_list("pk", flat=True))
+    number = _as_db_int(term) if term.isascii() and term.isdigit() else None
+    if number is not None and number not in ids:
+        ids.append(number)
+    return ids
