@@ -276,8 +276,11 @@ def audit_change(
         raise ValueError(f"unknown audit action {action!r}")
     if patient_id is None and object_type == "patient":
         patient_id = _as_db_int(object_id)
-    if patient_id is not None and _as_db_int(patient_id) is None:
-        raise ValueError(f"not a patient id: {patient_id!r}")
+    if patient_id is not None:
+        checked = _as_db_int(patient_id)
+        if checked is None:
+            raise ValueError(f"not a patient id: {patient_id!r}")
+        patient_id = checked
     context = _current.get()
     request = context.request if context is not None else None
     event = AuditEvent.objects.create(
