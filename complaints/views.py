@@ -192,7 +192,9 @@ def _render_detail(request, complaint, bound=None, status=200):
 
 @role_required(*HANDLERS)
 def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_detail(request, selectors.complaint_detail(user=request.user, pk=pk))
+    complaint = selectors.complaint_detail(user=request.user, pk=pk)
+    request.audit_objects = [("complaint", complaint.pk, complaint.patient_id)]
+    return _render_detail(request, complaint)
 
 
 @role_required(*HANDLERS)
@@ -200,6 +202,7 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def complaint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     request.audit_objects = [("complaint", pk)]
     complaint = selectors.complaint_detail(user=request.user, pk=pk)
+    request.audit_objects = [("complaint", complaint.pk, complaint.patient_id)]
     if action not in ACTIONS:
         raise PermissionDenied
     perm, form_class, call = ACTIONS[action]
@@ -223,6 +226,10 @@ def complaint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
 def promise_deliver(request: HttpRequest, pk: int, promise_pk: int) -> HttpResponse:
     request.audit_objects = [("complaint", pk), ("promise", promise_pk)]
     complaint = selectors.complaint_detail(user=request.user, pk=pk)
+    request.audit_objects = [
+        ("complaint", complaint.pk, complaint.patient_id),
+        ("promise", promise_pk, complaint.patient_id),
+    ]
     promise = get_object_or_404(Promise, pk=promise_pk, complaint=complaint)
     _need(request, "complaints.change_promise")
     form = forms.DeliverForm(request.POST, prefix="deliver")
@@ -246,6 +253,10 @@ def promise_deliver(request: HttpRequest, pk: int, promise_pk: int) -> HttpRespo
 @role_required(*HANDLERS)
 def evidence_download(request: HttpRequest, pk: int, event_pk: int) -> FileResponse:
     event = selectors.evidence_event(user=request.user, complaint_pk=pk, event_pk=event_pk)
+    request.audit_objects = [
+        ("complaint", pk, event.complaint.patient_id),
+        ("evidence", event_pk, event.complaint.patient_id),
+    ]
     return FileResponse(event.file.open("rb"), as_attachment=True, filename=event.file_name)
 
 

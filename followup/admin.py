@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.models import Department
 
-from .audit import audit_record
+from .audit import audit_change, audit_patient_ids
 from .models import AuditEvent, User
 from .roles import ROLES_ADMIN_MANAGES, ROLES_NEEDING_ADMIN_SITE, may_manage_user
 
@@ -173,21 +173,63 @@ class UserAdmin(BaseUserAdmin):
         if needs_site and not user.is_staff:
             user.is_staff = True
             User.objects.filter(pk=user.pk).update(is_staff=True)
-        self._audit_user_saved(request, user)
+        self._audit_user_saved(request, user, form.changed_data or ["created"])
 
-    def _audit_user_saved(self, request, user) -> None:
-        """The one place a user's change in the admin reaches the audit trail."""
-        audit_record(request=request, action=AuditEvent.Action.CHANGE, object_type="user", object_id=user.pk)
+    def _audit_user_saved(self, request, user, fields) -> None:
+        """The one place a user's change in the admin reaches the audit trail,
+        with the names of the fields changed (roles and flags included)."""
+        audit_change(actor=request.user, object_type="user", object_id=user.pk, fields=fields)
+
+
+class AuditPatientFilter(admin.SimpleListFilter):
+    """``?patient=12`` or ``?patient=MRN-0042``: every row about that patient."""
+
+    title = _("patient (id or MRN)")
+    parameter_name = "patient"
+
+    def lookups(self, request, model_admin):
+        return ()
+
+    def has_output(self) -> bool:
+        return False  # typed into the search box or the address, never listed
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(patient_id__in=audit_patient_ids(self.value()))
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    """Searchable, read-only: nobody edits or deletes the audit trail."""
+    """Searchable, read-only: nobody edits or deletes the audit trail (and the
+    database refuses it). The search box also finds a patient's rows by the
+    patient's id or MRN."""
 
-    list_display = ("at", "actor_name", "action", "object_type", "object_id", "url_name", "ip_address")
-    list_filter = ("action", "object_type", ("at", admin.DateFieldListFilter))
+    list_display = (
+        "at",
+        "actor_name",
+        "source",
+        "action",
+        "object_type",
+        "object_id",
+        "patient_id",
+        "fields",
+        "url_name",
+        "status_code",
+        "ip_address",
+    )
+    list_filter = ("action", "source", "object_type", ("at", admin.DateFieldListFilter), AuditPatientFilter)
     search_fields = ("actor_name", "object_id", "path", "ip_address")
+    search_help_text = _("Who (user name or feed), object id, address, or a patient's id or MRN.")
     date_hierarchy = "at"
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            found |= queryset.filter(patient_id__in=audit_patient_ids(term))
+        return found, may_have_duplicates
 
     def has_add_permission(self, request):
         return False

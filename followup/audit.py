@@ -1,26 +1,186 @@
-"""The audit trail: every view of a patient, call or complaint page, every
-export and every change, with who, when and from which address.
+"""The audit trail: every view of patient data, every export, every change and
+every refused request, with who (a user, or a feed, task or import), when,
+from which address, and which patient it concerns.
 
-Views and exports are recorded by AuditMiddleware for every page of the calls
-and complaints apps (and their admin pages). A view may name the objects it
-shows by setting ``request.audit_objects = [("patient", 12), ("call", 40)]``;
-otherwise the URL's keyword arguments name them (``<int:pk>`` under the
-``calls:call_...`` pages is a call, and so on). Log-ins are recorded from
-Django's auth signals.
+Two writers, one table (``followup.models.AuditEvent``, append-only: the
+database refuses UPDATE and DELETE, see migration 0006):
+
+- Services record their own changes with :func:`audit_change`, in the same
+  transaction as the change, naming the changed fields (never their values).
+  Inside a web request the row also carries the request's address, path,
+  method and user, taken from the context :class:`AuditMiddleware` sets, so
+  services need no request argument; outside one (tasks, feeds) they stay
+  empty.
+- :class:`AuditMiddleware` records what no service sees: page views and
+  exports under the calls and complaints apps and the audited admin pages,
+  and refused requests (403/404, and 401 on the FHIR endpoint). A POST under
+  those pages for which no service recorded anything is recorded as a change
+  (a fallback for services that do not call :func:`audit_change` yet).
+
+A view names the objects it shows by setting ``request.audit_objects`` to a
+list of :class:`AuditObject` or plain tuples ``(type, id)`` /
+``(type, id, patient_id)``; otherwise the URL's keyword arguments name them
+(``<int:pk>`` under ``calls:call_...`` is a call, and so on) and the patient
+is looked up. Log-ins are recorded from Django's auth signals.
 """
 
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, NamedTuple
+
+from django.apps import apps
 from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model, Q, QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditEvent, User
 from .net import client_ip
 
 AUDITED_NAMESPACES = {"calls", "complaints"}
-AUDITED_ADMIN_APPS = ("/admin/calls/", "/admin/complaints/", "/admin/followup/")
+AUDITED_ADMIN_APPS = ("/admin/calls/", "/admin/complaints/", "/admin/followup/", "/admin/interop/")
+# Machines' endpoints: token auth, no user; their refusals are recorded with the feed as actor.
+AUDITED_FEED_VIEWS = {"interop:fhir_bundle": "fhir"}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+REFUSED_STATUSES = {403, 404}
+REFUSED_FEED_STATUSES = {401, 403, 404}
 # Fragments that show no patient or complaint data (the unread-notification badge).
 NOT_AUDITED_VIEWS = {"complaints:notification_badge"}
+
+# What services name in audit_change. A new kind of object is added here.
+OBJECT_TYPES = frozenset(
+    {
+        "patient",
+        "stay",  # a calls.Discharge
+        "call",
+        "complaint",
+        "script",
+        "user",
+        "alert",
+        "message",  # an interop.InboundMessage
+        "promise",
+        "evidence",
+        "spot_check",
+    }
+)
+
+# Actor labels of non-user actors: "hl7:SENDER", "fhir:SENDER",
+# "task:calls.generate_weekly_queue", "import:FILENAME", "system".
+LABEL_SOURCES = {
+    "hl7": AuditEvent.Source.FEED,
+    "fhir": AuditEvent.Source.FEED,
+    "task": AuditEvent.Source.TASK,
+    "import": AuditEvent.Source.IMPORT,
+    "system": AuditEvent.Source.SYSTEM,
+}
+
+# How to find the patient an object concerns: (app label, model, lookup to the patient's id).
+PATIENT_OF: dict[str, tuple[str, str, str]] = {
+    "patient": ("calls", "Patient", "pk"),
+    "stay": ("calls", "Discharge", "patient_id"),
+    "call": ("calls", "FollowUpCall", "discharge__patient_id"),
+    "callattempt": ("calls", "CallAttempt", "call__discharge__patient_id"),
+    "alert": ("calls", "ClinicalAlert", "call__discharge__patient_id"),
+    "spot_check": ("calls", "SpotCheck", "call__discharge__patient_id"),
+    "complaint": ("complaints", "Complaint", "patient_id"),
+    "promise": ("complaints", "Promise", "complaint__patient_id"),
+    "evidence": ("complaints", "ComplaintEvent", "complaint__patient_id"),
+    "complaintevent": ("complaints", "ComplaintEvent", "complaint__patient_id"),
+    "message": ("interop", "InboundMessage", "discharge__patient_id"),
+}
+# Admin pages of these models record the vocabulary's name; other models their model name.
+ADMIN_OBJECT_TYPES = {
+    "calls.patient": "patient",
+    "calls.discharge": "stay",
+    "calls.followupcall": "call",
+    "calls.clinicalalert": "alert",
+    "calls.spotcheck": "spot_check",
+    "calls.scriptversion": "script",
+    "complaints.complaint": "complaint",
+    "complaints.promise": "promise",
+    "interop.inboundmessage": "message",
+    "followup.user": "user",
+}
+ADMIN_OBJECT_VIEWS = {"change", "history", "delete"}
+# URL keyword arguments whose name is not the object type.
+URL_KWARG_TYPES = {"version": "script", "event": "evidence"}
+PK_TYPES = {"calls:spot_check_detail": "spot_check"}
+
+FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+MAX_DB_INT = 2**63 - 1
+
+
+class _LookUp:
+    def __repr__(self) -> str:
+        return "LOOK_UP"
+
+
+LOOK_UP = _LookUp()
+
+
+class AuditObject(NamedTuple):
+    """What a page showed: ``request.audit_objects = [AuditObject("call", 4, 12)]``,
+    or the plain tuple ``("call", 4, 12)``. ``patient_id`` None says the object
+    concerns no patient; left out (``("call", 4)``) the middleware looks the
+    patient up (one query)."""
+
+    type: str
+    id: object = ""
+    patient_id: "int | _LookUp | None" = LOOK_UP
+
+
+@dataclass
+class _RequestContext:
+    request: HttpRequest
+    changes: int = 0  # rows audit_change wrote during the request
+
+
+_current: ContextVar[_RequestContext | None] = ContextVar("followup_audit_request", default=None)
+
+
+def current_request() -> HttpRequest | None:
+    """The web request being answered, or None in a task, a feed or a shell."""
+    context = _current.get()
+    return context.request if context is not None else None
+
+
+def _clean(text: object, limit: int) -> str:
+    """Text as a column can hold it: no NUL (PostgreSQL refuses it), cut to size."""
+    return str(text).replace("\x00", "")[:limit]
+
+
+def _as_db_int(value: object) -> int | None:
+    """An integer id from a URL or a caller, or None when it is not one a
+    database column could hold (a hostile ``?patient=99999999999999999999``)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        return None
+    return number if 0 < number <= MAX_DB_INT else None
+
+
+def _request_columns(request: HttpRequest | None) -> dict[str, Any]:
+    if request is None:
+        return {"ip_address": None, "url_name": "", "path": "", "method": ""}
+    match = getattr(request, "resolver_match", None)
+    return {
+        "ip_address": client_ip(request),
+        "url_name": _clean(match.view_name if match else "", 100),
+        "path": _clean(request.get_full_path(), 500),
+        "method": _clean(request.method or "", 10),
+    }
+
+
+def _authenticated(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
 
 
 def audit_record(
@@ -31,71 +191,307 @@ def audit_record(
     object_id: object = "",
     user=None,
     status_code: int | None = None,
+    patient_id: int | None = None,
+    actor_name: str | None = None,
+    source: str = AuditEvent.Source.USER,
 ) -> AuditEvent:
+    """One row about a request (a page view, a refusal, a log-in): the
+    middleware's and the auth signals' writer. Services use audit_change."""
     user = user if user is not None else getattr(request, "user", None)
-    authenticated = bool(user is not None and getattr(user, "is_authenticated", False))
-    match = getattr(request, "resolver_match", None)
+    authenticated = _authenticated(user)
+    if actor_name is None:
+        actor_name = user.get_username() if authenticated else ""
     return AuditEvent.objects.create(
         actor=user if authenticated else None,
-        actor_name=user.get_username() if authenticated else "",
-        ip_address=client_ip(request) if request is not None else None,
+        actor_name=_clean(actor_name, 150),
+        source=source,
         action=action,
-        object_type=object_type,
-        object_id=str(object_id)[:64],
-        url_name=(match.view_name if match else "")[:100],
-        path=(request.get_full_path() if request is not None else "")[:500],
-        method=(request.method or "") if request is not None else "",
+        object_type=_clean(object_type, 40),
+        object_id=_clean(object_id, 64),
+        patient_id=patient_id,
         status_code=status_code,
+        **_request_columns(request),
     )
 
 
-def _objects_of(request: HttpRequest) -> list[tuple[str, object]]:
-    explicit = getattr(request, "audit_objects", None)
-    if explicit:
-        return list(explicit)
+# --- the services' API -------------------------------------------------------------
+
+
+def _actor_columns(actor: "User | str", request: HttpRequest | None) -> dict[str, Any]:
+    if isinstance(actor, str):
+        prefix, colon, rest = actor.partition(":")
+        source = LABEL_SOURCES.get(prefix)
+        if source is None or (source != AuditEvent.Source.SYSTEM and not (colon and rest.strip())):
+            raise ValueError(f"unknown audit actor label {actor!r}: use hl7:, fhir:, task:, import: or system")
+        # A label acting inside a request (an admin's import) keeps the user who started it.
+        request_user = getattr(request, "user", None)
+        return {
+            "actor": request_user if _authenticated(request_user) else None,
+            "actor_name": _clean(actor, 150),
+            "source": source,
+        }
+    if isinstance(actor, User) and actor.pk is not None:
+        return {"actor": actor, "actor_name": _clean(actor.get_username(), 150), "source": AuditEvent.Source.USER}
+    raise TypeError(f"an audit actor is a saved User or a label, not {actor!r}")
+
+
+def _field_names(fields: Iterable[str]) -> str:
+    if isinstance(fields, str):
+        raise TypeError("fields is a list of field names, not one string")
+    names: list[str] = []
+    for name in fields:
+        if not isinstance(name, str) or not FIELD_NAME.fullmatch(name):
+            # A value (a phone number, a name) must never reach the trail.
+            raise ValueError(f"not a field name: {str(name)[:20]!r}")
+        if name not in names:
+            names.append(name)
+    joined = ",".join(names)
+    if len(joined) > AuditEvent._meta.get_field("fields").max_length:
+        raise ValueError("too many changed field names for one audit row")
+    return joined
+
+
+def audit_change(
+    *,
+    actor: "User | str",
+    object_type: str,
+    object_id: object,
+    action: str = AuditEvent.Action.CHANGE,
+    fields: Iterable[str] = (),
+    patient_id: int | None = None,
+    note: str = "",
+) -> AuditEvent:
+    """Record a change a service made, in the caller's transaction.
+
+    ``actor``: the User who acted, or a label for a non-user actor
+    ("hl7:SENDER", "fhir:SENDER", "task:NAME", "import:FILENAME", "system").
+    ``object_type``: one of OBJECT_TYPES. ``fields``: the NAMES of the
+    changed fields (see changed_fields), never their values. ``patient_id``:
+    the patient the object concerns (taken from object_id for a "patient").
+    ``note``: a fixed explanation written by the code ("merged into 12"),
+    never text a user typed or a feed sent."""
+    if object_type not in OBJECT_TYPES:
+        raise ValueError(f"unknown audit object type {object_type!r}")
+    if action not in AuditEvent.Action.values:
+        raise ValueError(f"unknown audit action {action!r}")
+    if patient_id is None and object_type == "patient":
+        patient_id = _as_db_int(object_id)
+    if patient_id is not None:
+        checked = _as_db_int(patient_id)
+        if checked is None:
+            raise ValueError(f"not a patient id: {patient_id!r}")
+        patient_id = checked
+    context = _current.get()
+    request = context.request if context is not None else None
+    event = AuditEvent.objects.create(
+        **_actor_columns(actor, request),
+        action=action,
+        object_type=object_type,
+        object_id=_clean(object_id, 64),
+        patient_id=patient_id,
+        fields=_field_names(fields),
+        note=_clean(note, 500),
+        **_request_columns(request),
+    )
+    if context is not None:
+        context.changes += 1
+    return event
+
+
+_MISSING = object()
+
+
+def _value_of(source: Model | Mapping[str, Any], name: str) -> object:
+    if isinstance(source, Mapping):
+        return source.get(name, _MISSING)
+    try:
+        field = source._meta.get_field(name)
+    except FieldDoesNotExist:  # a property or a plain attribute
+        return getattr(source, name, _MISSING)
+    if field.many_to_many:
+        return frozenset(getattr(source, name).values_list("pk", flat=True)) if source.pk else frozenset()
+    # A foreign key compares by its id, without loading the related row.
+    return getattr(source, getattr(field, "attname", None) or name, _MISSING)
+
+
+def field_values(instance: Model, names: Iterable[str]) -> dict[str, Any]:
+    """The current values of some fields, to compare after a change:
+    ``before = field_values(patient, FIELDS)`` ... ``changed_fields(before, patient, FIELDS)``."""
+    return {name: _value_of(instance, name) for name in names}
+
+
+def changed_fields(
+    before: Model | Mapping[str, Any], after: Model | Mapping[str, Any], names: Iterable[str]
+) -> list[str]:
+    """The names (in the order given) whose value differs between ``before``
+    and ``after``: each a model instance or a dict of values by field name.
+    Foreign keys compare by id. Only names are returned, never values."""
+    return [name for name in names if _value_of(before, name) != _value_of(after, name)]
+
+
+# --- the middleware ------------------------------------------------------------------
+
+
+@cache
+def _admin_models() -> dict[str, type[Model]]:
+    return {f"{model._meta.app_label}_{model._meta.model_name}": model for model in apps.get_models()}
+
+
+def _admin_page(url_name: str) -> tuple[type[Model] | None, str]:
+    """admin:calls_patient_change -> (Patient, "change")."""
+    for prefix, model in _admin_models().items():
+        if url_name.startswith(prefix + "_"):
+            return model, url_name[len(prefix) + 1 :]
+    return None, ""
+
+
+def _admin_type(model: type[Model]) -> str:
+    return ADMIN_OBJECT_TYPES.get(model._meta.label_lower, model._meta.model_name)
+
+
+def _lookup(object_type: str, object_id: object, model: type[Model] | None = None) -> tuple[bool | None, int | None]:
+    """(whether the object exists, the patient it concerns), in one query.
+    ``model`` (an admin page's) allows the existence check for objects that
+    concern no patient. (None, None) when there is nothing to look up."""
+    where = PATIENT_OF.get(object_type)
+    if where is None and model is None:
+        return None, None
+    pk = _as_db_int(object_id)
+    if pk is None:
+        return False, None
+    if where is None:
+        return model._default_manager.filter(pk=pk).exists(), None
+    app_label, model_name, path = where
+    rows = apps.get_model(app_label, model_name)._default_manager.filter(pk=pk).values_list(path, flat=True)[:1]
+    found = list(rows)
+    return (True, found[0]) if found else (False, None)
+
+
+def _url_objects(request: HttpRequest) -> list[AuditObject]:
     match = request.resolver_match
+    if match.namespace == "admin":
+        model, view = _admin_page(match.url_name or "")
+        if model is None:
+            return [AuditObject("")]
+        object_id = match.kwargs.get("object_id", "")
+        return [AuditObject(_admin_type(model), object_id if view in ADMIN_OBJECT_VIEWS else "")]
     if not match.kwargs:
-        return [("", "")]
+        return [AuditObject("")]
     objects = []
     for key, value in match.kwargs.items():
+        if key == "fmt":  # an export's format, not an object
+            continue
         kind = key.removesuffix("_id").removesuffix("_pk")
         if kind == "pk":
             # calls:call_detail -> "call"; complaints:detail -> "complaint"
-            kind = match.url_name.split("_")[0] if "_" in match.url_name else match.namespace.rstrip("s")
-        objects.append((kind, value))
-    return objects
+            kind = PK_TYPES.get(match.view_name) or (
+                match.url_name.split("_")[0] if "_" in match.url_name else match.namespace.rstrip("s")
+            )
+        objects.append(AuditObject(URL_KWARG_TYPES.get(kind, kind), value))
+    return objects or [AuditObject("")]
 
 
-def _is_audited(request: HttpRequest) -> bool:
+def _objects_of(request: HttpRequest) -> list[AuditObject]:
+    explicit = getattr(request, "audit_objects", None)
+    if explicit:
+        return [item if isinstance(item, AuditObject) else AuditObject(*item) for item in explicit]
+    return _url_objects(request)
+
+
+def _scope(request: HttpRequest) -> str | None:
+    """ "page" for an audited page asked by a user, "feed" for a machine's
+    endpoint, None for what is not audited."""
     match = getattr(request, "resolver_match", None)
-    if match is None or not getattr(request, "user", None) or not request.user.is_authenticated:
-        return False
-    if match.view_name in NOT_AUDITED_VIEWS:
-        return False
-    return match.namespace in AUDITED_NAMESPACES or request.path.startswith(AUDITED_ADMIN_APPS)
+    if match is None or match.view_name in NOT_AUDITED_VIEWS:
+        return None
+    if match.view_name in AUDITED_FEED_VIEWS:
+        return "feed"
+    if not _authenticated(getattr(request, "user", None)):
+        return None
+    if match.namespace in AUDITED_NAMESPACES or request.path.startswith(AUDITED_ADMIN_APPS):
+        return "page"
+    return None
+
+
+def _admin_model(request: HttpRequest) -> type[Model] | None:
+    match = request.resolver_match
+    return _admin_page(match.url_name or "")[0] if match.namespace == "admin" else None
+
+
+def _admin_object_missing(request: HttpRequest, response: HttpResponse, found: bool | None) -> bool:
+    """The admin answers an object page for a missing id with a redirect, not
+    a 404: that is a refusal too (someone tried an id)."""
+    match = request.resolver_match
+    return (
+        found is False
+        and match.namespace == "admin"
+        and request.method == "GET"
+        and 300 <= response.status_code < 400
+        and _admin_page(match.url_name or "")[1] in ADMIN_OBJECT_VIEWS
+    )
+
+
+def _record_response(request: HttpRequest, response: HttpResponse, context: _RequestContext) -> None:
+    scope = _scope(request)
+    if scope is None:
+        return
+    status = response.status_code
+    if scope == "feed":
+        if status in REFUSED_FEED_STATUSES:
+            sender = request.headers.get("X-Sender", "") or "api"
+            kind = AUDITED_FEED_VIEWS[request.resolver_match.view_name]
+            audit_record(
+                request=request,
+                action=AuditEvent.Action.REFUSED,
+                status_code=status,
+                actor_name=f"{kind}:{sender}",
+                source=AuditEvent.Source.FEED,
+            )
+        return
+    if status in REFUSED_STATUSES:
+        action = AuditEvent.Action.REFUSED
+    elif status >= 400:
+        return
+    elif request.method in WRITE_METHODS:
+        if context.changes:
+            return  # the services recorded what changed, field by field
+        action = AuditEvent.Action.CHANGE
+    elif "attachment" in response.get("Content-Disposition", ""):
+        action = AuditEvent.Action.EXPORT
+    else:
+        action = AuditEvent.Action.VIEW
+    admin_model = _admin_model(request)
+    for item in _objects_of(request):
+        patient_id, found = item.patient_id, None
+        if patient_id is LOOK_UP:
+            patient_id = None
+            if item.type and item.id != "":
+                found, patient_id = _lookup(item.type, item.id, admin_model)
+        audit_record(
+            request=request,
+            action=AuditEvent.Action.REFUSED if _admin_object_missing(request, response, found) else action,
+            object_type=item.type,
+            object_id=item.id,
+            patient_id=_as_db_int(patient_id) if patient_id is not None else None,
+            status_code=status,
+        )
 
 
 class AuditMiddleware:
+    """Sets the request context audit_change reads, then records the page
+    view, export, refusal or (fallback) change of an audited page."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if _is_audited(request) and response.status_code < 400:
-            if request.method in WRITE_METHODS:
-                action = AuditEvent.Action.CHANGE
-            elif "attachment" in response.get("Content-Disposition", ""):
-                action = AuditEvent.Action.EXPORT
-            else:
-                action = AuditEvent.Action.VIEW
-            for object_type, object_id in _objects_of(request):
-                audit_record(
-                    request=request,
-                    action=action,
-                    object_type=object_type,
-                    object_id=object_id,
-                    status_code=response.status_code,
-                )
+        context = _RequestContext(request)
+        token = _current.set(context)
+        try:
+            response = self.get_response(request)
+        finally:
+            _current.reset(token)
+        _record_response(request, response, context)
         return response
 
 
@@ -112,15 +508,59 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
-    event = audit_record(request=request, action=AuditEvent.Action.LOGIN_FAILED, user=None)
-    AuditEvent.objects.filter(pk=event.pk).update(actor_name=str(credentials.get("username", ""))[:150])
+    # The name someone typed, written once: the trail refuses updates.
+    audit_record(
+        request=request,
+        action=AuditEvent.Action.LOGIN_FAILED,
+        user=None,
+        actor_name=str(credentials.get("username", "")),
+    )
 
 
-def audit_events_for_patient(*, patient_id: int, call_ids: list[int]):
-    """Who opened this patient's record or any of their calls, newest first."""
-    from django.db.models import Q
+# --- reading the trail ---------------------------------------------------------------
 
+
+def audit_events_for_patient(*, patient_id: int, call_ids: Iterable[int] = ()) -> QuerySet[AuditEvent]:
+    """Who looked at or changed this patient, newest first: every row that
+    names the patient, plus rows written before rows carried a patient
+    (the patient's page or one of their calls by object id)."""
     return AuditEvent.objects.filter(
-        Q(object_type="patient", object_id=str(patient_id))
+        Q(patient_id=patient_id)
+        | Q(object_type="patient", object_id=str(patient_id))
         | Q(object_type="call", object_id__in=[str(pk) for pk in call_ids])
     ).order_by("-at", "-pk")
+
+
+def audit_events_filtered(
+    events: QuerySet[AuditEvent],
+    *,
+    actor: User | None = None,
+    action: str = "",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> QuerySet[AuditEvent]:
+    """Narrow a trail by who, what and the days (inclusive, local time)."""
+    if actor is not None:
+        events = events.filter(actor=actor)
+    if action:
+        events = events.filter(action=action)
+    zone = timezone.get_current_timezone()
+    if since is not None:
+        events = events.filter(at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=zone))
+    if until is not None and until < dt.date.max:
+        events = events.filter(at__lt=dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
+    return events
+
+
+def audit_patient_ids(term: str) -> list[int]:
+    """The patients a search term names: an id, or an MRN (exact). Hostile
+    input (NUL, a number no column holds) names nobody."""
+    term = _clean(term, 64).strip()
+    if not term:
+        return []
+    patients = apps.get_model("calls", "Patient")._default_manager
+    ids = list(patients.filter(mrn=term).values_list("pk", flat=True))
+    number = _as_db_int(term) if term.isascii() and term.isdigit() else None
+    if number is not None and number not in ids:
+        ids.append(number)
+    return ids

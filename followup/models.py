@@ -27,26 +27,43 @@ class User(AbstractUser):
 
 
 class AuditEvent(models.Model):
-    """Who viewed or changed what, when, and from which address. Append-only:
-    written by followup.audit, never edited or deleted through the app."""
+    """Who viewed, changed or was refused what, when, and from which address.
+
+    Append-only: written by followup.audit, never edited or deleted (database
+    triggers refuse it, see migration 0006). ``patient_id`` names the patient
+    a row concerns, as a plain integer rather than a foreign key, so that
+    deleting or merging patients never loses or rewrites a row. ``fields``
+    holds the names of the changed fields, never their values."""
 
     class Action(models.TextChoices):
         VIEW = "view", _("Viewed")
         CHANGE = "change", _("Changed")
         EXPORT = "export", _("Exported")
+        REFUSED = "refused", _("Refused")
         LOGIN = "login", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Failed log-in")
         LOGOUT = "logout", _("Logged out")
+
+    class Source(models.TextChoices):
+        USER = "user", _("A user")
+        FEED = "feed", _("A hospital system feed")
+        TASK = "task", _("A scheduled task")
+        IMPORT = "import", _("A file import")
+        SYSTEM = "system", _("The system")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("who")
     )
     actor_name = models.CharField(_("user name"), max_length=150, blank=True)
+    source = models.CharField(_("done by"), max_length=10, choices=Source.choices, default=Source.USER)
     ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     object_type = models.CharField(_("object type"), max_length=40, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    patient_id = models.BigIntegerField(_("patient id"), null=True, blank=True)
+    fields = models.CharField(_("changed fields"), max_length=500, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
     url_name = models.CharField(_("page"), max_length=100, blank=True)
     path = models.CharField(_("address"), max_length=500, blank=True)
     method = models.CharField(_("method"), max_length=10, blank=True)
@@ -56,7 +73,10 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-pk"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit trail")
-        indexes = [models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx"),
+            models.Index(fields=["patient_id", "at"], name="audit_patient_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type} {self.object_id}"

@@ -144,7 +144,9 @@ def _conflict(current: FollowUpCall, typed: list[tuple[str, str]]) -> Conflict:
 
 @role_required(*NURSES)
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_call(request, call_for_user(user=request.user, pk=pk))
+    call = call_for_user(user=request.user, pk=pk)
+    request.audit_objects = [("call", call.pk, call.discharge.patient_id)]
+    return _render_call(request, call)
 
 
 @require_POST

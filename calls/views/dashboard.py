@@ -99,7 +99,8 @@ def spot_check_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.HEAD_NURSE)
 def spot_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
     spot_check = get_object_or_404(spot_checks_for(user=request.user), pk=pk)
-    request.audit_objects = [("spot_check", spot_check.pk), ("call", spot_check.call_id)]
+    patient_id = spot_check.call.discharge.patient_id
+    request.audit_objects = [("spot_check", spot_check.pk, patient_id), ("call", spot_check.call_id, patient_id)]
     initial = {"verdict": spot_check.verdict, "comment": spot_check.comment}
     form = SpotCheckReviewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

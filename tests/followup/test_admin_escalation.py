@@ -74,7 +74,8 @@ def snapshot(user) -> dict:
 
 
 def user_audit_count(user) -> int:
-    return AuditEvent.objects.filter(object_type="user", object_id=str(user.pk)).count()
+    # The admin's own record of a saved user (page-level rows carry no field names).
+    return AuditEvent.objects.filter(object_type="user", object_id=str(user.pk)).exclude(fields="").count()
 
 
 # --- the form an administrator sees ------------------------------------------------

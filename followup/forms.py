@@ -1,0 +1,68 @@
+"""Forms of the followup app: the audit trail's filters."""
+
+import datetime as dt
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEvent, User
+
+EARLIEST_YEAR = 2000
+
+
+class AuditFilterForm(forms.Form):
+    """Who, what and which days (inclusive) of a trail, from the query string.
+    Every field is optional; a value that does not validate is reported and
+    left out of the filter, never a server error."""
+
+    actor = forms.ModelChoiceField(
+        label=_("Who"), queryset=User.objects.none(), required=False, empty_label=_("Everyone")
+    )
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data=None, *, actors: QuerySet[User], **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["actor"].queryset = actors
+        self.fields["action"].choices = [("", _("Any action")), *AuditEvent.Action.choices]
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_class = "row row-cols-md-auto g-2 align-items-end d-print-none"
+        self.helper.add_input(Submit("show", _("Show"), css_class="btn-primary"))
+
+    def _clean_day(self, name: str) -> dt.date | None:
+        day = self.cleaned_data.get(name)
+        if day is not None and day.year < EARLIEST_YEAR:
+            raise forms.ValidationError(_("Choose a date from %(year)s on.") % {"year": EARLIEST_YEAR})
+        return day
+
+    def clean_since(self):
+        return self._clean_day("since")
+
+    def clean_until(self):
+        return self._clean_day("until")
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            del cleaned["until"]
+            raise forms.ValidationError(_("The start date must be on or before the end date."))
+        return cleaned
+
+    def filters(self) -> dict:
+        """The valid filters, even when another field was refused."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "actor": data.get("actor"),
+            "action": data.get("action") or "",
+            "since": data.get("since"),
+            "until": data.get("until"),
+        }
