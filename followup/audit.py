@@ -399,8 +399,8 @@ def _objects_of(request: HttpRequest) -> list[AuditObject]:
 
 
 def _scope(request: HttpRequest) -> str | None:
-    """ "page" for an audited page asked by a user, "feed" for a machine's
-    endpoint, None for what is not audited."""
+    """Which kind of audited request this is: a page a user asked for
+    ("page"), a machine's endpoint ("feed"), or none (None)."""
     match = getattr(request, "resolver_match", None)
     if match is None or match.view_name in NOT_AUDITED_VIEWS:
         return None

@@ -50,7 +50,7 @@ class AuditFilterForm(forms.Form):
         cleaned = super().clean()
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and since > until:
-            del cleaned["until"]
+            del cleaned["since"], cleaned["until"]
             raise forms.ValidationError(_("The start date must be on or before the end date."))
         return cleaned
 
