@@ -39,13 +39,13 @@ def hide_url_passwords(value: str, substitute: str = SafeExceptionReporterFilter
 class SafeReporterFilter(SafeExceptionReporterFilter):
     def cleanse_setting(self, key, value):
         cleansed = super().cleanse_setting(key, value)
-        if isinstance(cleansed, str):
+        if type(cleansed) is str:
             return hide_url_passwords(cleansed, self.cleansed_substitute)
         return cleansed
 
     def get_traceback_frame_variables(self, request, tb_frame):
         return [
-            (name, hide_url_passwords(value, self.cleansed_substitute) if isinstance(value, str) else value)
+            (name, hide_url_passwords(value, self.cleansed_substitute) if type(value) is str else value)
             for name, value in super().get_traceback_frame_variables(request, tb_frame)
         ]
 

@@ -9,8 +9,8 @@ password-spraying lists for Chinese sites start with, which
 - a name in pinyin followed (or preceded) by digits or symbols: ``zhou12345678``,
   ``wangfang1990``, ``lina@2026`` (the ~100 most common surnames and common
   given-name syllables, up to four syllables);
-- one of Django's common passwords with digits or symbols around it:
-  ``password2026!``, ``dragon1990``;
+- one of Django's common passwords, or a Chinese favourite (aini, nihao,
+  baobei...), with digits or symbols around it: ``dragon1990``, ``aini1314``;
 - anything containing the user name, the hospital's name (HOSPITAL_NAME), the
   product's name (followup, follow-up, suifang, 随访) or words such as
   hospital, yiyuan, 医院, password, mima, woaini, iloveyou, 5201314 - also
@@ -72,6 +72,8 @@ cheng dong zhi ze jun xiang qian ru shan shuang lu lili tingting jingjing xiaomi
 """
 )
 PINYIN = SURNAMES | GIVEN_SYLLABLES
+# Chinese words people build passwords on, besides Django's (English) list.
+CHINESE_BASES = _words("aini woaini nihao laopo laogong baobao baobei wode mima xingfu kuaile pingan")
 MAX_SYLLABLES = 4
 
 KEYBOARD_RUNS = (
@@ -167,7 +169,8 @@ def refusal(password: str, user=None) -> ValidationError | None:
             _("A name in pinyin with digits or symbols (like zhou1990) is among the first guesses."),
             code="password_pinyin_name",
         )
-    if rest and len(core) >= 4 and (core in _common_passwords() or core.translate(LEET) in _common_passwords()):
+    common = _common_passwords() | CHINESE_BASES
+    if rest and len(core) >= 4 and (core in common or core.translate(LEET) in common):
         return ValidationError(
             _("A common password with digits or symbols added is among the first guesses."),
             code="password_common_base",
