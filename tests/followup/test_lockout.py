@@ -10,7 +10,10 @@ from tests.factories import TEST_PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def attempt(client, username, password="Not-My-Password-1", **extra):
+WRONG = "Not-My-Password-1"
+
+
+def attempt(client, username, password=WRONG, **extra):
     return client.post(reverse("login"), {"username": username, "password": password}, **extra)
 
 
