@@ -1,7 +1,9 @@
 # One image for web, worker and beat; docker-compose.yml picks the command.
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# DEBUG is off by default anyway; said here so the image never depends on it.
+ENV DEBUG=false \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VAR_DIR=/app/var
 
@@ -9,7 +11,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN python manage.py compile_translations \
+RUN DEBUG=true python manage.py compile_translations \
     && useradd --system --home /app followup \
     && mkdir -p /app/var \
     && chown -R followup /app/var

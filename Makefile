@@ -3,6 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
+# The app fails closed (DEBUG off, SECRET_KEY required unless DEBUG=true).
+# make is the laptop's tool: its commands run in development mode. A server
+# never runs make; it sets DEBUG=false and its own SECRET_KEY.
+export DEBUG ?= true
+# make run signs sessions with a key generated once for this checkout.
+DEV_SECRET_KEY := var/dev-secret-key
+
 # The web port (`PORT=8100 make run`) and the HL7 listener's port.
 PORT     ?= 8000
 HL7_PORT ?= 2575
@@ -32,8 +39,12 @@ setup: $(VENV)/.installed-runtime
 ## run: the app on http://127.0.0.1:$(PORT) with a Celery worker, beat and the HL7
 ## listener (Ctrl-C stops all). honcho sets PORT for each process itself, so the
 ## Procfile reads WEB_PORT.
-run: setup
-	WEB_PORT=$(PORT) HL7_PORT=$(HL7_PORT) SITE_URL=$(SITE) $(BIN)/honcho --procfile Procfile start
+run: setup $(DEV_SECRET_KEY)
+	SECRET_KEY="$${SECRET_KEY:-$$(cat $(DEV_SECRET_KEY))}" WEB_PORT=$(PORT) HL7_PORT=$(HL7_PORT) SITE_URL=$(SITE) $(BIN)/honcho --procfile Procfile start
+
+$(DEV_SECRET_KEY):
+	@mkdir -p $(@D)
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
 ## test: lint, format check and the whole test suite (CI=true: against PostgreSQL and Redis)
 test: $(VENV)/.installed-dev

@@ -12,7 +12,7 @@ class FollowupConfig(AppConfig):
         # The file-system broker needs its folders before the first message.
         from django.conf import settings
 
-        from . import audit  # noqa: F401  (connects the log-in signals)
+        from . import audit, sessions  # noqa: F401  (connect the log-in signals)
 
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):

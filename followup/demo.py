@@ -1,12 +1,19 @@
-"""Demo users, one per role. Used by ``manage.py seed_demo``; never by production code."""
+"""Demo users, one per role. Used by ``manage.py seed_demo``; never by production code.
 
+The demo password is printed in the README, so only a laptop (DEBUG on) gives
+it to the demo users. With DEBUG off (``seed_demo --force`` on a demo server)
+they are created with unusable passwords; an administrator gives each a
+password with ``manage.py changepassword``, which checks it like any other.
+"""
+
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.utils.module_loading import import_string
 
 from .models import User
 from .roles import Role
 
-DEMO_PASSWORD = "followup-demo"  # noqa: S105 - printed demo log-in, refused with DEBUG off
+DEMO_PASSWORD = "followup-demo"  # noqa: S105 - printed demo log-in; only set with DEBUG on
 
 DEMO_USERS = [
     # username, display name, role, grade
@@ -28,7 +35,10 @@ def ensure_user(*, username: str, display_name: str, role: str, grade: str) -> U
         },
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
+        if settings.DEBUG:
+            user.set_password(DEMO_PASSWORD)
+        else:
+            user.set_unusable_password()
         user.save(update_fields=["password"])
     user.groups.add(Group.objects.get(name=role))
     return user

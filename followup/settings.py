@@ -2,9 +2,12 @@
 
 Everything that differs between a laptop and a hospital's servers comes from
 environment variables (django-environ). With nothing set the app runs on a
-SQLite file and a file-system Celery broker under ``var/``, with DEBUG on.
-Production sets DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and
-CELERY_BROKER_URL (see README.md, "Running in production").
+SQLite file and a file-system Celery broker under ``var/``.
+
+It fails closed: DEBUG is off unless DEBUG=true is set, and with DEBUG off
+start-up stops without a SECRET_KEY. ``make run`` and the tests (tests/settings.py)
+set DEBUG=true themselves. Production sets SECRET_KEY, ALLOWED_HOSTS,
+DATABASE_URL and CELERY_BROKER_URL (see README.md, "Running in production").
 """
 
 from pathlib import Path
@@ -20,7 +23,8 @@ env.read_env(BASE_DIR / ".env")  # optional; a missing file is ignored
 
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless asked for: a server that forgot the variable never shows debug pages.
+DEBUG = env.bool("DEBUG", default=False)
 
 # A development key is fine on a laptop; a server must bring its own.
 if DEBUG:
@@ -59,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Permissions-Policy everywhere; Cache-Control: no-store on all but static files.
+    "followup.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -67,6 +73,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Logs out a session older than SESSION_ABSOLUTE_SECONDS, however active.
+    "followup.sessions.SessionLifetimeMiddleware",
+    # A NUL character anywhere in the request: the readable 400 page, not a 500.
+    "followup.middleware.RejectNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "followup.audit.AuditMiddleware",
@@ -113,16 +123,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Pinyin names with digits, keyboard runs, the hospital's and the product's names (followup/passwords.py).
+    {"NAME": "followup.passwords.GuessablePasswordValidator"},
 ]
+# Names the hospital goes by (comma-separated): passwords containing one are refused.
+HOSPITAL_NAME = env.str("HOSPITAL_NAME", default="")
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses log-ins while an account is locked out.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Lock out a user name from an address after repeated failures.
+# Lock out a user name after repeated failures from any address, and an address
+# after more failures against any accounts (password spraying): followup/lockout.py.
+AXES_HANDLER = "followup.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]  # in this order: LockoutHandler reads them so
+AXES_CLIENT_IP_CALLABLE = "followup.net.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -192,6 +210,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: inactivity expiry
+# However active, a session ends this long after its log-in (followup/sessions.py).
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -207,6 +227,12 @@ if not DEBUG:
     if env.bool("BEHIND_TLS_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Largest form body (files excluded): 2.5 MB holds a complaint with several
+# 20,000-character Chinese texts (9 bytes a character once URL-encoded).
+# Above it the readable "too large" page answers 413 (followup/errors.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Debug pages hide the passwords inside DATABASE_URL, CELERY_BROKER_URL and other URLs too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "followup.errors.SafeReporterFilter"
 # Reverse proxies (addresses or networks, e.g. "10.0.0.5,10.1.0.0/16") whose
 # X-Forwarded-For names the client: the audit trail and the log-in lockout
 # then record the client's address instead of the proxy's (followup.net).

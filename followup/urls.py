@@ -10,6 +10,9 @@ from . import views
 admin.site.site_header = admin.site.site_title = _("Follow-up desk administration")
 admin.site.index_title = _("Configuration")
 
+# Oversized or malformed requests (SuspiciousOperation) get a page people can read.
+handler400 = "followup.errors.bad_request"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

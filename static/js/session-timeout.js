@@ -11,6 +11,10 @@
   var stay = document.getElementById("session-stay");
   var warnTimer, expireTimer;
 
+  function toLogin() {
+    window.location.href = body.dataset.loginUrl + "?next=" + encodeURIComponent(window.location.pathname);
+  }
+
   function schedule() {
     clearTimeout(warnTimer);
     clearTimeout(expireTimer);
@@ -18,15 +22,15 @@
     warnTimer = setTimeout(function () {
       if (warning) { warning.hidden = false; if (stay) { stay.focus(); } }
     }, (timeout - warnBefore) * 1000);
-    expireTimer = setTimeout(function () {
-      window.location.href = body.dataset.loginUrl + "?next=" + encodeURIComponent(window.location.pathname);
-    }, timeout * 1000);
+    expireTimer = setTimeout(toLogin, timeout * 1000);
   }
 
   if (stay) {
     stay.addEventListener("click", function () {
       fetch(body.dataset.keepaliveUrl, { credentials: "same-origin" }).then(function (response) {
-        if (response.ok) { schedule(); }
+        // 204: the session lives on. Anything else (a redirect to the log-in page, or 401
+        // once the session reached its maximum length) means it is over.
+        if (response.status === 204 && !response.redirected) { schedule(); } else { toLogin(); }
       });
     });
   }

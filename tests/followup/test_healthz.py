@@ -43,6 +43,7 @@ def test_healthz_reports_an_unreachable_database(tmp_path):
     env = {
         "PATH": "/usr/bin:/bin",
         "DJANGO_SETTINGS_MODULE": "followup.settings",
+        "DEBUG": "true",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:1/followup",
         "VAR_DIR": str(tmp_path),
     }

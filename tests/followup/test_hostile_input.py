@@ -108,8 +108,12 @@ def test_discharge_form_survives_hostile_text(client_for, nurse, ward, field, va
     client = client_for(nurse)
     patients_before = list(Patient.objects.order_by("pk").values_list("pk", "mrn", "name", "phone"))
     response = client.post(reverse("calls:discharge_new"), discharge_data(ward, **{field: value}))
-    assert response.status_code in (200, 302)
-    if response.status_code == 200:  # refused: the form says why and nothing changed
+    assert response.status_code == (400 if "\x00" in value else response.status_code)
+    assert response.status_code in (200, 302, 400)
+    if response.status_code == 400:  # a NUL character: the readable error page, nothing saved
+        assert list(Patient.objects.order_by("pk").values_list("pk", "mrn", "name", "phone")) == patients_before
+        assert "invisible control character (NUL)" in response.content.decode()
+    elif response.status_code == 200:  # refused: the form says why and nothing changed
         assert list(Patient.objects.order_by("pk").values_list("pk", "mrn", "name", "phone")) == patients_before
         assert_shown_escaped(response.content.decode(), value)
     else:
@@ -143,8 +147,12 @@ def test_complaint_form_survives_hostile_text(client_for, officer, ward, field, 
     }
     data[field] = value
     response = client.post(reverse("complaints:create"), data)
-    assert response.status_code in (200, 302)
-    if response.status_code == 200:
+    assert response.status_code == (400 if "\x00" in value else response.status_code)
+    assert response.status_code in (200, 302, 400)
+    if response.status_code == 400:  # a NUL character: the readable error page, nothing saved
+        assert Complaint.objects.count() == before
+        assert "invisible control character (NUL)" in response.content.decode()
+    elif response.status_code == 200:
         assert Complaint.objects.count() == before
         assert_shown_escaped(response.content.decode(), value)
     else:

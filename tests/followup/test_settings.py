@@ -31,8 +31,20 @@ def run_python(code: str, env: dict, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_with_no_environment_the_app_uses_sqlite_and_a_file_broker_under_var():
+def test_with_no_environment_the_app_runs_as_production_and_stops_without_a_secret_key():
     result = run_python(PROBE, {})
+    assert result.returncode == 1
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_with_no_environment_but_a_key_debug_is_off():
+    result = run_python(PROBE, {"SECRET_KEY": "k" * 50})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["debug"] is False
+
+
+def test_on_a_laptop_debug_true_alone_uses_sqlite_and_a_file_broker_under_var():
+    result = run_python(PROBE, {"DEBUG": "true"})
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
     var = str(BASE / "var")
@@ -51,6 +63,7 @@ def test_database_and_broker_urls_switch_to_postgresql_and_redis():
     result = run_python(
         PROBE,
         {
+            "DEBUG": "true",
             "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/followup",
             "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         },

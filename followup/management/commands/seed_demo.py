@@ -10,7 +10,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--force", action="store_true", help="Run even with DEBUG off (never on a real hospital database)."
+            "--force",
+            action="store_true",
+            help=(
+                "Run even with DEBUG off (never on a real hospital database). The demo users then get no "
+                "password: set one for each with `manage.py changepassword`."
+            ),
         )
         parser.add_argument(
             "--site-url",
@@ -25,6 +30,12 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             demo.seed(self.stdout)
+        if not settings.DEBUG:
+            # The demo password is public: a server never hands it out.
+            self.stdout.write(self.style.SUCCESS("Demo data is ready. The demo users have no password yet:"))
+            for username, _display_name, role, _grade in demo.DEMO_USERS:
+                self.stdout.write(f"  python manage.py changepassword {username:<10}   ({role.label})")
+            return
         self.stdout.write(self.style.SUCCESS(f"Demo data is ready. Log in at {site_url} as:"))
         for username, _display_name, role, _grade in demo.DEMO_USERS:
             self.stdout.write(f"  {username:<10} / {demo.DEMO_PASSWORD}   ({role.label})")
