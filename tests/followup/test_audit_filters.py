@@ -120,14 +120,11 @@ def test_the_pager_keeps_the_filters(client_for, head_nurse, nurse, call):
 @pytest.mark.parametrize(
     ("params", "error"),
     [
-        ({"actor": "\x00"}, "Null characters are not allowed."),
         ({"actor": "99999999999999999999999"}, "Select a valid choice."),
         ({"actor": "-1"}, "Select a valid choice."),
         ({"action": "delete"}, "Select a valid choice. delete is not one of the available choices."),
-        ({"action": "view\x00"}, "Select a valid choice."),
         ({"since": "2026-13-45"}, "Enter a valid date."),
         ({"since": "99999-01-01"}, "Enter a valid date."),
-        ({"until": "\x00"}, "Enter a valid date."),
         ({"until": "0001-01-01"}, "Choose a date from 2000 on."),
         ({"since": "2026-11-11", "until": "2026-11-10"}, "The start date must be on or before the end date."),
         ({"page": "99999999999999999999", "since": "x" * 5000}, "Enter a valid date."),
@@ -206,14 +203,21 @@ def test_hostile_admin_searches_find_nothing_and_do_not_fail(admin_client, call,
     assert listed(response) == []
 
 
-def test_a_nul_in_the_admin_search_is_reported_not_a_server_error(admin_client, call, events):
+@pytest.mark.parametrize("params", [{"actor": "\x00"}, {"action": "view\x00"}, {"until": "\x00"}])
+def test_a_nul_in_a_filter_answers_the_readable_bad_request_page(client_for, head_nurse, call, events, params):
+    # NUL anywhere in a request is refused before any view runs (followup middleware).
+    response = access_page(client_for(head_nurse), call, **params)
+
+    assert response.status_code == 400
+
+
+def test_a_nul_in_the_admin_search_is_refused_not_a_server_error(admin_client, call, events):
     response = admin_client.get(reverse("admin:followup_auditevent_changelist"), {"q": "ZY\x00"})
 
-    assert response.status_code == 200
-    assert "Null characters are not allowed." in response.content.decode()
+    assert response.status_code == 400
 
 
-@pytest.mark.parametrize("value", ["abc", "\x00", "99999999999999999999999", "1.5"])
+@pytest.mark.parametrize("value", ["abc", "99999999999999999999999", "1.5"])
 def test_a_hostile_patient_id_in_the_admin_address_is_not_a_server_error(admin_client, call, events, value):
     response = admin_client.get(reverse("admin:followup_auditevent_changelist"), {"patient_id": value})
 

@@ -13,7 +13,7 @@ def test_healthz_answers_ok_when_database_and_broker_are_reachable(client, db):
 def test_healthz_needs_no_log_in_and_is_not_cached(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert "no-cache" in response["Cache-Control"]
+    assert response["Cache-Control"] == "no-store"
 
 
 def test_healthz_reports_an_unreachable_broker(client, db, settings):
