@@ -192,6 +192,8 @@ def test_list_filters_and_links_never_fail_on_odd_query_strings(client_for, head
     ]:
         response = client.get(reverse(name), params)
         assert response.status_code in (200, 400, 404), (name, response.status_code)
+        if response.status_code == 400:  # the readable bad-request page echoes nothing of the request
+            continue
         assert_shown_escaped(response.content.decode(), value)
 
 
