@@ -18,16 +18,8 @@ from .models import Category, Complaint, ComplaintEvent, Notification, Promise
 LIST_VIEWS = ("open", "mine", "breached", "all")
 
 
-sees_all_complaints = access.sees_all_complaints
-
-
-def complaints_visible_to(user) -> QuerySet[Complaint]:
-    """The complaints a user may see (followup.access.visible_complaints)."""
-    return access.visible_complaints(user)
-
-
 def complaint_list(*, user, view: str = "open") -> QuerySet[Complaint]:
-    complaints = complaints_visible_to(user).select_related("category", "owner").prefetch_related("departments")
+    complaints = access.visible_complaints(user).select_related("category", "owner").prefetch_related("departments")
     if view == "mine":
         return complaints.filter(owner=user, status__in=Complaint.OPEN_STATUSES).order_by("resolution_due", "pk")
     if view == "breached":
@@ -57,7 +49,7 @@ def complaint_search(complaints: QuerySet[Complaint], text: str) -> QuerySet[Com
 
 def complaint_detail(*, user, pk: int) -> Complaint:
     complaint = (
-        complaints_visible_to(user)
+        access.visible_complaints(user)
         .select_related("category", "owner", "received_by", "patient", "source_call")
         .prefetch_related(
             "departments",
@@ -79,7 +71,7 @@ def evidence_event(*, user, complaint_pk: int, event_pk: int) -> ComplaintEvent:
             pk=event_pk,
             complaint_id=complaint_pk,
             kind=ComplaintEvent.Kind.EVIDENCE,
-            complaint__in=complaints_visible_to(user),
+            complaint__in=access.visible_complaints(user),
         )
         .exclude(file="")
         .first()
@@ -91,7 +83,7 @@ def evidence_event(*, user, complaint_pk: int, event_pk: int) -> ComplaintEvent:
 
 def open_promises(*, user) -> QuerySet[Promise]:
     return (
-        Promise.objects.filter(delivered_on__isnull=True, complaint__in=complaints_visible_to(user))
+        Promise.objects.filter(delivered_on__isnull=True, complaint__in=access.visible_complaints(user))
         .select_related("complaint", "owner")
         .order_by("due_on", "pk")
     )
@@ -173,7 +165,7 @@ def _rows(queryset, key: str, label) -> list[dict]:
 def complaint_report(*, user, quarter: Quarter) -> dict:
     """Every figure of the quarter's analysis, computed with aggregate
     queries over the complaints the user may see."""
-    scope = complaints_visible_to(user)
+    scope = access.visible_complaints(user)
     cur = quarter.q()
     valid = Q(validity=Complaint.Validity.VALID)
     figures = scope.aggregate(

@@ -28,11 +28,6 @@ TABS = ("today", "week", "overdue", "all")
 ROW_RELATED = ("discharge__patient", "discharge__department", "step", "assigned_to")
 
 
-def calls_visible_to(user: User) -> QuerySet[FollowUpCall]:
-    """The calls a user may see (followup.access.visible_calls)."""
-    return access.visible_calls(user)
-
-
 def _with_markers(calls: QuerySet[FollowUpCall], today: dt.date) -> QuerySet[FollowUpCall]:
     # A red flag of the same stay (any of its calls) still waiting for action.
     open_alert = ClinicalAlert.objects.filter(call__discharge_id=OuterRef("discharge_id"), resolved_at__isnull=True)
@@ -78,7 +73,7 @@ def worklist_tab_counts(*, calls: QuerySet[FollowUpCall], today: dt.date | None 
 def worklist_base(*, user: User, today: dt.date | None = None) -> QuerySet[FollowUpCall]:
     """The user's open calls (the work queue) with their markers, before tab
     and filters. Closed calls are history: the call screen shows them."""
-    calls = calls_visible_to(user).filter(status__in=FollowUpCall.OPEN_STATUSES)
+    calls = access.visible_calls(user).filter(status__in=FollowUpCall.OPEN_STATUSES)
     return _with_markers(calls, today or timezone.localdate())
 
 
