@@ -60,6 +60,16 @@ def _save_changes(obj: Patient | Discharge, data: dict[str, Any]) -> None:
         obj.save(update_fields=[*changed, "updated_at"])
 
 
+def stay_date_problems(*, admitted_on: dt.date | None, discharged_on: dt.date | None) -> list[str]:
+    """What is wrong with a stay's dates, at registration and at correction."""
+    problems = []
+    if admitted_on and discharged_on and discharged_on < admitted_on:
+        problems.append(_("The discharge date is before the admission date."))
+    if discharged_on and discharged_on > timezone.localdate():
+        problems.append(_("The discharge date is in the future."))
+    return problems
+
+
 def same_person_name(stored: str, typed: str) -> bool:
     """Names compared as a ward would: ignoring case and spaces (张 三 = 张三)."""
 
@@ -154,11 +164,9 @@ def discharge_register(
     stay, cancel the calls of earlier stays (readmission) and generate this
     week's calls for it. ``patient_data`` keys are Patient fields,
     ``discharge_data`` keys Discharge fields (``department`` an instance)."""
-    discharged_on = discharge_data["discharged_on"]
-    if discharged_on < admitted_on:
-        raise ValidationError(_("The discharge date is before the admission date."))
-    if discharged_on > timezone.localdate():
-        raise ValidationError(_("The discharge date is in the future."))
+    problems = stay_date_problems(admitted_on=admitted_on, discharged_on=discharge_data["discharged_on"])
+    if problems:
+        raise ValidationError(problems[0])
     discharge, _created = _upsert(
         mrn=mrn.strip(),
         patient_data=patient_data,

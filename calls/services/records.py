@@ -17,6 +17,7 @@ from followup.models import User
 from ..models import Discharge, FollowUpCall, Patient
 from .call_work import CallChanged
 from .cancellation import calls_cancel_open
+from .discharges import stay_date_problems
 from .queue import generate_calls
 
 
@@ -46,13 +47,10 @@ def patient_update(*, patient: Patient, changes: dict[str, Any], by: User | None
 def discharge_update_problems(*, discharge: Discharge, changes: dict[str, Any]) -> list[str]:
     """What is wrong with correcting the stay so (empty when nothing is): the
     dates as at registration, the responsible nurse working in the ward."""
-    problems = []
-    admitted_on = changes.get("admitted_on", discharge.admitted_on)
-    discharged_on = changes.get("discharged_on", discharge.discharged_on)
-    if admitted_on and discharged_on and discharged_on < admitted_on:
-        problems.append(_("The discharge date is before the admission date."))
-    if discharged_on and discharged_on > timezone.localdate():
-        problems.append(_("The discharge date is in the future."))
+    problems = stay_date_problems(
+        admitted_on=changes.get("admitted_on", discharge.admitted_on),
+        discharged_on=changes.get("discharged_on", discharge.discharged_on),
+    )
     department = changes.get("department") or getattr(discharge, "department", None)
     nurse = changes.get("responsible_nurse", getattr(discharge, "responsible_nurse", None))
     if nurse is not None and department is not None and not _works_in(nurse, department):
