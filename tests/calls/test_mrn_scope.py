@@ -11,6 +11,7 @@ from django.urls import reverse
 from calls.models import Discharge, FollowUpCall, Patient
 from calls.services.discharges import discharges_import
 from followup.roles import Role
+from tests.calls.test_discharge_form import post_data as discharge_form_data
 from tests.factories import (
     DepartmentFactory,
     DischargeFactory,
@@ -63,33 +64,8 @@ def oncology_patient(oncology):
 
 
 def post_data(department, **changes):
-    data = {
-        "mrn": "ZY900",
-        "name": "李四",
-        "sex": "F",
-        "birth_date": "",
-        "phone": "13800001111",
-        "family_name": "",
-        "family_relation": "",
-        "family_phone": "",
-        "address": "",
-        "education": "",
-        "communication_notes": "",
-        "preferred_call_time": "",
-        "department": department.pk,
-        "admitted_on": "2026-11-16",
-        "discharged_on": "2026-11-20",
-        "diagnosis": "冠心病",
-        "icd10": "",
-        "attending_doctor": "",
-        "responsible_nurse": "",
-        "nursing_level": "",
-        "condition_at_discharge": "",
-        "open_problems": "",
-        "told_about_followup": "",
-    }
-    data.update(changes)
-    return data
+    """The discharge form as test_discharge_form fills it, for the oncology patient's MRN under another name."""
+    return discharge_form_data(department, **{"mrn": "ZY900", "name": "李四", "phone": "13800001111", **changes})
 
 
 def snapshot(patient):
