@@ -228,5 +228,5 @@ def seed(stdout) -> None:
         created += generate_calls(week=monday, today=min(monday, today)).created
     for patient in patients[::75][:DEMO_DECEASED]:
         if patient.deceased_on is None:
-            patient_mark_deceased(patient=patient, died_on=today - dt.timedelta(days=2))
+            patient_mark_deceased(patient=patient, died_on=today - dt.timedelta(days=2), actor="system")
     stdout.write(f"Calls: {len(patients)} demo discharges, {created} calls generated.")

@@ -16,6 +16,6 @@ def generate_weekly_queue(week: str | None = None) -> dict[str, int]:
     hospital's time zone; or an ISO week such as "2026-W48") and catch up on
     earlier ones. Safe to run twice."""
     day = parse_iso_week(week) if week else timezone.localdate()
-    result = generate_calls(week=day)
+    result = generate_calls(week=day, actor="task:calls.generate_weekly_queue")
     logger.info("Call queue for the week of %s: %s", day, result)
     return {"created": result.created, "already_present": result.already_present, "missed": result.missed}

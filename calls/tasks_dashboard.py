@@ -16,6 +16,6 @@ def sample_spot_checks(week: str | None = None) -> int:
     """Sample last week's completed calls (or the week starting on the
     Monday ``week``, ISO date) for the head nurses' spot checks. Safe to run twice."""
     monday = dt.date.fromisoformat(week) if week else previous_week()
-    added = spot_checks_sample(week=monday)
+    added = spot_checks_sample(week=monday, actor="task:calls.sample_spot_checks")
     logger.info("spot checks sampled for week %s: %d added", monday, added)
     return added

@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from followup.audit import audit_change
+from followup.models import AuditEvent
 from followup.roles import Role
 
 from . import sla
@@ -52,8 +54,36 @@ class TransitionRefused(ValidationError):
     """A status change the workflow does not allow; the message says why."""
 
 
-def _event(complaint: Complaint, kind: str, by, at: dt.datetime | None = None, **fields) -> ComplaintEvent:
-    return ComplaintEvent.objects.create(complaint=complaint, kind=kind, by=by, at=at or timezone.now(), **fields)
+def _event(
+    complaint: Complaint,
+    kind: str,
+    by,
+    at: dt.datetime | None = None,
+    *,
+    changed: Iterable[str] = (),
+    audit_object: tuple[str, object] | None = None,
+    actor: str = "system",
+    **fields,
+) -> ComplaintEvent:
+    """Add a step to the complaint's timeline and audit it: ``changed`` names
+    the complaint's fields the step changed; ``audit_object`` ("promise", id)
+    names another object it concerns (default: the complaint); ``actor`` acts
+    when ``by`` is None (a task)."""
+    event = ComplaintEvent.objects.create(complaint=complaint, kind=kind, by=by, at=at or timezone.now(), **fields)
+    object_type, object_id = audit_object or ("complaint", complaint.pk)
+    if kind == Kind.EVIDENCE:
+        object_type, object_id = "evidence", event.pk
+    created = kind in (Kind.CREATED, Kind.EVIDENCE, Kind.PROMISE_ADDED)
+    audit_change(
+        actor=by if by is not None else actor,
+        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.CHANGE,
+        object_type=object_type,
+        object_id=object_id,
+        fields=changed,
+        patient_id=complaint.patient_id,
+        note=f"complaint {complaint.pk}: {kind}",
+    )
+    return event
 
 
 def _label(status: str) -> str:
@@ -141,7 +171,15 @@ def complaint_create(
     complaint.save()
     complaint.departments.set(departments)
     complaint.staff_involved.set(staff_involved)
-    _event(complaint, Kind.CREATED, by, received_at, to_status=Status.RECEIVED, text=description)
+    _event(
+        complaint,
+        Kind.CREATED,
+        by,
+        received_at,
+        to_status=Status.RECEIVED,
+        text=description,
+        changed=["channel", "category", "description", "complainant_name", "patient", "severity", "departments"],
+    )
     if settled_on_the_spot:
         _event(complaint, Kind.REPLY, by, received_at, text=reply)
         _event(
@@ -152,6 +190,7 @@ def complaint_create(
             from_status=Status.RECEIVED,
             to_status=Status.CLOSED,
             text=_("Settled on the spot."),
+            changed=["status", "outcome"],
         )
     return complaint
 
@@ -221,7 +260,20 @@ def complaint_transition(
     elif to == Status.REOPENED:
         complaint.closed_at = complaint.resolved_at = None
     complaint.save()
-    _event(complaint, Kind.STATUS, by, now, from_status=from_status, to_status=to, text=note)
+    _event(
+        complaint,
+        Kind.STATUS,
+        by,
+        now,
+        from_status=from_status,
+        to_status=to,
+        text=note,
+        changed=[
+            "status",
+            *(["outcome"] if outcome else []),
+            *(["handling_satisfaction"] if handling_satisfaction else []),
+        ],
+    )
     return complaint
 
 
@@ -258,6 +310,7 @@ def complaint_classify(
             "severity": complaint.get_severity_display(),
             "validity": complaint.get_validity_display(),
         },
+        changed=["category", "severity", "validity", "departments", "staff_involved", "staff_involved_text"],
     )
     return complaint
 
@@ -286,7 +339,8 @@ def complaint_record_reply(
     if handling_satisfaction:
         complaint.handling_satisfaction = handling_satisfaction
     complaint.save(update_fields=["first_responded_at", "handling_satisfaction", "updated_at"])
-    return _event(complaint, Kind.REPLY, by, now, text=text)
+    changed = ["first_responded_at", *(["handling_satisfaction"] if handling_satisfaction else [])]
+    return _event(complaint, Kind.REPLY, by, now, text=text, changed=changed)
 
 
 @transaction.atomic
@@ -303,6 +357,7 @@ def complaint_reassign(*, complaint: Complaint, by, owner, note: str = "") -> Co
             _("From %(before)s to %(after)s. %(note)s")
             % {"before": before or _("nobody"), "after": owner, "note": note}
         ).strip(),
+        changed=["owner"],
     )
     return complaint
 
@@ -318,7 +373,7 @@ def complaint_pause(*, complaint: Complaint, by, note: str) -> Complaint:
     now = timezone.now()
     complaint.waiting_on_complainant, complaint.paused_since = True, now
     complaint.save(update_fields=["waiting_on_complainant", "paused_since", "updated_at"])
-    _event(complaint, Kind.PAUSED, by, now, text=note)
+    _event(complaint, Kind.PAUSED, by, now, text=note, changed=["waiting_on_complainant"])
     return complaint
 
 
@@ -331,7 +386,7 @@ def complaint_resume(*, complaint: Complaint, by, note: str = "") -> Complaint:
     now = timezone.now()
     _end_pause(complaint, now)
     complaint.save()
-    _event(complaint, Kind.RESUMED, by, now, text=note)
+    _event(complaint, Kind.RESUMED, by, now, text=note, changed=["waiting_on_complainant", "paused_minutes"])
     return complaint
 
 
@@ -343,6 +398,8 @@ def promise_add(*, complaint: Complaint, by, what: str, owner, due_on: dt.date, 
         Kind.PROMISE_ADDED,
         by,
         text=_("%(what)s — %(owner)s, due %(due)s") % {"what": what, "owner": owner, "due": due_on.isoformat()},
+        audit_object=("promise", promise.pk),
+        changed=["what", "owner", "due_on"],
     )
     return promise
 
@@ -357,7 +414,14 @@ def promise_deliver(*, promise: Promise, by, delivered_on: dt.date | None = None
     if note:
         promise.note = f"{promise.note}\n{note}".strip()
     promise.save(update_fields=["delivered_on", "delivered_by", "note"])
-    _event(promise.complaint, Kind.PROMISE_DELIVERED, by, text=f"{promise.what}. {note}".strip())
+    _event(
+        promise.complaint,
+        Kind.PROMISE_DELIVERED,
+        by,
+        text=f"{promise.what}. {note}".strip(),
+        audit_object=("promise", promise.pk),
+        changed=["delivered_on", "delivered_by", *(["note"] if note else [])],
+    )
     return promise
 
 
@@ -418,7 +482,16 @@ def complaint_flag_sla_breaches(*, now: dt.datetime | None = None) -> int:
             with translation.override(settings.LANGUAGE_CODE):
                 text = system_message(message_key, params)
             message = {"message_key": message_key, "message_params": params}
-            _event(complaint, Kind.SLA_BREACH, None, now, text=text, **message)
+            _event(
+                complaint,
+                Kind.SLA_BREACH,
+                None,
+                now,
+                text=text,
+                changed=[flag],
+                actor="task:complaints.check_sla_breaches",
+                **message,
+            )
             notify(
                 users=_recipients(complaint),
                 text=text,

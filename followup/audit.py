@@ -15,7 +15,9 @@ database refuses UPDATE and DELETE, see migration 0006):
   exports under the calls and complaints apps and the audited admin pages,
   and refused requests (403/404, and 401 on the FHIR endpoint). A POST under
   those pages for which no service recorded anything is recorded as a change
-  (a fallback for services that do not call :func:`audit_change` yet).
+  (a fallback for admin pages that save without a service, such as a
+  script's inline questions); a POST answered with the form and its errors
+  changed nothing and is recorded as a view.
 
 A view names the objects it shows by setting ``request.audit_objects`` to a
 list of :class:`AuditObject` or plain tuples ``(type, id)`` /
@@ -251,6 +253,46 @@ def _field_names(fields: Iterable[str]) -> str:
     return joined
 
 
+def actor_of(by: "User | None", via: str = "") -> "User | str":
+    """Who a service records as acting: the feed, task or import label
+    ``via`` names, else the user ``by``, else "system"."""
+    return via or by or "system"
+
+
+def _change_event(
+    *,
+    actor: "User | str",
+    object_type: str,
+    object_id: object,
+    action: str,
+    fields: Iterable[str],
+    patient_id: object,
+    note: str,
+    request: HttpRequest | None,
+) -> AuditEvent:
+    if object_type not in OBJECT_TYPES:
+        raise ValueError(f"unknown audit object type {object_type!r}")
+    if action not in AuditEvent.Action.values:
+        raise ValueError(f"unknown audit action {action!r}")
+    if patient_id is None and object_type == "patient":
+        patient_id = _as_db_int(object_id)
+    if patient_id is not None:
+        checked = _as_db_int(patient_id)
+        if checked is None:
+            raise ValueError(f"not a patient id: {patient_id!r}")
+        patient_id = checked
+    return AuditEvent(
+        **_actor_columns(actor, request),
+        action=action,
+        object_type=object_type,
+        object_id=_clean(object_id, 64),
+        patient_id=patient_id,
+        fields=_field_names(fields),
+        note=_clean(note, 500),
+        **_request_columns(request),
+    )
+
+
 def audit_change(
     *,
     actor: "User | str",
@@ -265,37 +307,61 @@ def audit_change(
 
     ``actor``: the User who acted, or a label for a non-user actor
     ("hl7:SENDER", "fhir:SENDER", "task:NAME", "import:FILENAME", "system").
-    ``object_type``: one of OBJECT_TYPES. ``fields``: the NAMES of the
-    changed fields (see changed_fields), never their values. ``patient_id``:
-    the patient the object concerns (taken from object_id for a "patient").
-    ``note``: a fixed explanation written by the code ("merged into 12"),
-    never text a user typed or a feed sent."""
-    if object_type not in OBJECT_TYPES:
-        raise ValueError(f"unknown audit object type {object_type!r}")
-    if action not in AuditEvent.Action.values:
-        raise ValueError(f"unknown audit action {action!r}")
-    if patient_id is None and object_type == "patient":
-        patient_id = _as_db_int(object_id)
-    if patient_id is not None:
-        checked = _as_db_int(patient_id)
-        if checked is None:
-            raise ValueError(f"not a patient id: {patient_id!r}")
-        patient_id = checked
+    ``object_type``: one of OBJECT_TYPES. ``action``: CREATE or CHANGE.
+    ``fields``: the NAMES of the changed fields (see changed_fields), never
+    their values. ``patient_id``: the patient the object concerns (taken from
+    object_id for a "patient"). ``note``: a fixed explanation written by the
+    code ("readmitted"), never text a user typed or a feed sent."""
     context = _current.get()
     request = context.request if context is not None else None
-    event = AuditEvent.objects.create(
-        **_actor_columns(actor, request),
-        action=action,
+    event = _change_event(
+        actor=actor,
         object_type=object_type,
-        object_id=_clean(object_id, 64),
+        object_id=object_id,
+        action=action,
+        fields=fields,
         patient_id=patient_id,
-        fields=_field_names(fields),
-        note=_clean(note, 500),
-        **_request_columns(request),
+        note=note,
+        request=request,
     )
+    event.save(force_insert=True)
     if context is not None:
         context.changes += 1
     return event
+
+
+def audit_changes(
+    *,
+    actor: "User | str",
+    object_type: str,
+    objects: Iterable[tuple[object, int | None]],
+    action: str = AuditEvent.Action.CHANGE,
+    fields: Iterable[str] = (),
+    note: str = "",
+) -> int:
+    """audit_change for many objects changed the same way at once (open calls
+    cancelled on a readmission): ``objects`` holds (object id, patient id)
+    pairs. One INSERT per 500 rows; returns how many rows were written."""
+    context = _current.get()
+    request = context.request if context is not None else None
+    fields = list(fields)
+    events = [
+        _change_event(
+            actor=actor,
+            object_type=object_type,
+            object_id=object_id,
+            action=action,
+            fields=fields,
+            patient_id=patient_id,
+            note=note,
+            request=request,
+        )
+        for object_id, patient_id in objects
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=500)
+    if context is not None:
+        context.changes += len(events)
+    return len(events)
 
 
 _MISSING = object()
@@ -455,7 +521,10 @@ def _record_response(request: HttpRequest, response: HttpResponse, context: _Req
     elif request.method in WRITE_METHODS:
         if context.changes:
             return  # the services recorded what changed, field by field
-        action = AuditEvent.Action.CHANGE
+        # A form sent back with its errors changed nothing but showed the
+        # page again; a redirect after a write no service recorded is the
+        # fallback change (e.g. an admin inline).
+        action = AuditEvent.Action.CHANGE if 300 <= status < 400 else AuditEvent.Action.VIEW
     elif "attachment" in response.get("Content-Disposition", ""):
         action = AuditEvent.Action.EXPORT
     else:

@@ -37,6 +37,7 @@ class AuditEvent(models.Model):
 
     class Action(models.TextChoices):
         VIEW = "view", _("Viewed")
+        CREATE = "create", _("Created")
         CHANGE = "change", _("Changed")
         EXPORT = "export", _("Exported")
         REFUSED = "refused", _("Refused")

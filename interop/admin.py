@@ -55,7 +55,7 @@ class InboundMessageAdmin(AdminScopeMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Reprocess the selected messages (those in error or ignored)"), permissions=["change"])
     def reprocess(self, request, queryset):
-        counts = inbound_messages_reprocess(messages=queryset)
+        counts = inbound_messages_reprocess(messages=queryset, by=request.user)
         total = sum(counts.values())
         if not total:
             self.message_user(request, _("No selected message was in error or ignored."), messages.WARNING)

@@ -27,6 +27,8 @@ from calls.models import Department, Discharge, Patient
 from calls.services.cancellation import patient_mark_deceased
 from calls.services.discharges import discharge_register
 from calls.services.records import discharge_cancel, patient_update
+from followup.audit import audit_change, audit_changes
+from followup.models import AuditEvent, User
 
 from . import fhir, hl7v2
 from .models import InboundMessage, Kind, WardMapping
@@ -75,8 +77,14 @@ def _fhir_ward_lookup(sender: str):
 # --- the adapter to the calls services ------------------------------------------------------
 
 
+def feed_actor(message: InboundMessage) -> str:
+    """The audit trail's name for the system that sent ``message``:
+    "hl7:SENDER" or "fhir:SENDER"."""
+    return f"{message.kind}:{message.sender.strip() or 'unknown'}"
+
+
 def _register(
-    *, mrn: str, patient_data: dict, admitted_on, discharge_data: dict, source: str, reference: str
+    *, mrn: str, patient_data: dict, admitted_on, discharge_data: dict, source: str, reference: str, actor: str
 ) -> Discharge:
     """One discharge through the desk's own registration service: patient by
     MRN, stay by MRN + admission date, readmissions, this week's calls."""
@@ -87,6 +95,7 @@ def _register(
         discharge_data={**discharge_data, "source": source, "source_reference": reference[:200], "archived": False},
         by=None,
         source=source,
+        via=actor,
     )
 
 
@@ -153,6 +162,7 @@ def _receive(raw: bytes) -> Receipt:
     try:
         with transaction.atomic():
             row.save()
+            _audit_received(row)
     except IntegrityError:
         return _duplicate_receipt(row, header)
     if error is not None:
@@ -168,6 +178,12 @@ def _receive(raw: bytes) -> Receipt:
     else:
         text = _("Event %(event)s acknowledged; this desk does not act on it.") % {"event": header.event_type}
     return Receipt(row, "AA", hl7v2.build_ack(header=header, ack_code="AA", text=text), text=text)
+
+
+def _audit_received(row: InboundMessage) -> None:
+    audit_change(
+        actor=feed_actor(row), action=AuditEvent.Action.CREATE, object_type="message", object_id=row.pk, patient_id=None
+    )
 
 
 def _duplicate_receipt(row: InboundMessage, header: hl7v2.Header | None) -> Receipt:
@@ -198,6 +214,7 @@ def _queue(message_id: int) -> None:
 
 
 def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]:
+    actor = feed_actor(row)
     if "\ufffd" in row.payload:  # stored with replacement characters: the bytes were not readable text
         raise hl7v2.Hl7Error(
             _("The message was not readable text when it arrived: ask the sender to resend it."), ack_code="AR"
@@ -215,15 +232,15 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
         if discharge is None:
             nothing = _("No such discharge here: nothing to cancel.")
             return InboundMessage.Status.IGNORED, None, [*record.warnings, nothing]
-        discharge_cancel(discharge=discharge, via=f"hl7:{header.sender}")
+        discharge_cancel(discharge=discharge, by=None, via=actor)
         return InboundMessage.Status.PROCESSED, discharge, record.warnings
     if record.discharged_on is None:  # A08 without a discharge: the patient only
         patient = Patient.objects.filter(mrn=record.mrn).first()
         if patient is None:
             nothing = _("Patient not known here: nothing to update.")
             return InboundMessage.Status.IGNORED, None, [*record.warnings, nothing]
-        patient_update(patient=patient, changes=record.patient_data, by=None, via=f"hl7:{header.sender}")
-        _mark_deceased(patient, record.deceased_on)
+        patient_update(patient=patient, changes=record.patient_data, by=None, via=actor)
+        _mark_deceased(patient, record.deceased_on, actor=actor)
         return InboundMessage.Status.PROCESSED, None, record.warnings
     discharge = _register(
         mrn=record.mrn,
@@ -232,14 +249,15 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
         discharge_data=record.discharge_data,
         source=Discharge.Source.HL7,
         reference=reference,
+        actor=actor,
     )
-    _mark_deceased(discharge.patient, record.deceased_on)
+    _mark_deceased(discharge.patient, record.deceased_on, actor=actor)
     return InboundMessage.Status.PROCESSED, discharge, record.warnings
 
 
-def _mark_deceased(patient: Patient, died_on) -> None:
+def _mark_deceased(patient: Patient, died_on, *, actor: str) -> None:
     if died_on is not None and patient.deceased_on != died_on:
-        patient_mark_deceased(patient=patient, died_on=died_on)
+        patient_mark_deceased(patient=patient, died_on=died_on, actor=actor)
 
 
 # --- processing (both kinds) -------------------------------------------------------------------
@@ -282,6 +300,14 @@ def inbound_message_process(*, message_id: int) -> Outcome | None:
             warnings="\n".join(outcome.warnings),
             discharge=first,
         )
+        audit_change(
+            actor=feed_actor(row),
+            object_type="message",
+            object_id=row.pk,
+            fields=["status", "discharge"],
+            patient_id=first.patient_id if first else None,
+            note=f"processed: {outcome.status}",
+        )
     return outcome
 
 
@@ -295,16 +321,19 @@ def _error_text(exc: Exception) -> str:
 
 
 @transaction.atomic
-def inbound_messages_reprocess(*, messages: QuerySet[InboundMessage]) -> dict[str, int]:
+def inbound_messages_reprocess(*, messages: QuerySet[InboundMessage], by: User) -> dict[str, int]:
     """Put messages that failed or were ignored back to ``received`` and
-    process them again now (after an admin fixed a ward mapping). Returns
-    the count per resulting status."""
-    ids = list(
+    process them again now (after an admin fixed a ward mapping); what they
+    change is recorded as the feed's doing, the reprocessing as ``by``'s.
+    Returns the count per resulting status."""
+    rows = list(
         messages.filter(status__in=[InboundMessage.Status.ERROR, InboundMessage.Status.IGNORED])
         .order_by("received_at", "pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "discharge__patient_id")
     )
+    ids = [pk for pk, _patient in rows]
     InboundMessage.objects.filter(pk__in=ids).update(status=InboundMessage.Status.RECEIVED, error="")
+    audit_changes(actor=by, object_type="message", objects=rows, fields=["status", "error"], note="reprocessed")
     counts: dict[str, int] = {}
     for pk in ids:
         inbound_message_process(message_id=pk)
@@ -337,8 +366,9 @@ def _process_fhir(row: InboundMessage) -> Outcome:
             discharge_data=item.discharge_data,
             source=Discharge.Source.FHIR,
             reference=item.encounter_id,
+            actor=feed_actor(row),
         )
-        _mark_deceased(discharge.patient, item.deceased_on)
+        _mark_deceased(discharge.patient, item.deceased_on, actor=feed_actor(row))
         outcome.discharges.append((discharge, not existed))
     return outcome
 
@@ -352,6 +382,7 @@ def fhir_payload_receive(*, payload: str, sender: str = "") -> tuple[InboundMess
         event_type=_fhir_event_type(payload),
         payload=payload,
     )
+    _audit_received(row)
     outcome = inbound_message_process(message_id=row.pk)
     row.refresh_from_db()
     return row, outcome

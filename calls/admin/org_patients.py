@@ -92,9 +92,9 @@ class PatientAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
             before = {"deceased_on": stored.deceased_on, "declined_calls_on": stored.declined_calls_on}
             patient_update(patient=stored, changes=data, by=request.user)
         if obj.deceased_on and obj.deceased_on != before.get("deceased_on"):
-            patient_mark_deceased(patient=obj, died_on=obj.deceased_on)
+            patient_mark_deceased(patient=obj, died_on=obj.deceased_on, actor=request.user)
         if obj.declined_calls_on and obj.declined_calls_on != before.get("declined_calls_on"):
-            patient_decline_calls(patient=obj, on=obj.declined_calls_on)
+            patient_decline_calls(patient=obj, on=obj.declined_calls_on, actor=request.user)
 
 
 class ImportUploadForm(forms.Form):

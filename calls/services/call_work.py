@@ -18,7 +18,8 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from followup.models import User
+from followup.audit import audit_change, audit_changes
+from followup.models import AuditEvent, User
 
 from ..models import (
     CallAnswer,
@@ -33,6 +34,7 @@ from ..models import (
 )
 from .cancellation import patient_decline_calls, patient_mark_deceased
 
+CREATE = AuditEvent.Action.CREATE
 DEFAULT_MAX_ATTEMPTS = 3
 MAX_DURATION_SECONDS = 3 * 60 * 60
 UNANSWERED_RESULTS = frozenset(
@@ -63,9 +65,12 @@ class CallNotOpen(ValidationError):
         )
 
 
-def _locked_update(*, call: FollowUpCall, by: User, expected_version: int, open_only: bool = True, **values) -> None:
+def _locked_update(
+    *, call: FollowUpCall, by: User, expected_version: int, open_only: bool = True, note: str = "", **values
+) -> None:
     """Update the call only if it is still at ``expected_version`` (and open);
-    refresh ``call`` with what was saved, or raise CallChanged/CallNotOpen."""
+    refresh ``call`` with what was saved and audit it (``note``: a fixed
+    word such as "attempt: busy"), or raise CallChanged/CallNotOpen."""
     rows = FollowUpCall.objects.filter(pk=call.pk, version=expected_version)
     if open_only:
         rows = rows.filter(status__in=FollowUpCall.OPEN_STATUSES)
@@ -76,6 +81,14 @@ def _locked_update(*, call: FollowUpCall, by: User, expected_version: int, open_
             raise CallChanged(current)
         raise CallNotOpen(current)
     call.refresh_from_db()
+    audit_change(
+        actor=by,
+        object_type="call",
+        object_id=call.pk,
+        fields=list(values),
+        patient_id=call.discharge.patient_id,
+        note=note,
+    )
 
 
 def max_attempts_of(call: FollowUpCall) -> int:
@@ -127,14 +140,15 @@ def call_record_attempt(
         )
     else:
         raise ValidationError(_("Unknown attempt result."), code="invalid")
-    _locked_update(call=call, by=by, expected_version=expected_version, **values)
+    _locked_update(call=call, by=by, expected_version=expected_version, note=f"attempt: {result}", **values)
     attempt = CallAttempt.objects.create(call=call, nurse=by, started_at=timezone.now(), result=result, note=note)
     patient = call.discharge.patient
     if result == CallAttempt.Result.WRONG_NUMBER:
         Patient.objects.filter(pk=patient.pk).update(phone_needs_correction=True)
         patient.phone_needs_correction = True
+        audit_change(actor=by, object_type="patient", object_id=patient.pk, fields=["phone_needs_correction"])
     if result == CallAttempt.Result.REFUSED and no_more_calls:
-        patient_decline_calls(patient=patient, on=today)
+        patient_decline_calls(patient=patient, on=today, actor=by)
     return attempt
 
 
@@ -240,6 +254,7 @@ def call_complete(
         completed_by=by,
         script_version=version,
         attempt_count=attempt_count,
+        note="completed",
     )
     if last_result != CallAttempt.Result.ANSWERED:
         CallAttempt.objects.create(call=call, nurse=by, started_at=now, result=CallAttempt.Result.ANSWERED)
@@ -265,15 +280,19 @@ def call_complete(
             if int(pk) in active_items and score is not None
         ]
     )
+    patient_id = call.discharge.patient_id
     if flagged:
-        ClinicalAlert.objects.create(
+        alert = ClinicalAlert.objects.create(
             call=call,
             raised_at=now,
             due_at=now + dt.timedelta(hours=settings.CLINICAL_ALERT_HOURS),
             reason="\n".join(flagged),
         )
+        audit_change(
+            actor=by, action=CREATE, object_type="alert", object_id=alert.pk, fields=["reason"], patient_id=patient_id
+        )
     if next_call_on is not None:
-        FollowUpCall.objects.create(
+        booked = FollowUpCall.objects.create(
             discharge=call.discharge,
             step=None,
             booked_from=call,
@@ -282,6 +301,15 @@ def call_complete(
             latest_on=next_call_on + dt.timedelta(days=7),
             assigned_to=call.assigned_to or by,
             changed_by=by,
+        )
+        audit_change(
+            actor=by,
+            action=CREATE,
+            object_type="call",
+            object_id=booked.pk,
+            fields=["due_date"],
+            patient_id=patient_id,
+            note="booked",
         )
     return call
 
@@ -300,11 +328,12 @@ def call_record_death(*, call: FollowUpCall, by: User, died_on: dt.date, expecte
         expected_version=expected_version,
         answered_by=FollowUpCall.AnsweredBy.FAMILY,
         attempt_count=call.attempt_count + 1,
+        note="death reported",
     )
     CallAttempt.objects.create(
         call=call, nurse=by, started_at=timezone.now(), result=CallAttempt.Result.ANSWERED, note=note
     )
-    cancelled = patient_mark_deceased(patient=call.discharge.patient, died_on=died_on)
+    cancelled = patient_mark_deceased(patient=call.discharge.patient, died_on=died_on, actor=by)
     call.refresh_from_db()
     return cancelled
 
@@ -321,7 +350,12 @@ def calls_reassign(*, calls: QuerySet[FollowUpCall], to: User, by: User) -> int:
             _("%(nurse)s does not work in the department of every selected call.") % {"nurse": to},
             code="wrong_department",
         )
-    return targets.update(assigned_to=to, changed_by=by, version=F("version") + 1, updated_at=timezone.now())
+    rows = list(targets.order_by("pk").values_list("pk", "discharge__patient_id"))
+    moved = FollowUpCall.objects.filter(
+        pk__in=[pk for pk, _patient in rows], status__in=FollowUpCall.OPEN_STATUSES
+    ).update(assigned_to=to, changed_by=by, version=F("version") + 1, updated_at=timezone.now())
+    audit_changes(actor=by, object_type="call", objects=rows, fields=["assigned_to"], note="reassigned")
+    return moved
 
 
 @transaction.atomic
@@ -341,4 +375,11 @@ def alert_resolve(*, alert: ClinicalAlert, by: User, action: str, note: str) -> 
     if changed != 1:
         raise ValidationError(_("This alert was already resolved."), code="resolved")
     alert.refresh_from_db()
+    audit_change(
+        actor=by,
+        object_type="alert",
+        object_id=alert.pk,
+        fields=["action", "action_note", "resolved_at", "resolved_by"],
+        patient_id=alert.call.discharge.patient_id,
+    )
     return alert

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from followup import access
-from followup.models import User
+from followup.audit import actor_of, audit_change
+from followup.models import AuditEvent, User
 
 from ..models import Department, Discharge, FollowUpCall, Patient
 from ..phones import normalise_phone
@@ -49,15 +50,18 @@ IMPORT_COLUMNS = (
 )
 REQUIRED_COLUMNS = ("mrn", "name", "department_code", "admitted_on", "discharged_on", "diagnosis")
 _IDS_PER_GENERATION = 500
+CREATE, CHANGE = AuditEvent.Action.CREATE, AuditEvent.Action.CHANGE
 
 
-def _save_changes(obj: Patient | Discharge, data: dict[str, Any]) -> None:
-    """Save the fields of ``data`` that differ (nothing when nothing does)."""
+def _save_changes(obj: Patient | Discharge, data: dict[str, Any]) -> list[str]:
+    """Save the fields of ``data`` that differ (nothing when nothing does);
+    return their names."""
     changed = [name for name, value in data.items() if getattr(obj, name) != value]
     if changed:
         for name in changed:
             setattr(obj, name, data[name])
         obj.save(update_fields=[*changed, "updated_at"])
+    return changed
 
 
 def stay_date_problems(*, admitted_on: dt.date | None, discharged_on: dt.date | None) -> list[str]:
@@ -116,6 +120,7 @@ def _upsert(
     discharge_data: dict[str, Any],
     by: User | None,
     source: str,
+    actor: "User | str",
 ) -> tuple[Discharge, bool]:
     """Create or update the patient (by MRN) and the stay (by MRN + admission
     date); cancel the open calls of the patient's earlier stays.
@@ -123,7 +128,7 @@ def _upsert(
     A user who may not see the patient (another ward's) adds her ward's stay
     only when the typed name matches; the patient's details stay as recorded
     (``discharge.patient_details_kept``), and another ward's stay is never
-    changed or moved (docs/access.md)."""
+    changed or moved (docs/access.md). Every change is audited as ``actor``."""
     patient = Patient.objects.select_for_update().filter(mrn=mrn).first()
     stay = Discharge.objects.filter(patient=patient, admitted_on=admitted_on).first() if patient else None
     problem = _outside_scope_problem(by=by, patient=patient, name=patient_data.get("name", ""), stay=stay)
@@ -132,18 +137,29 @@ def _upsert(
     kept = patient is not None and by is not None and not access.can_see_patient(by, patient.pk)
     if patient is None:
         patient = Patient.objects.create(mrn=mrn, **patient_data)
+        audit_change(
+            actor=actor, action=CREATE, object_type="patient", object_id=patient.pk, fields=["mrn", *patient_data]
+        )
     elif not kept:
-        _save_changes(patient, patient_data)
+        changed = _save_changes(patient, patient_data)
+        if changed:
+            audit_change(actor=actor, object_type="patient", object_id=patient.pk, fields=changed)
     created = stay is None
     if created:
         stay = Discharge.objects.create(
             patient=patient, admitted_on=admitted_on, **{**discharge_data, "source": source, "created_by": by}
         )
+        fields, action = ["patient", "admitted_on", *discharge_data], CREATE
     else:
-        _save_changes(stay, discharge_data)
+        fields, action = _save_changes(stay, discharge_data), CHANGE
+    if fields:
+        audit_change(
+            actor=actor, action=action, object_type="stay", object_id=stay.pk, fields=fields, patient_id=patient.pk
+        )
     calls_cancel_open(
         calls=FollowUpCall.objects.filter(discharge__patient=patient, discharge__admitted_on__lt=admitted_on),
         reason=FollowUpCall.CancelReason.READMITTED,
+        actor=actor,
     )
     stay.patient_details_kept = kept
     return stay, created
@@ -158,12 +174,15 @@ def discharge_register(
     discharge_data: dict[str, Any],
     by: User | None,
     source: str = Discharge.Source.MANUAL,
+    via: str = "",
 ) -> Discharge:
     """Register one discharge: find the patient by MRN or create them (the
     given patient fields overwrite the stored ones), create or update the
     stay, cancel the calls of earlier stays (readmission) and generate this
     week's calls for it. ``patient_data`` keys are Patient fields,
-    ``discharge_data`` keys Discharge fields (``department`` an instance)."""
+    ``discharge_data`` keys Discharge fields (``department`` an instance).
+    ``via`` names the feed that registers it ("hl7:SENDER"), for the audit
+    trail; without it the trail names ``by``."""
     problems = stay_date_problems(admitted_on=admitted_on, discharged_on=discharge_data["discharged_on"])
     if problems:
         raise ValidationError(problems[0])
@@ -174,8 +193,9 @@ def discharge_register(
         discharge_data=discharge_data,
         by=by,
         source=source,
+        actor=actor_of(by, via),
     )
-    generate_calls(week=timezone.localdate(), discharges=[discharge.pk])
+    generate_calls(week=timezone.localdate(), discharges=[discharge.pk], actor=actor_of(by, via))
     return discharge
 
 
@@ -438,7 +458,9 @@ def discharges_import(
         row.action = "update" if (row.mrn, row.admitted_on) in existing else "create"
     if report.errors or dry_run:
         return report
-    _apply(report=report, by=by, source_reference=source_reference)
+    _apply(
+        report=report, by=by, source_reference=source_reference, actor=f"import:{source_reference.strip() or 'file'}"
+    )
     report.applied = True
     return report
 
@@ -490,7 +512,7 @@ def _existing_stays(stays: set[tuple[str, dt.date]]) -> set[tuple[str, dt.date]]
 
 
 @transaction.atomic
-def _apply(*, report: ImportReport, by: User | None, source_reference: str) -> None:
+def _apply(*, report: ImportReport, by: User | None, source_reference: str, actor: str) -> None:
     # Earlier stays first, so a readmission inside the file cancels the calls
     # of the stay before it.
     ids = []
@@ -502,11 +524,12 @@ def _apply(*, report: ImportReport, by: User | None, source_reference: str) -> N
             discharge_data={**row.discharge_data, "source_reference": source_reference},
             by=by,
             source=Discharge.Source.IMPORT,
+            actor=actor,
         )
         ids.append(discharge.pk)
     today = timezone.localdate()
     for start in range(0, len(ids), _IDS_PER_GENERATION):
-        generate_calls(week=today, discharges=ids[start : start + _IDS_PER_GENERATION])
+        generate_calls(week=today, discharges=ids[start : start + _IDS_PER_GENERATION], actor=actor)
 
 
 # --- reading files --------------------------------------------------------------------

@@ -26,6 +26,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from followup.audit import audit_change
+from followup.models import AuditEvent, User
 from followup.roles import Role
 
 from ..models import Department, Discharge, FollowUpCall, FollowUpRule, RuleStep
@@ -324,12 +326,28 @@ def _generate_step(
     return GenerationResult(created=created, already_present=present, missed=missed)
 
 
+def _audit_generation(
+    *, actor: "User | str", department: Department, monday: dt.date, before: GenerationResult, after: GenerationResult
+) -> None:
+    created, missed = after.created - before.created, after.missed - before.missed
+    if created or missed:
+        audit_change(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            object_type="call",
+            object_id="",
+            note=f"generated {created} calls and {missed} missed for the week of {monday.isoformat()} "
+            f"in department {department.pk}",
+        )
+
+
 def generate_calls(
     *,
     week: dt.date,
     discharges: Iterable[Discharge | int] | None = None,
     catch_up_days: int = CATCH_UP_DAYS,
     today: dt.date | None = None,
+    actor: "User | str" = "system",
 ) -> GenerationResult:
     """Create the missing calls due in the ISO week holding ``week`` (any day
     of it) and catch up on the earlier ones; limited to ``discharges`` when
@@ -337,7 +355,11 @@ def generate_calls(
 
     ``today`` (default: today in the hospital's time zone) decides which
     calls are already past their lateness limit; the demo data passes the
-    Monday of each past week to replay the weekly runs."""
+    Monday of each past week to replay the weekly runs.
+
+    The audit trail gets one row per department that got new calls, naming
+    ``actor`` (the weekly task, the feed or the user who registered the
+    discharge) and the counts; each call's ``created_at`` says when it came."""
     monday, sunday = week_bounds(week)
     # A discharge registered or imported late gets every past call recorded
     # (missed or still in time) however old; the weekly run over all
@@ -356,6 +378,7 @@ def generate_calls(
             _lock_department(department.pk)
             rules = list(department.rules.filter(is_active=True).prefetch_related("steps"))
             assigner = _Assigner(department=department, monday=monday, sunday=sunday)
+            before = result
             for rule, applies in rules_in_precedence(rules):
                 for step in rule.steps.all():
                     result += _generate_step(
@@ -369,6 +392,7 @@ def generate_calls(
                         assigner=assigner,
                         discharge_ids=ids,
                     )
+            _audit_generation(actor=actor, department=department, monday=monday, before=before, after=result)
     if connection.vendor == "postgresql" and result.created + result.missed >= ANALYZE_AFTER:
         # Fresh statistics, so the next run's anti-join (and the worklist's
         # queries) are planned for the rows just added, not for an empty

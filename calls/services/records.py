@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followup import access
-from followup.models import User
+from followup.audit import actor_of, audit_change
+from followup.models import AuditEvent, User
 
 from ..models import Discharge, FollowUpCall, Patient
 from .call_work import CallChanged
@@ -26,9 +27,17 @@ def _changed(obj, data: dict[str, Any]) -> list[str]:
 
 
 @transaction.atomic
-def patient_create(*, data: dict[str, Any], by: User | None) -> Patient:
+def patient_create(*, data: dict[str, Any], by: User | None, via: str = "") -> Patient:
     """A patient added by hand in the admin (before any stay)."""
-    return Patient.objects.create(**data)
+    patient = Patient.objects.create(**data)
+    audit_change(
+        actor=actor_of(by, via),
+        action=AuditEvent.Action.CREATE,
+        object_type="patient",
+        object_id=patient.pk,
+        fields=list(data),
+    )
+    return patient
 
 
 @transaction.atomic
@@ -41,6 +50,7 @@ def patient_update(*, patient: Patient, changes: dict[str, Any], by: User | None
         setattr(patient, name, changes[name])
     if changed:
         patient.save(update_fields=[*changed, "updated_at"])
+        audit_change(actor=actor_of(by, via), object_type="patient", object_id=patient.pk, fields=changed)
     return changed
 
 
@@ -63,7 +73,7 @@ def _works_in(nurse: User, department) -> bool:
 
 
 @transaction.atomic
-def discharge_update(*, discharge: Discharge, changes: dict[str, Any], by: User | None) -> list[str]:
+def discharge_update(*, discharge: Discharge, changes: dict[str, Any], by: User | None, via: str = "") -> list[str]:
     """Correct a stay (department, dates, diagnosis, nurse...), checked as
     discharge_update_problems says, and generate this week's calls for the
     corrected stay. Returns the names of the fields that changed."""
@@ -75,19 +85,33 @@ def discharge_update(*, discharge: Discharge, changes: dict[str, Any], by: User 
         setattr(discharge, name, changes[name])
     if changed:
         discharge.save(update_fields=[*changed, "updated_at"])
-        generate_calls(week=timezone.localdate(), discharges=[discharge.pk])
+        actor = actor_of(by, via)
+        audit_change(
+            actor=actor, object_type="stay", object_id=discharge.pk, fields=changed, patient_id=discharge.patient_id
+        )
+        generate_calls(week=timezone.localdate(), discharges=[discharge.pk], actor=actor)
     return changed
 
 
 @transaction.atomic
-def discharge_cancel(*, discharge: Discharge, via: str = "") -> int:
+def discharge_cancel(*, discharge: Discharge, by: User | None, via: str = "") -> int:
     """The hospital cancelled the admission (A11) or the discharge (A13):
     archive the discharge and cancel its open calls. Returns how many calls
     were cancelled; running it twice changes nothing more."""
-    Discharge.objects.filter(pk=discharge.pk).update(archived=True, updated_at=timezone.now())
+    actor = actor_of(by, via)
+    if Discharge.objects.filter(pk=discharge.pk, archived=False).update(archived=True, updated_at=timezone.now()):
+        audit_change(
+            actor=actor,
+            object_type="stay",
+            object_id=discharge.pk,
+            fields=["archived"],
+            patient_id=discharge.patient_id,
+        )
     discharge.archived = True
     return calls_cancel_open(
-        calls=FollowUpCall.objects.filter(discharge=discharge), reason=FollowUpCall.CancelReason.DISCHARGE_CANCELLED
+        calls=FollowUpCall.objects.filter(discharge=discharge),
+        reason=FollowUpCall.CancelReason.DISCHARGE_CANCELLED,
+        actor=actor,
     )
 
 
@@ -137,4 +161,5 @@ def call_correct(*, call: FollowUpCall, changes: dict[str, Any], by: User, expec
     if rows != 1:
         raise CallChanged(FollowUpCall.objects.select_related("changed_by").get(pk=call.pk))
     call.refresh_from_db()
+    audit_change(actor=by, object_type="call", object_id=call.pk, fields=changed, patient_id=call.discharge.patient_id)
     return changed

@@ -34,6 +34,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from calls.models import CallScript, Department, FollowUpCall, Question, ScriptVersion, TalkingPoint
+from followup.audit import actor_of, audit_change
+from followup.models import AuditEvent
 
 FORMAT_NAME = "followup-script"
 FORMAT_VERSION = 1
@@ -106,6 +108,7 @@ def script_version_publish(*, version: ScriptVersion, by) -> ScriptVersion:
     version.published_by = by
     version.published_at = timezone.now()
     version.save(update_fields=["status", "published_by", "published_at"])
+    audit_change(actor=actor_of(by), object_type="script", object_id=version.pk, fields=["status", "published_at"])
     return version
 
 
@@ -121,10 +124,18 @@ def _copy_content(*, source: ScriptVersion, target: ScriptVersion) -> None:
 
 
 @transaction.atomic
-def script_version_create(*, script: CallScript, by, notes: str = "") -> ScriptVersion:
+def script_version_create(*, script: CallScript, by, notes: str = "", via: str = "") -> ScriptVersion:
     """A new empty draft with the script's next number."""
     CallScript.objects.select_for_update().filter(pk=script.pk).first()
-    return ScriptVersion.objects.create(script=script, number=script_version_next_number(script), notes=notes)
+    version = ScriptVersion.objects.create(script=script, number=script_version_next_number(script), notes=notes)
+    audit_change(
+        actor=actor_of(by, via),
+        action=AuditEvent.Action.CREATE,
+        object_type="script",
+        object_id=version.pk,
+        fields=["script", "number", "notes"],
+    )
+    return version
 
 
 @transaction.atomic
@@ -337,7 +348,7 @@ def _model_errors(script: dict, points: list[dict], questions: list[dict]) -> li
 
 
 @transaction.atomic
-def script_version_import(*, data, by, script: CallScript | None = None) -> ScriptVersion:
+def script_version_import(*, data, by, script: CallScript | None = None, via: str = "") -> ScriptVersion:
     """Create a new draft from an exported file (text, bytes or the parsed
     dict). An invalid file raises a ValidationError with every reason and
     changes nothing."""
@@ -351,7 +362,7 @@ def script_version_import(*, data, by, script: CallScript | None = None) -> Scri
         )
         if created:
             script.departments.set(departments)
-    draft = script_version_create(script=script, by=by, notes=script_data["notes"])
+    draft = script_version_create(script=script, by=by, notes=script_data["notes"], via=via)
     TalkingPoint.objects.bulk_create(TalkingPoint(version=draft, **point) for point in points)
     Question.objects.bulk_create(Question(version=draft, **question) for question in questions)
     return draft

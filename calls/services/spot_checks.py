@@ -11,7 +11,8 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from followup.models import User
+from followup.audit import audit_change, audit_changes
+from followup.models import AuditEvent, User
 
 from ..models import FollowUpCall, SpotCheck
 
@@ -36,7 +37,7 @@ def sample_size(completed: int, share: float) -> int:
 
 
 @transaction.atomic
-def spot_checks_sample(*, week: dt.date, share: float | None = None) -> int:
+def spot_checks_sample(*, week: dt.date, share: float | None = None, actor: "User | str" = "system") -> int:
     """Sample ``share`` (default settings.SPOT_CHECK_SHARE) of each nurse's
     calls completed in the week starting on Monday ``week``. Random but
     reproducible: each nurse's draw is seeded by the week and her id. A nurse
@@ -70,10 +71,17 @@ def spot_checks_sample(*, week: dt.date, share: float | None = None) -> int:
         # Reproducible on purpose (not security): the same week and nurse draw the same calls.
         rng = random.Random(f"spot-check:{week.isoformat()}:{nurse_id}")  # noqa: S311
         picks.extend(rng.sample(call_ids, sample_size(len(call_ids), share)))
-    created = SpotCheck.objects.bulk_create(
+    SpotCheck.objects.bulk_create(
         [SpotCheck(call_id=pk, week=week, sampled_at=now) for pk in sorted(picks)], ignore_conflicts=True
     )
-    return len(created)
+    # Those this run added (a concurrent run's rows carry another sampled_at).
+    added = list(
+        SpotCheck.objects.filter(week=week, sampled_at=now, call_id__in=picks)
+        .order_by("pk")
+        .values_list("pk", "call__discharge__patient_id")
+    )
+    audit_changes(actor=actor, action=AuditEvent.Action.CREATE, object_type="spot_check", objects=added)
+    return len(added)
 
 
 @transaction.atomic
@@ -86,4 +94,11 @@ def spot_check_review(*, spot_check: SpotCheck, by: User, verdict: str, comment:
     spot_check.reviewer = by
     spot_check.reviewed_at = timezone.now()
     spot_check.save(update_fields=["verdict", "comment", "reviewer", "reviewed_at"])
+    audit_change(
+        actor=by,
+        object_type="spot_check",
+        object_id=spot_check.pk,
+        fields=["verdict", "comment", "reviewer", "reviewed_at"],
+        patient_id=spot_check.call.discharge.patient_id,
+    )
     return spot_check

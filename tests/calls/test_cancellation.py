@@ -42,7 +42,7 @@ def test_marking_a_patient_deceased_cancels_every_open_call_and_keeps_the_finish
         *calls_of(second, Status.IN_PROGRESS, Status.UNREACHABLE, Status.MISSED),
     ]
     other = calls_of(DischargeFactory(), Status.SCHEDULED)
-    assert patient_mark_deceased(patient=patient, died_on=dt.date(2026, 11, 20)) == 2
+    assert patient_mark_deceased(patient=patient, died_on=dt.date(2026, 11, 20), actor="hl7:HIS") == 2
     assert states(calls) == [
         ("completed", ""),
         ("cancelled", "deceased"),
@@ -58,8 +58,8 @@ def test_marking_a_patient_deceased_cancels_every_open_call_and_keeps_the_finish
 def test_marking_deceased_twice_cancels_nothing_more():
     discharge = DischargeFactory()
     calls_of(discharge, Status.SCHEDULED)
-    assert patient_mark_deceased(patient=discharge.patient, died_on=dt.date(2026, 11, 20)) == 1
-    assert patient_mark_deceased(patient=discharge.patient, died_on=dt.date(2026, 11, 20)) == 0
+    assert patient_mark_deceased(patient=discharge.patient, died_on=dt.date(2026, 11, 20), actor="hl7:HIS") == 1
+    assert patient_mark_deceased(patient=discharge.patient, died_on=dt.date(2026, 11, 20), actor="hl7:HIS") == 0
 
 
 def test_a_readmission_cancels_the_open_calls_of_the_earlier_stay_only():

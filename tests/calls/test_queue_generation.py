@@ -240,9 +240,9 @@ def test_deceased_declined_archived_and_readmitted_stays_get_no_calls():
     weekday_step(department)
     day = dt.date(2026, 11, 17)
     deceased = DischargeFactory(department=department, discharged_on=day)
-    patient_mark_deceased(patient=deceased.patient, died_on=day)
+    patient_mark_deceased(patient=deceased.patient, died_on=day, actor="hl7:HIS")
     declined = DischargeFactory(department=department, discharged_on=day)
-    patient_decline_calls(patient=declined.patient, on=day)
+    patient_decline_calls(patient=declined.patient, on=day, actor="hl7:HIS")
     DischargeFactory(department=department, discharged_on=day, archived=True)
     earlier = DischargeFactory(department=department, discharged_on=day, admitted_on=dt.date(2026, 11, 10))
     DischargeFactory(

@@ -83,7 +83,7 @@ def test_deceased_patients_calls_never_appear(nurse):
     ward = ward_of(nurse)
     call = make_call(department=ward, nurse=nurse, patient__name="Died")
     make_call(department=ward, nurse=nurse, patient__name="Alive")
-    patient_mark_deceased(patient=call.discharge.patient, died_on=TODAY)
+    patient_mark_deceased(patient=call.discharge.patient, died_on=TODAY, actor="hl7:HIS")
 
     for tab in ("today", "week", "all"):
         assert names(worklist_calls(user=nurse, tab=tab, today=TODAY)) == ["Alive"]

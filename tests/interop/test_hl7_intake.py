@@ -10,7 +10,7 @@ from calls.models import Discharge, FollowUpCall, Patient
 from interop.models import InboundMessage, Kind, WardMapping
 from interop.services import hl7_message_receive, inbound_message_process, inbound_messages_reprocess
 from interop.tasks import process_message
-from tests.factories import DepartmentFactory
+from tests.factories import DepartmentFactory, UserFactory
 
 from .conftest import adt
 
@@ -335,7 +335,7 @@ def test_admin_fixes_the_ward_mapping_and_reprocesses(
     receive(adt(ward="9Z^1^1"), django_capture_on_commit_callbacks)
     WardMapping.objects.create(kind=Kind.HL7, code="9Z", department=cardiology)
 
-    counts = inbound_messages_reprocess(messages=InboundMessage.objects.all())
+    counts = inbound_messages_reprocess(messages=InboundMessage.objects.all(), by=UserFactory())
 
     assert counts == {"processed": 1}
     message = InboundMessage.objects.get()
@@ -381,7 +381,7 @@ def test_reprocessing_an_unreadable_message_keeps_it_in_error(
 ):
     receive(adt().replace("UNICODE UTF-8", "").encode("gb18030"), django_capture_on_commit_callbacks)
 
-    counts = inbound_messages_reprocess(messages=InboundMessage.objects.all())
+    counts = inbound_messages_reprocess(messages=InboundMessage.objects.all(), by=UserFactory())
 
     assert counts == {"error": 1}
     assert InboundMessage.objects.get().error == (

@@ -15,7 +15,7 @@ class Command(BaseCommand):
             day = parse_iso_week(week) if week else timezone.localdate()
         except ValueError:
             raise CommandError(f"--week must look like 2026-W48, got {week!r}") from None
-        result = generate_calls(week=day)
+        result = generate_calls(week=day, actor="task:manage.py generate_calls")
         monday, sunday = week_bounds(day)
         self.stdout.write(f"Week {monday:%G-W%V} ({monday} to {sunday})")
         self.stdout.write(f"created:         {result.created}")

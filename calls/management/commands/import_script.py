@@ -23,7 +23,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}.") from exc
         try:
-            draft = script_version_import(data=data, by=None)
+            draft = script_version_import(data=data, by=None, via=f"import:{Path(file).name}")
         except ValidationError as exc:
             raise CommandError(f"{file} was not imported:\n  " + "\n  ".join(exc.messages)) from exc
         self.stdout.write(str(draft.pk))
