@@ -6,16 +6,22 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followup import access
+from followup.figures import Rate
 
-from .models import Category, Complaint, ComplaintEvent, Notification, Promise
+from .models import Category, Complaint, ComplaintEvent, Notification, Promise, Severity
 
 LIST_VIEWS = ("open", "mine", "breached", "all")
+
+# "In time", as every complaint figure counts it: answered (resolved) before
+# the deadline and never flagged late.
+RESPONDED_IN_TIME = Q(first_responded_at__lte=F("first_response_due"), first_response_breached=False)
+RESOLVED_IN_TIME = Q(resolved_at__lte=F("resolution_due"), resolution_breached=False)
 
 
 def complaint_list(*, user, view: str = "open") -> QuerySet[Complaint]:
@@ -180,11 +186,9 @@ def complaint_report(*, user, quarter: Quarter) -> dict:
         year_before_total=Count("pk", filter=quarter.year_before.q()),
         year_before_valid=Count("pk", filter=quarter.year_before.q() & valid),
         responded=Count("pk", filter=cur & Q(first_responded_at__isnull=False)),
-        responded_in_time=Count(
-            "pk", filter=cur & Q(first_responded_at__lte=F("first_response_due"), first_response_breached=False)
-        ),
+        responded_in_time=Count("pk", filter=cur & RESPONDED_IN_TIME),
         resolved=Count("pk", filter=cur & Q(resolved_at__isnull=False)),
-        resolved_in_time=Count("pk", filter=cur & Q(resolved_at__lte=F("resolution_due"), resolution_breached=False)),
+        resolved_in_time=Count("pk", filter=cur & RESOLVED_IN_TIME),
         satisfaction_asked=Count("pk", filter=cur & ~Q(handling_satisfaction="")),
         satisfied=Count(
             "pk",
@@ -284,3 +288,62 @@ def report_rows(report: dict) -> list[tuple[str, str, object, object]]:
     for p in report["open_promises"]:
         rows.append((_("Open promises"), f"{p.complaint.reference}: {p.what} ({p.owner}, {p.due_on:%Y-%m-%d})", 1, ""))
     return rows
+
+
+def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date) -> dict:
+    """Complaints involving the departments, received in the period (hospital
+    time zone): by category, severity, status and outcome, and SLA compliance
+    as the complaint report defines it (in time / answered, in time / resolved)."""
+    tz = timezone.get_current_timezone()
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    involved = Complaint.departments.through.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)
+    complaints = Complaint.objects.filter(Exists(involved), received_at__gte=since, received_at__lt=until)
+    groups = {
+        "severity": Severity.choices,
+        "status": Complaint.Status.choices,
+        "outcome": Complaint.Outcome.choices,
+    }
+    categories = list(Category.objects.order_by("order", "pk").values_list("pk", "name_en", "name_zh"))
+    row = complaints.aggregate(
+        total=Count("pk"),
+        responded=Count("pk", filter=Q(first_responded_at__isnull=False)),
+        responded_in_time=Count("pk", filter=RESPONDED_IN_TIME),
+        resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
+        resolved_in_time=Count("pk", filter=RESOLVED_IN_TIME),
+        **{
+            f"{name}__{value}": Count("pk", filter=Q(**{name: value}))
+            for name, choices in groups.items()
+            for value, _label in choices
+        },
+        **{f"category__{pk}": Count("pk", filter=Q(category_id=pk)) for pk, _en, _zh in categories},
+    )
+    total = row["total"]
+    result = {
+        "total": total,
+        "first_response": Rate(row["responded_in_time"], row["responded"]),
+        "resolution": Rate(row["resolved_in_time"], row["resolved"]),
+        "by_category": [
+            {
+                "param": "category",
+                "value": pk,
+                "n": row[f"category__{pk}"],
+                "rate": Rate(row[f"category__{pk}"], total),
+                "label": Category.localized_name(name_en, name_zh),
+            }
+            for pk, name_en, name_zh in categories
+            if row[f"category__{pk}"]
+        ],
+    }
+    for name, choices in groups.items():
+        result[f"by_{name}"] = [
+            {
+                "param": name,
+                "value": value,
+                "label": label,
+                "n": row[f"{name}__{value}"],
+                "rate": Rate(row[f"{name}__{value}"], total),
+            }
+            for value, label in choices
+        ]
+    return result

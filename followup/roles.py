@@ -108,7 +108,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 # The roles an administrator who is not a superuser may give and take away.
 # Granting the admin role itself, superuser or staff status, or permissions
-# outside the roles stays with superusers (see followup.admin.UserAdmin).
+# outside the roles stays with superusers (see calls.admin.users.UserAdmin).
 ROLES_ADMIN_MANAGES: tuple[str, ...] = (Role.NURSE, Role.HEAD_NURSE, Role.COMPLAINT_OFFICER)
 
 # The roles that work in the admin site, hence need ``is_staff``.

@@ -18,6 +18,7 @@ calls generated at once) and record the source and its reference.
 import logging
 from dataclasses import dataclass, field
 
+from celery import current_app
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -34,6 +35,7 @@ from . import fhir, hl7v2
 from .models import InboundMessage, Kind, WardMapping
 
 logger = logging.getLogger(__name__)
+PROCESS_MESSAGE_TASK = "interop.process_message"
 
 
 # --- ward mapping ---------------------------------------------------------------------
@@ -199,14 +201,13 @@ def _duplicate_receipt(row: InboundMessage, header: hl7v2.Header | None) -> Rece
 
 
 def _queue(message_id: int) -> None:
-    from .tasks import process_message
-
     def send() -> None:
         # The message is stored whatever happens: a broker that is down must
         # not turn the ACK into an error. It stays "received" until
-        # reprocessed from the admin.
+        # reprocessed from the admin. The task (interop.tasks, which calls
+        # this module) is found by its name, so neither module imports the other.
         try:
-            process_message.delay(message_id)
+            current_app.tasks[PROCESS_MESSAGE_TASK].delay(message_id)
         except Exception:
             logger.exception("Broker unreachable: inbound message %s not queued; reprocess it in the admin", message_id)
 

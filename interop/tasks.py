@@ -5,13 +5,13 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from .services import inbound_message_process
+from .services import PROCESS_MESSAGE_TASK, inbound_message_process
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="interop.process_message",
+    name=PROCESS_MESSAGE_TASK,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=6,

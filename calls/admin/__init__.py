@@ -3,6 +3,7 @@
 - ``org_patients``: departments, patients, discharges, rules (issue 3)
 - ``scripts``: call scripts and versions (issue 4)
 - ``followup_calls``: calls, attempts, alerts, spot checks (issues 5, 7)
+- ``users``: the desk's users, their roles and wards
 """
 
-from . import followup_calls, org_patients, scripts  # noqa: F401
+from . import followup_calls, org_patients, scripts, users  # noqa: F401

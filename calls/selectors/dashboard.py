@@ -4,19 +4,24 @@ rows. The definitions are written out in docs/dashboard.md.
 
 The unit is the call: the cohort of a period is every call of the chosen
 departments whose due date falls in the period.
+
+The complaint figures beside them come from the complaints app's own
+selector (``complaints.selectors.complaint_figures``): this module is the one
+place in ``calls`` that reads complaints.
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db.models import Avg, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncWeek
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from complaints.selectors import complaint_figures
 from followup import access
+from followup.figures import Rate
 from followup.models import User
 
 from ..dashboard_summary import summary_in_use
@@ -46,29 +51,6 @@ CALL_CONDITIONS: dict[str, Q] = {
     "basic": COMPLETED & Q(satisfaction=Sat.BASIC),
     "unsatisfied": COMPLETED & Q(satisfaction=Sat.UNSATISFIED),
 }
-
-
-def min_n() -> int:
-    return settings.DASHBOARD_MIN_N
-
-
-@dataclass(frozen=True)
-class Rate:
-    """A share with its n (the denominator). Below DASHBOARD_MIN_N it has no
-    percentage: the page says "too few"."""
-
-    num: int
-    n: int
-
-    @property
-    def too_few(self) -> bool:
-        return self.n < min_n() or self.n == 0
-
-    @property
-    def percent(self) -> float | None:
-        if self.too_few:
-            return None
-        return round(100 * self.num / self.n, 1)
 
 
 @dataclass(frozen=True)
@@ -360,69 +342,6 @@ def _spot_check_figures(src: Source, calls: QuerySet) -> dict:
     return row
 
 
-def _complaint_figures(department_ids: list[int], period: Period) -> dict:
-    """Complaints involving the departments, received in the period (hospital
-    time zone): by category, severity, status and outcome, and SLA compliance
-    as the complaint report defines it (in time / answered, in time / resolved)."""
-    from complaints.models import Category, Complaint, Severity
-
-    tz = timezone.get_current_timezone()
-    start = dt.datetime.combine(period.start, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    involved = Complaint.departments.through.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)
-    complaints = Complaint.objects.filter(Exists(involved), received_at__gte=start, received_at__lt=end)
-    groups = {
-        "severity": Severity.choices,
-        "status": Complaint.Status.choices,
-        "outcome": Complaint.Outcome.choices,
-    }
-    categories = list(Category.objects.order_by("order", "pk").values_list("pk", "name_en", "name_zh"))
-    row = complaints.aggregate(
-        total=Count("pk"),
-        responded=Count("pk", filter=Q(first_responded_at__isnull=False)),
-        responded_in_time=Count(
-            "pk", filter=Q(first_responded_at__lte=F("first_response_due"), first_response_breached=False)
-        ),
-        resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
-        resolved_in_time=Count("pk", filter=Q(resolved_at__lte=F("resolution_due"), resolution_breached=False)),
-        **{
-            f"{name}__{value}": Count("pk", filter=Q(**{name: value}))
-            for name, choices in groups.items()
-            for value, _label in choices
-        },
-        **{f"category__{pk}": Count("pk", filter=Q(category_id=pk)) for pk, _en, _zh in categories},
-    )
-    total = row["total"]
-    result = {
-        "total": total,
-        "first_response": Rate(row["responded_in_time"], row["responded"]),
-        "resolution": Rate(row["resolved_in_time"], row["resolved"]),
-        "by_category": [
-            {
-                "param": "category",
-                "value": pk,
-                "n": row[f"category__{pk}"],
-                "rate": Rate(row[f"category__{pk}"], total),
-                "label": Category.localized_name(name_en, name_zh),
-            }
-            for pk, name_en, name_zh in categories
-            if row[f"category__{pk}"]
-        ],
-    }
-    for name, choices in groups.items():
-        result[f"by_{name}"] = [
-            {
-                "param": name,
-                "value": value,
-                "label": label,
-                "n": row[f"{name}__{value}"],
-                "rate": Rate(row[f"{name}__{value}"], total),
-            }
-            for value, label in choices
-        ]
-    return result
-
-
 def dashboard_figures(
     *, department_ids: list[int], period: Period, today: dt.date | None = None, source: Source | None = None
 ) -> Dashboard:
@@ -465,7 +384,7 @@ def dashboard_figures(
         nurses=_nurse_figures(src, current, today),
         alerts=_alert_figures(department_ids),
         spot_checks=_spot_check_figures(src, current),
-        complaints=_complaint_figures(department_ids, period),
+        complaints=complaint_figures(department_ids=department_ids, start=period.start, end=period.end),
     )
 
 

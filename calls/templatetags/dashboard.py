@@ -4,7 +4,7 @@ change as "+1.2 pp" for rates or "+12" for counts."""
 from django import template
 from django.utils.translation import gettext as _
 
-from ..selectors.dashboard import Rate
+from followup.figures import Rate
 
 register = template.Library()
 

@@ -3,6 +3,7 @@ head nurse's clinical alert list."""
 
 import logging
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -34,8 +35,6 @@ from ..services.call_work import (
 )
 from .worklist import PAGE_SIZE
 
-# The complaints app (issue 6) serves this form; the call prefills it.
-COMPLAINT_FROM_CALL_URL = "/complaints/new/?call={id}"
 NURSES = (Role.NURSE, Role.HEAD_NURSE)
 LOST_CONNECTION = gettext_lazy(
     "The connection to the database was lost while saving: nothing was saved. Check the form and save again."
@@ -117,7 +116,8 @@ def _call_context(
         "attempt_form": attempt_form or AttemptForm(initial=initial),
         "complete_form": complete_form or CompleteForm(initial=initial),
         "deceased_form": deceased_form or DeceasedForm(initial=initial, discharged_on=call.discharge.discharged_on),
-        "complaint_url": COMPLAINT_FROM_CALL_URL.format(id=call.pk),
+        # The complaints app serves this form; the call prefills it.
+        "complaint_url": f"{reverse('complaints:create')}?{urlencode({'call': call.pk})}",
         "conflict": conflict,
         # A closed call shows its outcome, unless this nurse's typing is being
         # handed back to her (a conflict or an error): then her forms stay.
