@@ -1,6 +1,7 @@
 from django.urls import path
 
-from .views import calls, dashboard, discharges, patients, scripts, worklist
+from .dashboard import views as dashboard
+from .views import calls, discharges, patients, scripts, worklist
 
 app_name = "calls"
 

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from calls.dashboard_summary import summary_install, summary_uninstall
+from calls.dashboard.summary import summary_install, summary_uninstall
 
 
 class Migration(migrations.Migration):

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 class DashboardDay(models.Model):
     """How many calls share one combination of what the dashboard counts, per
     department and due date. Kept exact by PostgreSQL triggers on calls, spot
-    checks and discharges (calls/dashboard_summary.py), so the dashboard sums
+    checks and discharges (calls/dashboard/summary.py), so the dashboard sums
     a few thousand rows instead of scanning a million calls. On SQLite it is
     not kept and the dashboard counts the calls themselves."""
 

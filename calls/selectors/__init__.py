@@ -1,2 +1,2 @@
-"""Read queries shared by views, exports and the dashboard, one module per part
-(``scripts``, ``worklist``, ``dashboard``)."""
+"""Read queries shared by views and exports, one module per part (``scripts``,
+``worklist``, ``discharges``, ``spot_checks``; the dashboard's are in calls.dashboard)."""

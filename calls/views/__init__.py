@@ -3,5 +3,5 @@
 - ``discharges``: registering a discharge (issue 3)
 - ``scripts``: script preview for the admin (issue 4)
 - ``worklist``: the nurse's worklist and call screen (issue 5)
-- ``dashboard``: the head nurse's dashboard and spot checks (issue 7)
+(the head nurse's dashboard and spot checks are in ``calls.dashboard``)
 """

@@ -7,9 +7,9 @@ import datetime as dt
 import time_machine
 from django.utils import timezone
 
-from calls.dashboard_summary import summary_rebuild
+from calls.dashboard.selectors import Period, Source, dashboard_figures
+from calls.dashboard.summary import summary_rebuild
 from calls.models import Discharge, FollowUpCall, ItemScore, SpotCheck
-from calls.selectors.dashboard import Period, Source, dashboard_figures
 from calls.services.spot_checks import spot_check_review
 from followup.roles import Role
 from tests.factories import DepartmentFactory, SatisfactionItemFactory, UserFactory, bulk_calls

@@ -4,9 +4,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from calls.dashboard.tasks import sample_spot_checks
 from calls.models import FollowUpCall, SpotCheck
 from calls.services.spot_checks import sample_size, spot_check_review, spot_checks_sample
-from calls.tasks_dashboard import sample_spot_checks
 from followup.roles import Role
 from tests.factories import DepartmentFactory, UserFactory, bulk_calls
 from tests.pagination import Pager, pager
@@ -197,7 +197,7 @@ def test_review_service_refuses_an_unknown_verdict(ward, head_nurse):
 
 def test_celery_autodiscovers_the_spot_check_task(tmp_path):
     """A fresh process (this module already imported the task): the worker
-    finds it through autodiscover_tasks(related_name="tasks_dashboard")."""
+    finds it through autodiscover_tasks(["calls.dashboard"])."""
     import os
     import subprocess
     import sys

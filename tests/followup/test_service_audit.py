@@ -11,13 +11,13 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from calls.dashboard.tasks import sample_spot_checks
 from calls.models import Discharge, FollowUpCall, Patient, SpotCheck
 from calls.services import call_work, records
 from calls.services.discharges import discharges_import, read_discharge_file
 from calls.services.scripts import script_version_publish
 from calls.services.spot_checks import spot_check_review
 from calls.tasks import generate_weekly_queue
-from calls.tasks_dashboard import sample_spot_checks
 from complaints import services as complaint_services
 from complaints.models import Category, Complaint
 from complaints.tasks import check_sla_breaches

@@ -22,7 +22,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from calls.dashboard_summary import summary_rebuild
+from calls.dashboard.summary import summary_rebuild
 from calls.models import Department, Discharge, FollowUpCall, Patient, SatisfactionItem
 from followup.models import AuditEvent, User
 from followup.roles import Role

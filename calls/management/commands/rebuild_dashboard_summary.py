@@ -4,7 +4,7 @@ with triggers switched off."""
 
 from django.core.management.base import BaseCommand
 
-from calls.dashboard_summary import summary_in_use, summary_rebuild
+from calls.dashboard.summary import summary_in_use, summary_rebuild
 
 
 class Command(BaseCommand):

@@ -14,17 +14,12 @@ from django.utils.translation import gettext as _
 from followup.exports import Table, spreadsheet_response
 from followup.roles import Role, role_required
 
-from ..forms.dashboard import DashboardCallsFilterForm, DashboardFilterForm, SpotCheckFilterForm, SpotCheckReviewForm
-from ..selectors.dashboard import (
-    COMPLAINT_GROUPS,
-    dashboard_chart_data,
-    dashboard_departments,
-    dashboard_figures,
-    dashboard_tables,
-)
 from ..selectors.spot_checks import dashboard_calls as dashboard_calls_selector
 from ..selectors.spot_checks import spot_checks_for
 from ..services.spot_checks import spot_check_review as review_service
+from .forms import DashboardCallsFilterForm, DashboardFilterForm, SpotCheckFilterForm, SpotCheckReviewForm
+from .presentation import COMPLAINT_GROUPS, dashboard_chart_data, dashboard_tables
+from .selectors import dashboard_departments, dashboard_figures
 
 
 def _filtered(request: HttpRequest):

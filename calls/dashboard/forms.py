@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Department, FollowUpCall, SpotCheck
-from ..selectors.dashboard import Period, default_period
+from .selectors import Period, default_period
 
 MAX_RANGE_DAYS = 2 * 366
 

@@ -1,12 +1,12 @@
-"""Celery tasks of the dashboard part (autodiscovered through
-``related_name="tasks_dashboard"`` in followup/celery.py)."""
+"""Celery tasks of the dashboard part (autodiscovered from the
+``calls.dashboard`` package, see followup/celery.py)."""
 
 import datetime as dt
 import logging
 
 from celery import shared_task
 
-from .services.spot_checks import previous_week, spot_checks_sample
+from ..services.spot_checks import previous_week, spot_checks_sample
 
 logger = logging.getLogger(__name__)
 
