@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from followup import access
 from followup.audit import audit_change
 from followup.models import AuditEvent, User
 from followup.roles import Role
@@ -156,7 +157,8 @@ class _Assigner:
 
     def __init__(self, *, department: Department, monday: dt.date, sunday: dt.date):
         nurses = (
-            department.staff.filter(is_active=True, groups__name=Role.NURSE)
+            access.ward_staff([department.pk], roles=[Role.NURSE])
+            .order_by()
             .annotate(
                 load=Count(
                     "assigned_calls",
