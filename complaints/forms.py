@@ -12,6 +12,7 @@ from calls.phones import normalise_phone
 from followup import access
 from followup.forms import LongTextField
 from followup.roles import Role
+from followup.uploads import RefusedUploadsMixin
 
 from .evidence import validate_evidence
 from .models import Category, Complaint, Promise, Severity
@@ -199,12 +200,14 @@ class ReplyForm(forms.Form):
     )
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(RefusedUploadsMixin, forms.Form):
+    # The text comes first: a file refused while it arrives stops the reading
+    # of the form there, and what was typed before it is kept.
+    text = LongTextField(label=_("What it shows"), required=False)
     file = forms.FileField(
         label=_("Evidence file"),
         help_text=_("PDF, JPG, PNG, DOCX, XLSX, TXT, or a call recording (MP3, M4A, WAV)."),
     )
-    text = LongTextField(label=_("What it shows"), required=False)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
