@@ -228,7 +228,8 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Largest form body (files excluded): 2.5 MB holds a complaint with several
-# 20,000-character Chinese texts (9 bytes a character once URL-encoded).
+# 20,000-character Chinese texts (followup.forms.LONG_TEXT_MAX_CHARS; 9 bytes
+# a character once URL-encoded).
 # Above it the readable "too large" page answers 413 (followup/errors.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 # Files: only views that say so take them, up to their own limit, refused

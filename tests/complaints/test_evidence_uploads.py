@@ -111,3 +111,12 @@ def test_a_page_that_takes_no_files_stops_reading_at_the_first_file(client, db):
     response, payload = send(client, reverse("login"), {"username": "admin", "password": "x", "file": photo})
     assert response.status_code == 200
     assert payload.bytes_read == 64 * 1024
+
+
+def test_a_caption_too_large_for_any_form_gets_the_readable_413_page(client_for, officer, make_complaint):
+    url, fields = evidence_post(make_complaint(), 1024)
+    fields["evidence-text"] = "患" * (1024 * 1024)  # 3 MB, over DATA_UPLOAD_MAX_MEMORY_SIZE
+    response, _payload = send(client_for(officer), url, fields)
+    assert response.status_code == 413
+    assert "What you sent was too large to save: a text was too long or a file too big." in response.content.decode()
+    assert ComplaintEvent.objects.filter(kind="evidence").count() == 0
