@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from calls.models import Department
 from calls.phones import normalise_phone
 from followup import access
+from followup.forms import LongTextField
 from followup.roles import Role
+from followup.uploads import RefusedUploadsMixin
 
 from .evidence import validate_evidence
 from .models import Category, Complaint, Promise, Severity
@@ -74,7 +76,7 @@ class ComplaintForm(ClassificationFields):
         required=False,
         help_text=_("Leave empty when the complaint is not about one patient."),
     )
-    description = forms.CharField(label=_("What the complainant said"), widget=forms.Textarea(attrs={"rows": 4}))
+    description = LongTextField(label=_("What the complainant said"), rows=4)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
     settled_on_the_spot = forms.BooleanField(
         label=_("Settled on the spot"),
@@ -82,9 +84,7 @@ class ComplaintForm(ClassificationFields):
         help_text=_("Closes the complaint at once with the outcome and reply below; it still counts in reports."),
     )
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES, required=False)
-    reply = forms.CharField(
-        label=_("Reply given to the complainant"), widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
+    reply = LongTextField(label=_("Reply given to the complainant"), required=False)
     handling_satisfaction = forms.ChoiceField(
         label=_("Complainant's satisfaction with the handling"),
         choices=[("", _("Not asked")), *Complaint.Satisfaction.choices],
@@ -173,7 +173,7 @@ class TransitionForm(forms.Form):
         choices=[("", _("Not asked")), *Complaint.Satisfaction.choices],
         required=False,
     )
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = LongTextField(label=_("Note"), required=False)
 
     def __init__(self, *args, complaint: Complaint, **kwargs):
         super().__init__(*args, **kwargs)
@@ -188,11 +188,11 @@ class TransitionForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+    text = LongTextField(label=_("Note"))
 
 
 class ReplyForm(forms.Form):
-    text = forms.CharField(label=_("What the complainant was told"), widget=forms.Textarea(attrs={"rows": 2}))
+    text = LongTextField(label=_("What the complainant was told"))
     handling_satisfaction = forms.ChoiceField(
         label=_("Complainant's satisfaction with the handling"),
         choices=[("", _("Not asked")), *Complaint.Satisfaction.choices],
@@ -200,12 +200,14 @@ class ReplyForm(forms.Form):
     )
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(RefusedUploadsMixin, forms.Form):
+    # The text comes first: a file refused while it arrives stops the reading
+    # of the form there, and what was typed before it is kept.
+    text = LongTextField(label=_("What it shows"), required=False)
     file = forms.FileField(
         label=_("Evidence file"),
         help_text=_("PDF, JPG, PNG, DOCX, XLSX, TXT, or a call recording (MP3, M4A, WAV)."),
     )
-    text = forms.CharField(label=_("What it shows"), max_length=255, required=False)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -215,7 +217,7 @@ class EvidenceForm(forms.Form):
 
 class ReassignForm(forms.Form):
     owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none())
-    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+    note = LongTextField(label=_("Note"), required=False)
 
     def __init__(self, *args, **kwargs):
         kwargs.pop("complaint", None)
@@ -224,17 +226,18 @@ class ReassignForm(forms.Form):
 
 
 class PauseForm(forms.Form):
-    note = forms.CharField(label=_("What we are waiting for"), max_length=255)
+    note = LongTextField(label=_("What we are waiting for"))
 
 
 class ResumeForm(forms.Form):
-    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+    note = LongTextField(label=_("Note"), required=False)
 
 
 class PromiseForm(forms.ModelForm):
     class Meta:
         model = Promise
         fields = ["what", "owner", "due_on", "note"]
+        field_classes = {"note": LongTextField}
         widgets = {"due_on": DATE_INPUT, "note": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
@@ -251,7 +254,7 @@ class PromiseForm(forms.ModelForm):
 
 class DeliverForm(forms.Form):
     delivered_on = forms.DateField(label=_("Delivered on"), widget=DATE_INPUT)
-    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+    note = LongTextField(label=_("Note"), required=False, rows=1)
 
     def clean_delivered_on(self):
         delivered_on = self.cleaned_data["delivered_on"]

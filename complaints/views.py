@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from followup import access
 from followup.exports import Table, spreadsheet_response
 from followup.roles import Role, role_required
+from followup.uploads import refused_uploads, upload_limit
 
 from . import forms, selectors, services
 from .models import Complaint, Promise
@@ -197,6 +198,7 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, complaint)
 
 
+@upload_limit("EVIDENCE_MAX_BYTES")
 @role_required(*HANDLERS)
 @require_POST
 def complaint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -208,6 +210,8 @@ def complaint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
     perm, form_class, call = ACTIONS[action]
     _need(request, perm)
     kwargs = {"complaint": complaint} if action in COMPLAINT_FORMS else {}
+    if action == "evidence":
+        kwargs["refused_uploads"] = refused_uploads(request)
     form = form_class(request.POST, request.FILES, prefix=action, **kwargs)
     if form.is_valid():
         try:

@@ -1,16 +1,52 @@
-"""Forms of the followup app: the audit trail's filters."""
+"""Forms of the followup app: the audit trail's filters, and the field every
+app uses for free text a person types."""
 
 import datetime as dt
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent, User
 
 EARLIEST_YEAR = 2000
+
+# The longest free text a form accepts: more than a person writes or pastes
+# (a complainant's letter, a long call summary), far less than a body that
+# DATA_UPLOAD_MAX_MEMORY_SIZE refuses (several such texts in Chinese fit).
+LONG_TEXT_MAX_CHARS = 20_000
+
+
+def validate_long_text(value: str) -> None:
+    if len(value) > LONG_TEXT_MAX_CHARS:
+        raise ValidationError(
+            _("This text is %(length)s characters long; the limit is %(limit)s. Shorten it and save again."),
+            code="max_length",
+            params={
+                "length": number_format(len(value), force_grouping=True),
+                "limit": number_format(LONG_TEXT_MAX_CHARS, force_grouping=True),
+            },
+        )
+
+
+class LongTextField(forms.CharField):
+    """A text area for notes, descriptions, replies and answers, up to
+    LONG_TEXT_MAX_CHARS characters. Longer text is refused with a message
+    that says by how much, and the form shows it again as typed. There is
+    deliberately no ``maxlength`` attribute on the text area: a browser
+    silently cuts a paste at that length, and the person never learns that
+    the end of their text is gone."""
+
+    default_validators = [validate_long_text]
+
+    def __init__(self, *, rows: int = 2, **kwargs):
+        kwargs.pop("max_length", None)  # a model TextField offers None
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
+        super().__init__(**kwargs)
 
 
 class AuditFilterForm(forms.Form):

@@ -228,9 +228,17 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Largest form body (files excluded): 2.5 MB holds a complaint with several
-# 20,000-character Chinese texts (9 bytes a character once URL-encoded).
+# 20,000-character Chinese texts (followup.forms.LONG_TEXT_MAX_CHARS; 9 bytes
+# a character once URL-encoded).
 # Above it the readable "too large" page answers 413 (followup/errors.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Files: only views that say so take them, up to their own limit, refused
+# while the body arrives (followup/uploads.py); then Django's usual handlers.
+FILE_UPLOAD_HANDLERS = [
+    "followup.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Debug pages hide the passwords inside DATABASE_URL, CELERY_BROKER_URL and other URLs too.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "followup.errors.SafeReporterFilter"
 # Reverse proxies (addresses or networks, e.g. "10.0.0.5,10.1.0.0/16") whose
@@ -288,6 +296,8 @@ CLINICAL_ALERT_HOURS = env.int("CLINICAL_ALERT_HOURS", default=24)
 
 # Largest evidence file a complaint accepts (bytes).
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+# Largest file the admin's imports take (discharges CSV/XLSX, call scripts JSON).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 
 # --- Hospital system feeds (interop) -----------------------------------------------------------
 # Bearer token the hospital system sends to POST /interop/fhir/Bundle; empty disables the endpoint.

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from followup import access
 from followup.access import AdminScopeMixin
+from followup.uploads import RefusedUploadsMixin, refused_uploads, upload_limit
 
 from ..models import Department, Discharge, FollowUpRule, Patient, RuleStep
 from ..services.cancellation import patient_decline_calls, patient_mark_deceased
@@ -97,7 +98,7 @@ class PatientAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
             patient_decline_calls(patient=obj, on=obj.declined_calls_on, actor=request.user)
 
 
-class ImportUploadForm(forms.Form):
+class ImportUploadForm(RefusedUploadsMixin, forms.Form):
     file = forms.FileField(
         label=_("Export file"), help_text=_("CSV (UTF-8 or GBK) or XLSX, with the columns listed in the README.")
     )
@@ -162,7 +163,11 @@ class DischargeAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("import/", self.admin_site.admin_view(self.import_view), name="calls_discharge_import"),
+            path(
+                "import/",
+                upload_limit("IMPORT_MAX_BYTES")(self.admin_site.admin_view(self.import_view)),
+                name="calls_discharge_import",
+            ),
             *super().get_urls(),
         ]
 
@@ -176,7 +181,7 @@ class DischargeAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
         if request.method == "POST" and "token" in request.POST:
             return self._import_confirm(request)
         if request.method == "POST":
-            form = ImportUploadForm(request.POST, request.FILES)
+            form = ImportUploadForm(request.POST, request.FILES, refused_uploads=refused_uploads(request))
             if form.is_valid():
                 upload = form.cleaned_data["file"]
                 content = upload.read()

@@ -29,6 +29,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from followup.uploads import RefusedUploadsMixin, refused_uploads, upload_limit
+
 from ..models import CallScript, Question, SatisfactionItem, ScriptVersion, TalkingPoint
 from ..selectors.scripts import PHASE_ORDER
 from ..services.scripts import (
@@ -135,7 +137,7 @@ class QuestionInline(LockableInline):
     ordering = ["order", "pk"]
 
 
-class ImportForm(forms.Form):
+class ImportForm(RefusedUploadsMixin, forms.Form):
     file = forms.FileField(label=_("Script file (JSON)"))
     script = forms.ModelChoiceField(
         label=_("Add as a new draft of"),
@@ -223,7 +225,11 @@ class ScriptVersionAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         own = [
-            path("import/", self.admin_site.admin_view(self.import_view), name="calls_scriptversion_import"),
+            path(
+                "import/",
+                upload_limit("IMPORT_MAX_BYTES")(self.admin_site.admin_view(self.import_view)),
+                name="calls_scriptversion_import",
+            ),
             path(
                 "<int:pk>/publish/", self.admin_site.admin_view(self.publish_view), name="calls_scriptversion_publish"
             ),
@@ -287,7 +293,9 @@ class ScriptVersionAdmin(admin.ModelAdmin):
     def import_view(self, request):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None)
+        # Bound on any POST: a refused file may leave nothing else in it.
+        bound = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+        form = ImportForm(*bound, refused_uploads=refused_uploads(request))
         import_errors: list[str] = []
         if request.method == "POST" and form.is_valid():
             try:

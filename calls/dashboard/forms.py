@@ -7,6 +7,8 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from followup.forms import LongTextField
+
 from ..models import Department, FollowUpCall, SpotCheck
 from .selectors import Period, default_period
 
@@ -85,12 +87,7 @@ class SpotCheckReviewForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose good or needs improvement.")},
     )
-    comment = forms.CharField(
-        label=_("Comment"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
-    )
+    comment = LongTextField(label=_("Comment"), required=False, rows=3)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

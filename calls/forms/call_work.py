@@ -6,6 +6,8 @@ from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from followup.forms import LongTextField
+
 from ..models import CallAttempt, ClinicalAlert, FollowUpCall, SatisfactionItem
 from ..services.call_work import parse_duration, validate_death_date, validate_next_call_on
 
@@ -79,7 +81,7 @@ class ReassignForm(forms.Form):
 class AttemptForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     result = forms.ChoiceField(label=_("Result of this dial"), choices=CallAttempt.Result.choices)
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = LongTextField(label=_("Note"), required=False)
     no_more_calls = forms.BooleanField(
         label=_("The patient asks for no more calls (cancels every remaining call)"), required=False
     )
@@ -106,7 +108,7 @@ class CompleteForm(forms.Form):
     satisfaction = forms.ChoiceField(
         label=_("Overall satisfaction"), choices=FollowUpCall.Satisfaction.choices, widget=forms.RadioSelect
     )
-    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}))
+    summary = LongTextField(label=_("Summary"), rows=3)
     duration = forms.CharField(
         label=_("Duration"),
         max_length=8,
@@ -158,7 +160,7 @@ class CompleteForm(forms.Form):
 class DeceasedForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     died_on = forms.DateField(label=_("Date of death"), widget=forms.DateInput(attrs={"type": "date"}))
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = LongTextField(label=_("Note"), required=False)
 
     def __init__(self, *args, discharged_on=None, **kwargs):
         super().__init__(*args, prefix="deceased", **kwargs)
@@ -190,7 +192,7 @@ class AlertFilter(django_filters.FilterSet):
 
 class AlertResolveForm(forms.Form):
     action = forms.ChoiceField(label=_("Action taken"), choices=[("", "---------"), *ClinicalAlert.Action.choices])
-    note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = LongTextField(label=_("What was done"))
 
     def __init__(self, *args, alert=None, **kwargs):
         prefix = f"alert{alert.pk}" if alert is not None else None

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup import access
+from followup.forms import LongTextField
 from followup.models import User
 
 from ..models import Department, Discharge, Patient
@@ -71,10 +72,9 @@ class DischargeForm(forms.Form):
     family_phone = forms.CharField(label=_("Family member's phone"), max_length=32, required=False)
     address = forms.CharField(label=_("Address"), max_length=255, required=False)
     education = forms.ChoiceField(label=_("Education level"), choices=Patient.Education.choices, required=False)
-    communication_notes = forms.CharField(
+    communication_notes = LongTextField(
         label=_("Notes for the callers"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("For example: hard of hearing, prefers her daughter on the phone, speaks a dialect."),
     )
     preferred_call_time = forms.TimeField(
@@ -95,12 +95,8 @@ class DischargeForm(forms.Form):
     nursing_level = forms.ChoiceField(
         label=_("Nursing level"), choices=[("", "---------"), *Discharge.NursingLevel.choices], required=False
     )
-    condition_at_discharge = forms.CharField(
-        label=_("Condition at discharge"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    open_problems = forms.CharField(
-        label=_("Problems still open at discharge"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    condition_at_discharge = LongTextField(label=_("Condition at discharge"), required=False)
+    open_problems = LongTextField(label=_("Problems still open at discharge"), required=False)
     told_about_followup = forms.BooleanField(
         label=_("The patient was told the purpose and timing of the calls and the ward's phone number"),
         required=False,

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import Question
+from followup.forms import LongTextField
 
 YES_NO_CHOICES = [("yes", _("Yes")), ("no", _("No"))]
 SCORE_CHOICES = [(n, str(n)) for n in range(1, 11)]
@@ -43,7 +44,7 @@ def _question_field(question: Question) -> forms.Field:
         )
     if kind == Question.Kind.NUMBER:
         return forms.DecimalField(max_digits=12, decimal_places=3, **common)
-    return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, **common)
+    return LongTextField(**common)
 
 
 def _json_value(value):

@@ -124,3 +124,16 @@ def test_recording_a_death_in_the_admin_cancels_the_open_calls(client_for, admin
     assert response.status_code == 302
     call.refresh_from_db()
     assert (call.status, call.cancel_reason) == ("cancelled", "deceased")
+
+
+def test_an_export_over_the_import_limit_is_refused_on_the_form_and_nothing_is_kept(
+    client_for, admin_user, cardiology, settings, tmp_path
+):
+    settings.IMPORT_MAX_BYTES = 100
+    response = upload(client_for(admin_user), CSV)
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [
+        "The file is larger than 100\xa0bytes, the largest accepted. Nothing was saved: choose a smaller file."
+    ]
+    assert "report" not in response.context
+    assert (Discharge.objects.count(), list(tmp_path.iterdir())) == (0, [])

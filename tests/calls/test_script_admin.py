@@ -234,3 +234,14 @@ def test_adding_a_version_in_the_admin_numbers_it_after_the_last(client_for, adm
     assert response.status_code == 302
     assert list(script.versions.values_list("number", "status")) == [(5, "draft"), (4, "published")]
     assert CallScript.objects.count() == 1
+
+
+def test_import_page_refuses_a_file_over_the_import_limit(client_for, admin_user, settings):
+    settings.IMPORT_MAX_BYTES = 1024
+    upload = SimpleUploadedFile("s.json", b"{" + b" " * 2048 + b"}")
+    response = client_for(admin_user).post(reverse("admin:calls_scriptversion_import"), {"file": upload})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "file": ["The file is larger than 1.0\xa0KB, the largest accepted. Nothing was saved: choose a smaller file."]
+    }
+    assert ScriptVersion.objects.count() == 0

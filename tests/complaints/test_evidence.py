@@ -2,6 +2,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from complaints.forms import EvidenceForm
 from complaints.models import ComplaintEvent
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -46,8 +47,16 @@ def test_nurse_attaches_a_scanned_bill_and_downloads_it_as_an_attachment(client_
 def test_a_file_over_the_size_limit_is_refused(client_for, nurse, make_complaint):
     response = upload(client_for(nurse), make_complaint(), "photo.png", PNG + b"\x00" * 1024, "image/png")
     assert response.status_code == 400
-    assert evidence_errors(response) == ["The file is 1.1\xa0KB; files up to 1.0\xa0KB are accepted."]
+    assert evidence_errors(response) == [
+        "The file is larger than 1.0\xa0KB, the largest accepted. Nothing was saved: choose a smaller file."
+    ]
     assert ComplaintEvent.objects.filter(kind="evidence").count() == 0
+
+
+def test_the_form_refuses_a_file_over_the_limit_that_reached_it_another_way():
+    """The upload handler stops such a file in a request; the form checks the size too."""
+    form = EvidenceForm({}, {"file": SimpleUploadedFile("photo.png", PNG + b"\x00" * 1024)}, prefix=None)
+    assert form.errors == {"file": ["The file is 1.1\xa0KB; files up to 1.0\xa0KB are accepted."]}
 
 
 def test_a_file_of_a_type_not_accepted_is_refused(client_for, nurse, make_complaint):
