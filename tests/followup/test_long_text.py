@@ -11,7 +11,8 @@ import time_machine
 from django import forms
 from django.urls import reverse
 
-from calls.forms import call_work, dashboard, discharges
+from calls.dashboard import forms as dashboard
+from calls.forms import call_work, discharges
 from calls.forms.script_answers import CallAnswersForm
 from calls.models import CallAnswer, FollowUpCall
 from complaints import forms as complaint_forms
