@@ -9,17 +9,19 @@ connects it to ``post_migrate`` once, for the last installed app with
 models, so it runs once per ``migrate`` (even one with nothing to apply),
 after the migrations, with the models as they left the database. Django
 sends the same signal after ``flush``, which ends every transactional
-test, so the test database gets these rows back the same way.
+test, so the test database gets these rows back the same way (a test marked
+``serialized_rollback`` gets no signal: it restores its own copy).
 
 Running it again changes nothing it does not have to:
 
 - a role group holds exactly the permissions ROLE_PERMISSIONS lists; the
   code owns them, so an edit to a role group in the admin is undone at the
   next ``migrate``;
-- every other row is created only when missing (by name or code) and never
-  changed afterwards: an admin's edits stay. A deleted one comes back at the
-  next ``migrate``, so switch a periodic task off with "enabled" and an
-  item or a category with "active".
+- every other row is created only when missing (a periodic task by name,
+  an item or a category by code, an SLA policy by severity, the calendar
+  when there is none) and never changed afterwards: an admin's edits stay.
+  A deleted one comes back at the next ``migrate``, so switch a periodic
+  task off with "enabled" and an item or a category with "active".
 """
 
 from collections.abc import Callable
