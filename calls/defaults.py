@@ -1,10 +1,11 @@
 """The satisfaction items every hospital starts with (DOMAIN.md section 5):
 patients score each 1-10 on a call. Admins can add, reorder or deactivate
-them later; this only creates the ones that are missing.
+them later; this only creates the ones that are missing (by code).
 
-Data migration calls 0003 runs create_default_satisfaction_items() with its
-historical models; the test suite runs it again after a flush empties the
-tables (tests/conftest.py)."""
+followup.sync runs create_default_satisfaction_items() after every migrate
+(and after the flush that ends a transactional test)."""
+
+from django.db import DEFAULT_DB_ALIAS
 
 DEFAULT_SATISFACTION_ITEMS = [
     # code, English name, Chinese name, order
@@ -16,7 +17,9 @@ DEFAULT_SATISFACTION_ITEMS = [
 ]
 
 
-def create_default_satisfaction_items(apps, schema_editor=None) -> None:
+def create_default_satisfaction_items(apps, *, using: str = DEFAULT_DB_ALIAS) -> None:
     SatisfactionItem = apps.get_model("calls", "SatisfactionItem")
     for code, name, name_zh, order in DEFAULT_SATISFACTION_ITEMS:
-        SatisfactionItem.objects.get_or_create(code=code, defaults={"name": name, "name_zh": name_zh, "order": order})
+        SatisfactionItem.objects.using(using).get_or_create(
+            code=code, defaults={"name": name, "name_zh": name_zh, "order": order}
+        )

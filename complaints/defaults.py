@@ -1,12 +1,16 @@
 """The complaint configuration a hospital starts with: the categories
 hospitals report on (DOMAIN.md section 6), the default SLA per severity and
 the default working calendar. All three are editable in the admin afterwards;
-create_default_configuration() only adds what is missing, never overwrites.
+create_default_configuration() only adds what is missing, never overwrites:
+a category by code, an SLA policy by severity, a working calendar when there
+is none.
 
-Data migration complaints 0002 runs it with its historical models; the test
-suite runs it again after a flush empties the tables (tests/conftest.py)."""
+followup.sync runs it after every migrate (and after the flush that ends a
+transactional test)."""
 
 import datetime as dt
+
+from django.db import DEFAULT_DB_ALIAS
 
 CATEGORIES = [
     # code, English, Chinese
@@ -33,14 +37,16 @@ SLA = [
 ]
 
 
-def create_default_configuration(apps, schema_editor=None) -> None:
+def create_default_configuration(apps, *, using: str = DEFAULT_DB_ALIAS) -> None:
     Category = apps.get_model("complaints", "Category")
     SlaPolicy = apps.get_model("complaints", "SlaPolicy")
     WorkingCalendar = apps.get_model("complaints", "WorkingCalendar")
     for order, (code, name_en, name_zh) in enumerate(CATEGORIES, start=1):
-        Category.objects.get_or_create(code=code, defaults={"name_en": name_en, "name_zh": name_zh, "order": order})
+        Category.objects.using(using).get_or_create(
+            code=code, defaults={"name_en": name_en, "name_zh": name_zh, "order": order}
+        )
     for severity, fr_value, fr_unit, res_value, res_unit in SLA:
-        SlaPolicy.objects.get_or_create(
+        SlaPolicy.objects.using(using).get_or_create(
             severity=severity,
             defaults={
                 "first_response_value": fr_value,
@@ -49,7 +55,7 @@ def create_default_configuration(apps, schema_editor=None) -> None:
                 "resolution_unit": res_unit,
             },
         )
-    if not WorkingCalendar.objects.exists():
-        WorkingCalendar.objects.create(
+    if not WorkingCalendar.objects.using(using).exists():
+        WorkingCalendar.objects.using(using).create(
             name="Patient service centre", weekdays=[0, 1, 2, 3, 4], start_time=dt.time(8, 0), end_time=dt.time(17, 30)
         )

@@ -9,11 +9,21 @@ class FollowupConfig(AppConfig):
     verbose_name = _("Follow-up desk")
 
     def ready(self) -> None:
-        # The file-system broker needs its folders before the first message.
+        from django.apps import apps
         from django.conf import settings
+        from django.db.models.signals import post_migrate
 
         from . import audit, sessions  # noqa: F401  (connect the log-in signals)
+        from .sync import sync_after_migrate
 
+        # Roles, periodic tasks and defaults (followup.sync) after every
+        # migrate or flush. post_migrate is sent to each app with models in
+        # turn: answering only the last one runs the sync once, after the
+        # other apps' content types and permissions.
+        last_app = [config for config in apps.get_app_configs() if config.models_module][-1]
+        post_migrate.connect(sync_after_migrate, sender=last_app, dispatch_uid="followup.sync")
+
+        # The file-system broker needs its folders before the first message.
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
                 folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]

@@ -5,11 +5,11 @@ Department scope (a nurse sees only her departments' patients) is applied on
 top of these permissions by the selectors of each app.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -21,8 +21,8 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
-# "app_label.codename" for every permission a role holds. Later migrations
-# that add models call sync_roles() again so new permissions reach the groups.
+# "app_label.codename" for every permission a role holds. sync_roles() gives
+# each role group exactly these after every migrate (followup.sync).
 def _perms(app_label: str, model: str, *actions: str) -> list[str]:
     return [f"{app_label}.{action}_{model}" for action in actions]
 
@@ -145,11 +145,10 @@ ROLE_HOMES: list[tuple[str, str]] = [
 ]
 
 
-def sync_roles(apps, schema_editor=None) -> None:
+def sync_roles(apps, *, using: str = DEFAULT_DB_ALIAS) -> None:
     """Create the role groups and give each exactly its permissions.
 
-    Written for data migrations (takes the historical ``apps``); a migration
-    that adds models with permissions a role needs calls it again.
+    Run by followup.sync after every migrate, with the registry it passes.
     """
     from django.contrib.auth.management import create_permissions
 
@@ -159,22 +158,21 @@ def sync_roles(apps, schema_editor=None) -> None:
         # so the live registry is left as it was if that is what was given.
         before = getattr(app_config, "models_module", None)
         app_config.models_module = before or True
-        create_permissions(app_config, verbosity=0, apps=apps)
+        create_permissions(app_config, verbosity=0, using=using, apps=apps)
         app_config.models_module = before
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    existing = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.using(using).values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
     for role, perms in ROLE_PERMISSIONS.items():
-        group, _created = Group.objects.get_or_create(name=str(role))
-        wanted = []
-        for dotted in perms:
-            app_label, codename = dotted.split(".", 1)
-            try:
-                wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-            except Permission.DoesNotExist:
-                # The model arrives in a later migration, which syncs again.
-                continue
-        group.permissions.set(wanted)
+        group, _created = Group.objects.using(using).get_or_create(name=str(role))
+        # A permission of a model the database does not have yet is left out.
+        group.permissions.set([existing[dotted] for dotted in perms if dotted in existing])
 
 
 def roles_of(user) -> frozenset[str]:
@@ -216,7 +214,3 @@ def role_required(*roles: str) -> Callable:
         return wrapped
 
     return decorator
-
-
-def role_names(roles: Iterable[str]) -> list[str]:
-    return [str(Role(r).label) for r in roles]

@@ -1,7 +1,10 @@
-"""Every periodic task of the product, in one place. A data migration calls
-sync_periodic_tasks() so a fresh database gets the schedule; afterwards an
-admin may change it under "Periodic tasks" and a later sync never overwrites
-those edits (only missing entries are created)."""
+"""Every periodic task of the product, in one place. followup.sync runs
+sync_periodic_tasks() after every migrate, so a fresh database gets the
+schedule; an admin may change it under "Periodic tasks" and a later sync
+never overwrites those edits (only missing entries are created)."""
+
+from django.db import DEFAULT_DB_ALIAS
+from django.utils import timezone
 
 # name shown in the admin -> (task name, crontab fields in the hospital's time zone)
 PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
@@ -23,13 +26,18 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-def sync_periodic_tasks(apps, schema_editor=None) -> None:
+def sync_periodic_tasks(apps, *, using: str = DEFAULT_DB_ALIAS) -> None:
     from django.conf import settings
 
     CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    for name, (task, cron) in PERIODIC_TASKS.items():
-        if PeriodicTask.objects.filter(name=name).exists():
-            continue
-        schedule, _created = CrontabSchedule.objects.get_or_create(**cron, timezone=settings.TIME_ZONE)
-        PeriodicTask.objects.create(name=name, task=task, crontab=schedule, enabled=True)
+    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
+    existing = set(PeriodicTask.objects.using(using).filter(name__in=PERIODIC_TASKS).values_list("name", flat=True))
+    missing = {name: entry for name, entry in PERIODIC_TASKS.items() if name not in existing}
+    for name, (task, cron) in missing.items():
+        schedule, _created = CrontabSchedule.objects.using(using).get_or_create(**cron, timezone=settings.TIME_ZONE)
+        PeriodicTask.objects.using(using).create(name=name, task=task, crontab=schedule, enabled=True)
+    if missing:
+        # What django-celery-beat's signals do on a save (a migration's
+        # models send none): a running beat reloads the schedule.
+        PeriodicTasks.objects.using(using).update_or_create(ident=1, defaults={"last_update": timezone.now()})

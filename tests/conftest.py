@@ -1,22 +1,15 @@
 """Shared fixtures: one user per role plus one with no role (as healthchecks
-does with alice, bob and charlie), the CI guard that refuses to run the
-suite on SQLite or without Redis when CI=true, and the rows the data
-migrations seed put back after every flush."""
+does with alice, bob and charlie), and the CI guard that refuses to run the
+suite on SQLite or without Redis when CI=true. (The roles, periodic tasks and
+defaults that a flush empties come back by themselves: followup.sync.)"""
 
-import functools
 import os
 
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings
-from django.db.migrations.loader import MigrationLoader
-from django.db.models.signals import post_migrate
 from django.utils import translation
 
-from calls.defaults import create_default_satisfaction_items
-from complaints.defaults import create_default_configuration
-from followup.roles import Role, sync_roles
-from followup.schedules import sync_periodic_tasks
+from followup.roles import Role
 from tests.factories import UserFactory
 
 
@@ -52,48 +45,6 @@ def pytest_sessionstart(session):
             problems.append(f"Redis {reason}")
     if problems:
         pytest.exit("CI prerequisites missing:\n  " + "\n  ".join(problems), returncode=3)
-
-
-# --- the rows the data migrations seed -------------------------------------------
-#
-# A transactional test (transactional_db, live_server, django_db(transaction=True))
-# ends with a flush that empties every table. The flush then sends post_migrate,
-# as migrate does, so Django re-creates the content types and permissions; the
-# receiver below runs the data migrations' own functions on the migrations'
-# model state, so the next test finds the database as migrate left it. The
-# dashboard summary migration (calls 0007) adds triggers, which a flush keeps,
-# and an empty summary, which a flush matches. A new data migration adds its
-# function here. (Marking a test serialized_rollback would stop this: its flush
-# sends no post_migrate.)
-MIGRATION_SEEDERS = (
-    sync_roles,  # followup 0002 and 0004, calls 0002, complaints 0003, interop 0002
-    sync_periodic_tasks,  # followup 0003, complaints 0003, calls 0006
-    create_default_satisfaction_items,  # calls 0003
-    create_default_configuration,  # complaints 0002
-)
-
-
-@functools.cache
-def migrated_apps():
-    """The models as the last migration leaves them, as the data migrations
-    see them: without the real models' save() and signals."""
-    return MigrationLoader(None).project_state().apps
-
-
-def put_back_migration_data(sender, plan=None, **kwargs) -> None:
-    if plan is not None:
-        return  # sent by migrate, whose data migrations just ran
-    for seeder in MIGRATION_SEEDERS:
-        seeder(migrated_apps())
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _migration_data_survives_flushes():
-    # post_migrate goes to each app in turn: answer the last one, once per flush.
-    last_app = [config for config in django_apps.get_app_configs() if config.models_module][-1]
-    post_migrate.connect(put_back_migration_data, sender=last_app)
-    yield
-    post_migrate.disconnect(put_back_migration_data, sender=last_app)
 
 
 @pytest.fixture(autouse=True)

@@ -1,14 +1,14 @@
-from django.db import migrations
+"""Created the weekly spot-check sampling schedule. Kept empty so the
+history stays valid: followup.sync now creates the missing periodic tasks
+after each migrate."""
 
-from followup.schedules import sync_periodic_tasks
+from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    """Create the weekly spot-check sampling schedule (Monday 06:00)."""
-
     dependencies = [
         ("calls", "0005_call_work"),
         ("followup", "0003_periodic_tasks"),
     ]
 
-    operations = [migrations.RunPython(sync_periodic_tasks, migrations.RunPython.noop)]
+    operations = []

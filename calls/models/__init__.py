@@ -2,7 +2,8 @@
 
 - ``org``: departments (wards) and their staff
 - ``patients``: patients and their discharges
-- ``scripts``: call scripts, their versions, talking points and questions
+- ``scripts``: call scripts, their versions, talking points and questions,
+  and the satisfaction items patients score
 - ``rules``: follow-up rules and their ordered steps
 - ``followup_calls``: scheduled calls, attempts, answers, alerts, spot checks
 - ``dashboard``: the dashboard's summary tables (kept by PostgreSQL triggers)

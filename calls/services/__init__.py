@@ -1,6 +1,8 @@
 """Every write a user or a task can cause, one function per use case:
 
-- ``discharges``: registering and importing discharges, deceased, readmission (issue 3)
+- ``discharges``: registering and importing discharges, readmission (issue 3)
+- ``records``: corrections of patients, stays and calls from the admin and the feeds
+- ``cancellation``: cancelling open calls: deceased, refusal, readmission, cancelled stay
 - ``queue``: generating the weekly call queue (issue 3)
 - ``scripts``: script versions: publish, duplicate, import/export (issue 4)
 - ``call_work``: attempts, completion, deceased path, alerts, reassignment (issue 5)

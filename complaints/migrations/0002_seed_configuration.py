@@ -1,14 +1,12 @@
-"""Seed the complaint categories hospitals report on (DOMAIN.md section 6),
-the default SLA per severity and the default working calendar (see
-complaints.defaults). All three are editable in the admin afterwards; this
-migration never overwrites them."""
+"""Seeded the complaint categories, the default SLA per severity and the
+default working calendar. Kept empty so the history stays valid:
+followup.sync now creates the missing ones (see complaints.defaults) after
+each migrate."""
 
 from django.db import migrations
-
-from complaints.defaults import create_default_configuration
 
 
 class Migration(migrations.Migration):
     dependencies = [("complaints", "0001_initial")]
 
-    operations = [migrations.RunPython(create_default_configuration, migrations.RunPython.noop)]
+    operations = []

@@ -1,7 +1,8 @@
-from django.db import migrations
+"""Gave the roles the complaints app's permissions and created its periodic
+task. Kept empty so the history stays valid: followup.sync now does both
+after each migrate."""
 
-from followup.roles import sync_roles
-from followup.schedules import sync_periodic_tasks
+from django.db import migrations
 
 
 class Migration(migrations.Migration):
@@ -11,7 +12,4 @@ class Migration(migrations.Migration):
         ("followup", "0003_periodic_tasks"),
     ]
 
-    operations = [
-        migrations.RunPython(sync_roles, migrations.RunPython.noop),
-        migrations.RunPython(sync_periodic_tasks, migrations.RunPython.noop),
-    ]
+    operations = []

@@ -4,9 +4,9 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from followup.roles import sync_roles
 
-
+# The admin role's permission to view the trail comes from followup.sync, which
+# runs after each migrate (this migration used to sync the roles itself).
 class Migration(migrations.Migration):
     dependencies = [
         ("followup", "0003_periodic_tasks"),
@@ -60,5 +60,4 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx")],
             },
         ),
-        migrations.RunPython(sync_roles, migrations.RunPython.noop),
     ]

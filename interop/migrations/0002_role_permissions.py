@@ -1,15 +1,15 @@
-from django.db import migrations
+"""Gave the admin role the inbox and ward mapping permissions. Kept empty so
+the history stays valid: followup.sync now gives every role its permissions
+after each migrate."""
 
-from followup.roles import sync_roles
+from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    """Give the admin role the inbox and ward mapping permissions."""
-
     dependencies = [
         ("interop", "0001_initial"),
         ("calls", "0002_role_permissions"),
         ("followup", "0002_roles"),
     ]
 
-    operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]
+    operations = []

@@ -58,7 +58,7 @@ def delete_test_data(departments) -> None:
 def test_two_overlapping_runs_create_each_call_once_and_count_it_once(django_db_setup, django_db_blocker):
     # Committed data (the threads use their own connections) in autocommit
     # mode, removed at the end by hand: quicker than transactional_db, whose
-    # flush empties every table and re-seeds the migrations' data.
+    # flush empties every table and syncs the roles and defaults again.
     with django_db_blocker.unblock():
         departments = [DepartmentFactory(), DepartmentFactory()]
         try:

@@ -51,7 +51,7 @@ def test_admin_configures_categories_but_complaints_are_read_only_there(client_f
     assert Complaint.objects.get(pk=complaint.pk).description == "The nurse did not explain the discharge medicines."
 
 
-def test_data_migration_seeds_the_categories_in_english_and_chinese(db):
+def test_migrate_seeds_the_categories_in_english_and_chinese(db):
     assert list(Category.objects.values_list("code", "name_zh"))[:3] == [
         ("attitude", "服务态度、解释不到位、沟通"),
         ("doctor", "医生责任心、诊疗"),

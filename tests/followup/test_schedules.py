@@ -6,7 +6,7 @@ from followup.schedules import PERIODIC_TASKS, sync_periodic_tasks
 
 
 @pytest.mark.django_db
-def test_migrations_create_every_periodic_task_in_the_hospital_time_zone(settings):
+def test_migrate_creates_every_periodic_task_in_the_hospital_time_zone(settings):
     tasks = {t.name: t for t in PeriodicTask.objects.select_related("crontab")}
     assert sorted(tasks) == sorted(PERIODIC_TASKS)
     for name, (task, cron) in PERIODIC_TASKS.items():
