@@ -125,6 +125,8 @@ class DischargeAdminForm(forms.ModelForm):
 @admin.register(Discharge)
 class DischargeAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
     scope = access.visible_discharges
+    # A stay names a patient the user may see, in a department she may file it under.
+    choice_scopes = {"patient": access.visible_patients, "department": access.stay_departments}
     form = DischargeAdminForm
     list_display = (
         "patient",
