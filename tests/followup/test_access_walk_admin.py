@@ -397,7 +397,7 @@ def test_every_admin_page_answers_each_role_only_with_its_rows(request, client, 
             else:
                 walker.request("get", url)
             continue
-        for tag in (OURS, THEIRS):
+        for tag in (OURS, THEIRS) if may_open else (OURS,):  # a model closed to the role: any row will do
             obj = object_of(world, page.label, tag)
             url = _url(page, obj)
             if not may_open:
