@@ -219,3 +219,13 @@ def test_the_administrator_still_moves_a_stay_between_wards(client_for, admin_us
     assert response.status_code == 302
     oncology_stay.refresh_from_db()
     assert oncology_stay.department == cardiology
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "1,2", "-1", "99999999999999999999999", "<b>1</b>"])
+@pytest.mark.parametrize("field", ["department", "patient"])
+def test_an_add_page_given_a_hostile_value_in_the_address_opens_empty(client_for, admin_user, cardiology, field, value):
+    response = client_for(admin_user).get(ADD, {field: value})
+
+    assert response.status_code == 200  # ?department=abc was a 500 in Django's autocomplete widget
+    # The department (an autocomplete) is dropped; the patient's raw-id box keeps the text and names no one.
+    assert response.context["adminform"].form.initial.get(field) == (None if field == "department" else value)
