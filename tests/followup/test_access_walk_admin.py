@@ -111,7 +111,6 @@ CUSTOM_VIEWS: dict[str, frozenset[str]] = {
     "auth_user_password_change": ADMIN,
 }
 STANDARD_VIEWS = ("changelist", "add", "history", "delete", "change")
-OBJECT_VIEWS = {"history", "delete", "change"}
 # The admin site's own pages: open to anyone with entry to the site.
 SITE_VIEWS = {"index", "password_change", "password_change_done", "jsi18n", "app_list", "autocomplete", "view_on_site"}
 NOT_WALKED = {"login", "logout"}  # open to anyone; walking logout would end the session
