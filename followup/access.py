@@ -33,6 +33,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.apps import apps
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -282,13 +284,64 @@ def visible_inbound_messages(user: User):
     return InboundMessage.objects.all() if sees_every_stay(user) else InboundMessage.objects.none()
 
 
+def stay_departments(user: User) -> QuerySet[Department]:
+    """The departments a stay may be filed under or moved to in the admin:
+    every one for the administrator role and superusers (imports and
+    corrections act hospital-wide), else the user's own (a closed ward's
+    included, so that correcting one of its old stays still saves)."""
+    if sees_every_stay(user):
+        return _model("calls.Department").objects.all()
+    return visible_departments(user)
+
+
 class AdminScopeMixin:
     """For a ModelAdmin: list, open and change only the rows ``scope(user)``
     returns (anything else answers as if it did not exist). ``scope`` is a
-    function of the user returning a queryset of the admin's model."""
+    function of the user returning a queryset of the admin's model.
+
+    Its forms offer, for a foreign key, only the rows the user may name:
+    ``choice_scopes[field name](user)`` when given, else the rows the related
+    model's own scoped admin shows her. A row outside them is refused as an
+    invalid choice, and a raw-id field names it nowhere, not even when its id
+    is put in the address (``add/?patient=12``), where Django's widget would
+    show any row's name."""
 
     scope = None
+    choice_scopes: dict = {}
 
     def get_queryset(self, request):
         rows = super().get_queryset(request)
         return rows.filter(pk__in=type(self).scope(request.user).values("pk"))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        rows = self._choices(db_field, request)
+        if rows is not None and "queryset" not in kwargs:
+            kwargs["queryset"] = rows
+            if db_field.name in self.raw_id_fields and "widget" not in kwargs:
+                kwargs["widget"] = ScopedRawIdWidget(
+                    db_field.remote_field, self.admin_site, rows=rows, using=kwargs.get("using")
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _choices(self, db_field, request) -> QuerySet | None:
+        named = self.choice_scopes.get(db_field.name)
+        if named is not None:
+            return named(request.user)
+        related = self.admin_site._registry.get(db_field.related_model)
+        return related.get_queryset(request) if isinstance(related, AdminScopeMixin) else None
+
+
+class ScopedRawIdWidget(ForeignKeyRawIdWidget):
+    """Django's raw-id widget, showing the chosen row's name only if it is one of ``rows``."""
+
+    def __init__(self, rel, admin_site, *, rows: QuerySet, **kwargs):
+        super().__init__(rel, admin_site, **kwargs)
+        self.rows = rows
+
+    def label_and_url_for_value(self, value):
+        key = self.rel.get_related_field().name
+        try:
+            allowed = self.rows.filter(**{key: value}).exists()
+        except (ValueError, TypeError, ValidationError):
+            allowed = False
+        return super().label_and_url_for_value(value) if allowed else ("", "")

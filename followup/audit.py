@@ -33,6 +33,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
@@ -40,6 +41,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from .models import AuditEvent, User
@@ -415,22 +417,15 @@ def _admin_type(model: type[Model]) -> str:
     return ADMIN_OBJECT_TYPES.get(model._meta.label_lower, model._meta.model_name)
 
 
-def _lookup(object_type: str, object_id: object, model: type[Model] | None = None) -> tuple[bool | None, int | None]:
-    """(whether the object exists, the patient it concerns), in one query.
-    ``model`` (an admin page's) allows the existence check for objects that
-    concern no patient. (None, None) when there is nothing to look up."""
+def _patient_of(object_type: str, object_id: object) -> int | None:
+    """The patient an object concerns (None if none, or no such object), in one query."""
     where = PATIENT_OF.get(object_type)
-    if where is None and model is None:
-        return None, None
     pk = _as_db_int(object_id)
-    if pk is None:
-        return False, None
-    if where is None:
-        return model._default_manager.filter(pk=pk).exists(), None
+    if where is None or pk is None:
+        return None
     app_label, model_name, path = where
     rows = apps.get_model(app_label, model_name)._default_manager.filter(pk=pk).values_list(path, flat=True)[:1]
-    found = list(rows)
-    return (True, found[0]) if found else (False, None)
+    return next(iter(rows), None)
 
 
 def _url_objects(request: HttpRequest) -> list[AuditObject]:
@@ -479,22 +474,21 @@ def _scope(request: HttpRequest) -> str | None:
     return None
 
 
-def _admin_model(request: HttpRequest) -> type[Model] | None:
+def _admin_refused(request: HttpRequest, response: HttpResponse) -> bool:
+    """The admin refuses with a redirect, not a 403/404: to its log-in page
+    for a user without entry to the admin site, and to its index ("... doesn't
+    exist") for an object page whose object does not exist or lies outside
+    the user's scope (followup.access.AdminScopeMixin). Both are refusals
+    (someone tried a page or an id), never a view or a change. (Django also
+    sends a delete to the index when the user may not change the model; no
+    role here deletes what it may not change.)"""
     match = request.resolver_match
-    return _admin_page(match.url_name or "")[0] if match.namespace == "admin" else None
-
-
-def _admin_object_missing(request: HttpRequest, response: HttpResponse, found: bool | None) -> bool:
-    """The admin answers an object page for a missing id with a redirect, not
-    a 404: that is a refusal too (someone tried an id)."""
-    match = request.resolver_match
-    return (
-        found is False
-        and match.namespace == "admin"
-        and request.method == "GET"
-        and 300 <= response.status_code < 400
-        and _admin_page(match.url_name or "")[1] in ADMIN_OBJECT_VIEWS
-    )
+    if match.namespace != "admin" or not 300 <= response.status_code < 400:
+        return False
+    target = urlsplit(response.get("Location", "")).path
+    if target == reverse("admin:login"):
+        return True
+    return target == reverse("admin:index") and _admin_page(match.url_name or "")[1] in ADMIN_OBJECT_VIEWS
 
 
 def _record_response(request: HttpRequest, response: HttpResponse, context: _RequestContext) -> None:
@@ -514,7 +508,7 @@ def _record_response(request: HttpRequest, response: HttpResponse, context: _Req
                 source=AuditEvent.Source.FEED,
             )
         return
-    if status in REFUSED_STATUSES:
+    if status in REFUSED_STATUSES or _admin_refused(request, response):
         action = AuditEvent.Action.REFUSED
     elif status >= 400:
         return
@@ -529,16 +523,13 @@ def _record_response(request: HttpRequest, response: HttpResponse, context: _Req
         action = AuditEvent.Action.EXPORT
     else:
         action = AuditEvent.Action.VIEW
-    admin_model = _admin_model(request)
     for item in _objects_of(request):
-        patient_id, found = item.patient_id, None
+        patient_id = item.patient_id
         if patient_id is LOOK_UP:
-            patient_id = None
-            if item.type and item.id != "":
-                found, patient_id = _lookup(item.type, item.id, admin_model)
+            patient_id = _patient_of(item.type, item.id) if item.type and item.id != "" else None
         audit_record(
             request=request,
-            action=AuditEvent.Action.REFUSED if _admin_object_missing(request, response, found) else action,
+            action=action,
             object_type=item.type,
             object_id=item.id,
             patient_id=_as_db_int(patient_id) if patient_id is not None else None,

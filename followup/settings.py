@@ -302,6 +302,9 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # --- Hospital system feeds (interop) -----------------------------------------------------------
 # Bearer token the hospital system sends to POST /interop/fhir/Bundle; empty disables the endpoint.
 INTEROP_API_TOKEN = env.str("INTEROP_API_TOKEN", default="")
+# The X-Sender names the endpoint accepts (a request without the header is "api"); empty: any name.
+# The sender picks the ward mappings limited to it and names the feed in the audit trail.
+INTEROP_API_SENDERS = env.list("INTEROP_API_SENDERS", default=[])
 # Largest Bundle the endpoint accepts (Synthea bundles of a long life reach several MB).
 INTEROP_FHIR_MAX_BYTES = env.int("INTEROP_FHIR_MAX_BYTES", default=50 * 1024 * 1024)
 # Who we say we are in the MSH of our HL7 ACKs (MSH-3 / MSH-4).

@@ -1,6 +1,7 @@
 """The FHIR endpoint for hospital systems that push: POST a Bundle, get an
 OperationOutcome. Token auth (Authorization: Bearer <INTEROP_API_TOKEN>), no
-session and no CSRF: machines, not browsers, call it."""
+session and no CSRF: machines, not browsers, call it. The X-Sender header
+must be one of INTEROP_API_SENDERS when that is set."""
 
 import hmac
 import json
@@ -46,6 +47,9 @@ def fhir_bundle(request):
         response = operation_outcome([("error", "login", _("A valid API token is required."))], status=401)
         response["WWW-Authenticate"] = 'Bearer realm="interop"'
         return response
+    sender = request.headers.get("X-Sender", "")[:100] or "api"
+    if settings.INTEROP_API_SENDERS and sender not in settings.INTEROP_API_SENDERS:
+        return operation_outcome([("error", "forbidden", _("This sender may not push bundles here."))], status=403)
     limit = settings.INTEROP_FHIR_MAX_BYTES
     # Read the stream ourselves: DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) is for forms, not bundles.
     body = request.read(limit + 1)
@@ -60,7 +64,6 @@ def fhir_bundle(request):
         return operation_outcome([("error", "structure", _("The body is not UTF-8 JSON."))], status=400)
     if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
         return operation_outcome([("error", "structure", _("The body is not a FHIR Bundle."))], status=400)
-    sender = request.headers.get("X-Sender", "")[:100] or "api"
     message, outcome = fhir_payload_receive(payload=payload, sender=sender)
     if message.status == InboundMessage.Status.ERROR:
         issues = [("error", "processing", line) for line in message.error.splitlines()]

@@ -9,7 +9,7 @@ from pathlib import PurePath
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.shortcuts import redirect
@@ -126,6 +126,8 @@ class DischargeAdminForm(forms.ModelForm):
 @admin.register(Discharge)
 class DischargeAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
     scope = access.visible_discharges
+    # A stay names a patient the user may see, in a department she may file it under.
+    choice_scopes = {"patient": access.visible_patients, "department": access.stay_departments}
     form = DischargeAdminForm
     list_display = (
         "patient",
@@ -146,6 +148,22 @@ class DischargeAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
     autocomplete_fields = ("department",)
     readonly_fields = ("source", "source_reference", "created_by", "created_at", "updated_at")
     change_list_template = "admin/calls/discharge/change_list.html"
+
+    def get_changeform_initial_data(self, request):
+        """Values given in the address (``add/?department=3``), less one
+        that names no row of an autocomplete field: Django's autocomplete
+        widget fails on a value that is not an id (``?department=abc``, a 500)."""
+        initial = super().get_changeform_initial_data(request)
+        for name in self.get_autocomplete_fields(request):
+            if name in initial:
+                related = self.model._meta.get_field(name).related_model
+                try:
+                    found = related._default_manager.filter(pk=initial[name]).exists()
+                except (ValueError, TypeError, ValidationError):
+                    found = False
+                if not found:
+                    del initial[name]
+        return initial
 
     def save_model(self, request, obj, form, change):
         """Through the services: a new stay is registered as on the nurse's

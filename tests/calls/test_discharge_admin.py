@@ -137,3 +137,108 @@ def test_an_export_over_the_import_limit_is_refused_on_the_form_and_nothing_is_k
     ]
     assert "report" not in response.context
     assert (Discharge.objects.count(), list(tmp_path.iterdir())) == (0, [])
+
+
+# --- a nurse given entry to the admin site: her wards' patients and departments only --------------
+
+ADD = reverse("admin:calls_discharge_add")
+NOT_A_CHOICE = "Select a valid choice. That choice is not one of the available choices."
+
+
+@pytest.fixture
+def staff_nurse(nurse, cardiology):
+    """A nurse of cardiology to whom a superuser gave entry to the admin site."""
+    cardiology.staff.add(nurse)
+    nurse.is_staff = True
+    nurse.save(update_fields=["is_staff"])
+    return nurse
+
+
+@pytest.fixture
+def oncology_stay():
+    return DischargeFactory(department=DepartmentFactory(code="ONCO"), patient__name="王芳", patient__mrn="ZY900")
+
+
+def new_stay(patient, department, **overrides) -> dict:
+    return {
+        "patient": patient.pk,
+        "department": department.pk,
+        "admitted_on": "2026-11-10",
+        "discharged_on": "2026-11-16",
+        "diagnosis": "Heart failure",
+        **overrides,
+    }
+
+
+def change_form(client, stay, **overrides) -> dict:
+    form = client.get(reverse("admin:calls_discharge_change", args=[stay.pk])).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name in form.fields}
+    return {**data, **overrides}
+
+
+def test_an_add_page_given_another_wards_patient_in_the_address_does_not_name_them(
+    client_for, staff_nurse, admin_user, oncology_stay
+):
+    url = f"{ADD}?patient={oncology_stay.patient_id}"
+
+    html = client_for(staff_nurse).get(url).content.decode()
+    assert ("王芳" in html, "ZY900" in html) == (False, False)
+
+    assert "王芳 (ZY900)" in client_for(admin_user).get(url).content.decode()
+
+
+def test_a_stay_for_another_wards_patient_is_refused_on_the_form(client_for, staff_nurse, cardiology, oncology_stay):
+    response = client_for(staff_nurse).post(ADD, new_stay(oncology_stay.patient, cardiology))
+
+    assert response.status_code == 200  # was a 500: discharge_register refused it after the form had passed
+    assert response.context["adminform"].form.errors == {"patient": [NOT_A_CHOICE]}
+    assert "王芳" not in response.content.decode()
+    assert Discharge.objects.count() == 1
+
+
+def test_a_nurse_files_no_stay_in_another_ward(client_for, staff_nurse, cardiology, oncology_stay):
+    ours = DischargeFactory(department=cardiology)
+
+    response = client_for(staff_nurse).post(
+        ADD, new_stay(ours.patient, oncology_stay.department, admitted_on="2026-11-12")
+    )
+
+    assert response.context["adminform"].form.errors == {"department": [NOT_A_CHOICE]}
+    assert Discharge.objects.count() == 2
+
+
+def test_a_nurse_moves_no_stay_of_her_ward_into_another(client_for, staff_nurse, cardiology, oncology_stay):
+    ours = DischargeFactory(department=cardiology)
+    client = client_for(staff_nurse)
+
+    response = client.post(
+        reverse("admin:calls_discharge_change", args=[ours.pk]),
+        change_form(client, ours, department=oncology_stay.department_id),
+    )
+
+    assert response.context["adminform"].form.errors == {"department": [NOT_A_CHOICE]}
+    ours.refresh_from_db()
+    assert ours.department == cardiology
+
+
+def test_the_administrator_still_moves_a_stay_between_wards(client_for, admin_user, cardiology, oncology_stay):
+    client = client_for(admin_user)
+
+    response = client.post(
+        reverse("admin:calls_discharge_change", args=[oncology_stay.pk]),
+        change_form(client, oncology_stay, department=cardiology.pk),
+    )
+
+    assert response.status_code == 302
+    oncology_stay.refresh_from_db()
+    assert oncology_stay.department == cardiology
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "1,2", "-1", "99999999999999999999999", "<b>1</b>"])
+@pytest.mark.parametrize("field", ["department", "patient"])
+def test_an_add_page_given_a_hostile_value_in_the_address_opens_empty(client_for, admin_user, cardiology, field, value):
+    response = client_for(admin_user).get(ADD, {field: value})
+
+    assert response.status_code == 200  # ?department=abc was a 500 in Django's autocomplete widget
+    # The department (an autocomplete) is dropped; the patient's raw-id box keeps the text and names no one.
+    assert response.context["adminform"].form.initial.get(field) == (None if field == "department" else value)

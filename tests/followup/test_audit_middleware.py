@@ -280,3 +280,32 @@ def test_a_change_saved_in_the_admin_is_recorded_by_the_service_with_the_fields(
     # The service's row (with the field names) and no second row from the middleware.
     assert trail() == [("root", "user", "change", "patient", str(patient.pk), patient.pk, None)]
     assert AuditEvent.objects.get(action="change").fields == "name"
+
+
+def test_an_admin_page_of_another_wards_patient_is_recorded_as_refused_not_viewed(client_for, nurse, ward):
+    """The admin answers an object outside the user's scope as a missing one
+    (a redirect to its index): the trail says she was refused, not that she saw it."""
+    elsewhere = DischargeFactory()
+    nurse.is_staff = True
+    nurse.save(update_fields=["is_staff"])
+    client = client_for(nurse)
+
+    for view in ("change", "history"):
+        response = client.get(reverse(f"admin:calls_patient_{view}", args=[elsewhere.patient_id]))
+        assert (response.status_code, response.url) == (302, reverse("admin:index"))
+    client.post(reverse("admin:calls_patient_change", args=[elsewhere.patient_id]), {"name": "x"})
+
+    row = ("alice", "user", "refused", "patient", str(elsewhere.patient_id), elsewhere.patient_id, 302)
+    assert trail() == [row, row, row]
+
+
+def test_an_admin_page_for_a_user_without_entry_to_the_admin_is_recorded_as_refused(client_for, head_nurse, stay):
+    client = client_for(head_nurse)
+
+    client.get(reverse("admin:calls_patient_change", args=[stay.patient_id]))
+    client.post(reverse("admin:calls_discharge_changelist"), {"action": "delete_selected", "_selected_action": stay.pk})
+
+    assert trail() == [
+        ("bob", "user", "refused", "patient", str(stay.patient_id), stay.patient_id, 302),
+        ("bob", "user", "refused", "stay", "", None, 302),
+    ]

@@ -1,0 +1,229 @@
+"""The access walk of the machines' endpoint and the small JSON and fragment
+URLs (the pages are walked by test_access_walk, the admin by
+test_access_walk_admin).
+
+Every URL that answers without a session is named in WITHOUT_SESSION with
+what guards it: a new one fails the walk until it says. The FHIR endpoint
+refuses every request without the token, with another token or scheme, or
+from a sender it does not accept; a refused request writes nothing and
+leaves a "refused" row naming the feed. The fragments a page fetches after
+loading (the unread badge, the session keep-alive) answer only a logged-in
+user, about that user."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from calls.models import Discharge, FollowUpCall, Patient
+from complaints.models import Notification
+from followup.models import AuditEvent
+from interop.models import InboundMessage, Kind, WardMapping
+from tests.factories import DepartmentFactory, UserFactory
+from tests.interop.conftest import NOW
+from tests.interop.test_fhir import PRACTITIONER, bundle, encounter, patient
+
+from .test_access_walk import url_patterns
+
+pytestmark = pytest.mark.django_db
+
+# What guards each URL that answers without a session.
+WITHOUT_SESSION = {
+    "healthz": "nothing to guard: whether the database and the broker answer",
+    "favicon": "nothing to guard: a redirect to a static file",
+    "login": "the log-in form (django-axes locks out guessing)",
+    "set_language": "nothing to guard: a language cookie",
+    "interop:fhir_bundle": "the bearer token INTEROP_API_TOKEN and the senders INTEROP_API_SENDERS",
+}
+
+TOKEN = "walk-token-9f1c"
+FHIR = reverse("interop:fhir_bundle")
+TOKEN_REQUIRED = [{"severity": "error", "code": "login", "diagnostics": "A valid API token is required."}]
+SENDER_REFUSED = [{"severity": "error", "code": "forbidden", "diagnostics": "This sender may not push bundles here."}]
+
+
+def test_every_url_answering_without_a_session_says_what_guards_it():
+    reachable = {name for name, pattern in url_patterns() if not getattr(pattern.callback, "login_required", True)}
+
+    assert sorted(reachable) == sorted(WITHOUT_SESSION)
+
+
+# --- the FHIR endpoint ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def feed(settings):
+    """The endpoint open to the token, for the hospital's system "HIS"; FHIR
+    stays default to cardiology."""
+    settings.INTEROP_API_TOKEN = TOKEN
+    settings.INTEROP_API_SENDERS = ["HIS"]
+    cardiology = DepartmentFactory(code="CARD")
+    WardMapping.objects.create(kind=Kind.FHIR, code=WardMapping.DEFAULT_CODE, department=cardiology)
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def written() -> dict[str, int]:
+    models = (InboundMessage, Patient, Discharge, FollowUpCall, Notification)
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def feed_trail() -> list[tuple]:
+    return list(
+        AuditEvent.objects.exclude(action=AuditEvent.Action.LOGIN)
+        .order_by("pk")
+        .values_list("actor_name", "source", "action", "status_code")
+    )
+
+
+def push(client=None, **headers):
+    return (client or Client(enforce_csrf_checks=True)).post(
+        FHIR, data=bundle(patient(), encounter(), PRACTITIONER), content_type="application/fhir+json", headers=headers
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "issues", "actor"),
+    [
+        pytest.param({"X-Sender": "HIS"}, 401, TOKEN_REQUIRED, "fhir:HIS", id="no token"),
+        pytest.param(
+            {"Authorization": "Bearer guessed", "X-Sender": "HIS"}, 401, TOKEN_REQUIRED, "fhir:HIS", id="wrong token"
+        ),
+        pytest.param(
+            {"Authorization": f"Bearer {TOKEN}x", "X-Sender": "HIS"},
+            401,
+            TOKEN_REQUIRED,
+            "fhir:HIS",
+            id="token and more",
+        ),
+        pytest.param(
+            {"Authorization": f"Bearer {TOKEN[:-1]}", "X-Sender": "HIS"},
+            401,
+            TOKEN_REQUIRED,
+            "fhir:HIS",
+            id="token cut short",
+        ),
+        pytest.param(
+            {"Authorization": f"Basic {TOKEN}", "X-Sender": "HIS"}, 401, TOKEN_REQUIRED, "fhir:HIS", id="another scheme"
+        ),
+        pytest.param({"Authorization": TOKEN, "X-Sender": "HIS"}, 401, TOKEN_REQUIRED, "fhir:HIS", id="no scheme"),
+        pytest.param(
+            {"Authorization": f"Bearer {TOKEN}", "X-Sender": "EHR-2"},
+            403,
+            SENDER_REFUSED,
+            "fhir:EHR-2",
+            id="wrong sender",
+        ),
+        pytest.param(
+            {"Authorization": f"Bearer {TOKEN}", "X-Sender": "his"},
+            403,
+            SENDER_REFUSED,
+            "fhir:his",
+            id="sender in another case",
+        ),
+        pytest.param({"Authorization": f"Bearer {TOKEN}"}, 403, SENDER_REFUSED, "fhir:api", id="no sender"),
+    ],
+)
+def test_a_refused_push_writes_nothing_and_leaves_a_refusal(feed, headers, status, issues, actor):
+    before = written()
+
+    response = push(**headers)
+
+    assert (response.status_code, response.json()["issue"]) == (status, issues)
+    assert written() == before
+    assert feed_trail() == [(actor, "feed", "refused", status)]
+
+
+def test_a_session_is_no_token(feed):
+    """A superuser's browser session does not open the endpoint."""
+    browser = Client()
+    browser.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    before = written()
+
+    response = push(browser, **{"X-Sender": "HIS"})
+
+    assert (response.status_code, response.json()["issue"]) == (401, TOKEN_REQUIRED)
+    assert written() == before
+
+
+def test_the_endpoint_is_closed_when_no_token_is_configured(feed, settings):
+    settings.INTEROP_API_TOKEN = ""
+
+    response = push(**{"Authorization": "Bearer ", "X-Sender": "HIS"})
+
+    assert (response.status_code, written()["Discharge"]) == (401, 0)
+
+
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_only_post_is_answered_and_other_methods_write_nothing(feed, method):
+    response = getattr(Client(), method)(FHIR, headers={"Authorization": f"Bearer {TOKEN}", "X-Sender": "HIS"})
+
+    assert (response.status_code, written()["InboundMessage"]) == (405, 0)
+
+
+def test_the_token_from_an_accepted_sender_registers_the_discharge(feed):
+    response = push(**{"Authorization": f"Bearer {TOKEN}", "X-Sender": "HIS"})
+
+    assert response.status_code == 200
+    assert list(Discharge.objects.values_list("patient__mrn", "department__code", "source")) == [
+        ("ZY0001", "CARD", "fhir")
+    ]
+    assert InboundMessage.objects.get().sender == "HIS"
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.REFUSED).count() == 0
+
+
+def test_any_sender_is_accepted_when_no_senders_are_configured(feed, settings):
+    settings.INTEROP_API_SENDERS = []
+
+    response = push(**{"Authorization": f"Bearer {TOKEN}", "X-Sender": "EHR-2"})
+
+    assert (response.status_code, InboundMessage.objects.get().sender) == (200, "EHR-2")
+
+
+# --- JSON and fragments ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", [None, "nurse", "officer", "no_role_user"])
+def test_health_says_only_ok_to_anyone(request, client, who):
+    if who:
+        client.force_login(request.getfixturevalue(who))
+
+    response = client.get(reverse("healthz"))
+
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_keepalive_answers_only_a_session_and_says_nothing(client, nurse):
+    anonymous = client.get(reverse("keepalive"))
+    assert (anonymous.status_code, anonymous.url) == (302, f"{reverse('login')}?next={reverse('keepalive')}")
+
+    client.force_login(nurse)
+    response = client.get(reverse("keepalive"))
+
+    assert (response.status_code, response.content) == (204, b"")
+
+
+def test_the_unread_badge_counts_only_the_readers_own_notifications(client, officer, head_nurse, nurse, no_role_user):
+    for recipient, unread in ((officer, 2), (head_nurse, 1)):
+        for n in range(unread):
+            Notification.objects.create(recipient=recipient, text=f"Complaint {n} overdue")
+    Notification.objects.create(recipient=nurse, text="Read already", read_at=timezone.now() - dt.timedelta(hours=1))
+    url = reverse("complaints:notification_badge")
+    badges = {}
+    for user in (officer, head_nurse, nurse, no_role_user):
+        client.force_login(user)
+        response = client.get(url, headers={"HX-Request": "true"})
+        badges[user.username] = (
+            response.status_code,
+            response.content.decode().strip() if response.status_code == 200 else "",
+        )
+
+    assert badges == {
+        "carol": (200, '<span class="badge text-bg-warning">2<span class="visually-hidden"> unread</span></span>'),
+        "bob": (200, '<span class="badge text-bg-warning">1<span class="visually-hidden"> unread</span></span>'),
+        "alice": (200, ""),
+        "charlie": (403, ""),
+    }
