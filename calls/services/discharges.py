@@ -443,6 +443,9 @@ def discharges_import(
     what would be created or updated. Re-importing the same rows updates the
     same patients and discharges (MRN + admission date), never duplicates.
     """
+    # The file's name as a person or a browser gave it: only printable
+    # characters reach the stays and the audit trail (PostgreSQL refuses NUL).
+    source_reference = "".join(ch for ch in source_reference if ch.isprintable()).strip()[:200]
     report = ImportReport(dry_run=dry_run)
     checker = _RowChecker()
     for line, raw in rows:

@@ -166,6 +166,7 @@ def test_a_hostile_file_name_is_kept_as_a_label_and_never_breaks_the_import(card
     assert report.applied
     label = AuditEvent.objects.values_list("actor_name", flat=True).distinct().get()
     assert label.startswith("import:")
+    assert all(ch.isprintable() for ch in Discharge.objects.get().source_reference)
     assert "\x00" not in label
     assert len(label) <= 150
 
