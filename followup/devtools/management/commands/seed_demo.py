@@ -2,7 +2,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from followup import demo
+from followup.devtools import demo
+from followup.passwords import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
@@ -38,4 +39,4 @@ class Command(BaseCommand):
             return
         self.stdout.write(self.style.SUCCESS(f"Demo data is ready. Log in at {site_url} as:"))
         for username, _display_name, role, _grade in demo.DEMO_USERS:
-            self.stdout.write(f"  {username:<10} / {demo.DEMO_PASSWORD}   ({role.label})")
+            self.stdout.write(f"  {username:<10} / {DEMO_PASSWORD}   ({role.label})")

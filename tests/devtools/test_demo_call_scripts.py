@@ -3,9 +3,9 @@ import io
 import pytest
 from django.core.management import call_command
 
-from calls import demo_scripts
 from calls.models import CallScript, Question, RuleStep, ScriptVersion, TalkingPoint
 from calls.services.scripts import script_version_publish_problems
+from followup.devtools.demo import call_scripts as demo_scripts
 from tests.factories import FollowUpRuleFactory, RuleStepFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ created for a script that has no version yet.
 ``link_rule_steps()`` points every rule step of those departments that has no
 script yet at the department's script (in the language of
 settings.LANGUAGE_CODE, else Chinese). ``seed`` calls it; a seeder that
-creates rules later (calls.demo.seed) calls it again.
+creates rules later (discharges.seed) calls it again.
 """
 
 from dataclasses import dataclass, field
@@ -18,9 +18,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .demo import seed_departments
-from .models import CallScript, Question, RuleStep, ScriptVersion, TalkingPoint
-from .services.scripts import script_version_create, script_version_publish
+from calls.models import CallScript, Question, RuleStep, ScriptVersion, TalkingPoint
+from calls.services.scripts import script_version_create, script_version_publish
+
+from .departments import seed_departments
 
 Phase = TalkingPoint.Phase
 Kind = Question.Kind

@@ -8,7 +8,7 @@ nurses, ``--calls-per-nurse`` calls due today for each and ``--shared-calls``
 unassigned calls every nurse of the ward sees at the top of her worklist (so
 nurses work the same calls at once); collects the static files;
 starts gunicorn on 127.0.0.1 (a free port, production settings, DEBUG off);
-runs locust headless with ``scripts/locustfile.py`` for ``--run-time``; stops
+runs locust headless with ``followup/devtools/locustfile.py`` for ``--run-time``; stops
 both and prints throughput, response times and the checks:
 
 - no server error (5xx) and no dropped connection;
@@ -58,7 +58,7 @@ from calls.models import (
 from followup.models import User
 from followup.roles import Role
 
-LOCUSTFILE = Path(settings.BASE_DIR) / "scripts" / "locustfile.py"
+LOCUSTFILE = Path(__file__).resolve().parents[2] / "locustfile.py"
 
 
 def free_port() -> int:
