@@ -7,15 +7,14 @@ simply:
 - the database holds *real data* when it has patients, discharges or
   complaints and no developer tool has written into it before (no
   ``DeveloperRun`` row). The tool then refuses with a CommandError, unless
-  ``--force``;
+  ``--force``: the developer's word that this is a scratch database;
 - otherwise (an empty database, with only what ``migrate`` creates, or one a
-  tool already filled) the tool goes on and adds a ``DeveloperRun`` row: from
-  then on the database counts as a developer's, for every tool.
+  tool already filled) the tool goes on.
 
-A forced run on real data leaves no mark, so the next run must be forced
-again. The check cannot tell a hospital's records added later to a database
-a tool once wrote into: never turn a demo or benchmark database into a
-hospital's.
+Either way a run that goes on adds a ``DeveloperRun`` row: from then on the
+database counts as a developer's, for every tool. So the check cannot tell a
+hospital's records added later to a database a tool once wrote into: never
+turn a demo or benchmark database into a hospital's.
 """
 
 from django.core.management.base import CommandError
@@ -38,17 +37,17 @@ def real_data() -> list[str]:
 
 
 def claim_database(*, command: str, force: bool) -> None:
-    """Refuse a database with real data unless ``force``; mark any other as a
-    developer's. Call it right before the first write."""
+    """Refuse a database with real data unless ``force``; mark the database
+    as a developer's. Call it right before the first write."""
     found = real_data()
     if found and not force:
         raise CommandError(
             f"{command} refuses to write into the database {connection.settings_dict['NAME']}: it holds "
             f"{_listed(found)} that no developer tool created, which looks like a hospital's records. "
-            "Point DATABASE_URL at a database of its own, or pass --force if this one is a scratch database."
+            "Point DATABASE_URL at a database of its own, or pass --force if this one is a scratch database "
+            "(the developer tools then take it for one from now on)."
         )
-    if not found:
-        DeveloperRun.objects.create(command=command)
+    DeveloperRun.objects.create(command=command)
 
 
 def _listed(names: list[str]) -> str:
@@ -59,5 +58,8 @@ def add_force_argument(parser) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="write even into a database that holds patients, discharges or complaints no developer tool created",
+        help=(
+            "write even into a database that holds patients, discharges or complaints no developer tool created, "
+            "and take it for a developer's from now on"
+        ),
     )
