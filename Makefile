@@ -7,6 +7,9 @@ BIN    := $(VENV)/bin
 # make is the laptop's tool: its commands run in development mode. A server
 # never runs make; it sets DEBUG=false and its own SECRET_KEY.
 export DEBUG ?= true
+# ... with the developer tools (followup/devtools): seed_demo, the benchmarks,
+# load_test. A server leaves DEVTOOLS unset, so the app is not installed.
+export DEVTOOLS ?= true
 # make run signs sessions with a key generated once for this checkout.
 DEV_SECRET_KEY := var/dev-secret-key
 

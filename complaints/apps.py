@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ComplaintsConfig(AppConfig):
     name = "complaints"
     verbose_name = _("Complaints")
+    # The rows every database needs, synced after each migrate by followup.sync:
+    # (the function's dotted path, the models it reads and writes).
+    sync_steps = [
+        (
+            "complaints.defaults.create_default_configuration",
+            ("complaints.Category", "complaints.SlaPolicy", "complaints.WorkingCalendar"),
+        )
+    ]

@@ -18,8 +18,8 @@ password-spraying lists for Chinese sites start with, which
 - keyboard runs (qwertyuiop, asdfghjkl, 1qaz2wsx, 1q2w3e4r ...), runs of
   six or more consecutive digits or letters (123456, 987654, abcdef), and one
   character or one short pattern repeated (aaaaaaaaaa, abcabcabcabc);
-- the demo log-in's password (followup.demo.DEMO_PASSWORD), always: it is
-  printed in the README.
+- the demo log-ins' password (DEMO_PASSWORD below, which ``seed_demo`` gives
+  the demo users on a laptop), always: it is printed in the README.
 
 Each refusal says why, in the user's language.
 """
@@ -31,6 +31,10 @@ from django.conf import settings
 from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+# The password ``seed_demo`` (followup/devtools) gives the demo users with DEBUG
+# on. It lives here, with the product, because production refuses it too.
+DEMO_PASSWORD = "followup-demo"  # noqa: S105 - printed in the README; refused as a real password
 
 PRODUCT_NAMES = ("followup", "follow-up", "follow up", "suifang", "随访")
 FORBIDDEN_WORDS = (
@@ -145,8 +149,6 @@ def _names_for(user) -> list[str]:
 
 def refusal(password: str, user=None) -> ValidationError | None:
     """Why the password is too easy to guess, or None."""
-    from .demo import DEMO_PASSWORD
-
     forms = _forms(password)
     if password.casefold() == DEMO_PASSWORD.casefold():
         return ValidationError(_("This is the demo log-ins' password, which anyone can read."), code="demo_password")

@@ -38,6 +38,11 @@ else:
             "and pass it as the SECRET_KEY environment variable."
         )
 
+# The developer tools (followup/devtools: seed_demo, the benchmarks, the load
+# test) are installed with DEBUG unless DEVTOOLS says otherwise; production
+# (DEBUG off, DEVTOOLS unset) leaves them out.
+DEVTOOLS = env.bool("DEVTOOLS", default=DEBUG)
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -60,6 +65,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
 ]
+if DEVTOOLS:
+    INSTALLED_APPS.append("followup.devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

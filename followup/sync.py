@@ -1,8 +1,10 @@
 """The rows the product needs in every database, kept in step with the code
 after each ``migrate``: the role groups and their permissions
-(followup.roles), the periodic tasks (followup.schedules), the satisfaction
-items (calls.defaults), and the complaint categories, SLA per severity and
-working calendar (complaints.defaults).
+(followup.roles), the periodic tasks (followup.schedules), and what each
+app names in its AppConfig's ``sync_steps``: the satisfaction items
+(calls.defaults), the complaint categories, SLA per severity and working
+calendar (complaints.defaults). Apps name their steps, so followup imports
+none of them.
 
 ``sync_all()`` is the one place that writes them. FollowupConfig.ready
 connects it to ``post_migrate`` once, for the last installed app with
@@ -28,24 +30,30 @@ from collections.abc import Callable
 
 from django.apps import apps as global_apps
 from django.db import DEFAULT_DB_ALIAS, transaction
-
-from calls.defaults import create_default_satisfaction_items
-from complaints.defaults import create_default_configuration
+from django.utils.module_loading import import_string
 
 from .roles import sync_roles
 from .schedules import sync_periodic_tasks
 
 # Each step with the models it reads and writes: a step whose models the
 # database does not have (``migrate calls zero``, say) is skipped.
-STEPS: list[tuple[Callable[..., None], tuple[str, ...]]] = [
+OWN_STEPS: list[tuple[Callable[..., None], tuple[str, ...]]] = [
     (sync_roles, ("contenttypes.ContentType", "auth.Permission", "auth.Group")),
     (
         sync_periodic_tasks,
         ("django_celery_beat.CrontabSchedule", "django_celery_beat.PeriodicTask", "django_celery_beat.PeriodicTasks"),
     ),
-    (create_default_satisfaction_items, ("calls.SatisfactionItem",)),
-    (create_default_configuration, ("complaints.Category", "complaints.SlaPolicy", "complaints.WorkingCalendar")),
 ]
+
+
+def steps() -> list[tuple[Callable[..., None], tuple[str, ...]]]:
+    """Followup's own steps, then each installed app's ``sync_steps`` in
+    INSTALLED_APPS order."""
+    found = list(OWN_STEPS)
+    for config in global_apps.get_app_configs():
+        for path, models in getattr(config, "sync_steps", ()):
+            found.append((import_string(path), tuple(models)))
+    return found
 
 
 def sync_all(apps=global_apps, *, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -56,7 +64,7 @@ def sync_all(apps=global_apps, *, using: str = DEFAULT_DB_ALIAS) -> None:
     models' ``save()`` or signals) or the live one.
     """
     with transaction.atomic(using=using):
-        for step, models in STEPS:
+        for step, models in steps():
             if all(_in_state(apps, model) for model in models):
                 step(apps, using=using)
 

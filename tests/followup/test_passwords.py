@@ -8,9 +8,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
-from followup.demo import DEMO_PASSWORD
 from followup.models import User
-from followup.passwords import GuessablePasswordValidator
+from followup.passwords import DEMO_PASSWORD, GuessablePasswordValidator
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,6 @@
 """The admin's inbox of inbound messages and the ward mapping."""
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from calls.models import Discharge
@@ -105,17 +104,6 @@ def test_staff_without_the_admin_role_is_refused(client_for, no_role_user):
     no_role_user.save()
 
     assert client_for(no_role_user).get(INBOX).status_code == 403
-
-
-def test_demo_seed_maps_the_fhir_default_and_the_sample_ward(db, settings):
-    settings.DEBUG = True
-    call_command("seed_demo")
-    call_command("seed_demo")
-
-    assert sorted(WardMapping.objects.values_list("kind", "code", "department__code")) == [
-        ("fhir", "*", "GSUR"),
-        ("hl7", "HUH AE OMU", "CARD"),
-    ]
 
 
 def test_message_page_shows_the_payload_and_the_error(client_for, admin_user, cardiology, now):

@@ -45,6 +45,7 @@ from calls.models import (
     ScriptVersion,
     TalkingPoint,
 )
+from followup.devtools.guard import add_force_argument, claim_database
 from followup.models import User
 from followup.roles import Role
 
@@ -73,8 +74,10 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=50, help="renders of each page (default 50)")
         parser.add_argument("--keep", action="store_true", help="keep the seeded rows afterwards")
         parser.add_argument("--reuse", action="store_true", help="measure rows kept by an earlier --keep run")
+        add_force_argument(parser)
 
-    def handle(self, *args, calls: int, runs: int, keep: bool, reuse: bool, **options):
+    def handle(self, *args, calls: int, runs: int, keep: bool, reuse: bool, force: bool, **options):
+        claim_database(command="benchmark_pages", force=force)
         if reuse and Department.objects.filter(code=CODE).exists():
             nurse, call = self.seeded()
             self.stdout.write(

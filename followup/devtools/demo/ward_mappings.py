@@ -1,8 +1,7 @@
 """Demo ward mappings for ``manage.py seed_demo``. Idempotent."""
 
 from calls.models import Department
-
-from .models import Kind, WardMapping
+from interop.models import Kind, WardMapping
 
 
 def seed_ward_mappings(stdout) -> None:

@@ -9,9 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from calls.models import Department, Patient
-
-from . import services
-from .models import Category, Complaint, Severity
+from complaints import services
+from complaints.models import Category, Complaint, Severity
 
 COUNT = 60
 RANDOM_SEED = 6

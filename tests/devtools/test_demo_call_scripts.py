@@ -1,12 +1,14 @@
 import io
+import json
 
 import pytest
 from django.core.management import call_command
 
-from calls import demo_scripts
 from calls.models import CallScript, Question, RuleStep, ScriptVersion, TalkingPoint
-from calls.services.scripts import script_version_publish_problems
-from tests.factories import FollowUpRuleFactory, RuleStepFactory
+from calls.services.scripts import script_version_export, script_version_publish_problems
+from followup.devtools.demo import call_scripts as demo_scripts
+from followup.models import AuditEvent
+from tests.factories import FollowUpRuleFactory, RuleStepFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +22,19 @@ EXPECTED = [
     ("ONCO", "en", "Oncology discharge follow-up"),
     ("ONCO", "zh-hans", "肿瘤科出院随访"),
 ]
+SAFETY_GUIDANCE = {
+    "zh-hans": (
+        "家属接听时，先问候家里的情况，切勿一开口就问“病人怎么样了”——患者可能已经去世。"
+        "若得知患者已去世：表示诚挚的哀悼（“非常抱歉听到这个消息，请您节哀”），"
+        "点击“患者已去世”记录，此后不再给这个家庭打随访电话。"
+    ),
+    "en": (
+        "When a family member answers, ask how things are at home first; never start with "
+        "“how is the patient?” - the patient may have died. If the patient has died: offer sincere "
+        "condolences (“I am so sorry for your loss”), record it with “Patient died”, and make no "
+        "further calls to this family."
+    ),
+}
 
 
 def snapshot():
@@ -47,7 +62,7 @@ def test_seed_publishes_the_four_scripts_in_chinese_and_english():
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_every_seeded_script_has_the_four_phases_safety_guidance_and_a_booked_next_call(language):
     seed()
-    safety = demo_scripts.SAFETY_GUIDANCE_ZH if language == "zh-hans" else demo_scripts.SAFETY_GUIDANCE_EN
+    safety = SAFETY_GUIDANCE[language]
     next_call = "下次" if language == "zh-hans" else "call you again"
     for version in ScriptVersion.objects.filter(script__language=language):
         phases = set(version.talking_points.values_list("phase", flat=True))
@@ -56,6 +71,30 @@ def test_every_seeded_script_has_the_four_phases_safety_guidance_and_a_booked_ne
         assert version.talking_points.filter(phase="closing", text__contains=next_call).count() == 1, version
         assert any(q.red_flag_answers for q in version.questions.all()), version
         assert script_version_publish_problems(version) == ["Only a draft can be published; this version is published."]
+
+
+def test_the_demo_scripts_are_the_shared_script_files_imported_and_published_by_the_demo_admin():
+    admin = UserFactory(username="admin")
+    seed()
+    files = demo_scripts.script_files()
+    assert [path.name for path in files] == [
+        "breast-surgery.en.json",
+        "breast-surgery.zh-hans.json",
+        "cardiology.en.json",
+        "cardiology.zh-hans.json",
+        "general.en.json",
+        "general.zh-hans.json",
+        "oncology.en.json",
+        "oncology.zh-hans.json",
+    ]
+    for path in files:
+        version = ScriptVersion.objects.get(
+            script__name=demo_scripts.script_header(path)["name"], script__language=path.name.split(".")[1]
+        )
+        assert script_version_export(version=version) == json.loads(path.read_text(encoding="utf-8"))
+        assert version.published_by == admin
+        created = AuditEvent.objects.get(object_type="script", object_id=str(version.pk), action="create")
+        assert (created.source, created.actor_name) == ("import", f"import:{path.name}")
 
 
 def test_cardiology_covers_the_ten_topics_with_a_chest_pain_red_flag():

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from calls.models import Department, Discharge, FollowUpCall, FollowUpRule, Patient, RuleStep
 from calls.services.queue import generate_calls, week_bounds
+from followup.devtools.guard import add_force_argument, claim_database
 from followup.models import User
 from followup.roles import Role
 
@@ -50,12 +51,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--discharges", type=int, default=100_000, help="discharges in the busy week")
+        add_force_argument(parser)
 
-    def handle(self, *args, discharges: int, **options):
+    def handle(self, *args, discharges: int, force: bool, **options):
         if connection.vendor != "postgresql":
             raise CommandError("benchmark_queue measures PostgreSQL: set DATABASE_URL to a PostgreSQL database.")
         if Department.objects.filter(code=CODE).exists():
             raise CommandError(f"Department {CODE} exists (an interrupted run?): remove it first.")
+        claim_database(command="benchmark_queue", force=force)
         today = timezone.localdate()
         monday, _sunday = week_bounds(today)
         self.stdout.write(f"Setting up {discharges} discharges due in the week of {monday} ...")

@@ -2,7 +2,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from followup import demo
+from followup.devtools import demo
+from followup.devtools.guard import claim_database
+from followup.passwords import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
@@ -13,8 +15,9 @@ class Command(BaseCommand):
             "--force",
             action="store_true",
             help=(
-                "Run even with DEBUG off (never on a real hospital database). The demo users then get no "
-                "password: set one for each with `manage.py changepassword`."
+                "Run even with DEBUG off (a demo server; the demo users then get no password: set one for each "
+                "with `manage.py changepassword`), or on a database that holds patients, discharges or "
+                "complaints no developer tool created. Never on a real hospital database."
             ),
         )
         parser.add_argument(
@@ -29,6 +32,7 @@ class Command(BaseCommand):
                 "seed_demo refuses to run with DEBUG off: it creates demo log-ins. Use --force on a demo server only."
             )
         with transaction.atomic():
+            claim_database(command="seed_demo", force=force)
             demo.seed(self.stdout)
         if not settings.DEBUG:
             # The demo password is public: a server never hands it out.
@@ -38,4 +42,4 @@ class Command(BaseCommand):
             return
         self.stdout.write(self.style.SUCCESS(f"Demo data is ready. Log in at {site_url} as:"))
         for username, _display_name, role, _grade in demo.DEMO_USERS:
-            self.stdout.write(f"  {username:<10} / {demo.DEMO_PASSWORD}   ({role.label})")
+            self.stdout.write(f"  {username:<10} / {DEMO_PASSWORD}   ({role.label})")

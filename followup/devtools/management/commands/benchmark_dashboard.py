@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from calls.dashboard.summary import summary_rebuild
 from calls.models import Department, Discharge, FollowUpCall, Patient, SatisfactionItem
+from followup.devtools.guard import add_force_argument, claim_database
 from followup.models import AuditEvent, User
 from followup.roles import Role
 
@@ -80,10 +81,12 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="keep the seeded data")
         parser.add_argument("--reuse", action="store_true", help="use data kept by an earlier --keep run")
         parser.add_argument("--cleanup", action="store_true", help="only remove an earlier run's data")
+        add_force_argument(parser)
 
-    def handle(self, *args, calls, complaints, runs, keep, reuse, cleanup, **options):
+    def handle(self, *args, calls, complaints, runs, keep, reuse, cleanup, force, **options):
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark needs PostgreSQL (set DATABASE_URL).")
+        claim_database(command="benchmark_dashboard", force=force)
         if cleanup:
             self._cleanup()
             return

@@ -1,27 +1,21 @@
-"""Demo data of the calls app for ``manage.py seed_demo``. Idempotent: a fixed
-random seed, patients found by MRN, rules and nurses by name, and call
-generation that never duplicates."""
+"""Demo rules, nurses, patients, discharges and calls for ``manage.py
+seed_demo``. Idempotent: a fixed random seed, patients found by MRN, rules and
+nurses by name, and call generation that never duplicates."""
 
 import datetime as dt
 import random
 
 from django.utils import timezone
 
-from followup.demo import ensure_user
+from calls.models import Department, Discharge, FollowUpRule, Patient, RuleStep
+from calls.services.cancellation import patient_mark_deceased
+from calls.services.queue import generate_calls, week_bounds
 from followup.models import User
 from followup.roles import Role
 
-from .models import Department, Discharge, FollowUpRule, Patient, RuleStep
-from .services.cancellation import patient_mark_deceased
-from .services.queue import generate_calls, week_bounds
-
-DEMO_DEPARTMENTS = [
-    # code, English name, Chinese name, ward phone
-    ("CARD", "Cardiology (心内科)", "+862164041990"),
-    ("BRST", "Breast surgery (乳腺外科)", "+862164041991"),
-    ("ONCO", "Oncology (肿瘤科)", "+862164041992"),
-    ("GSUR", "General surgery (普外科)", "+862164041993"),
-]
+from .call_scripts import link_rule_steps
+from .departments import seed_departments
+from .users import ensure_user
 
 WEEKDAYS = [0, 1, 2, 3, 4]
 # department code -> rules: (name, diagnosis match, [(offset, early, late, weekdays, start, end, max attempts)])
@@ -112,13 +106,6 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉兰淑珍志强海燕"
 RELATIONS = ["配偶", "儿子", "女儿", "儿媳", "女婿"]
 DOCTORS = ["刘医生", "陈医生", "杨医生", "赵医生", "黄医生"]
-
-
-def seed_departments(stdout) -> dict[str, Department]:
-    departments = {}
-    for code, name, phone in DEMO_DEPARTMENTS:
-        departments[code], _ = Department.objects.get_or_create(code=code, defaults={"name": name, "phone": phone})
-    return departments
 
 
 def seed_rules(departments: dict[str, Department]) -> None:
@@ -215,8 +202,6 @@ def seed(stdout) -> None:
     today = timezone.localdate()
     departments = seed_departments(stdout)
     seed_rules(departments)
-    from .demo_scripts import link_rule_steps  # demo_scripts imports this module
-
     link_rule_steps()  # the scripts seeder ran first; give the new steps their scripts
     nurses = seed_nurses(departments)
     patients = seed_discharges(departments, nurses, today=today)

@@ -12,10 +12,10 @@ import random
 
 from django.utils import timezone
 
-from .models import CallAttempt, ClinicalAlert, FollowUpCall, Question, SatisfactionItem
-from .selectors.scripts import script_version_for_call
-from .services.call_work import call_complete, call_record_attempt, call_record_death, max_attempts_of
-from .services.spot_checks import previous_week, spot_checks_sample
+from calls.models import CallAttempt, ClinicalAlert, FollowUpCall, Question, SatisfactionItem
+from calls.selectors.scripts import script_version_for_call
+from calls.services.call_work import call_complete, call_record_attempt, call_record_death, max_attempts_of
+from calls.services.spot_checks import previous_week, spot_checks_sample
 
 SUMMARIES = {
     "zh-hans": [

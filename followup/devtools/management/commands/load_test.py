@@ -3,13 +3,15 @@
     python manage.py load_test [--users 50] [--spawn-rate 10] [--run-time 2m] [--workers 4]
 
 Against the database of DATABASE_URL (use a dedicated one: it keeps the
-seeded rows): seeds a ward of its own (code ``LOAD<n>``) with ``--users``
-nurses, ``--calls-per-nurse`` calls due today for each and ``--shared-calls``
-unassigned calls every nurse of the ward sees at the top of her worklist (so
-nurses work the same calls at once); collects the static files;
-starts gunicorn on 127.0.0.1 (a free port, production settings, DEBUG off);
-runs locust headless with ``scripts/locustfile.py`` for ``--run-time``; stops
-both and prints throughput, response times and the checks:
+seeded rows, and it refuses one that holds a hospital's records unless
+``--force``, see followup/devtools/guard.py): seeds a ward of its own (code
+``LOAD<n>``) with ``--users`` nurses, ``--calls-per-nurse`` calls due today
+for each and ``--shared-calls`` unassigned calls every nurse of the ward sees
+at the top of her worklist (so nurses work the same calls at once); collects
+the static files; starts gunicorn on 127.0.0.1 (a free port, production
+settings: DEBUG off, no devtools); runs locust headless with
+``followup/devtools/locustfile.py`` for ``--run-time``; stops both and prints
+throughput, response times and the checks:
 
 - no server error (5xx) and no dropped connection;
 - no call completed twice: no call acknowledged complete twice, every
@@ -55,10 +57,11 @@ from calls.models import (
     ScriptVersion,
     TalkingPoint,
 )
+from followup.devtools.guard import add_force_argument, claim_database
 from followup.models import User
 from followup.roles import Role
 
-LOCUSTFILE = Path(settings.BASE_DIR) / "scripts" / "locustfile.py"
+LOCUSTFILE = Path(__file__).resolve().parents[2] / "locustfile.py"
 
 
 def free_port() -> int:
@@ -90,10 +93,12 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4)")
         parser.add_argument("--calls-per-nurse", type=int, default=40)
         parser.add_argument("--shared-calls", type=int, default=100)
+        add_force_argument(parser)
 
-    def handle(self, *args, users, spawn_rate, run_time, workers, calls_per_nurse, shared_calls, **options):
+    def handle(self, *args, users, spawn_rate, run_time, workers, calls_per_nurse, shared_calls, force, **options):
         if not 1 <= users <= 200:
             raise CommandError("--users must be between 1 and 200")
+        claim_database(command="load_test", force=force)
         password = secrets.token_urlsafe(16)
         ward, nurses = self.seed(users=users, password=password, per_nurse=calls_per_nurse, shared=shared_calls)
         self.stdout.write(f"Seeded ward {ward.code}: {users} nurses, {ward_calls(ward).count()} calls due today.")
@@ -192,6 +197,7 @@ class Command(BaseCommand):
         env = {
             **os.environ,
             "DEBUG": "false",
+            "DEVTOOLS": "false",  # as in production: the server runs without this app
             "SECRET_KEY": secrets.token_urlsafe(40),
             "ALLOWED_HOSTS": "127.0.0.1",
             "CONN_MAX_AGE": "60",

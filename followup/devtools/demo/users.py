@@ -1,4 +1,4 @@
-"""Demo users, one per role. Used by ``manage.py seed_demo``; never by production code.
+"""Demo users, one per role, for ``manage.py seed_demo``.
 
 The demo password is printed in the README, so only a laptop (DEBUG on) gives
 it to the demo users. With DEBUG off (``seed_demo --force`` on a demo server)
@@ -8,12 +8,10 @@ password with ``manage.py changepassword``, which checks it like any other.
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.utils.module_loading import import_string
 
-from .models import User
-from .roles import Role
-
-DEMO_PASSWORD = "followup-demo"  # noqa: S105 - printed demo log-in; only set with DEBUG on
+from followup.models import User
+from followup.passwords import DEMO_PASSWORD
+from followup.roles import Role
 
 DEMO_USERS = [
     # username, display name, role, grade
@@ -49,20 +47,3 @@ def seed_users(stdout) -> dict[str, User]:
     for username, display_name, role, grade in DEMO_USERS:
         users[username] = ensure_user(username=username, display_name=display_name, role=role, grade=grade)
     return users
-
-
-# Each app adds its step here; they run in this order inside one transaction.
-SEEDERS = [
-    "followup.demo.seed_users",
-    "calls.demo.seed_departments",
-    "calls.demo_scripts.seed",
-    "interop.demo.seed_ward_mappings",
-    "calls.demo.seed",
-    "calls.demo_outcomes.seed",
-    "complaints.demo.seed",
-]
-
-
-def seed(stdout) -> None:
-    for dotted in SEEDERS:
-        import_string(dotted)(stdout)
