@@ -1,16 +1,13 @@
 """Forms of the followup app: the audit trail's filters."""
 
-import datetime as dt
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from .dates import PeriodDateField
 from .models import AuditEvent, User
-
-EARLIEST_YEAR = 2000
 
 
 class AuditFilterForm(forms.Form):
@@ -22,8 +19,8 @@ class AuditFilterForm(forms.Form):
         label=_("Who"), queryset=User.objects.none(), required=False, empty_label=_("Everyone")
     )
     action = forms.ChoiceField(label=_("Action"), required=False)
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = PeriodDateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = PeriodDateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, data=None, *, actors: QuerySet[User], **kwargs):
         super().__init__(data, **kwargs)
@@ -33,18 +30,6 @@ class AuditFilterForm(forms.Form):
         self.helper.form_method = "get"
         self.helper.form_class = "row row-cols-md-auto g-2 align-items-end d-print-none"
         self.helper.add_input(Submit("show", _("Show"), css_class="btn-primary"))
-
-    def _clean_day(self, name: str) -> dt.date | None:
-        day = self.cleaned_data.get(name)
-        if day is not None and day.year < EARLIEST_YEAR:
-            raise forms.ValidationError(_("Choose a date from %(year)s on.") % {"year": EARLIEST_YEAR})
-        return day
-
-    def clean_since(self):
-        return self._clean_day("since")
-
-    def clean_until(self):
-        return self._clean_day("until")
 
     def clean(self):
         cleaned = super().clean()

@@ -1,6 +1,9 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from followup.weekdays import weekdays_problem
 
 
 class FollowUpRule(models.Model):
@@ -66,6 +69,12 @@ class RuleStep(models.Model):
 
     def __str__(self) -> str:
         return str(self.label)
+
+    def clean(self):
+        super().clean()
+        problem = weekdays_problem(self.weekdays)
+        if problem:
+            raise ValidationError({"weekdays": problem})
 
     @property
     def label(self) -> str:
