@@ -179,7 +179,10 @@ def _action_forms(request: HttpRequest, complaint: Complaint, bound: dict | None
         else:
             built[name] = form_class(prefix=name)
     if request.user.has_perm("complaints.change_promise"):
-        built["deliver"] = forms.DeliverForm(prefix="deliver", initial={"delivered_on": timezone.localdate()})
+        # A refused delivery keeps its form, so the page says what was wrong.
+        built["deliver"] = (bound or {}).get("deliver") or forms.DeliverForm(
+            prefix="deliver", initial={"delivered_on": timezone.localdate()}
+        )
     return built
 
 
