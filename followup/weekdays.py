@@ -14,9 +14,11 @@ WEEKDAY_CHOICES = [(number, WEEKDAYS[number]) for number in range(7)]
 def weekdays_problem(value) -> str | None:
     """What is wrong with a stored list of weekdays (None when nothing is):
     it must hold at least one day, each a number from 0 to 6, each once."""
-    if not isinstance(value, list) or not value:
+    if not value:
         return gettext("Choose at least one weekday.")
-    if any(isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6 for day in value):
+    if not isinstance(value, list) or any(
+        isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6 for day in value
+    ):
         return gettext("Weekdays are numbers from 0 (Monday) to 6 (Sunday).")
     if len(set(value)) != len(value):
         return gettext("Choose each weekday only once.")
