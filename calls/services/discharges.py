@@ -183,7 +183,10 @@ def discharge_register(
         by=by,
         source=source,
     )
-    generate_calls(week=timezone.localdate(), discharges=[discharge.pk])
+    generated = generate_calls(week=timezone.localdate(), discharges=[discharge.pk])
+    # A broken rule of the ward keeps the stay but plans none of its calls
+    # (logged); the weekly run plans them once the rule is corrected.
+    discharge.calls_not_planned = bool(generated.failed_departments)
     return discharge
 
 
