@@ -312,29 +312,35 @@ def _generate_step(
     created = missed = 0
     batch: list[tuple] = []
     scheduled, missed_status = FollowUpCall.Status.SCHEDULED, FollowUpCall.Status.MISSED
-    for pk, discharged_on, nurse_id, nurse_active, preferred in rows:
-        due, earliest, latest, day, is_missed = planner.dates(discharged_on)
-        batch.append(
-            (
-                pk,
-                step.pk,
-                due,
-                earliest,
-                latest,
-                planner.moment(day, preferred),
-                assigner.pick(nurse_id, nurse_active),
-                missed_status if is_missed else scheduled,
+    # The rows come from a server-side cursor (PostgreSQL): it is closed here,
+    # also when planning a call fails, before the department's savepoint is
+    # rolled back -- closed later, it would abort the caller's transaction.
+    try:
+        for pk, discharged_on, nurse_id, nurse_active, preferred in rows:
+            due, earliest, latest, day, is_missed = planner.dates(discharged_on)
+            batch.append(
+                (
+                    pk,
+                    step.pk,
+                    due,
+                    earliest,
+                    latest,
+                    planner.moment(day, preferred),
+                    assigner.pick(nurse_id, nurse_active),
+                    missed_status if is_missed else scheduled,
+                )
             )
-        )
-        if is_missed:
-            missed += 1
-        else:
-            created += 1
-        if len(batch) >= CHUNK_SIZE:
+            if is_missed:
+                missed += 1
+            else:
+                created += 1
+            if len(batch) >= CHUNK_SIZE:
+                _insert_ignoring_conflicts(batch)
+                batch = []
+        if batch:
             _insert_ignoring_conflicts(batch)
-            batch = []
-    if batch:
-        _insert_ignoring_conflicts(batch)
+    finally:
+        rows.close()
     return GenerationResult(created=created, already_present=present, missed=missed)
 
 
