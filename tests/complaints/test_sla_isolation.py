@@ -32,7 +32,7 @@ def failing_for(monkeypatch):
 
         def notify(*, link, **kwargs):
             if link.endswith(f"/{complaint.pk}/"):
-                raise RuntimeError("mail relay refused the recipient list")
+                raise RuntimeError("the notification could not be stored")
             return real(link=link, **kwargs)
 
         monkeypatch.setattr(services, "notify", notify)
