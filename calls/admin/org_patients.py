@@ -265,6 +265,9 @@ class RuleStepInline(admin.TabularInline):
     model = RuleStep
     form = RuleStepForm
     extra = 1
+
+    class Media:
+        css = {"all": ["css/admin-rules.css"]}
     fields = (
         "order",
         "offset_days",
