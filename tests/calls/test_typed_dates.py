@@ -14,6 +14,7 @@ from django.urls import reverse
 from calls.forms.call_work import CompleteForm
 from calls.models import Discharge, FollowUpCall, Patient
 from calls.services.discharges import discharges_import
+from calls.services.records import call_correct_problems
 from tests.calls.test_discharge_form import post_data
 from tests.calls.test_import_discharges import csv_rows
 from tests.factories import DepartmentFactory, DischargeFactory, FollowUpCallFactory, RuleStepFactory
@@ -151,6 +152,23 @@ def test_discharge_admin_refuses_a_stay_before_1900(client_for, admin_user, ward
     ]
     stay.refresh_from_db()
     assert (stay.admitted_on, stay.discharged_on) == (dt.date(2026, 11, 10), dt.date(2026, 11, 16))
+
+
+def test_a_calls_corrected_dates_are_plausible():
+    call = FollowUpCallFactory()
+    changes = {
+        "due_date": dt.date(1899, 12, 31),
+        "latest_on": dt.date(2040, 1, 1),
+        "scheduled_for": dt.datetime(1, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+    }
+
+    problems = call_correct_problems(call=call, changes=changes, expected_version=None)
+
+    assert problems == [
+        "Due date: Enter a date on or after 1 January 1900.",
+        "May be made until: Enter a date no later than 2036-11-23.",
+        "Scheduled for: Enter a date on or after 1 January 1900.",
+    ]
 
 
 # --- the call screen ------------------------------------------------------------------
