@@ -268,6 +268,7 @@ class RuleStepInline(admin.TabularInline):
 
     class Media:
         css = {"all": ["css/admin-rules.css"]}
+
     fields = (
         "order",
         "offset_days",
