@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import admin
 
 from followup import access
 from followup.access import AdminScopeMixin
+from followup.dates import check_date
 
 from .models import Category, Complaint, ComplaintEvent, Holiday, Notification, Promise, SlaPolicy, WorkingCalendar
 
@@ -23,8 +25,20 @@ class WorkingCalendarAdmin(admin.ModelAdmin):
     list_display = ["name", "weekdays", "start_time", "end_time"]
 
 
+class HolidayForm(forms.ModelForm):
+    class Meta:
+        model = Holiday
+        fields = "__all__"  # noqa: DJ007 - the admin passes its own field list
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        check_date(day, future=True)
+        return day
+
+
 @admin.register(Holiday)
 class HolidayAdmin(admin.ModelAdmin):
+    form = HolidayForm
     list_display = ["date", "name"]
     date_hierarchy = "date"
 

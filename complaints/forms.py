@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from calls.models import Department
 from calls.phones import normalise_phone
 from followup import access
+from followup.dates import PeriodDateFilter, PlausibleDateField, check_date
 from followup.forms import LongTextField
 from followup.roles import Role
 from followup.uploads import RefusedUploadsMixin
@@ -135,6 +136,7 @@ class ComplaintForm(ClassificationFields):
 
     def clean_received_at(self):
         received_at = self.cleaned_data["received_at"]
+        check_date(received_at, future_message=_("The complaint cannot be received in the future."))
         if received_at > timezone.now():
             raise ValidationError(_("The complaint cannot be received in the future."))
         return received_at
@@ -249,18 +251,17 @@ class PromiseForm(forms.ModelForm):
         due_on = self.cleaned_data["due_on"]
         if due_on < timezone.localdate():
             raise ValidationError(_("A promise cannot be due in the past."))
+        check_date(due_on, future=True)
         return due_on
 
 
 class DeliverForm(forms.Form):
-    delivered_on = forms.DateField(label=_("Delivered on"), widget=DATE_INPUT)
+    delivered_on = PlausibleDateField(
+        label=_("Delivered on"),
+        widget=DATE_INPUT,
+        future_message=_("A promise cannot be delivered in the future."),
+    )
     note = LongTextField(label=_("Note"), required=False, rows=1)
-
-    def clean_delivered_on(self):
-        delivered_on = self.cleaned_data["delivered_on"]
-        if delivered_on > timezone.localdate():
-            raise ValidationError(_("A promise cannot be delivered in the future."))
-        return delivered_on
 
 
 class ComplaintFilter(django_filters.FilterSet):
@@ -272,10 +273,10 @@ class ComplaintFilter(django_filters.FilterSet):
         label=_("Department"), field_name="departments", queryset=Department.objects.all()
     )
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Complaint.Channel.choices)
-    received_from = django_filters.DateFilter(
+    received_from = PeriodDateFilter(
         label=_("Received from"), field_name="received_at", lookup_expr="date__gte", widget=DATE_INPUT
     )
-    received_to = django_filters.DateFilter(
+    received_to = PeriodDateFilter(
         label=_("Received until"), field_name="received_at", lookup_expr="date__lte", widget=DATE_INPUT
     )
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -449,6 +449,35 @@ def notify(
     return created
 
 
+def _flag_breach(complaint: Complaint, *, flag: str, message_key: str, due_field: str, now: dt.datetime) -> int:
+    """Flag one late complaint and tell its people; 0 when another run did."""
+    if not Complaint.objects.filter(pk=complaint.pk, **{flag: False}).update(**{flag: True}):
+        return 0  # another run flagged it first
+    due = timezone.localtime(getattr(complaint, due_field))
+    params = {"ref": complaint.reference, "due": f"{due:%Y-%m-%d %H:%M}"}
+    # Stored and e-mailed in the hospital's language; shown in the reader's.
+    with translation.override(settings.LANGUAGE_CODE):
+        text = system_message(message_key, params)
+    message = {"message_key": message_key, "message_params": params}
+    _event(
+        complaint,
+        Kind.SLA_BREACH,
+        None,
+        now,
+        text=text,
+        changed=[flag],
+        actor="task:complaints.check_sla_breaches",
+        **message,
+    )
+    notify(
+        users=_recipients(complaint),
+        text=text,
+        link=reverse("complaints:detail", args=[complaint.pk]),
+        **message,
+    )
+    return 1
+
+
 @transaction.atomic
 def complaint_flag_sla_breaches(*, now: dt.datetime | None = None) -> int:
     """Flag each late first response or resolution once (a conditional
@@ -473,31 +502,15 @@ def complaint_flag_sla_breaches(*, now: dt.datetime | None = None) -> int:
     flagged = 0
     for flag, candidates, message_key, due_field in checks:
         for complaint in candidates.select_related("owner"):
-            if not Complaint.objects.filter(pk=complaint.pk, **{flag: False}).update(**{flag: True}):
-                continue  # another run flagged it first
-            flagged += 1
-            due = timezone.localtime(getattr(complaint, due_field))
-            params = {"ref": complaint.reference, "due": f"{due:%Y-%m-%d %H:%M}"}
-            # Stored and e-mailed in the hospital's language; shown in the reader's.
-            with translation.override(settings.LANGUAGE_CODE):
-                text = system_message(message_key, params)
-            message = {"message_key": message_key, "message_params": params}
-            _event(
-                complaint,
-                Kind.SLA_BREACH,
-                None,
-                now,
-                text=text,
-                changed=[flag],
-                actor="task:complaints.check_sla_breaches",
-                **message,
-            )
-            notify(
-                users=_recipients(complaint),
-                text=text,
-                link=reverse("complaints:detail", args=[complaint.pk]),
-                **message,
-            )
+            # Each complaint in its own savepoint: one that fails is logged
+            # (its id only) and left unflagged for the next run; the rest go on.
+            try:
+                with transaction.atomic():
+                    flagged += _flag_breach(complaint, flag=flag, message_key=message_key, due_field=due_field, now=now)
+            except (OperationalError, InterfaceError):
+                raise  # the database went away: the next run flags them all
+            except Exception:
+                logger.exception("SLA breach %s of complaint id %s could not be flagged", flag, complaint.pk)
     if flagged:
         logger.info("Flagged %d complaint SLA breaches", flagged)
     return flagged

@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from followup import access
+from followup.dates import year_problem
+from followup.errors import bad_parameter
 from followup.exports import Table, spreadsheet_response
 from followup.roles import Role, role_required
 from followup.uploads import refused_uploads, upload_limit
@@ -178,7 +180,10 @@ def _action_forms(request: HttpRequest, complaint: Complaint, bound: dict | None
         else:
             built[name] = form_class(prefix=name)
     if request.user.has_perm("complaints.change_promise"):
-        built["deliver"] = forms.DeliverForm(prefix="deliver", initial={"delivered_on": timezone.localdate()})
+        # A refused delivery keeps its form, so the page says what was wrong.
+        built["deliver"] = (bound or {}).get("deliver") or forms.DeliverForm(
+            prefix="deliver", initial={"delivered_on": timezone.localdate()}
+        )
     return built
 
 
@@ -294,18 +299,30 @@ def notification_badge(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _report_for(request: HttpRequest) -> dict:
-    _need(request, "complaints.view_complaint_report")
+def _quarter(request: HttpRequest) -> selectors.Quarter:
+    """The quarter asked for (default: the current one); ValueError with the
+    reason when it is malformed or out of range."""
+    text = request.GET.get("quarter", "").strip()
+    if not text:
+        return selectors.Quarter.containing(timezone.localdate())
     try:
-        quarter = selectors.Quarter.parse(request.GET.get("quarter", ""))
+        quarter = selectors.Quarter.parse(text)
     except ValueError:
-        quarter = selectors.Quarter.containing(timezone.localdate())
-    return selectors.complaint_report(user=request.user, quarter=quarter)
+        raise ValueError(_("Write the quarter as the year and its number, for example 2026-Q3.")) from None
+    problem = year_problem(quarter.year)
+    if problem:
+        raise ValueError(problem)
+    return quarter
 
 
 @role_required(Role.COMPLAINT_OFFICER, Role.HEAD_NURSE)
 def report(request: HttpRequest) -> HttpResponse:
-    data = _report_for(request)
+    _need(request, "complaints.view_complaint_report")
+    try:
+        quarter = _quarter(request)
+    except ValueError as exc:
+        return bad_parameter(request, str(exc))
+    data = selectors.complaint_report(user=request.user, quarter=quarter)
 
     def chart(rows):
         return [{"label": str(r["label"]), "count": r["count"]} for r in rows]
@@ -330,7 +347,12 @@ def _export_header() -> list[str]:
 
 @role_required(Role.COMPLAINT_OFFICER, Role.HEAD_NURSE)
 def report_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    data = _report_for(request)
+    _need(request, "complaints.view_complaint_report")
+    try:
+        quarter = _quarter(request)
+    except ValueError as exc:
+        return bad_parameter(request, str(exc))
+    data = selectors.complaint_report(user=request.user, quarter=quarter)
     rows = selectors.report_rows(data)
     table = Table(title=str(data["quarter"]), headers=_export_header(), rows=rows)
     return spreadsheet_response(tables=[table], fmt=fmt, filename=f"complaints-{data['quarter']}.{fmt}")

@@ -69,3 +69,9 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     else:
         message = _("The request could not be understood. Go back and try again.")
     return render(request, "400.html", {"message": message}, status=status)
+
+
+def bad_parameter(request: HttpRequest, message: str) -> HttpResponse:
+    """A page's query parameter that is malformed or out of range (a report's
+    quarter...): 400 with the reason in plain words, in the site's layout."""
+    return render(request, "400.html", {"message": message}, status=400)

@@ -1,8 +1,6 @@
 """Forms of the followup app: the audit trail's filters, and the field every
 app uses for free text a person types."""
 
-import datetime as dt
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -11,9 +9,8 @@ from django.db.models import QuerySet
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from .dates import PeriodDateField
 from .models import AuditEvent, User
-
-EARLIEST_YEAR = 2000
 
 # The longest free text a form accepts: more than a person writes or pastes
 # (a complainant's letter, a long call summary), far less than a body that
@@ -58,8 +55,8 @@ class AuditFilterForm(forms.Form):
         label=_("Who"), queryset=User.objects.none(), required=False, empty_label=_("Everyone")
     )
     action = forms.ChoiceField(label=_("Action"), required=False)
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = PeriodDateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = PeriodDateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, data=None, *, actors: QuerySet[User], **kwargs):
         super().__init__(data, **kwargs)
@@ -69,18 +66,6 @@ class AuditFilterForm(forms.Form):
         self.helper.form_method = "get"
         self.helper.form_class = "row row-cols-md-auto g-2 align-items-end d-print-none"
         self.helper.add_input(Submit("show", _("Show"), css_class="btn-primary"))
-
-    def _clean_day(self, name: str) -> dt.date | None:
-        day = self.cleaned_data.get(name)
-        if day is not None and day.year < EARLIEST_YEAR:
-            raise forms.ValidationError(_("Choose a date from %(year)s on.") % {"year": EARLIEST_YEAR})
-        return day
-
-    def clean_since(self):
-        return self._clean_day("since")
-
-    def clean_until(self):
-        return self._clean_day("until")
 
     def clean(self):
         cleaned = super().clean()

@@ -20,7 +20,9 @@ from django.utils.translation import gettext_lazy as _
 
 from followup import access
 from followup.access import AdminScopeMixin
+from followup.dates import check_date
 from followup.uploads import RefusedUploadsMixin, refused_uploads, upload_limit
+from followup.weekdays import WeekdaysField
 
 from ..models import Department, Discharge, FollowUpRule, Patient, RuleStep
 from ..services.cancellation import patient_decline_calls, patient_mark_deceased
@@ -72,9 +74,33 @@ class DeceasedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PatientAdminForm(forms.ModelForm):
+    """Dates a person types here are plausible (followup.dates): none before
+    1900, none in the future."""
+
+    class Meta:
+        model = Patient
+        fields = "__all__"  # noqa: DJ007 - the admin passes its own field list
+
+    def _day(self, name: str, future_message=None):
+        day = self.cleaned_data.get(name)
+        check_date(day, future_message=future_message)
+        return day
+
+    def clean_birth_date(self):
+        return self._day("birth_date", _("The birth date cannot be in the future."))
+
+    def clean_deceased_on(self):
+        return self._day("deceased_on", _("The date of death cannot be in the future."))
+
+    def clean_declined_calls_on(self):
+        return self._day("declined_calls_on")
+
+
 @admin.register(Patient)
 class PatientAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
     scope = access.visible_patients
+    form = PatientAdminForm
     list_display = ("mrn", "name", "sex", "birth_date", "phone", "deceased_on", "declined_calls_on", "archived")
     list_filter = (DeceasedFilter, "sex", "education", "archived", "phone_needs_correction")
     search_fields = ("mrn", "name", "phone", "family_phone", "family_name")
@@ -248,9 +274,24 @@ class DischargeAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
         return redirect("admin:calls_discharge_import")
 
 
+class RuleStepForm(forms.ModelForm):
+    """The calling days as one checkbox per weekday (stored as numbers)."""
+
+    weekdays = WeekdaysField(label=_("calling days"), help_text=_("Tick the days the ward makes this call."))
+
+    class Meta:
+        model = RuleStep
+        fields = "__all__"  # noqa: DJ007 - the inline passes its own field list
+
+
 class RuleStepInline(admin.TabularInline):
     model = RuleStep
+    form = RuleStepForm
     extra = 1
+
+    class Media:
+        css = {"all": ["css/admin-rules.css"]}
+
     fields = (
         "order",
         "offset_days",

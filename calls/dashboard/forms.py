@@ -7,6 +7,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from followup.dates import PeriodDateField
 from followup.forms import LongTextField
 
 from ..models import Department, FollowUpCall, SpotCheck
@@ -19,8 +20,8 @@ class DashboardFilterForm(forms.Form):
     """Date range (default: the last four weeks, hospital time zone) and an
     optional department among the head nurse's own."""
 
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = PeriodDateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = PeriodDateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     department = forms.ModelChoiceField(
         label=_("Department"),
         queryset=Department.objects.none(),
@@ -65,7 +66,7 @@ class SpotCheckFilterForm(forms.Form):
     STATE_CHOICES = [("", _("All")), ("pending", _("Pending review")), ("done", _("Reviewed"))]
 
     state = forms.ChoiceField(label=_("Review"), choices=STATE_CHOICES, required=False)
-    week = forms.DateField(
+    week = PeriodDateField(
         label=_("Week of"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -114,8 +115,8 @@ class DashboardCallsFilterForm(forms.Form):
         required=False,
         empty_label=_("All my departments"),
     )
-    due_from = forms.DateField(label=_("Due from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    due_to = forms.DateField(label=_("Due until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_from = PeriodDateField(label=_("Due from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_to = PeriodDateField(label=_("Due until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     nurse = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, departments, **kwargs):

@@ -118,7 +118,11 @@ def spot_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def dashboard_calls(request: HttpRequest) -> HttpResponse:
     """The calls behind a dashboard figure (the worklist holds open calls only)."""
     form = DashboardCallsFilterForm(request.GET or None, departments=dashboard_departments(request.user))
-    filters = form.cleaned_data if form.is_valid() else {}
+    if form.is_bound and not form.is_valid():
+        # A malformed or implausible filter: the form says why, no list.
+        page = Paginator([], 50).get_page(1)
+        return render(request, "calls/dashboard_calls.html", {"form": form, "page": page}, status=400)
+    filters = form.cleaned_data if form.is_bound else {}
     calls = dashboard_calls_selector(
         user=request.user,
         department=filters.get("department"),

@@ -6,6 +6,7 @@ from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from followup.dates import PeriodDateFilter
 from followup.forms import LongTextField
 
 from ..models import CallAttempt, ClinicalAlert, FollowUpCall, SatisfactionItem
@@ -37,13 +38,13 @@ class WorklistFilter(django_filters.FilterSet):
         label=_("Status"),
         empty_label=_("Any status"),
     )
-    due_from = django_filters.DateFilter(
+    due_from = PeriodDateFilter(
         field_name="due_date",
         lookup_expr="gte",
         label=_("Due from"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    due_to = django_filters.DateFilter(
+    due_to = PeriodDateFilter(
         field_name="due_date",
         lookup_expr="lte",
         label=_("Due until"),

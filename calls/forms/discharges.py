@@ -5,12 +5,11 @@ import django_filters
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup import access
+from followup.dates import PeriodDateFilter, PlausibleDateField
 from followup.forms import LongTextField
 from followup.models import User
 
@@ -65,7 +64,12 @@ class DischargeForm(forms.Form):
     mrn = forms.CharField(label=_("Inpatient number (MRN)"), max_length=32)
     name = forms.CharField(label=_("Name"), max_length=100)
     sex = forms.ChoiceField(label=_("Sex"), choices=Patient.Sex.choices, initial=Patient.Sex.UNKNOWN)
-    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DateInput())
+    birth_date = PlausibleDateField(
+        label=_("Birth date"),
+        required=False,
+        widget=DateInput(),
+        future_message=_("The birth date cannot be in the future."),
+    )
     phone = forms.CharField(label=_("Patient's phone"), max_length=32, required=False)
     family_name = forms.CharField(label=_("Family member's name"), max_length=100, required=False)
     family_relation = forms.CharField(label=_("Relation"), max_length=50, required=False)
@@ -84,8 +88,14 @@ class DischargeForm(forms.Form):
         help_text=_("Used when it falls inside the ward's calling window."),
     )
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
-    admitted_on = forms.DateField(label=_("Admitted on"), widget=DateInput())
-    discharged_on = forms.DateField(label=_("Discharged on"), widget=DateInput())
+    admitted_on = PlausibleDateField(
+        label=_("Admitted on"), widget=DateInput(), future_message=_("The admission date cannot be in the future.")
+    )
+    discharged_on = PlausibleDateField(
+        label=_("Discharged on"),
+        widget=DateInput(),
+        future_message=_("The discharge date cannot be in the future."),
+    )
     diagnosis = forms.CharField(label=_("Diagnosis"), max_length=255)
     icd10 = forms.CharField(label=_("ICD-10 code"), max_length=16, required=False)
     attending_doctor = forms.CharField(label=_("Attending doctor"), max_length=100, required=False)
@@ -141,18 +151,6 @@ class DischargeForm(forms.Form):
     def clean_family_phone(self) -> str:
         return normalise_phone(self.cleaned_data["family_phone"])
 
-    def clean_birth_date(self):
-        born = self.cleaned_data["birth_date"]
-        if born and born > timezone.localdate():
-            raise ValidationError(_("The birth date cannot be in the future."))
-        return born
-
-    def clean_discharged_on(self):
-        discharged_on = self.cleaned_data["discharged_on"]
-        if discharged_on > timezone.localdate():
-            raise ValidationError(_("The discharge date cannot be in the future."))
-        return discharged_on
-
     def clean_icd10(self) -> str:
         return self.cleaned_data["icd10"].strip().upper()
 
@@ -180,10 +178,10 @@ class DischargeForm(forms.Form):
 
 class DischargeFilter(django_filters.FilterSet):
     department = django_filters.ModelChoiceFilter(label=_("Department"), queryset=Department.objects.none())
-    discharged_from = django_filters.DateFilter(
+    discharged_from = PeriodDateFilter(
         label=_("Discharged from"), field_name="discharged_on", lookup_expr="gte", widget=DateInput()
     )
-    discharged_to = django_filters.DateFilter(
+    discharged_to = PeriodDateFilter(
         label=_("Discharged until"), field_name="discharged_on", lookup_expr="lte", widget=DateInput()
     )
     q = django_filters.CharFilter(label=_("MRN or name"), method="search")

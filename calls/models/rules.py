@@ -1,6 +1,9 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from followup.weekdays import weekdays_problem
 
 
 class FollowUpRule(models.Model):
@@ -66,6 +69,22 @@ class RuleStep(models.Model):
 
     def __str__(self) -> str:
         return str(self.label)
+
+    def clean_fields(self, exclude=None):
+        """The calling days as the queue needs them: at least one, each a
+        weekday number 0-6, each once (one clear message instead of Django's
+        "cannot be blank"). Skipped when a form already refused the field."""
+        errors: dict = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if not exclude or "weekdays" not in exclude:
+            problem = weekdays_problem(self.weekdays)
+            if problem:
+                errors["weekdays"] = [problem]
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def label(self) -> str:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup.audit import audit_change, audit_changes
+from followup.dates import check_date
 from followup.models import AuditEvent, User
 
 from ..models import (
@@ -184,11 +185,11 @@ def parse_duration(text: str) -> int:
 def validate_next_call_on(day: dt.date | None) -> None:
     if day is not None and day <= timezone.localdate():
         raise ValidationError(_("The next call must be booked for a day after today."), code="not_future")
+    check_date(day, future=True)
 
 
 def validate_death_date(day: dt.date, *, discharged_on: dt.date) -> None:
-    if day > timezone.localdate():
-        raise ValidationError(_("The date of death cannot be in the future."), code="future")
+    check_date(day, future_message=_("The date of death cannot be in the future."))
     if day < discharged_on:
         raise ValidationError(_("The date of death cannot be before the discharge."), code="before_discharge")
 

@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 
 from followup import access
 from followup.audit import actor_of, audit_change
+from followup.dates import EARLIEST
 from followup.models import AuditEvent, User
 
 from ..models import Department, Discharge, FollowUpCall, Patient
@@ -67,9 +68,16 @@ def _save_changes(obj: Patient | Discharge, data: dict[str, Any]) -> list[str]:
 def stay_date_problems(*, admitted_on: dt.date | None, discharged_on: dt.date | None) -> list[str]:
     """What is wrong with a stay's dates, at registration and at correction."""
     problems = []
+    today = timezone.localdate()
+    if admitted_on and admitted_on < EARLIEST:
+        problems.append(_("The admission date is before 1 January 1900."))
+    if admitted_on and admitted_on > today:
+        problems.append(_("The admission date is in the future."))
     if admitted_on and discharged_on and discharged_on < admitted_on:
         problems.append(_("The discharge date is before the admission date."))
-    if discharged_on and discharged_on > timezone.localdate():
+    if discharged_on and discharged_on < EARLIEST:
+        problems.append(_("The discharge date is before 1 January 1900."))
+    if discharged_on and discharged_on > today:
         problems.append(_("The discharge date is in the future."))
     return problems
 
@@ -195,7 +203,10 @@ def discharge_register(
         source=source,
         actor=actor_of(by, via),
     )
-    generate_calls(week=timezone.localdate(), discharges=[discharge.pk], actor=actor_of(by, via))
+    generated = generate_calls(week=timezone.localdate(), discharges=[discharge.pk], actor=actor_of(by, via))
+    # A broken rule of the ward keeps the stay but plans none of its calls
+    # (logged); the weekly run plans them once the rule is corrected.
+    discharge.calls_not_planned = bool(generated.failed_departments)
     return discharge
 
 
@@ -353,11 +364,14 @@ class _RowChecker:
             except ValueError as exc:
                 errors.append(str(exc))
                 dates[column] = None
+        for column, day in dates.items():
+            if day and day < EARLIEST:
+                errors.append(_("%(column)s is before 1 January 1900.") % {"column": column})
+            elif day and day > self.today:
+                errors.append(_("%(column)s is in the future.") % {"column": column})
         admitted_on, discharged_on = dates["admitted_on"], dates["discharged_on"]
         if admitted_on and discharged_on and discharged_on < admitted_on:
             errors.append(_("discharged_on is before admitted_on."))
-        if discharged_on and discharged_on > self.today:
-            errors.append(_("discharged_on is in the future."))
         department = None
         if text["department_code"]:
             department = self.departments.get(text["department_code"].upper())

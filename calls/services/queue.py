@@ -11,18 +11,24 @@ Safe to run twice and concurrently: the unique constraint
 duplicates impossible; on PostgreSQL a transaction-scoped advisory lock per
 department also serialises overlapping runs so each run's counts are exact.
 
+Each department is generated in its own transaction (a savepoint inside a
+caller's): a broken rule -- a step whose calling days are not 0-6, say --
+rolls back that department's calls and is logged, the other departments go
+on, and the result names the departments that failed (``failed_departments``).
+
 The work is done per rule step in SQL (only discharges still missing that
 step's call are read, so an immediate re-run reads nothing) and the rows are
 streamed in chunks, so memory stays flat in the number of discharges.
 """
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -38,6 +44,8 @@ CHUNK_SIZE = 2000
 ANALYZE_AFTER = 10_000  # calls created in one run before the table's statistics are refreshed (PostgreSQL)
 _LOCK_NAMESPACE = 73_301  # first key of pg_advisory_xact_lock(int, int)
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class GenerationResult:
@@ -48,10 +56,14 @@ class GenerationResult:
     created: int = 0
     already_present: int = 0
     missed: int = 0
+    failed_departments: tuple[str, ...] = ()  # codes of the departments whose generation failed
 
     def __add__(self, other: "GenerationResult") -> "GenerationResult":
         return GenerationResult(
-            self.created + other.created, self.already_present + other.already_present, self.missed + other.missed
+            self.created + other.created,
+            self.already_present + other.already_present,
+            self.missed + other.missed,
+            self.failed_departments + other.failed_departments,
         )
 
 
@@ -99,6 +111,8 @@ def place_call(*, step: RuleStep, due: dt.date, not_before: dt.date) -> dt.date:
     due date (when calling early is allowed); failing that the first window
     day on or after max(due date, ``not_before``), late as it is."""
     weekdays = set(step.weekdays or range(7))
+    if not weekdays <= set(range(7)):
+        raise ValueError(f"rule step {step.pk} has calling days other than 0-6: {step.weekdays!r}")
     one = dt.timedelta(days=1)
     start = max(due, not_before)
     latest = due + dt.timedelta(days=step.late_days)
@@ -302,45 +316,85 @@ def _generate_step(
     created = missed = 0
     batch: list[tuple] = []
     scheduled, missed_status = FollowUpCall.Status.SCHEDULED, FollowUpCall.Status.MISSED
-    for pk, discharged_on, nurse_id, nurse_active, preferred in rows:
-        due, earliest, latest, day, is_missed = planner.dates(discharged_on)
-        batch.append(
-            (
-                pk,
-                step.pk,
-                due,
-                earliest,
-                latest,
-                planner.moment(day, preferred),
-                assigner.pick(nurse_id, nurse_active),
-                missed_status if is_missed else scheduled,
+    # The rows come from a server-side cursor (PostgreSQL): it is closed here,
+    # also when planning a call fails, before the department's savepoint is
+    # rolled back -- closed later, it would abort the caller's transaction.
+    try:
+        for pk, discharged_on, nurse_id, nurse_active, preferred in rows:
+            due, earliest, latest, day, is_missed = planner.dates(discharged_on)
+            batch.append(
+                (
+                    pk,
+                    step.pk,
+                    due,
+                    earliest,
+                    latest,
+                    planner.moment(day, preferred),
+                    assigner.pick(nurse_id, nurse_active),
+                    missed_status if is_missed else scheduled,
+                )
             )
-        )
-        if is_missed:
-            missed += 1
-        else:
-            created += 1
-        if len(batch) >= CHUNK_SIZE:
+            if is_missed:
+                missed += 1
+            else:
+                created += 1
+            if len(batch) >= CHUNK_SIZE:
+                _insert_ignoring_conflicts(batch)
+                batch = []
+        if batch:
             _insert_ignoring_conflicts(batch)
-            batch = []
-    if batch:
-        _insert_ignoring_conflicts(batch)
+    finally:
+        rows.close()
     return GenerationResult(created=created, already_present=present, missed=missed)
 
 
 def _audit_generation(
-    *, actor: "User | str", department: Department, monday: dt.date, before: GenerationResult, after: GenerationResult
+    *, actor: "User | str", department: Department, monday: dt.date, result: GenerationResult
 ) -> None:
-    created, missed = after.created - before.created, after.missed - before.missed
-    if created or missed:
+    if result.created or result.missed:
         audit_change(
             actor=actor,
             action=AuditEvent.Action.CREATE,
             object_type="call",
             object_id="",
-            note=f"generated {created} calls and {missed} missed for the week of {monday.isoformat()} "
+            note=f"generated {result.created} calls and {result.missed} missed for the week of {monday.isoformat()} "
             f"in department {department.pk}",
         )
+
+
+@transaction.atomic
+def _generate_department(
+    *,
+    department: Department,
+    scope,
+    low: dt.date,
+    monday: dt.date,
+    sunday: dt.date,
+    today: dt.date,
+    ids,
+    actor: "User | str",
+) -> GenerationResult:
+    """One department's calls, in one transaction (a savepoint inside a
+    caller's): all of them or none."""
+    _lock_department(department.pk)
+    rules = list(department.rules.filter(is_active=True).prefetch_related("steps"))
+    assigner = _Assigner(department=department, monday=monday, sunday=sunday)
+    result = GenerationResult()
+    for rule, applies in rules_in_precedence(rules):
+        for step in rule.steps.all():
+            result += _generate_step(
+                step=step,
+                applies=applies,
+                department=department,
+                scope=scope,
+                low=low,
+                high=sunday,
+                planner=_Planner(step=step, today=today),
+                assigner=assigner,
+                discharge_ids=ids,
+            )
+    _audit_generation(actor=actor, department=department, monday=monday, result=result)
+    return result
 
 
 def generate_calls(
@@ -376,25 +430,24 @@ def generate_calls(
         departments = departments.filter(discharges__in=scope)
     departments = departments.distinct().order_by("pk")
     for department in departments:
-        with transaction.atomic():
-            _lock_department(department.pk)
-            rules = list(department.rules.filter(is_active=True).prefetch_related("steps"))
-            assigner = _Assigner(department=department, monday=monday, sunday=sunday)
-            before = result
-            for rule, applies in rules_in_precedence(rules):
-                for step in rule.steps.all():
-                    result += _generate_step(
-                        step=step,
-                        applies=applies,
-                        department=department,
-                        scope=scope,
-                        low=low,
-                        high=sunday,
-                        planner=_Planner(step=step, today=today),
-                        assigner=assigner,
-                        discharge_ids=ids,
-                    )
-            _audit_generation(actor=actor, department=department, monday=monday, before=before, after=result)
+        try:
+            result += _generate_department(
+                department=department,
+                scope=scope,
+                low=low,
+                monday=monday,
+                sunday=sunday,
+                today=today,
+                ids=ids,
+                actor=actor,
+            )
+        except (OperationalError, InterfaceError):
+            raise  # the database went away: every department would fail; the run stops and is run again
+        except Exception:
+            # A broken rule stops its own department only (its calls are
+            # rolled back with its savepoint); the others go on.
+            logger.exception("Call generation failed for department %s (id %s)", department.code, department.pk)
+            result += GenerationResult(failed_departments=(department.code,))
     if connection.vendor == "postgresql" and result.created + result.missed >= ANALYZE_AFTER:
         # Fresh statistics, so the next run's anti-join (and the worklist's
         # queries) are planned for the rows just added, not for an empty

@@ -9,10 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from followup import access
 from followup.audit import actor_of, audit_change
+from followup.dates import date_problem
 from followup.models import AuditEvent, User
 
 from ..models import Discharge, FollowUpCall, Patient
@@ -131,6 +133,11 @@ def call_correct_problems(*, call: FollowUpCall, changes: dict[str, Any], expect
         problems.append(
             _("%(nurse)s does not work in %(department)s.") % {"nurse": nurse, "department": call.discharge.department}
         )
+    for name in ("due_date", "earliest_on", "latest_on", "next_attempt_on", "scheduled_for"):
+        problem = date_problem(changes.get(name), future=True)
+        if problem:
+            label = capfirst(FollowUpCall._meta.get_field(name).verbose_name)
+            problems.append(_("%(field)s: %(problem)s") % {"field": label, "problem": problem})
     earliest = changes.get("earliest_on", call.earliest_on)
     latest = changes.get("latest_on", call.latest_on)
     if earliest and latest and latest < earliest:

@@ -32,11 +32,22 @@ def discharge_new(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(
-                    request,
-                    _("Discharge of %(patient)s registered; the calls due this week are in the queue.")
-                    % {"patient": discharge.patient},
-                )
+                if discharge.calls_not_planned:
+                    messages.warning(
+                        request,
+                        _(
+                            "Discharge of %(patient)s registered, but its calls could not be planned: a follow-up "
+                            "rule of %(department)s is broken. Tell the administrator: the first weekly run after "
+                            "the rule is corrected plans them."
+                        )
+                        % {"patient": discharge.patient, "department": discharge.department},
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("Discharge of %(patient)s registered; the calls due this week are in the queue.")
+                        % {"patient": discharge.patient},
+                    )
                 if discharge.patient_details_kept:
                     messages.info(
                         request,

@@ -127,7 +127,12 @@ def test_window_keeps_its_local_hour_across_the_daylight_saving_change(settings)
         assert generate_calls(week=dt.date(2026, 10, 19)) == GenerationResult(created=1)
     # Sunday 23:30 UTC is already Monday 00:30 in Berlin after the change: the task runs week 2026-W44.
     with time_machine.travel(dt.datetime(2026, 10, 25, 23, 30, tzinfo=UTC), tick=False):
-        assert generate_weekly_queue.apply().get() == {"created": 1, "already_present": 1, "missed": 0}
+        assert generate_weekly_queue.apply().get() == {
+            "created": 1,
+            "already_present": 1,
+            "missed": 0,
+            "failed_departments": [],
+        }
     placed = {d: t.astimezone(UTC) for d, t in FollowUpCall.objects.values_list("discharge", "scheduled_for")}
     assert placed == {
         summer.pk: dt.datetime(2026, 10, 19, 7, 0, tzinfo=UTC),  # 09:00 CEST (UTC+2)

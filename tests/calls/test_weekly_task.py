@@ -33,8 +33,18 @@ def test_every_scheduled_task_name_is_a_registered_task():
 def test_task_without_arguments_generates_the_current_week_in_the_hospital_time_zone(week_48_discharges):
     # Sunday 22 November 17:00 UTC is Monday 23 November 01:00 in Shanghai: week 48.
     with time_machine.travel(dt.datetime(2026, 11, 22, 17, 0, tzinfo=dt.UTC), tick=False):
-        assert generate_weekly_queue.apply().get() == {"created": 3, "already_present": 0, "missed": 0}
-        assert generate_weekly_queue.apply().get() == {"created": 0, "already_present": 3, "missed": 0}
+        assert generate_weekly_queue.apply().get() == {
+            "created": 3,
+            "already_present": 0,
+            "missed": 0,
+            "failed_departments": [],
+        }
+        assert generate_weekly_queue.apply().get() == {
+            "created": 0,
+            "already_present": 3,
+            "missed": 0,
+            "failed_departments": [],
+        }
     assert FollowUpCall.objects.count() == 3
 
 
@@ -44,11 +54,13 @@ def test_task_takes_an_iso_week(week_48_discharges):
             "created": 0,
             "already_present": 0,
             "missed": 0,
+            "failed_departments": [],
         }
         assert generate_weekly_queue.apply(kwargs={"week": "2026-W48"}).get() == {
             "created": 3,
             "already_present": 0,
             "missed": 0,
+            "failed_departments": [],
         }
 
 

@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from complaints import services
 from complaints.models import Category, Complaint, Notification
@@ -154,13 +155,14 @@ def test_refused_transition_is_explained_on_the_page(client_for, officer, make_c
 def test_officer_works_a_complaint_to_closed_through_the_pages(client_for, officer, make_complaint):
     complaint = make_complaint()
     client = client_for(officer)
+    in_a_month = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
 
     def post(action, data):
         response = client.post(reverse("complaints:action", args=[complaint.pk, action]), data)
         assert response.status_code == 302, response.context and [f.errors for f in response.context["forms"].values()]
 
     post("transition", {"transition-to": S.INVESTIGATING})
-    post("promise", {"promise-what": "Refund", "promise-owner": officer.pk, "promise-due_on": "2099-01-01"})
+    post("promise", {"promise-what": "Refund", "promise-owner": officer.pk, "promise-due_on": in_a_month})
     post("transition", {"transition-to": S.RESOLVED})
     post("reply", {"reply-text": "Refund on its way.", "reply-handling_satisfaction": "basic"})
     post("transition", {"transition-to": S.REPLIED})

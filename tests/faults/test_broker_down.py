@@ -87,7 +87,7 @@ def test_the_first_generation_after_the_broker_returns_creates_the_missed_calls(
     with time_machine.travel(MONDAY_W48, tick=False):
         result = generate_weekly_queue.apply().get()
 
-    assert result == {"created": 3, "already_present": 0, "missed": 3}
+    assert result == {"created": 3, "already_present": 0, "missed": 3, "failed_departments": []}
     assert sorted(FollowUpCall.objects.values_list("due_date", "status")) == [
         (dt.date(2026, 11, 16), "missed"),
         (dt.date(2026, 11, 17), "missed"),

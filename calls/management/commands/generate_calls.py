@@ -21,3 +21,8 @@ class Command(BaseCommand):
         self.stdout.write(f"created:         {result.created}")
         self.stdout.write(f"already present: {result.already_present}")
         self.stdout.write(f"missed:          {result.missed}")
+        if result.failed_departments:
+            raise CommandError(
+                f"Not generated, see the log: departments {', '.join(result.failed_departments)} "
+                "(the other departments' calls were created)"
+            )
