@@ -10,8 +10,8 @@ the same sender is a duplicate: acknowledged again, never processed again.
 FHIR: ``fhir_payload_receive`` stores a Bundle or NDJSON export and processes
 it at once (the caller waits for the outcome): all of it or nothing.
 
-Both paths register discharges through ``calls.services.discharges``
-(``discharge_register``: same checks, readmission handling and this week's
+Both paths register discharges through ``calls.services.intake`` (the intake
+core's checks, then ``discharge_register``: readmission handling and this week's
 calls generated at once) and record the source and its reference.
 """
 
@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from calls.models import Department, Discharge, Patient
 from calls.services.cancellation import patient_mark_deceased
-from calls.services.discharges import discharge_register
+from calls.services.intake import POLICIES, DischargeIntake, discharge_intake
 from calls.services.records import discharge_cancel, patient_update
 from followup.audit import audit_change, audit_changes
 from followup.models import AuditEvent, User
@@ -86,22 +86,37 @@ def feed_actor(message: InboundMessage) -> str:
 
 
 def _register(
-    *, mrn: str, patient_data: dict, admitted_on, discharge_data: dict, source: str, reference: str, actor: str
+    *,
+    mrn: str,
+    patient_data: dict,
+    admitted_on,
+    discharge_data: dict,
+    source: str,
+    reference: str,
+    actor: str,
+    warnings: list[str],
 ) -> Discharge:
-    """One discharge through the desk's own registration service: patient by
-    MRN, stay by MRN + admission date, readmissions, this week's calls."""
-    return discharge_register(
-        mrn=mrn,
-        patient_data=patient_data,
-        admitted_on=admitted_on,
-        discharge_data={**discharge_data, "source": source, "source_reference": reference[:200], "archived": False},
+    """One discharge through the desk's intake core (the same checks and
+    words as the nurse's form, with the feeds' policy: no phone is a
+    warning, not a refusal) and registration service: patient by MRN, stay
+    by MRN + admission date, readmissions, this week's calls. The core's
+    warnings are added to ``warnings``."""
+    discharge = discharge_intake(
+        intake=DischargeIntake(
+            mrn=mrn,
+            admitted_on=admitted_on,
+            patient_data=patient_data,
+            discharge_data={**discharge_data, "archived": False},
+        ),
+        policy=POLICIES[source],
         by=None,
-        source=source,
         via=actor,
+        reference=reference,
     )
+    warnings.extend(discharge.intake_warnings)
+    return discharge
 
 
-@transaction.atomic
 # --- HL7 v2 ------------------------------------------------------------------------------------
 
 
@@ -251,6 +266,7 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
         source=Discharge.Source.HL7,
         reference=reference,
         actor=actor,
+        warnings=record.warnings,
     )
     _mark_deceased(discharge.patient, record.deceased_on, actor=actor)
     return InboundMessage.Status.PROCESSED, discharge, record.warnings
@@ -368,6 +384,7 @@ def _process_fhir(row: InboundMessage) -> Outcome:
             source=Discharge.Source.FHIR,
             reference=item.encounter_id,
             actor=feed_actor(row),
+            warnings=outcome.warnings,
         )
         _mark_deceased(discharge.patient, item.deceased_on, actor=feed_actor(row))
         outcome.discharges.append((discharge, not existed))

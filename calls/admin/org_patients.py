@@ -24,9 +24,11 @@ from followup.dates import check_date
 from followup.uploads import RefusedUploadsMixin, refused_uploads, upload_limit
 from followup.weekdays import WeekdaysField
 
+from ..imports import ImportFileError, read_discharge_file
 from ..models import Department, Discharge, FollowUpRule, Patient, RuleStep
 from ..services.cancellation import patient_decline_calls, patient_mark_deceased
-from ..services.discharges import ImportFileError, discharge_register, discharges_import, read_discharge_file
+from ..services.discharge_import import discharges_import
+from ..services.discharges import discharge_register
 from ..services.records import discharge_update, discharge_update_problems, patient_create, patient_update
 
 IMPORT_FOLDER = "imports"

@@ -195,6 +195,7 @@ def dashboard_chart_data(d: Dashboard) -> dict:
                     "data": [w["satisfied_or_basic"].percent for w in d.weeks],
                 },
             ],
+            # xgettext:no-python-format
             "axis": str(_("% of calls")),
         },
         "items": {

@@ -14,33 +14,7 @@ from followup.forms import LongTextField
 from followup.models import User
 
 from ..models import Department, Discharge, Patient
-from ..phones import normalise_phone
-
-PATIENT_FIELDS = (
-    "name",
-    "sex",
-    "birth_date",
-    "phone",
-    "family_name",
-    "family_relation",
-    "family_phone",
-    "address",
-    "education",
-    "communication_notes",
-    "preferred_call_time",
-)
-DISCHARGE_FIELDS = (
-    "department",
-    "discharged_on",
-    "diagnosis",
-    "icd10",
-    "attending_doctor",
-    "responsible_nurse",
-    "nursing_level",
-    "condition_at_discharge",
-    "open_problems",
-    "told_about_followup",
-)
+from ..services.intake import DISCHARGE_FIELDS, PATIENT_FIELDS, POLICIES, DischargeIntake, intake_check
 
 
 class DateInput(forms.DateInput):
@@ -142,26 +116,35 @@ class DischargeForm(forms.Form):
             Submit("save", _("Register discharge")),
         )
 
-    def clean_mrn(self) -> str:
-        return self.cleaned_data["mrn"].strip()
-
-    def clean_phone(self) -> str:
-        return normalise_phone(self.cleaned_data["phone"])
-
-    def clean_family_phone(self) -> str:
-        return normalise_phone(self.cleaned_data["family_phone"])
-
-    def clean_icd10(self) -> str:
-        return self.cleaned_data["icd10"].strip().upper()
-
     def clean(self):
+        """The intake core's rules and words (calls.services.intake), the same
+        for a file and a hospital feed; its normalised values replace the typed ones."""
         cleaned = super().clean()
-        admitted_on, discharged_on = cleaned.get("admitted_on"), cleaned.get("discharged_on")
-        if admitted_on and discharged_on and discharged_on < admitted_on:
-            self.add_error("discharged_on", _("The discharge date cannot be before the admission date."))
-        if not (cleaned.get("phone") or cleaned.get("family_phone")) and not self.has_error("phone"):
-            self.add_error("phone", _("Enter the patient's phone or a family member's phone, or both."))
+        intake = DischargeIntake(
+            mrn=cleaned.get("mrn", ""),
+            admitted_on=cleaned.get("admitted_on"),
+            patient_data={name: cleaned.get(name) for name in PATIENT_FIELDS if name not in self.errors},
+            discharge_data={name: cleaned.get(name) for name in DISCHARGE_FIELDS if name not in self.errors},
+        )
+        checked = intake_check(intake, policy=POLICIES[Discharge.Source.MANUAL])
+        for name, messages in checked.errors.items():
+            if name in self.fields and name not in self.errors:
+                for message in messages:
+                    self.add_error(name, message)
+        normal = checked.intake
+        cleaned["mrn"] = normal.mrn
+        for name, value in {**normal.patient_data, **normal.discharge_data}.items():
+            if name in cleaned:
+                cleaned[name] = value
         return cleaned
+
+    def intake(self) -> DischargeIntake:
+        return DischargeIntake(
+            mrn=self.cleaned_data["mrn"],
+            admitted_on=self.cleaned_data["admitted_on"],
+            patient_data=self.patient_data(),
+            discharge_data=self.discharge_data(),
+        )
 
     def patient_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in PATIENT_FIELDS}

@@ -7,49 +7,23 @@ Either way the discharge's calls for the current week are generated at once,
 in the same transaction.
 """
 
-import csv
 import datetime as dt
-import io
-import zipfile
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 from followup import access
 from followup.audit import actor_of, audit_change
 from followup.dates import EARLIEST
 from followup.models import AuditEvent, User
 
-from ..models import Department, Discharge, FollowUpCall, Patient
-from ..phones import normalise_phone
+from ..models import Discharge, FollowUpCall, Patient
 from .cancellation import calls_cancel_open
 from .queue import generate_calls
 
-IMPORT_COLUMNS = (
-    "mrn",
-    "name",
-    "sex",
-    "birth_date",
-    "phone",
-    "family_name",
-    "family_relation",
-    "family_phone",
-    "department_code",
-    "admitted_on",
-    "discharged_on",
-    "diagnosis",
-    "icd10",
-    "attending_doctor",
-    "responsible_nurse",
-    "nursing_level",
-    "open_problems",
-)
-REQUIRED_COLUMNS = ("mrn", "name", "department_code", "admitted_on", "discharged_on", "diagnosis")
 _IDS_PER_GENERATION = 500
 CREATE, CHANGE = AuditEvent.Action.CREATE, AuditEvent.Action.CHANGE
 
@@ -65,21 +39,28 @@ def _save_changes(obj: Patient | Discharge, data: dict[str, Any]) -> list[str]:
     return changed
 
 
-def stay_date_problems(*, admitted_on: dt.date | None, discharged_on: dt.date | None) -> list[str]:
-    """What is wrong with a stay's dates, at registration and at correction."""
-    problems = []
+def stay_date_errors(*, admitted_on: dt.date | None, discharged_on: dt.date | None) -> dict[str, list[str]]:
+    """What is wrong with a stay's dates, by field, at registration (every
+    source) and at correction."""
+    errors: dict[str, list[str]] = {}
     today = timezone.localdate()
     if admitted_on and admitted_on < EARLIEST:
-        problems.append(_("The admission date is before 1 January 1900."))
+        errors.setdefault("admitted_on", []).append(_("The admission date is before 1 January 1900."))
     if admitted_on and admitted_on > today:
-        problems.append(_("The admission date is in the future."))
+        errors.setdefault("admitted_on", []).append(_("The admission date is in the future."))
     if admitted_on and discharged_on and discharged_on < admitted_on:
-        problems.append(_("The discharge date is before the admission date."))
+        errors.setdefault("discharged_on", []).append(_("The discharge date is before the admission date."))
     if discharged_on and discharged_on < EARLIEST:
-        problems.append(_("The discharge date is before 1 January 1900."))
+        errors.setdefault("discharged_on", []).append(_("The discharge date is before 1 January 1900."))
     if discharged_on and discharged_on > today:
-        problems.append(_("The discharge date is in the future."))
-    return problems
+        errors.setdefault("discharged_on", []).append(_("The discharge date is in the future."))
+    return errors
+
+
+def stay_date_problems(*, admitted_on: dt.date | None, discharged_on: dt.date | None) -> list[str]:
+    """stay_date_errors as one list of messages."""
+    errors = stay_date_errors(admitted_on=admitted_on, discharged_on=discharged_on)
+    return [message for name in ("admitted_on", "discharged_on") for message in errors.get(name, [])]
 
 
 def same_person_name(stored: str, typed: str) -> bool:
@@ -208,401 +189,3 @@ def discharge_register(
     # (logged); the weekly run plans them once the rule is corrected.
     discharge.calls_not_planned = bool(generated.failed_departments)
     return discharge
-
-
-# --- import -------------------------------------------------------------------------
-
-
-@dataclass
-class ImportRow:
-    line: int
-    mrn: str
-    name: str
-    admitted_on: dt.date | None
-    action: str = ""  # "create" or "update"
-    patient_data: dict[str, Any] = field(default_factory=dict)
-    discharge_data: dict[str, Any] = field(default_factory=dict)
-    scope_problem: str = ""
-
-
-@dataclass
-class ImportReport:
-    """What an import did (or, on a dry run or a bad file, would do)."""
-
-    rows: list[ImportRow] = field(default_factory=list)
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
-    dry_run: bool = False
-    applied: bool = False
-
-    @property
-    def created(self) -> int:
-        return sum(1 for row in self.rows if row.action == "create")
-
-    @property
-    def updated(self) -> int:
-        return sum(1 for row in self.rows if row.action == "update")
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-SEX_ALIASES = {
-    "m": Patient.Sex.MALE,
-    "male": Patient.Sex.MALE,
-    "男": Patient.Sex.MALE,
-    "f": Patient.Sex.FEMALE,
-    "female": Patient.Sex.FEMALE,
-    "女": Patient.Sex.FEMALE,
-    "u": Patient.Sex.UNKNOWN,
-    "": Patient.Sex.UNKNOWN,
-    "未知": Patient.Sex.UNKNOWN,
-}
-NURSING_LEVEL_ALIASES = {
-    "special": "special",
-    "特级": "special",
-    "特级护理": "special",
-    "1": "1",
-    "i": "1",
-    "一级": "1",
-    "一级护理": "1",
-    "2": "2",
-    "ii": "2",
-    "二级": "2",
-    "二级护理": "2",
-    "3": "3",
-    "iii": "3",
-    "三级": "3",
-    "三级护理": "3",
-    "": "",
-}
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # spreadsheets turn MRNs and phone numbers into numbers
-    return str(value).strip()
-
-
-def _date(value: Any, column: str) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = _text(value)
-    if not text:
-        return None
-    for fmt in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(
-        _("%(column)s “%(value)s” is not a date (write it as YYYY-MM-DD).") % {"column": column, "value": text}
-    )
-
-
-# Text columns and the model field that stores each, for length checks.
-_TEXT_FIELDS = {
-    "mrn": (Patient, "mrn"),
-    "name": (Patient, "name"),
-    "family_name": (Patient, "family_name"),
-    "family_relation": (Patient, "family_relation"),
-    "diagnosis": (Discharge, "diagnosis"),
-    "icd10": (Discharge, "icd10"),
-    "attending_doctor": (Discharge, "attending_doctor"),
-}
-
-
-def _text_problems(text: dict[str, str]) -> list[str]:
-    """Control characters anywhere, and text longer than its column holds."""
-    problems = []
-    for column, value in text.items():
-        if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
-            problems.append(_("%(column)s contains control characters.") % {"column": column})
-        if column in _TEXT_FIELDS:
-            model, field_name = _TEXT_FIELDS[column]
-            limit = model._meta.get_field(field_name).max_length
-            if len(value) > limit:
-                problems.append(
-                    _("%(column)s is longer than %(limit)s characters.") % {"column": column, "limit": limit}
-                )
-    return problems
-
-
-class _RowChecker:
-    """Reads and checks one file's rows; remembers what it needs across rows
-    (departments, nurses, the (MRN, admission) pairs seen)."""
-
-    def __init__(self):
-        self.departments = {d.code.upper(): d for d in Department.objects.all()}
-        self.nurses: dict[str, User | None] = {}
-        self.seen_stays: dict[tuple[str, dt.date], int] = {}
-        self.seen_names: dict[str, tuple[str, int]] = {}
-        self.today = timezone.localdate()
-
-    def nurse(self, username: str) -> User | None:
-        if username not in self.nurses:
-            self.nurses[username] = User.objects.filter(username=username).first()
-        return self.nurses[username]
-
-    def check(self, line: int, raw: dict[str, Any]) -> tuple[ImportRow | None, list[str]]:
-        errors: list[str] = []
-        value = {column: raw.get(column) for column in IMPORT_COLUMNS}
-        text = {column: _text(v) for column, v in value.items()}
-        for column in REQUIRED_COLUMNS:
-            if not text[column]:
-                errors.append(_("%(column)s is empty.") % {"column": column})
-        errors.extend(_text_problems(text))
-        dates = {}
-        for column in ("birth_date", "admitted_on", "discharged_on"):
-            try:
-                dates[column] = _date(value[column], column)
-            except ValueError as exc:
-                errors.append(str(exc))
-                dates[column] = None
-        for column, day in dates.items():
-            if day and day < EARLIEST:
-                errors.append(_("%(column)s is before 1 January 1900.") % {"column": column})
-            elif day and day > self.today:
-                errors.append(_("%(column)s is in the future.") % {"column": column})
-        admitted_on, discharged_on = dates["admitted_on"], dates["discharged_on"]
-        if admitted_on and discharged_on and discharged_on < admitted_on:
-            errors.append(_("discharged_on is before admitted_on."))
-        department = None
-        if text["department_code"]:
-            department = self.departments.get(text["department_code"].upper())
-            if department is None:
-                errors.append(_("Unknown department code “%(code)s”.") % {"code": text["department_code"]})
-        phones = {}
-        for column in ("phone", "family_phone"):
-            try:
-                phones[column] = normalise_phone(text[column])
-            except ValidationError as exc:
-                errors.append(f"{column}: {exc.messages[0]}")
-        sex = SEX_ALIASES.get(text["sex"].lower())
-        if sex is None:
-            errors.append(_("sex “%(value)s” is not one of M, F, U.") % {"value": text["sex"]})
-        level = NURSING_LEVEL_ALIASES.get(text["nursing_level"].lower())
-        if level is None:
-            errors.append(
-                _("nursing_level “%(value)s” is not one of special, 1, 2, 3.") % {"value": text["nursing_level"]}
-            )
-        nurse = None
-        if text["responsible_nurse"]:
-            nurse = self.nurse(text["responsible_nurse"])
-            if nurse is None:
-                errors.append(
-                    _("No user “%(username)s” for responsible_nurse.") % {"username": text["responsible_nurse"]}
-                )
-        mrn = text["mrn"]
-        if mrn and admitted_on:
-            first = self.seen_stays.setdefault((mrn, admitted_on), line)
-            if first != line:
-                errors.append(
-                    _("MRN %(mrn)s with admission %(date)s is already on line %(line)s.")
-                    % {"mrn": mrn, "date": admitted_on.isoformat(), "line": first}
-                )
-        if mrn and text["name"]:
-            name, first = self.seen_names.setdefault(mrn, (text["name"], line))
-            if name != text["name"]:
-                errors.append(
-                    _("MRN %(mrn)s has another name (“%(name)s”) on line %(line)s.")
-                    % {"mrn": mrn, "name": name, "line": first}
-                )
-        if errors:
-            return None, errors
-        patient_data = {
-            "name": text["name"],
-            "sex": sex,
-            "phone": phones["phone"],
-            "family_phone": phones["family_phone"],
-            "family_name": text["family_name"],
-            "family_relation": text["family_relation"],
-        }
-        if dates["birth_date"]:
-            patient_data["birth_date"] = dates["birth_date"]
-        discharge_data = {
-            "department": department,
-            "discharged_on": discharged_on,
-            "diagnosis": text["diagnosis"],
-            "icd10": text["icd10"].upper(),
-            "attending_doctor": text["attending_doctor"],
-            "nursing_level": level,
-            "open_problems": text["open_problems"],
-        }
-        if nurse is not None:
-            discharge_data["responsible_nurse"] = nurse
-        row = ImportRow(
-            line=line,
-            mrn=mrn,
-            name=text["name"],
-            admitted_on=admitted_on,
-            patient_data=patient_data,
-            discharge_data=discharge_data,
-        )
-        return row, []
-
-
-def discharges_import(
-    *, rows: list[tuple[int, dict[str, Any]]], by: User | None, dry_run: bool, source_reference: str = ""
-) -> ImportReport:
-    """Import ``rows`` ((line number, {column: value}) pairs) all or nothing.
-
-    Every row is checked first; if any is bad nothing changes and the report
-    lists every bad row with its line number and reason. A dry run only says
-    what would be created or updated. Re-importing the same rows updates the
-    same patients and discharges (MRN + admission date), never duplicates.
-    """
-    # The file's name as a person or a browser gave it: only printable
-    # characters reach the stays and the audit trail (PostgreSQL refuses NUL).
-    source_reference = "".join(ch for ch in source_reference if ch.isprintable()).strip()[:200]
-    report = ImportReport(dry_run=dry_run)
-    checker = _RowChecker()
-    for line, raw in rows:
-        row, errors = checker.check(line, raw)
-        report.errors.extend((line, message) for message in errors)
-        if row is not None:
-            report.rows.append(row)
-    for row in _rows_outside_scope(report.rows, by=by):
-        report.errors.append((row.line, row.scope_problem))
-    report.errors.sort(key=lambda error: error[0])  # stable: each line keeps its order
-    existing = _existing_stays({(row.mrn, row.admitted_on) for row in report.rows})
-    for row in report.rows:
-        row.action = "update" if (row.mrn, row.admitted_on) in existing else "create"
-    if report.errors or dry_run:
-        return report
-    _apply(
-        report=report, by=by, source_reference=source_reference, actor=f"import:{source_reference.strip() or 'file'}"
-    )
-    report.applied = True
-    return report
-
-
-def _rows_outside_scope(rows: list[ImportRow], *, by: User | None) -> list[ImportRow]:
-    """Rows naming a patient or a stay of another ward that ``by`` may not
-    change (see _outside_scope_problem), found with a few queries per chunk of
-    MRNs. The administrator role and superusers import hospital-wide."""
-    if by is None or (access.sees_every_patient(by) and access.sees_every_stay(by)):
-        return []
-    by_mrn: dict[str, list[ImportRow]] = {}
-    for row in rows:
-        by_mrn.setdefault(row.mrn, []).append(row)
-    refused = []
-    mrns = sorted(by_mrn)
-    for start in range(0, len(mrns), _IDS_PER_GENERATION):
-        chunk = mrns[start : start + _IDS_PER_GENERATION]
-        stored = dict(Patient.objects.filter(mrn__in=chunk).values_list("mrn", "name"))
-        visible = set(access.visible_patients(by).filter(mrn__in=chunk).values_list("mrn", flat=True))
-        stays = set(Discharge.objects.filter(patient__mrn__in=chunk).values_list("patient__mrn", "admitted_on"))
-        visible_stays = set(
-            access.visible_discharges(by).filter(patient__mrn__in=chunk).values_list("patient__mrn", "admitted_on")
-        )
-        for mrn in chunk:
-            if mrn not in stored:
-                continue
-            for row in by_mrn[mrn]:
-                if (mrn, row.admitted_on) in stays - visible_stays:
-                    row.scope_problem = _stay_of_another_ward(mrn, row.admitted_on)
-                elif mrn not in visible and not same_person_name(stored[mrn], row.name):
-                    row.scope_problem = _name_of_another_ward(mrn)
-                else:
-                    continue
-                refused.append(row)
-    return refused
-
-
-def _existing_stays(stays: set[tuple[str, dt.date]]) -> set[tuple[str, dt.date]]:
-    mrns = {mrn for mrn, _admitted in stays}
-    found = set()
-    mrn_list = sorted(mrns)
-    for start in range(0, len(mrn_list), _IDS_PER_GENERATION):
-        found.update(
-            Discharge.objects.filter(patient__mrn__in=mrn_list[start : start + _IDS_PER_GENERATION]).values_list(
-                "patient__mrn", "admitted_on"
-            )
-        )
-    return found & stays
-
-
-@transaction.atomic
-def _apply(*, report: ImportReport, by: User | None, source_reference: str, actor: str) -> None:
-    # Earlier stays first, so a readmission inside the file cancels the calls
-    # of the stay before it.
-    ids = []
-    for row in sorted(report.rows, key=lambda r: (r.admitted_on, r.line)):
-        discharge, _created = _upsert(
-            mrn=row.mrn,
-            patient_data=row.patient_data,
-            admitted_on=row.admitted_on,
-            discharge_data={**row.discharge_data, "source_reference": source_reference},
-            by=by,
-            source=Discharge.Source.IMPORT,
-            actor=actor,
-        )
-        ids.append(discharge.pk)
-    today = timezone.localdate()
-    for start in range(0, len(ids), _IDS_PER_GENERATION):
-        generate_calls(week=today, discharges=ids[start : start + _IDS_PER_GENERATION], actor=actor)
-
-
-# --- reading files --------------------------------------------------------------------
-
-
-class ImportFileError(ValueError):
-    """The file cannot be read at all (format, encoding, header)."""
-
-
-def read_discharge_file(*, name: str, content: bytes) -> list[tuple[int, dict[str, Any]]]:
-    """The rows of a CSV (UTF-8 or GBK/GB18030) or XLSX export as (line
-    number, {column: value}) pairs; line 1 is the header. Raises
-    ImportFileError with a plain message when the file cannot be read."""
-    if name.lower().endswith(".xlsx"):
-        table = _read_xlsx(content)
-    elif name.lower().endswith((".csv", ".txt")):
-        table = _read_csv(content)
-    else:
-        raise ImportFileError(_("Only .csv and .xlsx files can be imported."))
-    if not table:
-        raise ImportFileError(_("The file is empty."))
-    header = [_text(cell).lower() for cell in table[0]]
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    if missing:
-        raise ImportFileError(
-            _("The first line must name the columns; missing: %(columns)s.") % {"columns": ", ".join(missing)}
-        )
-    rows = []
-    for number, cells in enumerate(table[1:], start=2):
-        if not any(_text(cell) for cell in cells):
-            continue  # blank lines at the end of spreadsheets
-        rows.append((number, {column: cell for column, cell in zip(header, cells, strict=False) if column}))
-    return rows
-
-
-def decode_text(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" not in text:
-            return text
-    raise ImportFileError(_("The file is neither UTF-8 nor GBK text: save it as CSV UTF-8 or as XLSX and try again."))
-
-
-def _read_csv(content: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(decode_text(content), newline="")))
-
-
-def _read_xlsx(content: bytes) -> list[list[Any]]:
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise ImportFileError(_("The file is not a readable XLSX workbook.")) from None
-    try:
-        return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        workbook.close()

@@ -9,8 +9,9 @@ from followup import access
 from followup.roles import Role, role_required
 
 from ..forms.discharges import DischargeFilter, DischargeForm
+from ..models import Discharge
 from ..selectors.discharges import discharges_visible_to
-from ..services.discharges import discharge_register
+from ..services.intake import POLICIES, discharge_intake
 
 PAGE_SIZE = 25
 
@@ -22,12 +23,8 @@ def discharge_new(request: HttpRequest) -> HttpResponse:
         form = DischargeForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                discharge = discharge_register(
-                    mrn=form.cleaned_data["mrn"],
-                    patient_data=form.patient_data(),
-                    admitted_on=form.cleaned_data["admitted_on"],
-                    discharge_data=form.discharge_data(),
-                    by=request.user,
+                discharge = discharge_intake(
+                    intake=form.intake(), policy=POLICIES[Discharge.Source.MANUAL], by=request.user
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)

@@ -6,8 +6,8 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from calls.imports import IMPORT_COLUMNS
 from calls.models import Department, Discharge, FollowUpCall, FollowUpRule, Patient
-from calls.services.discharges import IMPORT_COLUMNS
 from tests.factories import DepartmentFactory, DischargeFactory, FollowUpCallFactory, RuleStepFactory
 
 pytestmark = pytest.mark.django_db

@@ -116,7 +116,7 @@ def test_find_by_mrn_never_shows_another_departments_patient(client_for, nurse, 
         ({"phone": "12345"}, "phone", "“12345” is not a valid phone number: check the digits and the area code."),
         ({"family_phone": "abc"}, "family_phone", "“abc” is not a phone number."),
         ({"phone": "", "family_phone": ""}, "phone", "Enter the patient's phone or a family member's phone, or both."),
-        ({"discharged_on": "2026-11-09"}, "discharged_on", "The discharge date cannot be before the admission date."),
+        ({"discharged_on": "2026-11-09"}, "discharged_on", "The discharge date is before the admission date."),
         (
             {"admitted_on": "2026-11-20", "discharged_on": "2026-11-24"},
             "discharged_on",

@@ -7,13 +7,9 @@ import time_machine
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
+from calls.imports import IMPORT_COLUMNS, ImportFileError, read_discharge_file
 from calls.models import Discharge, FollowUpCall, Patient
-from calls.services.discharges import (
-    IMPORT_COLUMNS,
-    ImportFileError,
-    discharges_import,
-    read_discharge_file,
-)
+from calls.services.discharge_import import discharges_import
 from followup.roles import Role
 from tests.factories import DepartmentFactory, RuleStepFactory, UserFactory
 
@@ -119,8 +115,8 @@ def test_dates_in_the_wrong_order_or_future_and_missing_values_are_reported(card
     no_name = ROW_B.replace("ZY002,李秀英", "ZY010,")
     report = discharges_import(rows=csv_rows(before_admission, future, no_name), by=None, dry_run=True)
     assert report.errors == [
-        (2, "discharged_on is before admitted_on."),
-        (3, "discharged_on is in the future."),
+        (2, "discharged_on: The discharge date is before the admission date."),
+        (3, "discharged_on: The discharge date is in the future."),
         (4, "name is empty."),
     ]
 
@@ -229,7 +225,7 @@ def test_command_lists_bad_rows_and_fails(cardiology, tmp_path, capsys):
 
 
 def test_text_too_long_for_its_column_or_with_control_characters_is_reported_not_crashing(nurse):
-    from calls.services.discharges import discharges_import
+    from calls.services.discharge_import import discharges_import
 
     DepartmentFactory(code="CARD")
     row = {
@@ -253,7 +249,7 @@ def test_text_too_long_for_its_column_or_with_control_characters_is_reported_not
     }
     report = discharges_import(rows=[(7, row)], by=nurse, dry_run=False)
     assert report.errors == [
-        (7, "name contains control characters."),
-        (7, "icd10 is longer than 16 characters."),
+        (7, "name: This text contains control characters: type it again or paste it as plain text."),
+        (7, "icd10: This text is longer than 16 characters."),
     ]
     assert report.applied is False

@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from calls.models import Discharge, FollowUpCall, Patient
-from calls.services.discharges import discharges_import
+from calls.services.discharge_import import discharges_import
 from followup.roles import Role
 from tests.calls.test_discharge_form import post_data as discharge_form_data
 from tests.factories import (

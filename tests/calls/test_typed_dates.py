@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from calls.forms.call_work import CompleteForm
 from calls.models import Discharge, FollowUpCall, Patient
-from calls.services.discharges import discharges_import
+from calls.services.discharge_import import discharges_import
 from calls.services.records import call_correct_problems
 from tests.calls.test_discharge_form import post_data
 from tests.calls.test_import_discharges import csv_rows
@@ -93,11 +93,11 @@ def test_import_rows_with_implausible_dates_are_reported_and_nothing_is_imported
     report = discharges_import(rows=rows, by=None, dry_run=False)
 
     assert report.errors == [
-        (2, "birth_date is before 1 January 1900."),
-        (3, "birth_date is in the future."),
-        (4, "admitted_on is before 1 January 1900."),
-        (5, "admitted_on is in the future."),
-        (5, "discharged_on is in the future."),
+        (2, "birth_date: Enter a date on or after 1 January 1900."),
+        (3, "birth_date: This date cannot be in the future."),
+        (4, "admitted_on: The admission date is before 1 January 1900."),
+        (5, "admitted_on: The admission date is in the future."),
+        (5, "discharged_on: The discharge date is in the future."),
     ]
     assert Discharge.objects.count() == 0
 

@@ -216,7 +216,7 @@ def test_list_filters_and_links_never_fail_on_odd_query_strings(client_for, head
     value=HOSTILE,
 )
 def test_import_of_hostile_rows_reports_or_stores_them_never_fails(client_for, nurse, ward, field, value):
-    from calls.services.discharges import discharges_import
+    from calls.services.discharge_import import discharges_import
 
     row = {
         "mrn": "ZY900",

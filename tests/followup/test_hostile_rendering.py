@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from calls.imports import IMPORT_COLUMNS
 from calls.models import ClinicalAlert, FollowUpCall
 from calls.services.call_work import call_record_attempt
-from calls.services.discharges import IMPORT_COLUMNS
 from complaints import services as complaint_services
 from complaints.models import Category, Complaint
 from interop.models import InboundMessage

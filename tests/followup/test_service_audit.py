@@ -12,9 +12,10 @@ import time_machine
 from django.urls import reverse
 
 from calls.dashboard.tasks import sample_spot_checks
+from calls.imports import read_discharge_file
 from calls.models import Discharge, FollowUpCall, Patient, SpotCheck
 from calls.services import call_work, records
-from calls.services.discharges import discharges_import, read_discharge_file
+from calls.services.discharge_import import discharges_import
 from calls.services.scripts import script_version_publish
 from calls.services.spot_checks import spot_check_review
 from calls.tasks import generate_weekly_queue
@@ -327,6 +328,8 @@ SERVICE_MODULES = [
     "calls/services/call_work.py",
     "calls/services/cancellation.py",
     "calls/services/discharges.py",
+    "calls/services/discharge_import.py",
+    "calls/services/intake.py",
     "calls/services/queue.py",
     "calls/services/records.py",
     "calls/services/scripts.py",

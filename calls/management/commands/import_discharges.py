@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from calls.services.discharges import ImportFileError, discharges_import, read_discharge_file
+from calls.imports import ImportFileError, read_discharge_file
+from calls.services.discharge_import import discharges_import
 
 
 class Command(BaseCommand):

@@ -1,0 +1,259 @@
+"""Reading a discharge export (CSV in UTF-8 or GBK, or XLSX) into rows, and
+each row into a :class:`calls.services.intake.DischargeIntake`: the
+spreadsheet's own spellings (男/女, 一级护理, 2026/11/16, numbers for MRNs)
+are understood here; what a discharge must be is checked by the intake core.
+The import service (calls.services.discharge_import) applies the rows."""
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+
+from followup.models import User
+
+from .models import Department, Patient
+from .services.intake import DischargeIntake
+
+IMPORT_COLUMNS = (
+    "mrn",
+    "name",
+    "sex",
+    "birth_date",
+    "phone",
+    "family_name",
+    "family_relation",
+    "family_phone",
+    "department_code",
+    "admitted_on",
+    "discharged_on",
+    "diagnosis",
+    "icd10",
+    "attending_doctor",
+    "responsible_nurse",
+    "nursing_level",
+    "open_problems",
+)
+REQUIRED_COLUMNS = ("mrn", "name", "department_code", "admitted_on", "discharged_on", "diagnosis")
+# Import columns named otherwise than the field they fill.
+COLUMN_OF_FIELD = {"department": "department_code"}
+
+
+SEX_ALIASES = {
+    "m": Patient.Sex.MALE,
+    "male": Patient.Sex.MALE,
+    "男": Patient.Sex.MALE,
+    "f": Patient.Sex.FEMALE,
+    "female": Patient.Sex.FEMALE,
+    "女": Patient.Sex.FEMALE,
+    "u": Patient.Sex.UNKNOWN,
+    "": Patient.Sex.UNKNOWN,
+    "未知": Patient.Sex.UNKNOWN,
+}
+NURSING_LEVEL_ALIASES = {
+    "special": "special",
+    "特级": "special",
+    "特级护理": "special",
+    "1": "1",
+    "i": "1",
+    "一级": "1",
+    "一级护理": "1",
+    "2": "2",
+    "ii": "2",
+    "二级": "2",
+    "二级护理": "2",
+    "3": "3",
+    "iii": "3",
+    "三级": "3",
+    "三级护理": "3",
+    "": "",
+}
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # spreadsheets turn MRNs and phone numbers into numbers
+    return str(value).strip()
+
+
+def _date(value: Any, column: str) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value)
+    if not text:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(
+        _("%(column)s “%(value)s” is not a date (write it as YYYY-MM-DD).") % {"column": column, "value": text}
+    )
+
+
+class RowReader:
+    """Reads one file's rows into intakes; remembers the departments and the
+    nurses it looked up (one query per distinct user name)."""
+
+    def __init__(self):
+        self.departments = {d.code.upper(): d for d in Department.objects.all()}
+        self.nurses: dict[str, User | None] = {}
+
+    def nurse(self, username: str) -> User | None:
+        if username not in self.nurses:
+            self.nurses[username] = User.objects.filter(username=username).first()
+        return self.nurses[username]
+
+    def read(self, raw: dict[str, Any]) -> tuple[DischargeIntake, list[tuple[str, str]]]:
+        """The row as an intake, and what could not be read at all (a date
+        that is not one, an unknown code or user name, an empty column), as
+        (column, message) pairs."""
+        errors: list[tuple[str, str]] = []
+        value = {column: raw.get(column) for column in IMPORT_COLUMNS}
+        text = {column: _text(v) for column, v in value.items()}
+        for column in REQUIRED_COLUMNS:
+            if not text[column]:
+                errors.append((column, _("%(column)s is empty.") % {"column": column}))
+        dates = {}
+        for column in ("birth_date", "admitted_on", "discharged_on"):
+            try:
+                dates[column] = _date(value[column], column)
+            except ValueError as exc:
+                errors.append((column, str(exc)))
+                dates[column] = None
+        department = None
+        if text["department_code"]:
+            department = self.departments.get(text["department_code"].upper())
+            if department is None:
+                errors.append(
+                    ("department_code", _("Unknown department code “%(code)s”.") % {"code": text["department_code"]})
+                )
+        sex = SEX_ALIASES.get(text["sex"].lower())
+        if sex is None:
+            errors.append(("sex", _("sex “%(value)s” is not one of M, F, U.") % {"value": text["sex"]}))
+        level = NURSING_LEVEL_ALIASES.get(text["nursing_level"].lower())
+        if level is None:
+            message = _("nursing_level “%(value)s” is not one of special, 1, 2, 3.") % {"value": text["nursing_level"]}
+            errors.append(("nursing_level", message))
+        nurse = None
+        if text["responsible_nurse"]:
+            nurse = self.nurse(text["responsible_nurse"])
+            if nurse is None:
+                message = _("No user “%(username)s” for responsible_nurse.") % {"username": text["responsible_nurse"]}
+                errors.append(("responsible_nurse", message))
+        patient_data = {
+            "name": text["name"],
+            "sex": sex or Patient.Sex.UNKNOWN,
+            "phone": text["phone"],
+            "family_phone": text["family_phone"],
+            "family_name": text["family_name"],
+            "family_relation": text["family_relation"],
+        }
+        if dates["birth_date"]:
+            patient_data["birth_date"] = dates["birth_date"]
+        discharge_data = {
+            "department": department,
+            "discharged_on": dates["discharged_on"],
+            "diagnosis": text["diagnosis"],
+            "icd10": text["icd10"],
+            "attending_doctor": text["attending_doctor"],
+            "nursing_level": level or "",
+            "open_problems": text["open_problems"],
+        }
+        if nurse is not None:
+            discharge_data["responsible_nurse"] = nurse
+        intake = DischargeIntake(
+            mrn=text["mrn"], admitted_on=dates["admitted_on"], patient_data=patient_data, discharge_data=discharge_data
+        )
+        return intake, errors
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # spreadsheets turn MRNs and phone numbers into numbers
+    return str(value).strip()
+
+
+def _date(value: Any, column: str) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value)
+    if not text:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(
+        _("%(column)s “%(value)s” is not a date (write it as YYYY-MM-DD).") % {"column": column, "value": text}
+    )
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read at all (format, encoding, header)."""
+
+
+def read_discharge_file(*, name: str, content: bytes) -> list[tuple[int, dict[str, Any]]]:
+    """The rows of a CSV (UTF-8 or GBK/GB18030) or XLSX export as (line
+    number, {column: value}) pairs; line 1 is the header. Raises
+    ImportFileError with a plain message when the file cannot be read."""
+    if name.lower().endswith(".xlsx"):
+        table = _read_xlsx(content)
+    elif name.lower().endswith((".csv", ".txt")):
+        table = _read_csv(content)
+    else:
+        raise ImportFileError(_("Only .csv and .xlsx files can be imported."))
+    if not table:
+        raise ImportFileError(_("The file is empty."))
+    header = [_text(cell).lower() for cell in table[0]]
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        raise ImportFileError(
+            _("The first line must name the columns; missing: %(columns)s.") % {"columns": ", ".join(missing)}
+        )
+    rows = []
+    for number, cells in enumerate(table[1:], start=2):
+        if not any(_text(cell) for cell in cells):
+            continue  # blank lines at the end of spreadsheets
+        rows.append((number, {column: cell for column, cell in zip(header, cells, strict=False) if column}))
+    return rows
+
+
+def decode_text(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:
+            return text
+    raise ImportFileError(_("The file is neither UTF-8 nor GBK text: save it as CSV UTF-8 or as XLSX and try again."))
+
+
+def _read_csv(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(decode_text(content), newline="")))
+
+
+def _read_xlsx(content: bytes) -> list[list[Any]]:
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise ImportFileError(_("The file is not a readable XLSX workbook.")) from None
+    try:
+        return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
