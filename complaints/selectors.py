@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followup import access
+from followup.dates import start_of_day
 from followup.figures import Rate
 
 from .models import Category, Complaint, ComplaintEvent, Notification, Promise, Severity
@@ -294,9 +295,7 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
     """Complaints involving the departments, received in the period (hospital
     time zone): by category, severity, status and outcome, and SLA compliance
     as the complaint report defines it (in time / answered, in time / resolved)."""
-    tz = timezone.get_current_timezone()
-    since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
-    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    since, until = start_of_day(start), start_of_day(end + dt.timedelta(days=1))
     involved = Complaint.departments.through.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)
     complaints = Complaint.objects.filter(Exists(involved), received_at__gte=since, received_at__lt=until)
     groups = {

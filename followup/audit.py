@@ -42,8 +42,8 @@ from django.db.models import Model, Q, QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 
+from .dates import start_of_day
 from .models import AuditEvent, User
 from .net import client_ip
 
@@ -604,11 +604,10 @@ def audit_events_filtered(
         events = events.filter(actor=actor)
     if action:
         events = events.filter(action=action)
-    zone = timezone.get_current_timezone()
     if since is not None:
-        events = events.filter(at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=zone))
+        events = events.filter(at__gte=start_of_day(since))
     if until is not None and until < dt.date.max:
-        events = events.filter(at__lt=dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
+        events = events.filter(at__lt=start_of_day(until + dt.timedelta(days=1)))
     return events
 
 

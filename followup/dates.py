@@ -139,3 +139,18 @@ __all__ = [
     "latest_plausible",
     "year_problem",
 ]
+
+
+# --- days and weeks in the hospital's time zone ----------------------------------------------
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight at the start of ``day`` in the hospital's time zone: a period
+    of days [start, end] is ``start_of_day(start) <= t < start_of_day(end + 1 day)``."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def week_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
+    """Monday and Sunday of the ISO week holding ``day``."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday, monday + dt.timedelta(days=6)

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from followup import access
 from followup.audit import audit_change
+from followup.dates import week_bounds
 from followup.models import AuditEvent, User
 from followup.roles import Role
 
@@ -65,12 +66,6 @@ class GenerationResult:
             self.missed + other.missed,
             self.failed_departments + other.failed_departments,
         )
-
-
-def week_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
-    """Monday and Sunday of the ISO week holding ``day``."""
-    monday = day - dt.timedelta(days=day.weekday())
-    return monday, monday + dt.timedelta(days=6)
 
 
 def parse_iso_week(text: str) -> dt.date:
@@ -457,4 +452,4 @@ def generate_calls(
     return result
 
 
-__all__ = ["CATCH_UP_DAYS", "GenerationResult", "generate_calls", "parse_iso_week", "place_call", "week_bounds"]
+__all__ = ["CATCH_UP_DAYS", "GenerationResult", "generate_calls", "parse_iso_week", "place_call"]

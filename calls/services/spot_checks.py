@@ -12,16 +12,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from followup.audit import audit_change, audit_changes
+from followup.dates import start_of_day
 from followup.models import AuditEvent, User
 
 from ..models import FollowUpCall, SpotCheck
-
-
-def week_bounds(monday: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """Monday 00:00 to the next Monday 00:00 in the hospital's time zone."""
-    tz = timezone.get_current_timezone()
-    start = dt.datetime.combine(monday, dt.time.min, tzinfo=tz)
-    return start, start + dt.timedelta(days=7)
 
 
 def previous_week(today: dt.date | None = None) -> dt.date:
@@ -46,7 +40,8 @@ def spot_checks_sample(*, week: dt.date, share: float | None = None, actor: "Use
     if week.weekday() != 0:
         raise ValueError("week must be a Monday")
     share = settings.SPOT_CHECK_SHARE if share is None else share
-    start, end = week_bounds(week)
+    # Monday 00:00 to the next Monday 00:00 in the hospital's time zone.
+    start, end = start_of_day(week), start_of_day(week + dt.timedelta(days=7))
     already = (
         SpotCheck.objects.filter(week=week)
         .annotate(nurse=Coalesce("call__completed_by", "call__assigned_to"))

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from calls.services.queue import generate_calls, parse_iso_week, week_bounds
+from calls.services.queue import generate_calls, parse_iso_week
+from followup.dates import week_bounds
 
 
 class Command(BaseCommand):

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from calls.models import Department, Discharge, FollowUpRule, Patient, RuleStep
 from calls.services.cancellation import patient_mark_deceased
-from calls.services.queue import generate_calls, week_bounds
+from calls.services.queue import generate_calls
+from followup.dates import week_bounds
 from followup.models import User
 from followup.roles import Role
 

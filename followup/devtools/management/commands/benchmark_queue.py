@@ -18,7 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from calls.models import Department, Discharge, FollowUpCall, FollowUpRule, Patient, RuleStep
-from calls.services.queue import generate_calls, week_bounds
+from calls.services.queue import generate_calls
+from followup.dates import week_bounds
 from followup.devtools.guard import add_force_argument, claim_database
 from followup.models import User
 from followup.roles import Role
