@@ -177,32 +177,6 @@ class RowReader:
         return intake, errors
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # spreadsheets turn MRNs and phone numbers into numbers
-    return str(value).strip()
-
-
-def _date(value: Any, column: str) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = _text(value)
-    if not text:
-        return None
-    for fmt in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(
-        _("%(column)s “%(value)s” is not a date (write it as YYYY-MM-DD).") % {"column": column, "value": text}
-    )
-
-
 class ImportFileError(ValueError):
     """The file cannot be read at all (format, encoding, header)."""
 

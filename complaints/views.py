@@ -226,8 +226,7 @@ def complaint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
         else:
             messages.success(request, _("Saved."))
             return redirect("complaints:detail", pk=complaint.pk)
-    messages.error(request, _("Nothing was saved: see the form below."))
-    return _render_detail(request, complaint, bound={action: form}, status=400)
+    return _refused(request, complaint, action, form)
 
 
 @role_required(*HANDLERS)
@@ -255,8 +254,13 @@ def promise_deliver(request: HttpRequest, pk: int, promise_pk: int) -> HttpRespo
         else:
             messages.success(request, _("Promise marked delivered."))
             return redirect("complaints:detail", pk=complaint.pk)
+    return _refused(request, complaint, "deliver", form)
+
+
+def _refused(request: HttpRequest, complaint, action: str, form) -> HttpResponse:
+    """The complaint page again with the refused form and its reasons (400)."""
     messages.error(request, _("Nothing was saved: see the form below."))
-    return _render_detail(request, complaint, bound={"deliver": form}, status=400)
+    return _render_detail(request, complaint, bound={action: form}, status=400)
 
 
 @role_required(*HANDLERS)

@@ -30,6 +30,16 @@ def validate_long_text(value: str) -> None:
         )
 
 
+def filter_form_helper(submit: Submit) -> FormHelper:
+    """The layout of every filter above a list or a dashboard: one row of
+    fields sent by GET, the button at the end, left out of the printout."""
+    helper = FormHelper()
+    helper.form_method = "get"
+    helper.form_class = "row row-cols-md-auto g-2 align-items-end d-print-none"
+    helper.add_input(submit)
+    return helper
+
+
 class LongTextField(forms.CharField):
     """A text area for notes, descriptions, replies and answers, up to
     LONG_TEXT_MAX_CHARS characters. Longer text is refused with a message
@@ -62,10 +72,7 @@ class AuditFilterForm(forms.Form):
         super().__init__(data, **kwargs)
         self.fields["actor"].queryset = actors
         self.fields["action"].choices = [("", _("Any action")), *AuditEvent.Action.choices]
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.form_class = "row row-cols-md-auto g-2 align-items-end d-print-none"
-        self.helper.add_input(Submit("show", _("Show"), css_class="btn-primary"))
+        self.helper = filter_form_helper(Submit("show", _("Show"), css_class="btn-primary"))
 
     def clean(self):
         cleaned = super().clean()

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from followup.dates import PeriodDateField
-from followup.forms import LongTextField
+from followup.forms import LongTextField, filter_form_helper
 
 from ..models import Department, FollowUpCall, SpotCheck
 from .selectors import Period, default_period
@@ -36,10 +36,7 @@ class DashboardFilterForm(forms.Form):
         data.setdefault("end", default.end.isoformat())
         super().__init__(data, **kwargs)
         self.fields["department"].queryset = departments
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.form_class = "row row-cols-md-auto g-2 align-items-end d-print-none"
-        self.helper.add_input(Submit("show", _("Show"), css_class="btn-primary"))
+        self.helper = filter_form_helper(Submit("show", _("Show"), css_class="btn-primary"))
 
     def clean(self):
         cleaned = super().clean()
@@ -75,10 +72,7 @@ class SpotCheckFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.form_class = "row row-cols-md-auto g-2 align-items-end d-print-none"
-        self.helper.add_input(Submit("filter", _("Filter"), css_class="btn-primary"))
+        self.helper = filter_form_helper(Submit("filter", _("Filter"), css_class="btn-primary"))
 
 
 class SpotCheckReviewForm(forms.Form):
@@ -122,10 +116,7 @@ class DashboardCallsFilterForm(forms.Form):
     def __init__(self, *args, departments, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = departments
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.form_class = "row row-cols-md-auto g-2 align-items-end d-print-none"
-        self.helper.add_input(Submit("filter", _("Filter"), css_class="btn-primary"))
+        self.helper = filter_form_helper(Submit("filter", _("Filter"), css_class="btn-primary"))
 
     def clean(self):
         cleaned = super().clean()
