@@ -36,8 +36,15 @@ IMPORT_COLUMNS = (
     "responsible_nurse",
     "nursing_level",
     "open_problems",
+    "deceased_on",
+    "discharge_disposition",
 )
 REQUIRED_COLUMNS = ("mrn", "name", "department_code", "admitted_on", "discharged_on", "diagnosis")
+# How hospital systems write a discharge disposition; any that means the
+# patient died in hospital gives a death on the discharge date (no calls).
+# Anything else (home, a transfer, a code of another meaning) is a discharge.
+DIED_DISPOSITIONS = {"died", "dead", "death", "expired", "deceased", "20", "死亡", "院内死亡", "病故", "已故"}
+
 # Import columns named otherwise than the field they fill.
 COLUMN_OF_FIELD = {"department": "department_code"}
 
@@ -124,7 +131,7 @@ class RowReader:
             if not text[column]:
                 errors.append((column, _("%(column)s is empty.") % {"column": column}))
         dates = {}
-        for column in ("birth_date", "admitted_on", "discharged_on"):
+        for column in ("birth_date", "admitted_on", "discharged_on", "deceased_on"):
             try:
                 dates[column] = _date(value[column], column)
             except ValueError as exc:
@@ -171,8 +178,15 @@ class RowReader:
         }
         if nurse is not None:
             discharge_data["responsible_nurse"] = nurse
+        deceased_on = dates["deceased_on"]
+        if deceased_on is None and text["discharge_disposition"].lower() in DIED_DISPOSITIONS:
+            deceased_on = dates["discharged_on"]
         intake = DischargeIntake(
-            mrn=text["mrn"], admitted_on=dates["admitted_on"], patient_data=patient_data, discharge_data=discharge_data
+            mrn=text["mrn"],
+            admitted_on=dates["admitted_on"],
+            patient_data=patient_data,
+            discharge_data=discharge_data,
+            deceased_on=deceased_on,
         )
         return intake, errors
 

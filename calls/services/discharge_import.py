@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from followup import access
 from followup.models import User
 
-from ..imports import COLUMN_OF_FIELD, RowReader
+from ..imports import COLUMN_OF_FIELD, IMPORT_COLUMNS, RowReader
 from ..models import Discharge, Patient
+from .cancellation import patient_mark_deceased
 from .discharges import _name_of_another_ward, _stay_of_another_ward, _upsert, same_person_name
 from .intake import POLICIES, intake_check, nurse_works_in
 from .queue import generate_calls
@@ -31,6 +32,7 @@ class ImportRow:
     action: str = ""  # "create" or "update"
     patient_data: dict[str, Any] = field(default_factory=dict)
     discharge_data: dict[str, Any] = field(default_factory=dict)
+    deceased_on: dt.date | None = None
     scope_problem: str = ""
 
 
@@ -40,6 +42,7 @@ class ImportReport:
 
     rows: list[ImportRow] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    warnings: list[str] = field(default_factory=list)  # about the file: columns it has that are not read
     dry_run: bool = False
     applied: bool = False
 
@@ -107,6 +110,7 @@ class _RowChecker:
             admitted_on=admitted_on,
             patient_data=intake.patient_data,
             discharge_data=intake.discharge_data,
+            deceased_on=intake.deceased_on,
         )
         return row, []
 
@@ -125,6 +129,12 @@ def discharges_import(
     # characters reach the stays and the audit trail (PostgreSQL refuses NUL).
     source_reference = "".join(ch for ch in source_reference if ch.isprintable()).strip()[:200]
     report = ImportReport(dry_run=dry_run)
+    unknown = sorted({column for _line, raw in rows for column in raw} - set(IMPORT_COLUMNS))
+    if unknown:
+        report.warnings.append(
+            _("These columns are not imported: %(columns)s. The columns read are: %(known)s.")
+            % {"columns": ", ".join(unknown), "known": ", ".join(IMPORT_COLUMNS)}
+        )
     checker = _RowChecker()
     for line, raw in rows:
         row, errors = checker.check(line, raw)
@@ -197,6 +207,7 @@ def _apply(*, report: ImportReport, by: User | None, source_reference: str, acto
     # Earlier stays first, so a readmission inside the file cancels the calls
     # of the stay before it.
     ids = []
+    died = []
     for row in sorted(report.rows, key=lambda r: (r.admitted_on, r.line)):
         discharge, _created = _upsert(
             mrn=row.mrn,
@@ -208,6 +219,11 @@ def _apply(*, report: ImportReport, by: User | None, source_reference: str, acto
             actor=actor,
         )
         ids.append(discharge.pk)
+        if row.deceased_on is not None and discharge.patient.deceased_on != row.deceased_on:
+            died.append((discharge.patient, row.deceased_on))
+    # Deaths before the calls are planned: a patient who died gets none.
+    for patient, deceased_on in died:
+        patient_mark_deceased(patient=patient, died_on=deceased_on, actor=actor)
     today = timezone.localdate()
     for start in range(0, len(ids), _IDS_PER_GENERATION):
         generate_calls(week=today, discharges=ids[start : start + _IDS_PER_GENERATION], actor=actor)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followup import access
@@ -63,6 +64,7 @@ DISCHARGE_FIELDS = (
     "told_about_followup",
 )
 PHONE_FIELDS = ("phone", "family_phone")
+OLDEST_YEARS = 120  # nobody discharged was born longer ago than this
 # Free text that may run over several lines (a pasted note); the rest is one line.
 MULTILINE_FIELDS = {"address", "communication_notes", "condition_at_discharge", "open_problems"}
 CHOICE_FIELDS = {
@@ -80,16 +82,26 @@ class IntakePolicy:
     # A number that is not one: refused (a person can correct it now), or kept
     # and marked for correction (a system's record: the ward corrects it).
     keep_invalid_phone: bool = False
+    # A birth date more than OLDEST_YEARS ago: refused, or left out with a warning.
+    drop_doubtful_birth_date: bool = False
 
 
 POLICIES = {
     Discharge.Source.MANUAL: IntakePolicy(Discharge.Source.MANUAL, contact_required=True, diagnosis_required=True),
     Discharge.Source.IMPORT: IntakePolicy(Discharge.Source.IMPORT, contact_required=True, diagnosis_required=True),
     Discharge.Source.HL7: IntakePolicy(
-        Discharge.Source.HL7, contact_required=False, diagnosis_required=False, keep_invalid_phone=True
+        Discharge.Source.HL7,
+        contact_required=False,
+        diagnosis_required=False,
+        keep_invalid_phone=True,
+        drop_doubtful_birth_date=True,
     ),
     Discharge.Source.FHIR: IntakePolicy(
-        Discharge.Source.FHIR, contact_required=False, diagnosis_required=False, keep_invalid_phone=True
+        Discharge.Source.FHIR,
+        contact_required=False,
+        diagnosis_required=False,
+        keep_invalid_phone=True,
+        drop_doubtful_birth_date=True,
     ),
 }
 
@@ -104,6 +116,7 @@ class DischargeIntake:
     admitted_on: dt.date | None
     patient_data: dict[str, Any] = field(default_factory=dict)
     discharge_data: dict[str, Any] = field(default_factory=dict)
+    deceased_on: dt.date | None = None  # the patient died (in hospital, or since): no calls
 
 
 @dataclass
@@ -136,6 +149,14 @@ def _text_problem(name: str, value: str) -> str | None:
     if limit and len(value) > limit:
         return _("This text is longer than %(limit)s characters.") % {"limit": limit}
     return None
+
+
+def _years_ago(years: int) -> dt.date:
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
 
 
 def nurse_works_in(nurse: User, department: Department) -> bool:
@@ -188,8 +209,23 @@ def intake_check(
         if name in data and data[name] not in allowed:
             refuse(name, _("“%(value)s” is not one of the choices.") % {"value": data[name]})
     born = patient.get("birth_date")
-    if born and (problem := date_problem(born)):
-        refuse("birth_date", problem)
+    doubtful = born and date_problem(born)
+    if born and not doubtful and born < _years_ago(OLDEST_YEARS):
+        doubtful = _("The birth date %(date)s is more than %(years)s years ago: check the year.") % {
+            "date": born.isoformat(),
+            "years": OLDEST_YEARS,
+        }
+    if doubtful and policy.drop_doubtful_birth_date:
+        warnings.append(_("Birth date %(date)s left out: %(reason)s") % {"date": born.isoformat(), "reason": doubtful})
+        del patient["birth_date"]
+    elif doubtful:
+        refuse("birth_date", doubtful)
+    died = intake.deceased_on
+    if died is not None:
+        if problem := date_problem(died):
+            refuse("deceased_on", problem)
+        elif intake.admitted_on and died < intake.admitted_on:
+            refuse("deceased_on", _("The date of death is before the admission date."))
     if intake.admitted_on is None:
         refuse("admitted_on", _("Enter the admission date."))
     if stay.get("discharged_on") is None:
@@ -218,7 +254,9 @@ def intake_check(
             warnings.append(
                 _("No phone number for the patient or the family in this record: the ward must add one to call.")
             )
-    normalised = DischargeIntake(mrn=mrn, admitted_on=intake.admitted_on, patient_data=patient, discharge_data=stay)
+    normalised = DischargeIntake(
+        mrn=mrn, admitted_on=intake.admitted_on, patient_data=patient, discharge_data=stay, deceased_on=died
+    )
     return IntakeCheck(intake=normalised, errors=errors, warnings=warnings)
 
 

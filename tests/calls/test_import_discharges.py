@@ -253,3 +253,71 @@ def test_text_too_long_for_its_column_or_with_control_characters_is_reported_not
         (7, "icd10: This text is longer than 16 characters."),
     ]
     assert report.applied is False
+
+
+# --- deaths, dispositions, unknown columns, implausible births (hospital feeds issue) -------
+
+DEATH_HEADER = HEADER  # IMPORT_COLUMNS end with deceased_on, discharge_disposition
+
+
+def death_rows(*lines: str) -> list:
+    return read_discharge_file(name="export.csv", content="\n".join([DEATH_HEADER, *lines]).encode())
+
+
+def test_a_death_in_hospital_gives_no_calls_and_is_recorded(cardiology):
+    died = ROW_A + ",,died"
+    report = discharges_import(rows=death_rows(died, ROW_B + ",,home"), by=None, dry_run=False)
+    assert report.errors == []
+    dead = Patient.objects.get(mrn="ZY001")
+    assert dead.deceased_on == dt.date(2026, 11, 16)  # the discharge date
+    assert not FollowUpCall.objects.filter(discharge__patient=dead).exclude(status="cancelled").exists()
+    assert FollowUpCall.objects.filter(discharge__patient__mrn="ZY002", status="scheduled").count() == 1
+
+
+@pytest.mark.parametrize("disposition", ["死亡", "EXPIRED", "20"])
+def test_dispositions_that_mean_death_are_understood(cardiology, disposition):
+    discharges_import(rows=death_rows(ROW_A + f",,{disposition}"), by=None, dry_run=False)
+    assert Patient.objects.get(mrn="ZY001").deceased_on == dt.date(2026, 11, 16)
+
+
+def test_a_death_after_discharge_cancels_the_open_calls(cardiology):
+    discharges_import(rows=death_rows(ROW_A + ",2026-11-20,"), by=None, dry_run=False)
+    assert Patient.objects.get(mrn="ZY001").deceased_on == dt.date(2026, 11, 20)
+    assert set(FollowUpCall.objects.values_list("status", flat=True)) <= {"cancelled"}
+
+
+@pytest.mark.parametrize(
+    ("deceased_on", "message"),
+    [
+        ("2026-12-30", "deceased_on: This date cannot be in the future."),
+        ("2026-11-01", "deceased_on: The date of death is before the admission date."),
+        ("1026-11-20", "deceased_on: Enter a date on or after 1 January 1900."),
+        ("soon", "deceased_on “soon” is not a date (write it as YYYY-MM-DD)."),
+    ],
+)
+def test_an_implausible_date_of_death_is_refused(cardiology, deceased_on, message):
+    report = discharges_import(rows=death_rows(ROW_A + f",{deceased_on},"), by=None, dry_run=True)
+    assert report.errors == [(2, message)]
+
+
+def test_unknown_columns_are_listed_as_a_warning_and_the_rest_is_imported(cardiology):
+    rows = read_discharge_file(
+        name="export.csv", content="\n".join([f"{HEADER},ward_bed,<b>x</b>", ROW_A + ",,,12,y"]).encode()
+    )
+    report = discharges_import(rows=rows, by=None, dry_run=False)
+    assert report.applied
+    assert report.warnings == [
+        "These columns are not imported: <b>x</b>, ward_bed. The columns read are: " + ", ".join(IMPORT_COLUMNS) + "."
+    ]
+
+
+def test_the_command_prints_the_unknown_columns(cardiology, tmp_path, capsys):
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join([f"{HEADER},ward_bed", ROW_A + ",,,12"]), encoding="utf-8")
+    call_command("import_discharges", str(path))
+    assert capsys.readouterr().err.startswith("warning: These columns are not imported: ward_bed.")
+
+
+def test_a_birth_date_more_than_120_years_ago_is_refused(cardiology):
+    report = discharges_import(rows=csv_rows(ROW_A.replace("1958-03-02", "1903-03-02")), by=None, dry_run=True)
+    assert report.errors == [(2, "birth_date: The birth date 1903-03-02 is more than 120 years ago: check the year.")]

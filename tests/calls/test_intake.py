@@ -114,3 +114,13 @@ def test_an_hl7_discharge_without_a_number_is_registered_with_the_cores_warning(
     assert message.status == InboundMessage.Status.PROCESSED
     assert "No phone number for the patient or the family in this record" in message.warnings
     assert Discharge.objects.get().patient.phone == ""
+
+
+@pytest.mark.parametrize("birth", ["17260517", "19030517"])
+def test_an_hl7_birth_date_that_cannot_be_right_is_left_out_with_a_warning(ward, birth):
+    receipt = hl7_message_receive(raw=adt(birth=birth).encode())
+    inbound_message_process(message_id=receipt.message.pk)
+    message = InboundMessage.objects.get(pk=receipt.message.pk)
+    assert message.status == InboundMessage.Status.PROCESSED
+    assert f"Birth date {birth[:4]}-05-17 left out" in message.warnings
+    assert Discharge.objects.get().patient.birth_date is None

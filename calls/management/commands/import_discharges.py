@@ -25,6 +25,8 @@ class Command(BaseCommand):
         except ImportFileError as exc:
             raise CommandError(str(exc)) from None
         report = discharges_import(rows=rows, by=None, dry_run=dry_run, source_reference=path.name)
+        for warning in report.warnings:
+            self.stderr.write(f"warning: {warning}")
         for line, reason in report.errors:
             self.stderr.write(f"line {line}: {reason}")
         if report.errors:
