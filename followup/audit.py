@@ -314,21 +314,14 @@ def audit_change(
     their values. ``patient_id``: the patient the object concerns (taken from
     object_id for a "patient"). ``note``: a fixed explanation written by the
     code ("readmitted"), never text a user typed or a feed sent."""
-    context = _current.get()
-    request = context.request if context is not None else None
-    event = _change_event(
+    [event] = _record_changes(
         actor=actor,
         object_type=object_type,
-        object_id=object_id,
+        objects=[(object_id, patient_id)],
         action=action,
         fields=fields,
-        patient_id=patient_id,
         note=note,
-        request=request,
     )
-    event.save(force_insert=True)
-    if context is not None:
-        context.changes += 1
     return event
 
 
@@ -344,8 +337,24 @@ def audit_changes(
     """audit_change for many objects changed the same way at once (open calls
     cancelled on a readmission): ``objects`` holds (object id, patient id)
     pairs. One INSERT per 500 rows; returns how many rows were written."""
+    return len(
+        _record_changes(actor=actor, object_type=object_type, objects=objects, action=action, fields=fields, note=note)
+    )
+
+
+def _record_changes(
+    *,
+    actor: "User | str",
+    object_type: str,
+    objects: Iterable[tuple[object, object]],
+    action: str,
+    fields: Iterable[str],
+    note: str,
+) -> list[AuditEvent]:
     context = _current.get()
     request = context.request if context is not None else None
+    if isinstance(fields, str):
+        raise TypeError("fields is a list of field names, not one string")
     fields = list(fields)
     events = [
         _change_event(
@@ -363,7 +372,7 @@ def audit_changes(
     AuditEvent.objects.bulk_create(events, batch_size=500)
     if context is not None:
         context.changes += len(events)
-    return len(events)
+    return events
 
 
 _MISSING = object()
