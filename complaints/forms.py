@@ -41,25 +41,95 @@ def handlers():
 MULTIPLE_HINT = _("Hold Ctrl (⌘ on a Mac) to choose more than one.")
 
 
+class ActionForm(forms.Form):
+    """A form of the complaint page: built with the complaint and the user
+    (each form uses what it needs)."""
+
+    def __init__(self, *args, complaint: Complaint | None = None, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.complaint, self.user = complaint, user
+
+
+MAX_DB_INT = 2**63 - 1
+
+
+def _out_of_range(value) -> bool:
+    """An id no database row can have (a database refuses the query with an
+    error rather than answering "no such row")."""
+    try:
+        return not 0 < int(str(value).strip()) <= MAX_DB_INT
+    except ValueError:
+        return False  # not a number: the field says so itself
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A choice of a row by id that answers "not one of the choices" for an
+    id too large for the database, instead of failing the request."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and _out_of_range(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for pk in value:
+            if _out_of_range(pk):
+                message = self.error_messages["invalid_choice"]
+                raise ValidationError(message, code="invalid_choice", params={"value": pk})
+        return super()._check_values(value)
+
+
+class StaffChoiceField(IdMultipleChoiceField):
+    """Staff with a log-in, shown with their departments so that two nurses
+    of the same name can be told apart."""
+
+    def label_from_instance(self, obj) -> str:
+        departments = ", ".join(d.name for d in obj.departments.all())
+        return f"{obj} ({departments})" if departments else str(obj)
+
+
 class ClassificationFields(forms.Form):
     """What a complaint is about: chosen when it is recorded, changed when it
-    is classified."""
+    is classified. Staff involved are offered from the wards the user may
+    name and must work in one of the departments involved."""
 
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.filter(is_active=True))
+    category = IdChoiceField(label=_("Category"), queryset=Category.objects.filter(is_active=True))
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.GENERAL)
     validity = forms.ChoiceField(
         label=_("Valid or not"), choices=Complaint.Validity.choices, initial=Complaint.Validity.UNDETERMINED
     )
-    departments = forms.ModelMultipleChoiceField(
+    departments = IdMultipleChoiceField(
         label=_("Departments involved"), queryset=Department.objects.all(), help_text=MULTIPLE_HINT
     )
-    staff_involved = forms.ModelMultipleChoiceField(
-        label=_("Staff involved"), queryset=User.objects.none(), required=False, help_text=MULTIPLE_HINT
+    staff_involved = StaffChoiceField(
+        label=_("Staff involved"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("Staff of the departments involved. Hold Ctrl (⌘ on a Mac) to choose more than one."),
     )
     staff_involved_text = forms.CharField(label=_("Other staff involved"), max_length=255, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
+        departments = access.complaint_department_choices(user)
+        self.fields["departments"].queryset = departments
+        self.fields["staff_involved"].queryset = access.ward_staff(departments).prefetch_related("departments")
+
+    def clean(self):
+        data = super().clean()
+        departments = {d.pk for d in data.get("departments") or ()}
+        outside = [
+            str(u) for u in data.get("staff_involved") or () if not departments & {d.pk for d in u.departments.all()}
+        ]
+        if departments and outside:
+            self.add_error(
+                "staff_involved",
+                _("%(names)s do(es) not work in the departments involved.") % {"names": ", ".join(outside)},
+            )
+        return data
 
 
 class ComplaintForm(ClassificationFields):
@@ -77,7 +147,7 @@ class ComplaintForm(ClassificationFields):
         help_text=_("Leave empty when the complaint is not about one patient."),
     )
     description = LongTextField(label=_("What the complainant said"), rows=4)
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+    owner = IdChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
     settled_on_the_spot = forms.BooleanField(
         label=_("Settled on the spot"),
         required=False,
@@ -92,7 +162,7 @@ class ComplaintForm(ClassificationFields):
     )
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -113,8 +183,6 @@ class ComplaintForm(ClassificationFields):
                 "reply",
             ),
         )
-        self.user = user
-        self.fields["departments"].queryset = access.complaint_department_choices(user)
         self.fields["owner"].queryset = handlers()
         if not self.is_bound and "received_at" not in self.initial:
             self.initial["received_at"] = timezone.localtime().replace(second=0, microsecond=0)
@@ -150,7 +218,7 @@ class ComplaintForm(ClassificationFields):
 
 
 class ClassifyForm(ClassificationFields):
-    def __init__(self, *args, complaint: Complaint, **kwargs):
+    def __init__(self, *args, complaint: Complaint, user, **kwargs):
         kwargs.setdefault(
             "initial",
             {
@@ -162,10 +230,10 @@ class ClassifyForm(ClassificationFields):
                 "staff_involved_text": complaint.staff_involved_text,
             },
         )
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(ActionForm):
     to = forms.ChoiceField(label=_("New status"))
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES, required=False)
     handling_satisfaction = forms.ChoiceField(
@@ -176,7 +244,7 @@ class TransitionForm(forms.Form):
     note = LongTextField(label=_("Note"), required=False)
 
     def __init__(self, *args, complaint: Complaint, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, complaint=complaint, **kwargs)
         # Every status is accepted here so that a refused move is explained
         # by the service rather than rejected as an unknown choice.
         self.fields["to"].choices = [(s, label) for s, label in Complaint.Status.choices if s != complaint.status]
@@ -187,11 +255,11 @@ class TransitionForm(forms.Form):
             self.fields["outcome"].initial = complaint.outcome
 
 
-class NoteForm(forms.Form):
+class NoteForm(ActionForm):
     text = LongTextField(label=_("Note"))
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(ActionForm):
     text = LongTextField(label=_("What the complainant was told"))
     handling_satisfaction = forms.ChoiceField(
         label=_("Complainant's satisfaction with the handling"),
@@ -200,7 +268,7 @@ class ReplyForm(forms.Form):
     )
 
 
-class EvidenceForm(RefusedUploadsMixin, forms.Form):
+class EvidenceForm(RefusedUploadsMixin, ActionForm):
     # The text comes first: a file refused while it arrives stops the reading
     # of the form there, and what was typed before it is kept.
     text = LongTextField(label=_("What it shows"), required=False)
@@ -215,21 +283,20 @@ class EvidenceForm(RefusedUploadsMixin, forms.Form):
         return upload
 
 
-class ReassignForm(forms.Form):
-    owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none())
+class ReassignForm(ActionForm):
+    owner = IdChoiceField(label=_("New owner"), queryset=User.objects.none())
     note = LongTextField(label=_("Note"), required=False)
 
     def __init__(self, *args, **kwargs):
-        kwargs.pop("complaint", None)
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = handlers()
 
 
-class PauseForm(forms.Form):
+class PauseForm(ActionForm):
     note = LongTextField(label=_("What we are waiting for"))
 
 
-class ResumeForm(forms.Form):
+class ResumeForm(ActionForm):
     note = LongTextField(label=_("Note"), required=False)
 
 
@@ -240,8 +307,7 @@ class PromiseForm(forms.ModelForm):
         field_classes = {"note": LongTextField}
         widgets = {"due_on": DATE_INPUT, "note": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, **kwargs):
-        kwargs.pop("complaint", None)
+    def __init__(self, *args, complaint=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = staff_users()
 
@@ -264,7 +330,11 @@ class DeliverForm(forms.Form):
 
 
 class ComplaintFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        widget=forms.TextInput(attrs={"placeholder": _("Reference, words, complainant, phone, patient or MRN")}),
+    )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Complaint.Status.choices)
     category = django_filters.ModelChoiceFilter(label=_("Category"), queryset=Category.objects.all())
     severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Severity.choices)

@@ -25,7 +25,9 @@ RESOLVED_IN_TIME = Q(resolved_at__lte=F("resolution_due"), resolution_breached=F
 
 
 def complaint_list(*, user, view: str = "open") -> QuerySet[Complaint]:
-    complaints = access.visible_complaints(user).select_related("category", "owner").prefetch_related("departments")
+    complaints = (
+        access.visible_complaints(user).select_related("category", "owner", "patient").prefetch_related("departments")
+    )
     if view == "mine":
         return complaints.filter(owner=user, status__in=Complaint.OPEN_STATUSES).order_by("resolution_due", "pk")
     if view == "breached":
@@ -37,14 +39,28 @@ def complaint_list(*, user, view: str = "open") -> QuerySet[Complaint]:
     return complaints.filter(status__in=Complaint.OPEN_STATUSES).order_by("resolution_due", "pk")
 
 
+PHONE_TYPING = re.compile(r"[\s()\-.]")
+
+
 def complaint_search(complaints: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:
-    """Reference or description containing the words; on PostgreSQL also a
+    """Reference, description, complainant's name or phone, patient's name or
+    inpatient number (MRN) containing the words; on PostgreSQL also a
     full-text match (stemmed English). Chinese has no word breaks, so the
-    substring match is what finds it."""
+    substring match is what finds it. A phone typed with spaces or dashes
+    ("138 1234-5678") finds the stored "+8613812345678"."""
     text = text.strip()
     if not text:
         return complaints
-    match = Q(reference__icontains=text) | Q(description__icontains=text)
+    match = (
+        Q(reference__icontains=text)
+        | Q(description__icontains=text)
+        | Q(complainant_name__icontains=text)
+        | Q(patient__name__icontains=text)
+        | Q(patient__mrn__icontains=text)
+    )
+    digits = PHONE_TYPING.sub("", text)
+    if len(digits) >= 4 and digits.lstrip("+").isdigit():
+        match |= Q(complainant_phone__contains=digits.lstrip("+"))
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector
 

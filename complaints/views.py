@@ -163,7 +163,6 @@ ACTIONS = {
     "pause": ("complaints.change_complaint", forms.PauseForm, _pause),
     "resume": ("complaints.change_complaint", forms.ResumeForm, _resume),
 }
-COMPLAINT_FORMS = ("transition", "classify", "reassign", "promise")
 
 
 def _action_forms(request: HttpRequest, complaint: Complaint, bound: dict | None = None) -> dict:
@@ -173,10 +172,8 @@ def _action_forms(request: HttpRequest, complaint: Complaint, bound: dict | None
             continue
         if bound and name in bound:
             built[name] = bound[name]
-        elif name in COMPLAINT_FORMS:
-            built[name] = form_class(complaint=complaint, prefix=name)
         else:
-            built[name] = form_class(prefix=name)
+            built[name] = form_class(complaint=complaint, user=request.user, prefix=name)
     if request.user.has_perm("complaints.change_promise"):
         built["deliver"] = forms.DeliverForm(prefix="deliver", initial={"delivered_on": timezone.localdate()})
     return built
@@ -209,7 +206,7 @@ def complaint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
         raise PermissionDenied
     perm, form_class, call = ACTIONS[action]
     _need(request, perm)
-    kwargs = {"complaint": complaint} if action in COMPLAINT_FORMS else {}
+    kwargs = {"complaint": complaint, "user": request.user}
     if action == "evidence":
         kwargs["refused_uploads"] = refused_uploads(request)
     form = form_class(request.POST, request.FILES, prefix=action, **kwargs)
