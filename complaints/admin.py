@@ -3,7 +3,17 @@ from django.contrib import admin
 from followup import access
 from followup.access import AdminScopeMixin
 
-from .models import Category, Complaint, ComplaintEvent, Holiday, Notification, Promise, SlaPolicy, WorkingCalendar
+from .models import (
+    Category,
+    Complaint,
+    ComplaintEvent,
+    Holiday,
+    Notification,
+    Promise,
+    ResolutionMeasure,
+    SlaPolicy,
+    WorkingCalendar,
+)
 
 
 @admin.register(Category)
@@ -53,13 +63,24 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class MeasureInline(admin.TabularInline):
+    model = ResolutionMeasure
+    fields = ["kind", "amount"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Complaint)
 class ComplaintAdmin(AdminScopeMixin, ReadOnlyAdmin):
     scope = access.visible_complaints
-    list_display = ["reference", "received_at", "channel", "category", "severity", "status", "owner"]
-    list_filter = ["status", "severity", "channel", "category"]
+    list_display = ["reference", "received_at", "channel", "category", "severity", "status", "is_dispute", "owner"]
+    list_filter = ["status", "severity", "channel", "category", "is_dispute"]
     search_fields = ["reference", "complainant_name", "description"]
-    inlines = [EventInline]
+    inlines = [MeasureInline, EventInline]
 
 
 @admin.register(ComplaintEvent)

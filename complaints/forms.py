@@ -1,3 +1,6 @@
+import datetime as dt
+from decimal import Decimal
+
 import django_filters
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
@@ -15,12 +18,11 @@ from followup.roles import Role
 from followup.uploads import RefusedUploadsMixin
 
 from .evidence import validate_evidence
-from .models import Category, Complaint, Promise, Severity
+from .models import Category, Complaint, Measure, Promise, Severity
 from .services import TRANSITIONS
 
 User = get_user_model()
 
-OUTCOME_CHOICES = [("", "---------"), *Complaint.Outcome.choices]
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -90,12 +92,47 @@ class StaffChoiceField(IdMultipleChoiceField):
         return f"{obj} ({departments})" if departments else str(obj)
 
 
+class MeasureFields(forms.Form):
+    """How a complaint was resolved: several measures, the compensation with its amount."""
+
+    measures = forms.MultipleChoiceField(
+        label=_("How it was resolved"),
+        choices=Measure.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    compensation_amount = forms.DecimalField(
+        label=_("Compensation (yuan)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("9999999999.99"),
+        max_digits=12,
+        decimal_places=2,
+    )
+
+    def clean(self):
+        data = super().clean()
+        chosen = set(data.get("measures") or ())
+        amount = data.get("compensation_amount")
+        if Measure.COMPENSATION in chosen and amount is None and "compensation_amount" not in self.errors:
+            self.add_error("compensation_amount", _("Give the amount of the compensation."))
+        if amount is not None and Measure.COMPENSATION not in chosen:
+            self.add_error("compensation_amount", _("An amount is only recorded with compensation."))
+        return data
+
+
 class ClassificationFields(forms.Form):
     """What a complaint is about: chosen when it is recorded, changed when it
     is classified. Staff involved are offered from the wards the user may
     name and must work in one of the departments involved."""
 
-    category = IdChoiceField(label=_("Category"), queryset=Category.objects.filter(is_active=True))
+    category = IdChoiceField(label=_("Main category"), queryset=Category.objects.filter(is_active=True))
+    secondary_categories = IdMultipleChoiceField(
+        label=_("Other categories"),
+        queryset=Category.objects.filter(is_active=True),
+        required=False,
+        help_text=_("Reports count the main category and show these beside it."),
+    )
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.GENERAL)
     validity = forms.ChoiceField(
         label=_("Valid or not"), choices=Complaint.Validity.choices, initial=Complaint.Validity.UNDETERMINED
@@ -110,6 +147,11 @@ class ClassificationFields(forms.Form):
         help_text=_("Staff of the departments involved. Hold Ctrl (⌘ on a Mac) to choose more than one."),
     )
     staff_involved_text = forms.CharField(label=_("Other staff involved"), max_length=255, required=False)
+    is_dispute = forms.BooleanField(
+        label=_("Medical dispute (医疗纠纷)"),
+        required=False,
+        help_text=_("The complaint has become a dispute over the care given."),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,7 +174,7 @@ class ClassificationFields(forms.Form):
         return data
 
 
-class ComplaintForm(ClassificationFields):
+class ComplaintForm(MeasureFields, ClassificationFields):
     channel = forms.ChoiceField(label=_("Channel"), choices=Complaint.Channel.choices)
     received_at = forms.DateTimeField(label=_("Received at"), widget=DATETIME_INPUT)
     complainant_name = forms.CharField(label=_("Complainant's name"), max_length=100)
@@ -151,9 +193,10 @@ class ComplaintForm(ClassificationFields):
     settled_on_the_spot = forms.BooleanField(
         label=_("Settled on the spot"),
         required=False,
-        help_text=_("Closes the complaint at once with the outcome and reply below; it still counts in reports."),
+        help_text=_(
+            "Closes the complaint at once with how it was resolved and the reply below; it still counts in reports."
+        ),
     )
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES, required=False)
     reply = LongTextField(label=_("Reply given to the complainant"), required=False)
     handling_satisfaction = forms.ChoiceField(
         label=_("Complainant's satisfaction with the handling"),
@@ -173,13 +216,14 @@ class ComplaintForm(ClassificationFields):
                 Column("complainant_relation"),
                 Column("patient_mrn"),
             ),
-            Row(Column("category"), Column("severity"), Column("validity"), Column("owner")),
-            Row(Column("departments"), Column("staff_involved"), Column("staff_involved_text")),
+            Row(Column("category"), Column("secondary_categories"), Column("severity"), Column("validity")),
+            Row(Column("departments"), Column("staff_involved"), Column("staff_involved_text"), Column("owner")),
+            "is_dispute",
             "description",
             Fieldset(
                 _("Settled on the spot"),
                 "settled_on_the_spot",
-                Row(Column("outcome"), Column("handling_satisfaction")),
+                Row(Column("measures"), Column("compensation_amount"), Column("handling_satisfaction")),
                 "reply",
             ),
         )
@@ -210,8 +254,8 @@ class ComplaintForm(ClassificationFields):
     def clean(self):
         data = super().clean()
         if data.get("settled_on_the_spot"):
-            if not data.get("outcome"):
-                self.add_error("outcome", _("Choose the outcome of a complaint settled on the spot."))
+            if not data.get("measures"):
+                self.add_error("measures", _("Tick how the complaint was settled on the spot."))
             if not (data.get("reply") or "").strip():
                 self.add_error("reply", _("Write the reply given on the spot."))
         return data
@@ -223,6 +267,8 @@ class ClassifyForm(ClassificationFields):
             "initial",
             {
                 "category": complaint.category_id,
+                "secondary_categories": list(complaint.secondary_categories.all()),
+                "is_dispute": complaint.is_dispute,
                 "severity": complaint.severity,
                 "validity": complaint.validity,
                 "departments": list(complaint.departments.all()),
@@ -233,9 +279,8 @@ class ClassifyForm(ClassificationFields):
         super().__init__(*args, user=user, **kwargs)
 
 
-class TransitionForm(ActionForm):
+class TransitionForm(MeasureFields, ActionForm):
     to = forms.ChoiceField(label=_("New status"))
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES, required=False)
     handling_satisfaction = forms.ChoiceField(
         label=_("Complainant's satisfaction with the handling"),
         choices=[("", _("Not asked")), *Complaint.Satisfaction.choices],
@@ -251,8 +296,22 @@ class TransitionForm(ActionForm):
         allowed = TRANSITIONS.get(complaint.status, ())
         if allowed:
             self.fields["to"].initial = allowed[0]
-        if complaint.outcome:
-            self.fields["outcome"].initial = complaint.outcome
+        _initial_measures(self, complaint)
+        self.order_fields(["to", "measures", "compensation_amount", "handling_satisfaction", "note"])
+
+
+def _initial_measures(form: forms.Form, complaint: Complaint) -> None:
+    current = list(complaint.measures.all())
+    form.fields["measures"].initial = [m.kind for m in current]
+    form.fields["compensation_amount"].initial = next((m.amount for m in current if m.amount is not None), None)
+
+
+class MeasuresForm(MeasureFields, ActionForm):
+    note = LongTextField(label=_("Note"), required=False, rows=2)
+
+    def __init__(self, *args, complaint: Complaint, **kwargs):
+        super().__init__(*args, complaint=complaint, **kwargs)
+        _initial_measures(self, complaint)
 
 
 class NoteForm(ActionForm):
@@ -342,6 +401,10 @@ class ComplaintFilter(django_filters.FilterSet):
         label=_("Department"), field_name="departments", queryset=Department.objects.all()
     )
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Complaint.Channel.choices)
+    outcome = django_filters.ChoiceFilter(
+        label=_("How it was resolved"), field_name="measures__kind", choices=Measure.choices, distinct=True
+    )
+    dispute = django_filters.BooleanFilter(label=_("Medical dispute"), field_name="is_dispute")
     received_from = django_filters.DateFilter(
         label=_("Received from"), field_name="received_at", lookup_expr="date__gte", widget=DATE_INPUT
     )
@@ -361,3 +424,80 @@ class ComplaintFilter(django_filters.FilterSet):
         from .selectors import complaint_search
 
         return complaint_search(queryset, value)
+
+
+EARLIEST_REPORT_DAY = dt.date(2000, 1, 1)
+MAX_REPORT_YEARS = 30
+
+
+class ReportFilterForm(forms.Form):
+    """The period of the complaint analysis (a quarter, a year, or a range of
+    days: the first one filled in, in the order range, year, quarter; the
+    current quarter when none is), valid complaints only, one department."""
+
+    quarter = forms.CharField(label=_("Quarter"), required=False, help_text=_("For example 2026-Q3."))
+    year = forms.IntegerField(label=_("Year"), required=False)
+    start = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
+    end = forms.DateField(label=_("Until"), required=False, widget=DATE_INPUT)
+    valid_only = forms.BooleanField(label=_("Valid complaints only"), required=False)
+    department = IdChoiceField(
+        label=_("Department"), queryset=Department.objects.none(), required=False, empty_label=_("All departments")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["department"].queryset = access.complaint_report_departments(user).order_by("name")
+
+    def clean_quarter(self):
+        from .selectors import Quarter
+
+        text = self.cleaned_data["quarter"].strip()
+        if not text:
+            return None
+        try:
+            quarter = Quarter.parse(text)
+        except ValueError:
+            raise ValidationError(_("Write the quarter as year-Qnumber, for example 2026-Q3.")) from None
+        self._check_day(quarter.first_day, "quarter")
+        return quarter
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        if year is not None:
+            self._check_day(dt.date(year, 1, 1) if 1 <= year <= 9999 else dt.date.min, "year")
+        return year
+
+    def _check_day(self, day: dt.date, what: str) -> None:
+        today = timezone.localdate()
+        if day < EARLIEST_REPORT_DAY or day > today:
+            raise ValidationError(
+                _("Choose a %(what)s between %(first)s and today.")
+                % {"what": self.fields[what].label.lower(), "first": EARLIEST_REPORT_DAY.year}
+            )
+
+    def clean(self):
+        from .selectors import Period, Quarter
+
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if self.errors:
+            return data
+        today = timezone.localdate()
+        if start or end:
+            if not (start and end):
+                raise ValidationError(_("Give both the first and the last day of the range."))
+            if start > end:
+                raise ValidationError(_("The range ends before it starts."))
+            if start < EARLIEST_REPORT_DAY or start > today:
+                raise ValidationError(
+                    _("The range must start between %(first)s and today.") % {"first": EARLIEST_REPORT_DAY}
+                )
+            if (end - start).days > MAX_REPORT_YEARS * 366:
+                raise ValidationError(_("A range of at most %(years)d years, please.") % {"years": MAX_REPORT_YEARS})
+            data["period"] = Period(start, end)
+        elif data.get("year"):
+            data["period"] = Period.of_year(data["year"])
+        else:
+            data["period"] = Period.of_quarter(data.get("quarter") or Quarter.containing(today))
+        return data

@@ -151,13 +151,6 @@ class Complaint(models.Model):
 
     OPEN_STATUSES = (Status.RECEIVED, Status.INVESTIGATING, Status.RESOLVED, Status.REPLIED, Status.REOPENED)
 
-    class Outcome(models.TextChoices):
-        EXPLANATION = "explanation", _("Explanation, accepted")
-        APOLOGY = "apology", _("Apology")
-        COMPENSATION = "compensation", _("Apology and compensation")
-        MEDIATION = "mediation", _("People's mediation (人民调解)")
-        LEGAL = "legal", _("Legal route")
-
     class Satisfaction(models.TextChoices):
         SATISFIED = "satisfied", _("Satisfied")
         BASIC = "basic", _("Basically satisfied")
@@ -186,7 +179,14 @@ class Complaint(models.Model):
         verbose_name=_("received by"),
     )
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("category")
+        Category, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("main category")
+    )
+    secondary_categories = models.ManyToManyField(
+        Category,
+        blank=True,
+        related_name="secondary_complaints",
+        verbose_name=_("other categories"),
+        help_text=_("Reports count the main category; these are shown beside it."),
     )
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.GENERAL)
     validity = models.CharField(
@@ -203,6 +203,11 @@ class Complaint(models.Model):
     )
     description = models.TextField(_("what the complainant said"))
     settled_on_the_spot = models.BooleanField(_("settled on the spot"), default=False)
+    is_dispute = models.BooleanField(
+        _("medical dispute (医疗纠纷)"),
+        default=False,
+        help_text=_("The complaint has become a dispute over the care given (医疗纠纷)."),
+    )
     status = models.CharField(_("status"), max_length=15, choices=Status.choices, default=Status.RECEIVED)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -212,7 +217,6 @@ class Complaint(models.Model):
         related_name="complaints_owned",
         verbose_name=_("owner"),
     )
-    outcome = models.CharField(_("outcome"), max_length=15, choices=Outcome.choices, blank=True)
     handling_satisfaction = models.CharField(
         _("complainant's satisfaction with the handling"), max_length=12, choices=Satisfaction.choices, blank=True
     )
@@ -258,6 +262,48 @@ class Complaint(models.Model):
     @property
     def is_breached(self) -> bool:
         return self.first_response_breached or self.resolution_breached
+
+
+class Measure(models.TextChoices):
+    """How a complaint was resolved; a complaint may have several."""
+
+    EXPLANATION = "explanation", _("Explanation, accepted")
+    APOLOGY = "apology", _("Apology")
+    COMPENSATION = "compensation", _("Compensation")
+    MEDIATION = "mediation", _("People's mediation (人民调解)")
+    ARBITRATION = "arbitration", _("Arbitration (仲裁)")
+    LEGAL_ADVISED = "legal_advised", _("Advised to take the legal route")
+    COURT = "court", _("Went to court (诉讼)")
+    LEGAL_REFUSED = "legal_refused", _("Complainant refused the legal route")
+
+
+class ResolutionMeasure(models.Model):
+    """One measure taken to resolve a complaint (written by
+    complaints.services only). Compensation carries its amount."""
+
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.PROTECT, related_name="measures", verbose_name=_("complaint")
+    )
+    kind = models.CharField(_("measure"), max_length=20, choices=Measure.choices)
+    amount = models.DecimalField(
+        _("amount (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True, help_text=_("Compensation only.")
+    )
+
+    class Meta:
+        ordering = ["complaint", "pk"]
+        verbose_name = _("resolution measure")
+        verbose_name_plural = _("resolution measures")
+        constraints = [
+            models.UniqueConstraint(fields=["complaint", "kind"], name="one_measure_of_a_kind"),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | (Q(kind="compensation") & Q(amount__gte=0)),
+                name="amount_only_for_compensation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = str(self.get_kind_display())
+        return f"{label} {self.amount:,.2f}" if self.amount is not None else label
 
 
 class AppendOnly(models.Model):
@@ -319,6 +365,7 @@ class ComplaintEvent(SystemMessage, AppendOnly):
         EVIDENCE = "evidence", _("Evidence file")
         REPLY = "reply", _("Reply to the complainant")
         REASSIGNED = "reassigned", _("Reassigned")
+        MEASURES = "measures", _("Resolution measures")
         PROMISE_ADDED = "promise_added", _("Promise made")
         PROMISE_DELIVERED = "promise_delivered", _("Promise delivered")
         SLA_BREACH = "sla_breach", _("SLA breached")

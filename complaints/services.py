@@ -4,6 +4,7 @@ timeline event in the same transaction."""
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,9 +25,11 @@ from .models import (
     Category,
     Complaint,
     ComplaintEvent,
+    Measure,
     Notification,
     Promise,
     ReferenceCounter,
+    ResolutionMeasure,
     Severity,
     system_message,
 )
@@ -108,6 +111,43 @@ def reference_allocate(*, year: int) -> str:
     return f"TS-{year}-{number:05d}"
 
 
+def _measures_refusal(measures: Iterable[str], compensation_amount: Decimal | None) -> str | None:
+    measures = set(measures)
+    unknown = measures - set(Measure.values)
+    if unknown:
+        return _("Unknown resolution measure: %(kinds)s.") % {"kinds": ", ".join(sorted(unknown))}
+    if Measure.COMPENSATION in measures and compensation_amount is None:
+        return _("Give the amount of the compensation.")
+    if compensation_amount is not None and Measure.COMPENSATION not in measures:
+        return _("An amount is only recorded with compensation.")
+    if compensation_amount is not None and compensation_amount <= 0:
+        return _("The compensation must be more than 0 yuan.")
+    return None
+
+
+def _apply_measures(complaint: Complaint, measures: Iterable[str], compensation_amount: Decimal | None) -> bool:
+    """Make the complaint's measures exactly ``measures`` (the amount on the
+    compensation); True when anything changed."""
+    measures = list(measures)
+    reason = _measures_refusal(measures, compensation_amount)
+    if reason:
+        raise ValidationError(reason)
+    measures = [m for m in Measure.values if m in set(measures)]
+    wanted = {kind: (compensation_amount if kind == Measure.COMPENSATION else None) for kind in measures}
+    current = {m.kind: m.amount for m in complaint.measures.all()}
+    if current == wanted:
+        return False
+    complaint.measures.exclude(kind__in=measures).delete()
+    for kind, amount in wanted.items():
+        ResolutionMeasure.objects.update_or_create(complaint=complaint, kind=kind, defaults={"amount": amount})
+    return True
+
+
+def measures_text(complaint: Complaint) -> str:
+    """The measures in one line, in the active language ("Apology; Compensation 2,000.00")."""
+    return "; ".join(str(m) for m in complaint.measures.all()) or str(_("none"))
+
+
 def _set_deadlines(complaint: Complaint) -> None:
     complaint.first_response_due, complaint.resolution_due = sla.deadlines(
         received_at=complaint.received_at, severity=complaint.severity, paused_minutes=complaint.paused_minutes
@@ -122,6 +162,8 @@ def complaint_create(
     category: Category,
     description: str,
     complainant_name: str,
+    secondary_categories: Iterable[Category] = (),
+    is_dispute: bool = False,
     complainant_phone: str = "",
     complainant_relation: str = Complaint.Relation.PATIENT,
     patient=None,
@@ -134,16 +176,18 @@ def complaint_create(
     owner=None,
     source_call=None,
     settled_on_the_spot: bool = False,
-    outcome: str = "",
+    measures: Iterable[str] = (),
+    compensation_amount: Decimal | None = None,
     reply: str = "",
     handling_satisfaction: str = "",
 ) -> Complaint:
     """Record a complaint. One settled on the spot is closed at once, with
-    its outcome and the reply given, and still counts in every report."""
+    how it was resolved and the reply given, and still counts in every report."""
     now = timezone.now()
     received_at = received_at or now
-    if settled_on_the_spot and not (outcome and reply.strip()):
-        raise ValidationError(_("A complaint settled on the spot needs its outcome and the reply given."))
+    measures = list(measures)
+    if settled_on_the_spot and not (measures and reply.strip()):
+        raise ValidationError(_("A complaint settled on the spot needs how it was resolved and the reply given."))
     complaint = Complaint(
         reference=reference_allocate(year=timezone.localtime(received_at).year),
         channel=channel,
@@ -161,7 +205,7 @@ def complaint_create(
         owner=owner,
         source_call=source_call,
         settled_on_the_spot=settled_on_the_spot,
-        outcome=outcome,
+        is_dispute=is_dispute,
         handling_satisfaction=handling_satisfaction,
     )
     _set_deadlines(complaint)
@@ -171,6 +215,9 @@ def complaint_create(
     complaint.save()
     complaint.departments.set(departments)
     complaint.staff_involved.set(staff_involved)
+    complaint.secondary_categories.set([c for c in secondary_categories if c.pk != category.pk])
+    if measures or compensation_amount is not None:
+        _apply_measures(complaint, measures, compensation_amount)
     _event(
         complaint,
         Kind.CREATED,
@@ -190,7 +237,7 @@ def complaint_create(
             from_status=Status.RECEIVED,
             to_status=Status.CLOSED,
             text=_("Settled on the spot."),
-            changed=["status", "outcome"],
+            changed=["status", "measures"],
         )
     return complaint
 
@@ -206,8 +253,8 @@ def _refusal(complaint: Complaint, to: str) -> str | None:
     if to == Status.REPLIED and not complaint.events.filter(kind=Kind.REPLY).exists():
         return _("Record the reply given to the complainant first.")
     if to == Status.CLOSED:
-        if not complaint.outcome:
-            return _("Choose the outcome before closing.")
+        if not complaint.measures.exists():
+            return _("Record how the complaint was resolved before closing.")
         if not complaint.events.filter(kind=Kind.REPLY).exists():
             return _("Record the reply given to the complainant before closing.")
         open_promises = complaint.promises.filter(delivered_on__isnull=True).count()
@@ -233,15 +280,16 @@ def complaint_transition(
     to: str,
     by,
     note: str = "",
-    outcome: str = "",
+    measures: Iterable[str] | None = None,
+    compensation_amount: Decimal | None = None,
     handling_satisfaction: str = "",
     at: dt.datetime | None = None,
 ) -> Complaint:
     """Move the complaint along an allowed edge, or raise TransitionRefused
-    saying why not. ``at`` back-dates a step taken earlier (default now)."""
+    saying why not. ``measures`` (when given) records how it was resolved in
+    the same step; ``at`` back-dates a step taken earlier (default now)."""
     complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
-    if outcome:
-        complaint.outcome = outcome
+    measures_changed = measures is not None and _apply_measures(complaint, measures, compensation_amount)
     if handling_satisfaction:
         complaint.handling_satisfaction = handling_satisfaction
     reason = _refusal(complaint, to)
@@ -270,7 +318,7 @@ def complaint_transition(
         text=note,
         changed=[
             "status",
-            *(["outcome"] if outcome else []),
+            *(["measures"] if measures_changed else []),
             *(["handling_satisfaction"] if handling_satisfaction else []),
         ],
     )
@@ -288,18 +336,21 @@ def complaint_classify(
     departments: Iterable,
     staff_involved: Iterable,
     staff_involved_text: str = "",
+    secondary_categories: Iterable[Category] = (),
+    is_dispute: bool = False,
 ) -> Complaint:
-    """Set the category, severity, validity and who is involved; a new
-    severity moves the SLA deadlines."""
+    """Set the categories, severity, validity, dispute flag and who is
+    involved; a new severity moves the SLA deadlines."""
     complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
     severity_changed = complaint.severity != severity
     complaint.category, complaint.severity, complaint.validity = category, severity, validity
-    complaint.staff_involved_text = staff_involved_text
+    complaint.staff_involved_text, complaint.is_dispute = staff_involved_text, is_dispute
     if severity_changed:
         _set_deadlines(complaint)
     complaint.save()
     complaint.departments.set(departments)
     complaint.staff_involved.set(staff_involved)
+    complaint.secondary_categories.set([c for c in secondary_categories if c.pk != category.pk])
     _event(
         complaint,
         Kind.NOTE,
@@ -310,8 +361,30 @@ def complaint_classify(
             "severity": complaint.get_severity_display(),
             "validity": complaint.get_validity_display(),
         },
-        changed=["category", "severity", "validity", "departments", "staff_involved", "staff_involved_text"],
+        changed=[
+            "category",
+            "secondary_categories",
+            "severity",
+            "validity",
+            "is_dispute",
+            "departments",
+            "staff_involved",
+            "staff_involved_text",
+        ],
     )
+    return complaint
+
+
+@transaction.atomic
+def complaint_set_measures(
+    *, complaint: Complaint, by, measures: Iterable[str], compensation_amount: Decimal | None = None, note: str = ""
+) -> Complaint:
+    """Record how the complaint was resolved (several measures at once; the
+    compensation with its amount)."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    _apply_measures(complaint, measures, compensation_amount)
+    text = measures_text(complaint)
+    _event(complaint, Kind.MEASURES, by, text=f"{text}. {note}".strip() if note else text, changed=["measures"])
     return complaint
 
 

@@ -1,9 +1,12 @@
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -80,6 +83,8 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
                 by=request.user,
                 channel=data["channel"],
                 category=data["category"],
+                secondary_categories=data["secondary_categories"],
+                is_dispute=data["is_dispute"],
                 description=data["description"],
                 complainant_name=data["complainant_name"],
                 complainant_phone=data["complainant_phone"],
@@ -94,7 +99,8 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
                 owner=data["owner"],
                 source_call=call,
                 settled_on_the_spot=data["settled_on_the_spot"],
-                outcome=data["outcome"],
+                measures=data["measures"],
+                compensation_amount=data["compensation_amount"],
                 reply=data["reply"],
                 handling_satisfaction=data["handling_satisfaction"],
             )
@@ -113,13 +119,19 @@ def _transition(request, complaint, data):
         to=data["to"],
         by=request.user,
         note=data["note"],
-        outcome=data["outcome"],
+        # Ticking nothing leaves the measures as they are.
+        measures=data["measures"] or None,
+        compensation_amount=data["compensation_amount"],
         handling_satisfaction=data["handling_satisfaction"],
     )
 
 
 def _classify(request, complaint, data):
     services.complaint_classify(complaint=complaint, by=request.user, **data)
+
+
+def _measures(request, complaint, data):
+    services.complaint_set_measures(complaint=complaint, by=request.user, **data)
 
 
 def _note(request, complaint, data):
@@ -155,6 +167,7 @@ def _resume(request, complaint, data):
 ACTIONS = {
     "transition": ("complaints.change_complaint", forms.TransitionForm, _transition),
     "classify": ("complaints.change_complaint", forms.ClassifyForm, _classify),
+    "measures": ("complaints.change_complaint", forms.MeasuresForm, _measures),
     "note": ("complaints.add_complaintevent", forms.NoteForm, _note),
     "evidence": ("complaints.add_complaintevent", forms.EvidenceForm, _evidence),
     "reply": ("complaints.change_complaint", forms.ReplyForm, _reply),
@@ -291,30 +304,62 @@ def notification_badge(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _report_for(request: HttpRequest) -> dict:
+def _report_for(request: HttpRequest) -> tuple[forms.ReportFilterForm, dict | None]:
     _need(request, "complaints.view_complaint_report")
-    try:
-        quarter = selectors.Quarter.parse(request.GET.get("quarter", ""))
-    except ValueError:
-        quarter = selectors.Quarter.containing(timezone.localdate())
-    return selectors.complaint_report(user=request.user, quarter=quarter)
+    form = forms.ReportFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    department = data["department"]
+    report = selectors.complaint_report(
+        user=request.user,
+        period=data["period"],
+        valid_only=data["valid_only"],
+        department_ids=[department.pk] if department else None,
+    )
+    if department:
+        report["departments_label"] = department.name
+    elif access.sees_all_complaints(request.user):
+        report["departments_label"] = _("All departments")
+    else:
+        report["departments_label"] = ", ".join(name for _pk, name in access.departments_of(request.user))
+    report["query"] = _report_query(data["period"], data["valid_only"], department)
+    return form, report
+
+
+def _report_query(period, valid_only: bool, department) -> str:
+    params = dict(period.query)
+    if valid_only:
+        params["valid_only"] = "on"
+    if department:
+        params["department"] = department.pk
+    return urlencode(params)
 
 
 @role_required(Role.COMPLAINT_OFFICER, Role.HEAD_NURSE)
 def report(request: HttpRequest) -> HttpResponse:
-    data = _report_for(request)
+    form, data = _report_for(request)
+    if data is None:
+        return render(request, "complaints/report.html", {"form": form, "report": None}, status=400)
 
     def chart(rows):
         return [{"label": str(r["label"]), "count": r["count"]} for r in rows]
+
+    period = data["period"]
+
+    def link(p):
+        return _report_query(p, data["valid_only"], form.cleaned_data["department"])
 
     return render(
         request,
         "complaints/report.html",
         {
+            "form": form,
             "report": data,
-            "quarter": data["quarter"],
-            # No link into a quarter that has not started: it could only be empty.
-            "next_quarter_started": data["quarter"].next.bounds()[0] <= timezone.now(),
+            "period": period,
+            "previous_link": link(period.previous),
+            # No link into a period that has not started: it could only be empty.
+            "next_link": link(period.next) if period.next.bounds()[0] <= timezone.now() else "",
             "chart_category": chart(data["by_category"]),
             "chart_department": chart(data["by_department"]),
         },
@@ -327,7 +372,22 @@ def _export_header() -> list[str]:
 
 @role_required(Role.COMPLAINT_OFFICER, Role.HEAD_NURSE)
 def report_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    data = _report_for(request)
+    form, data = _report_for(request)
+    if data is None:
+        return HttpResponse(
+            " ".join(str(e) for errors in form.errors.values() for e in errors), status=400, content_type="text/plain"
+        )
     rows = selectors.report_rows(data)
-    table = Table(title=str(data["quarter"]), headers=_export_header(), rows=rows)
-    return spreadsheet_response(tables=[table], fmt=fmt, filename=f"complaints-{data['quarter']}.{fmt}")
+    department = form.cleaned_data["department"]
+    stem = "-".join(
+        part
+        for part in (
+            "complaints",
+            re.sub(r"[^\w-]", "", department.code) if department else "",
+            data["period"].slug,
+            "valid" if data["valid_only"] else "",
+        )
+        if part
+    )
+    table = Table(title=str(data["period"]), headers=_export_header(), rows=rows)
+    return spreadsheet_response(tables=[table], fmt=fmt, filename=f"{stem}.{fmt}")

@@ -131,7 +131,7 @@ def test_resolution_breach_is_flagged_the_next_day(urgent, officer):
 def test_paused_and_closed_complaints_are_not_flagged(urgent, make_complaint, officer):
     services.complaint_pause(complaint=urgent, by=officer, note="Waiting for the family to call back.")
     with time_machine.travel(at(2026, 11, 23, 9, 0), tick=False):
-        make_complaint(severity="urgent", settled_on_the_spot=True, outcome="explanation", reply="Explained.")
+        make_complaint(severity="urgent", settled_on_the_spot=True, measures=["explanation"], reply="Explained.")
     with time_machine.travel(at(2026, 11, 30, 9, 0), tick=False):
         assert check_sla_breaches() == 0
     assert Notification.objects.count() == 0
