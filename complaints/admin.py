@@ -5,6 +5,7 @@ from followup.access import AdminScopeMixin
 
 from .models import (
     Category,
+    ChannelResponseTarget,
     Complaint,
     ComplaintEvent,
     Holiday,
@@ -25,17 +26,31 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ["severity", "first_response_value", "first_response_unit", "resolution_value", "resolution_unit"]
+    list_display = [
+        "severity",
+        "first_response_value",
+        "first_response_unit",
+        "resolution_value",
+        "resolution_unit",
+        "reply_days",
+        "reply_days_coordinated",
+    ]
+
+
+@admin.register(ChannelResponseTarget)
+class ChannelResponseTargetAdmin(admin.ModelAdmin):
+    list_display = ["channel", "first_response_value", "first_response_unit"]
 
 
 @admin.register(WorkingCalendar)
 class WorkingCalendarAdmin(admin.ModelAdmin):
-    list_display = ["name", "weekdays", "start_time", "end_time"]
+    list_display = ["name", "weekdays", "start_time", "end_time", "national_holidays"]
 
 
 @admin.register(Holiday)
 class HolidayAdmin(admin.ModelAdmin):
-    list_display = ["date", "name"]
+    list_display = ["date", "name", "is_working_day"]
+    list_filter = ["is_working_day"]
     date_hierarchy = "date"
 
 

@@ -7,6 +7,7 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +19,7 @@ from followup.roles import Role
 from followup.uploads import RefusedUploadsMixin
 
 from .evidence import validate_evidence
-from .models import Category, Complaint, Measure, Promise, Severity
+from .models import Category, Complaint, Measure, Severity
 from .services import TRANSITIONS
 
 User = get_user_model()
@@ -27,8 +28,10 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-def staff_users():
-    return User.objects.filter(is_active=True, groups__name__in=Role.values).distinct().order_by("display_name")
+# The first day the pages accept for a complaint or a report (older records
+# are typed in as history, not from before the hospital's complaint office).
+EARLIEST_REPORT_DAY = dt.date(2000, 1, 1)
+MAX_REPORT_YEARS = 30
 
 
 def handlers():
@@ -50,6 +53,31 @@ class ActionForm(forms.Form):
     def __init__(self, *args, complaint: Complaint | None = None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.complaint, self.user = complaint, user
+
+    def clean_at(self):
+        """When a step really happened: empty is now; not in the future, not
+        before the complaint was received."""
+        at = self.cleaned_data.get("at")
+        if at is None:
+            return None
+        if at > timezone.now() + dt.timedelta(minutes=1):
+            raise ValidationError(_("This cannot be in the future."))
+        if self.complaint is not None and at < self.complaint.received_at:
+            received = timezone.localtime(self.complaint.received_at)
+            raise ValidationError(
+                _("This cannot be before the complaint was received (%(received)s).")
+                % {"received": f"{received:%Y-%m-%d %H:%M}"}
+            )
+        return at
+
+
+def moment_field(label) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        widget=DATETIME_INPUT,
+        help_text=_("Leave empty for now; give the real time when it happened earlier."),
+    )
 
 
 MAX_DB_INT = 2**63 - 1
@@ -147,6 +175,11 @@ class ClassificationFields(forms.Form):
         help_text=_("Staff of the departments involved. Hold Ctrl (⌘ on a Mac) to choose more than one."),
     )
     staff_involved_text = forms.CharField(label=_("Other staff involved"), max_length=255, required=False)
+    coordinated = forms.BooleanField(
+        label=_("Several departments must cooperate"),
+        required=False,
+        help_text=_("The legal time to reply is then 10 working days instead of 5 (set when several are involved)."),
+    )
     is_dispute = forms.BooleanField(
         label=_("Medical dispute (医疗纠纷)"),
         required=False,
@@ -218,7 +251,7 @@ class ComplaintForm(MeasureFields, ClassificationFields):
             ),
             Row(Column("category"), Column("secondary_categories"), Column("severity"), Column("validity")),
             Row(Column("departments"), Column("staff_involved"), Column("staff_involved_text"), Column("owner")),
-            "is_dispute",
+            Row(Column("coordinated"), Column("is_dispute")),
             "description",
             Fieldset(
                 _("Settled on the spot"),
@@ -247,8 +280,12 @@ class ComplaintForm(MeasureFields, ClassificationFields):
 
     def clean_received_at(self):
         received_at = self.cleaned_data["received_at"]
-        if received_at > timezone.now():
+        if received_at > timezone.now() + dt.timedelta(minutes=1):
             raise ValidationError(_("The complaint cannot be received in the future."))
+        if timezone.localtime(received_at).date() < EARLIEST_REPORT_DAY:
+            raise ValidationError(
+                _("A complaint received before %(first)s cannot be recorded here.") % {"first": EARLIEST_REPORT_DAY}
+            )
         return received_at
 
     def clean(self):
@@ -269,6 +306,7 @@ class ClassifyForm(ClassificationFields):
                 "category": complaint.category_id,
                 "secondary_categories": list(complaint.secondary_categories.all()),
                 "is_dispute": complaint.is_dispute,
+                "coordinated": complaint.coordinated,
                 "severity": complaint.severity,
                 "validity": complaint.validity,
                 "departments": list(complaint.departments.all()),
@@ -281,6 +319,7 @@ class ClassifyForm(ClassificationFields):
 
 class TransitionForm(MeasureFields, ActionForm):
     to = forms.ChoiceField(label=_("New status"))
+    at = moment_field(_("When"))
     handling_satisfaction = forms.ChoiceField(
         label=_("Complainant's satisfaction with the handling"),
         choices=[("", _("Not asked")), *Complaint.Satisfaction.choices],
@@ -290,14 +329,28 @@ class TransitionForm(MeasureFields, ActionForm):
 
     def __init__(self, *args, complaint: Complaint, **kwargs):
         super().__init__(*args, complaint=complaint, **kwargs)
-        # Every status is accepted here so that a refused move is explained
-        # by the service rather than rejected as an unknown choice.
-        self.fields["to"].choices = [(s, label) for s, label in Complaint.Status.choices if s != complaint.status]
+        # Only the moves allowed from here are offered ("Replied" is reached
+        # by recording the reply); any status is accepted, so that a move a
+        # stale page still offers is explained by the service.
+        labels = dict(Complaint.Status.choices)
         allowed = TRANSITIONS.get(complaint.status, ())
+        self.fields["to"].choices = Complaint.Status.choices
+        self.fields["to"].widget.choices = [(s, labels[s]) for s in allowed]
         if allowed:
             self.fields["to"].initial = allowed[0]
         _initial_measures(self, complaint)
-        self.order_fields(["to", "measures", "compensation_amount", "handling_satisfaction", "note"])
+        self.order_fields(["to", "at", "measures", "compensation_amount", "handling_satisfaction", "note"])
+        if complaint.status == Complaint.Status.CLOSED:
+            # Reopening is all a closed complaint offers.
+            for name in ("measures", "compensation_amount", "handling_satisfaction"):
+                del self.fields[name]
+
+    def clean(self):
+        data = super().clean()
+        data.setdefault("measures", [])
+        data.setdefault("compensation_amount", None)
+        data.setdefault("handling_satisfaction", "")
+        return data
 
 
 def _initial_measures(form: forms.Form, complaint: Complaint) -> None:
@@ -318,8 +371,14 @@ class NoteForm(ActionForm):
     text = LongTextField(label=_("Note"))
 
 
+class ContactForm(ActionForm):
+    text = LongTextField(label=_("What was said"), rows=2)
+    at = moment_field(_("When"))
+
+
 class ReplyForm(ActionForm):
     text = LongTextField(label=_("What the complainant was told"))
+    at = moment_field(_("When"))
     handling_satisfaction = forms.ChoiceField(
         label=_("Complainant's satisfaction with the handling"),
         choices=[("", _("Not asked")), *Complaint.Satisfaction.choices],
@@ -359,22 +418,63 @@ class ResumeForm(ActionForm):
     note = LongTextField(label=_("Note"), required=False)
 
 
-class PromiseForm(forms.ModelForm):
-    class Meta:
-        model = Promise
-        fields = ["what", "owner", "due_on", "note"]
-        field_classes = {"note": LongTextField}
-        widgets = {"due_on": DATE_INPUT, "note": forms.Textarea(attrs={"rows": 2})}
+class PromiseForm(ActionForm):
+    what = forms.CharField(label=_("What was promised"), max_length=255)
+    owner = IdChoiceField(
+        label=_("Who delivers it"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("Staff of the departments involved or an officer: they are told and can record the delivery."),
+    )
+    owner_name = forms.CharField(
+        label=_("Or someone without a log-in"),
+        max_length=100,
+        required=False,
+        help_text=_("A doctor or a department head who has no log-in; an officer records the delivery."),
+    )
+    made_on = forms.DateField(label=_("Promised on"), widget=DATE_INPUT, required=False)
+    due_on = forms.DateField(label=_("Due on"), widget=DATE_INPUT)
+    note = LongTextField(label=_("Note"), required=False, rows=2)
 
-    def __init__(self, *args, complaint=None, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = staff_users()
+    def __init__(self, *args, complaint: Complaint, **kwargs):
+        super().__init__(*args, complaint=complaint, **kwargs)
+        self.fields["owner"].queryset = promise_owners(complaint)
+        self.fields["made_on"].initial = timezone.localdate()
 
-    def clean_due_on(self):
-        due_on = self.cleaned_data["due_on"]
-        if due_on < timezone.localdate():
-            raise ValidationError(_("A promise cannot be due in the past."))
-        return due_on
+    def clean(self):
+        data = super().clean()
+        owner, name = data.get("owner"), (data.get("owner_name") or "").strip()
+        if "owner" in self.errors or "owner_name" in self.errors:
+            return data
+        if owner is None and not name:
+            self.add_error("owner", _("Say who delivers the promise."))
+        elif owner is not None and name:
+            self.add_error("owner_name", _("Choose a user or write a name, not both."))
+        today = timezone.localdate()
+        made_on = data.get("made_on") or today
+        data["made_on"] = made_on
+        received_on = timezone.localtime(self.complaint.received_at).date()
+        if made_on > today:
+            self.add_error("made_on", _("A promise cannot be made in the future."))
+        elif made_on < received_on:
+            self.add_error(
+                "made_on",
+                _("A promise cannot be made before the complaint was received (%(day)s).") % {"day": received_on},
+            )
+        due_on = data.get("due_on")
+        if due_on and due_on < made_on and "made_on" not in self.errors:
+            self.add_error("due_on", _("A promise cannot be due before the day it was made."))
+        return data
+
+
+def promise_owners(complaint: Complaint):
+    """Who may be named to deliver a promise: officers, and the nurses and
+    head nurses of the complaint's departments (they see it and can record
+    the delivery)."""
+    department_ids = [d.pk for d in complaint.departments.all()]
+    ward = access.ward_staff(department_ids).values("pk")
+    officers = User.objects.filter(is_active=True, groups__name=Role.COMPLAINT_OFFICER).values("pk")
+    return User.objects.filter(Q(pk__in=ward) | Q(pk__in=officers)).order_by("display_name", "username")
 
 
 class DeliverForm(forms.Form):
@@ -424,10 +524,6 @@ class ComplaintFilter(django_filters.FilterSet):
         from .selectors import complaint_search
 
         return complaint_search(queryset, value)
-
-
-EARLIEST_REPORT_DAY = dt.date(2000, 1, 1)
-MAX_REPORT_YEARS = 30
 
 
 class ReportFilterForm(forms.Form):

@@ -45,7 +45,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
             "views": [
                 ("open", _("Open, by due time")),
                 ("mine", _("Mine")),
-                ("breached", _("Breached")),
+                ("breached", _("Late at some step")),
                 ("all", _("All")),
             ],
             "now": timezone.now(),
@@ -94,6 +94,7 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
                 severity=data["severity"],
                 validity=data["validity"],
                 departments=data["departments"],
+                coordinated=data["coordinated"],
                 staff_involved=data["staff_involved"],
                 staff_involved_text=data["staff_involved_text"],
                 owner=data["owner"],
@@ -123,6 +124,7 @@ def _transition(request, complaint, data):
         measures=data["measures"] or None,
         compensation_amount=data["compensation_amount"],
         handling_satisfaction=data["handling_satisfaction"],
+        at=data["at"],
     )
 
 
@@ -142,9 +144,17 @@ def _evidence(request, complaint, data):
     services.complaint_add_evidence(complaint=complaint, by=request.user, upload=data["file"], text=data["text"])
 
 
+def _contact(request, complaint, data):
+    services.complaint_record_contact(complaint=complaint, by=request.user, text=data["text"], at=data["at"])
+
+
 def _reply(request, complaint, data):
     services.complaint_record_reply(
-        complaint=complaint, by=request.user, text=data["text"], handling_satisfaction=data["handling_satisfaction"]
+        complaint=complaint,
+        by=request.user,
+        text=data["text"],
+        handling_satisfaction=data["handling_satisfaction"],
+        at=data["at"],
     )
 
 
@@ -170,12 +180,28 @@ ACTIONS = {
     "measures": ("complaints.change_complaint", forms.MeasuresForm, _measures),
     "note": ("complaints.add_complaintevent", forms.NoteForm, _note),
     "evidence": ("complaints.add_complaintevent", forms.EvidenceForm, _evidence),
+    "contact": ("complaints.change_complaint", forms.ContactForm, _contact),
     "reply": ("complaints.change_complaint", forms.ReplyForm, _reply),
     "reassign": ("complaints.change_complaint", forms.ReassignForm, _reassign),
     "promise": ("complaints.add_promise", forms.PromiseForm, _promise),
     "pause": ("complaints.change_complaint", forms.PauseForm, _pause),
     "resume": ("complaints.change_complaint", forms.ResumeForm, _resume),
 }
+
+
+def _offered(complaint: Complaint, name: str) -> bool:
+    """The actions the page offers: a closed complaint only reopening; the
+    status control only when there is somewhere to go; pause or resume as
+    the clock stands."""
+    if complaint.status == Complaint.Status.CLOSED:
+        return name == "transition"
+    if name == "transition":
+        return bool(services.TRANSITIONS.get(complaint.status))
+    if name == "pause":
+        return not complaint.waiting_on_complainant
+    if name == "resume":
+        return complaint.waiting_on_complainant
+    return True
 
 
 def _action_forms(request: HttpRequest, complaint: Complaint, bound: dict | None = None) -> dict:
@@ -185,18 +211,34 @@ def _action_forms(request: HttpRequest, complaint: Complaint, bound: dict | None
             continue
         if bound and name in bound:
             built[name] = bound[name]
-        else:
+        elif _offered(complaint, name):
             built[name] = form_class(complaint=complaint, user=request.user, prefix=name)
-    if request.user.has_perm("complaints.change_promise"):
-        built["deliver"] = forms.DeliverForm(prefix="deliver", initial={"delivered_on": timezone.localdate()})
     return built
 
 
+def _deliverable(request: HttpRequest, complaint: Complaint) -> set[int]:
+    """The open promises of the complaint whose delivery the user may record."""
+    return {
+        p.pk
+        for p in complaint.promises.all()
+        if p.delivered_on is None and services.promise_deliverer_refusal(p, request.user) is None
+    }
+
+
 def _render_detail(request, complaint, bound=None, status=200):
+    deliver = (bound or {}).get("deliver") or forms.DeliverForm(
+        prefix="deliver", initial={"delivered_on": timezone.localdate()}
+    )
     return render(
         request,
         "complaints/detail.html",
-        {"complaint": complaint, "forms": _action_forms(request, complaint, bound), "now": timezone.now()},
+        {
+            "complaint": complaint,
+            "forms": _action_forms(request, complaint, bound),
+            "deliver_form": deliver,
+            "deliverable": _deliverable(request, complaint),
+            "now": timezone.now(),
+        },
         status=status,
     )
 
@@ -245,7 +287,8 @@ def promise_deliver(request: HttpRequest, pk: int, promise_pk: int) -> HttpRespo
         ("promise", promise_pk, complaint.patient_id),
     ]
     promise = get_object_or_404(Promise, pk=promise_pk, complaint=complaint)
-    _need(request, "complaints.change_promise")
+    if services.promise_deliverer_refusal(promise, request.user):
+        raise PermissionDenied
     form = forms.DeliverForm(request.POST, prefix="deliver")
     if form.is_valid():
         try:

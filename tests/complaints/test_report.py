@@ -36,12 +36,12 @@ def quarter_data(make_complaint, officer, ward, other_ward):
         staff_involved=[staff],
     )
     worked = make_complaint(received_at=at(2026, 7, 15, 9, 0), validity="valid", staff_involved=[staff])
+    services.complaint_record_contact(complaint=worked, by=officer, text="Called back.", at=at(2026, 7, 15, 9, 30))
     services.complaint_transition(complaint=worked, to=S.INVESTIGATING, by=officer, at=at(2026, 7, 15, 10, 0))
     services.complaint_transition(complaint=worked, to=S.RESOLVED, by=officer, at=at(2026, 7, 30, 10, 0))
     services.complaint_record_reply(
         complaint=worked, by=officer, text="Refund paid.", handling_satisfaction="basic", at=at(2026, 7, 30, 11, 0)
     )
-    services.complaint_transition(complaint=worked, to=S.REPLIED, by=officer, at=at(2026, 7, 30, 11, 0))
     services.complaint_transition(
         complaint=worked,
         to=S.CLOSED,

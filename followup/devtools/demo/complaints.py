@@ -140,6 +140,11 @@ def _work_ticket(rng: random.Random, complaint: Complaint, officer, outcome: str
     now = timezone.now()
     steps = rng.choice([0, 1, 2, 4, 4, 4])
     moment = received_at
+    if steps:
+        moment = min(moment + dt.timedelta(minutes=rng.randint(10, 600)), now)
+        services.complaint_record_contact(
+            complaint=complaint, by=officer, text="Called the complainant back to hear the details.", at=moment
+        )
     for to in [Complaint.Status.INVESTIGATING, Complaint.Status.RESOLVED][:steps]:
         moment = min(moment + dt.timedelta(hours=rng.randint(1, 40)), now)
         services.complaint_transition(complaint=complaint, to=to, by=officer, at=moment)
@@ -149,7 +154,6 @@ def _work_ticket(rng: random.Random, complaint: Complaint, officer, outcome: str
         services.complaint_record_reply(
             complaint=complaint, by=officer, text=REPLIES[outcome], handling_satisfaction=satisfaction, at=moment
         )
-        services.complaint_transition(complaint=complaint, to=Complaint.Status.REPLIED, by=officer, at=moment)
         services.complaint_transition(
             complaint=complaint,
             to=Complaint.Status.CLOSED,
