@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from complaints import services
-from complaints.models import Complaint, ComplaintEvent
+from complaints.models import Category, Complaint, ComplaintEvent
 from complaints.selectors import Quarter, complaint_report
 from tests.complaints.conftest import at
 
@@ -209,3 +209,51 @@ def test_the_kinds_of_step_have_their_names(make_complaint, officer):
     complaint = make_complaint()
     event = services.complaint_record_contact(complaint=complaint, by=officer, text="x")
     assert ComplaintEvent.objects.get(pk=event.pk).get_kind_display() == "Contact with the complainant"
+
+
+def create_data(ward, **overrides):
+    data = {
+        "channel": "hotline",
+        "received_at": "2026-11-23T09:00",
+        "complainant_name": "王女士",
+        "complainant_relation": "patient",
+        "category": Category.objects.get(code="fees").pk,
+        "severity": "general",
+        "validity": "undetermined",
+        "departments": [ward.pk],
+        "description": "Charged twice.",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("received_at", "error"),
+    [
+        ("2026-11-24T10:30", "The complaint cannot be received in the future."),
+        ("1999-12-31T09:00", "A complaint received before 2000-01-01 cannot be recorded here."),
+        ("2026-02-30T09:00", "Enter a valid date/time."),
+    ],
+)
+def test_the_record_form_refuses_implausible_receipt_times(client_for, officer, ward, received_at, error):
+    response = client_for(officer).post(reverse("complaints:create"), create_data(ward, received_at=received_at))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"received_at": [error]}
+    assert Complaint.objects.count() == 0
+
+
+def test_yesterdays_complaint_recorded_on_the_page_keeps_its_receipt_time(client_for, officer, ward, other_ward):
+    response = client_for(officer).post(
+        reverse("complaints:create"), create_data(ward, departments=[ward.pk, other_ward.pk])
+    )
+    assert response.status_code == 302
+    complaint = Complaint.objects.get()
+    # two departments: they must cooperate, the legal reply time is 10 working days
+    assert (complaint.received_at, complaint.coordinated, complaint.reply_due) == (
+        YESTERDAY_9,
+        True,
+        at(2026, 12, 7, 17, 30),
+    )
+    ticked = client_for(officer).post(reverse("complaints:create"), create_data(ward, coordinated="on"))
+    assert ticked.status_code == 302
+    assert Complaint.objects.order_by("pk").last().coordinated is True
