@@ -533,7 +533,12 @@ class ReportFilterForm(forms.Form):
 
     quarter = forms.CharField(label=_("Quarter"), required=False, help_text=_("For example 2026-Q3."))
     year = forms.IntegerField(label=_("Year"), required=False)
-    start = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=DATE_INPUT,
+        help_text=_("A range of days counts before a year, a year before a quarter."),
+    )
     end = forms.DateField(label=_("Until"), required=False, widget=DATE_INPUT)
     valid_only = forms.BooleanField(label=_("Valid complaints only"), required=False)
     department = IdChoiceField(
