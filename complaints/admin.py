@@ -5,7 +5,18 @@ from followup import access
 from followup.access import AdminScopeMixin
 from followup.dates import check_date
 
-from .models import Category, Complaint, ComplaintEvent, Holiday, Notification, Promise, SlaPolicy, WorkingCalendar
+from .models import (
+    Category,
+    ChannelResponseTarget,
+    Complaint,
+    ComplaintEvent,
+    Holiday,
+    Notification,
+    Promise,
+    ResolutionMeasure,
+    SlaPolicy,
+    WorkingCalendar,
+)
 
 
 @admin.register(Category)
@@ -17,12 +28,25 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ["severity", "first_response_value", "first_response_unit", "resolution_value", "resolution_unit"]
+    list_display = [
+        "severity",
+        "first_response_value",
+        "first_response_unit",
+        "resolution_value",
+        "resolution_unit",
+        "reply_days",
+        "reply_days_coordinated",
+    ]
+
+
+@admin.register(ChannelResponseTarget)
+class ChannelResponseTargetAdmin(admin.ModelAdmin):
+    list_display = ["channel", "first_response_value", "first_response_unit"]
 
 
 @admin.register(WorkingCalendar)
 class WorkingCalendarAdmin(admin.ModelAdmin):
-    list_display = ["name", "weekdays", "start_time", "end_time"]
+    list_display = ["name", "weekdays", "start_time", "end_time", "national_holidays"]
 
 
 class HolidayForm(forms.ModelForm):
@@ -39,7 +63,8 @@ class HolidayForm(forms.ModelForm):
 @admin.register(Holiday)
 class HolidayAdmin(admin.ModelAdmin):
     form = HolidayForm
-    list_display = ["date", "name"]
+    list_display = ["date", "name", "is_working_day"]
+    list_filter = ["is_working_day"]
     date_hierarchy = "date"
 
 
@@ -67,13 +92,24 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class MeasureInline(admin.TabularInline):
+    model = ResolutionMeasure
+    fields = ["kind", "amount"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Complaint)
 class ComplaintAdmin(AdminScopeMixin, ReadOnlyAdmin):
     scope = access.visible_complaints
-    list_display = ["reference", "received_at", "channel", "category", "severity", "status", "owner"]
-    list_filter = ["status", "severity", "channel", "category"]
+    list_display = ["reference", "received_at", "channel", "category", "severity", "status", "is_dispute", "owner"]
+    list_filter = ["status", "severity", "channel", "category", "is_dispute"]
     search_fields = ["reference", "complainant_name", "description"]
-    inlines = [EventInline]
+    inlines = [MeasureInline, EventInline]
 
 
 @admin.register(ComplaintEvent)

@@ -58,6 +58,19 @@ class SlaPolicy(models.Model):
     first_response_unit = models.CharField(_("unit"), max_length=10, choices=TimeUnit.choices)
     resolution_value = models.PositiveIntegerField(_("resolution within"))
     resolution_unit = models.CharField(_("unit"), max_length=10, choices=TimeUnit.choices)
+    # 医疗机构投诉管理办法 (2019), art. 35: the complainant is told how the
+    # complaint is handled within 5 working days of its receipt, within 10
+    # when several departments must cooperate.
+    reply_days = models.PositiveIntegerField(
+        _("reply within (working days)"),
+        default=5,
+        help_text=_("Working days after the day of receipt; the law sets 5."),
+    )
+    reply_days_coordinated = models.PositiveIntegerField(
+        _("reply within when several departments cooperate (working days)"),
+        default=10,
+        help_text=_("The law sets 10."),
+    )
 
     class Meta:
         ordering = ["severity"]
@@ -76,6 +89,14 @@ class WorkingCalendar(models.Model):
     weekdays = models.JSONField(
         _("working weekdays"), default=list, help_text=_("Numbers of the working weekdays: Monday is 0, Sunday is 6.")
     )
+    national_holidays = models.BooleanField(
+        _("China's public holidays"),
+        default=True,
+        help_text=_(
+            "Closed on China's public holidays and open on their make-up working days (调休), as the State "
+            "Council publishes them. The hospital's own days below come first."
+        ),
+    )
     start_time = models.TimeField(_("working day starts"), default=dt.time(8, 0))
     end_time = models.TimeField(_("working day ends"), default=dt.time(17, 30))
 
@@ -91,15 +112,20 @@ class WorkingCalendar(models.Model):
 
 
 class Holiday(models.Model):
-    """A day the desk is closed although it is a working weekday."""
+    """A hospital's own day: closed although it would be a working day, or
+    (``is_working_day``) open although it is a weekend or a public holiday.
+    It overrides the weekdays and China's public holidays."""
 
     date = models.DateField(_("date"), unique=True)
     name = models.CharField(_("name"), max_length=100, blank=True)
+    is_working_day = models.BooleanField(
+        _("working day"), default=False, help_text=_("Ticked: the desk works that day. Not ticked: it is closed.")
+    )
 
     class Meta:
         ordering = ["date"]
-        verbose_name = _("holiday")
-        verbose_name_plural = _("holidays")
+        verbose_name = _("hospital day off or working day")
+        verbose_name_plural = _("hospital days off and working days")
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}".strip()
@@ -151,13 +177,6 @@ class Complaint(models.Model):
 
     OPEN_STATUSES = (Status.RECEIVED, Status.INVESTIGATING, Status.RESOLVED, Status.REPLIED, Status.REOPENED)
 
-    class Outcome(models.TextChoices):
-        EXPLANATION = "explanation", _("Explanation, accepted")
-        APOLOGY = "apology", _("Apology")
-        COMPENSATION = "compensation", _("Apology and compensation")
-        MEDIATION = "mediation", _("People's mediation (人民调解)")
-        LEGAL = "legal", _("Legal route")
-
     class Satisfaction(models.TextChoices):
         SATISFIED = "satisfied", _("Satisfied")
         BASIC = "basic", _("Basically satisfied")
@@ -186,7 +205,14 @@ class Complaint(models.Model):
         verbose_name=_("received by"),
     )
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("category")
+        Category, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("main category")
+    )
+    secondary_categories = models.ManyToManyField(
+        Category,
+        blank=True,
+        related_name="secondary_complaints",
+        verbose_name=_("other categories"),
+        help_text=_("Reports count the main category; these are shown beside it."),
     )
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.GENERAL)
     validity = models.CharField(
@@ -203,6 +229,16 @@ class Complaint(models.Model):
     )
     description = models.TextField(_("what the complainant said"))
     settled_on_the_spot = models.BooleanField(_("settled on the spot"), default=False)
+    coordinated = models.BooleanField(
+        _("several departments must cooperate"),
+        default=False,
+        help_text=_("Gives the longer legal time to reply (10 working days instead of 5)."),
+    )
+    is_dispute = models.BooleanField(
+        _("medical dispute (医疗纠纷)"),
+        default=False,
+        help_text=_("The complaint has become a dispute over the care given (医疗纠纷)."),
+    )
     status = models.CharField(_("status"), max_length=15, choices=Status.choices, default=Status.RECEIVED)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -212,7 +248,6 @@ class Complaint(models.Model):
         related_name="complaints_owned",
         verbose_name=_("owner"),
     )
-    outcome = models.CharField(_("outcome"), max_length=15, choices=Outcome.choices, blank=True)
     handling_satisfaction = models.CharField(
         _("complainant's satisfaction with the handling"), max_length=12, choices=Satisfaction.choices, blank=True
     )
@@ -227,11 +262,14 @@ class Complaint(models.Model):
     # SLA clock (see docs/sla.md)
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
-    first_responded_at = models.DateTimeField(_("first responded at"), null=True, blank=True)
+    reply_due = models.DateTimeField(_("reply due"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first contact at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     first_response_breached = models.BooleanField(_("first response late"), default=False)
     resolution_breached = models.BooleanField(_("resolution late"), default=False)
+    reply_breached = models.BooleanField(_("reply late"), default=False)
     waiting_on_complainant = models.BooleanField(_("waiting for the complainant"), default=False)
     paused_since = models.DateTimeField(_("clock paused since"), null=True, blank=True)
     paused_minutes = models.PositiveIntegerField(_("business minutes paused"), default=0)
@@ -257,7 +295,79 @@ class Complaint(models.Model):
 
     @property
     def is_breached(self) -> bool:
-        return self.first_response_breached or self.resolution_breached
+        """Late at some step: flagged, or a step recorded after its deadline."""
+
+        def after(done, due):
+            return done is not None and due is not None and done > due
+
+        return (
+            self.first_response_breached
+            or self.resolution_breached
+            or self.reply_breached
+            or after(self.first_responded_at, self.first_response_due)
+            or after(self.resolved_at, self.resolution_due)
+            or after(self.replied_at, self.reply_due)
+        )
+
+
+class ChannelResponseTarget(models.Model):
+    """A first-response target the desk promises for one channel (a hotline
+    answering within 30 minutes). When it is sooner than the severity's, it
+    is the one that counts."""
+
+    channel = models.CharField(_("channel"), max_length=20, choices=Complaint.Channel.choices, unique=True)
+    first_response_value = models.PositiveIntegerField(_("first response within"))
+    first_response_unit = models.CharField(_("unit"), max_length=10, choices=TimeUnit.choices)
+
+    class Meta:
+        ordering = ["channel"]
+        verbose_name = _("first-response target of a channel")
+        verbose_name_plural = _("first-response targets of channels")
+
+    def __str__(self) -> str:
+        return str(self.get_channel_display())
+
+
+class Measure(models.TextChoices):
+    """How a complaint was resolved; a complaint may have several."""
+
+    EXPLANATION = "explanation", _("Explanation, accepted")
+    APOLOGY = "apology", _("Apology")
+    COMPENSATION = "compensation", _("Compensation")
+    MEDIATION = "mediation", _("People's mediation (人民调解)")
+    ARBITRATION = "arbitration", _("Arbitration (仲裁)")
+    LEGAL_ADVISED = "legal_advised", _("Advised to take the legal route")
+    COURT = "court", _("Went to court (诉讼)")
+    LEGAL_REFUSED = "legal_refused", _("Complainant refused the legal route")
+
+
+class ResolutionMeasure(models.Model):
+    """One measure taken to resolve a complaint (written by
+    complaints.services only). Compensation carries its amount."""
+
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.PROTECT, related_name="measures", verbose_name=_("complaint")
+    )
+    kind = models.CharField(_("measure"), max_length=20, choices=Measure.choices)
+    amount = models.DecimalField(
+        _("amount (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True, help_text=_("Compensation only.")
+    )
+
+    class Meta:
+        ordering = ["complaint", "pk"]
+        verbose_name = _("resolution measure")
+        verbose_name_plural = _("resolution measures")
+        constraints = [
+            models.UniqueConstraint(fields=["complaint", "kind"], name="one_measure_of_a_kind"),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | (Q(kind="compensation") & Q(amount__gte=0)),
+                name="amount_only_for_compensation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = str(self.get_kind_display())
+        return f"{label} {self.amount:,.2f}" if self.amount is not None else label
 
 
 class AppendOnly(models.Model):
@@ -281,12 +391,20 @@ class AppendOnly(models.Model):
 SYSTEM_MESSAGES = {
     "first_response_late": _("%(ref)s: first response is late (was due %(due)s)."),
     "resolution_late": _("%(ref)s: resolution is late (was due %(due)s)."),
+    "reply_late": _("%(ref)s: the reply to the complainant is late (was due %(due)s)."),
+    "new_complaint": _("%(ref)s: a new complaint (%(channel)s) needs an officer."),
+    "promise_owned": _("%(ref)s: you are to deliver “%(what)s” by %(due)s."),
+    "promise_overdue": _("%(ref)s: the promise “%(what)s” (%(owner)s) was due %(due)s and is not delivered."),
 }
 
 
 def system_message(key: str, params: dict) -> str:
-    """A SYSTEM_MESSAGES entry with its values, in the active language."""
-    return str(SYSTEM_MESSAGES[key]) % params
+    """A SYSTEM_MESSAGES entry with its values, in the active language; a
+    value that is itself a choice (``channel``) is shown in that language too."""
+    shown = dict(params)
+    if "channel" in shown:
+        shown["channel"] = dict(Complaint.Channel.choices).get(shown["channel"], shown["channel"])
+    return str(SYSTEM_MESSAGES[key]) % shown
 
 
 class SystemMessage(models.Model):
@@ -318,7 +436,9 @@ class ComplaintEvent(SystemMessage, AppendOnly):
         NOTE = "note", _("Note")
         EVIDENCE = "evidence", _("Evidence file")
         REPLY = "reply", _("Reply to the complainant")
+        CONTACT = "contact", _("Contact with the complainant")
         REASSIGNED = "reassigned", _("Reassigned")
+        MEASURES = "measures", _("Resolution measures")
         PROMISE_ADDED = "promise_added", _("Promise made")
         PROMISE_DELIVERED = "promise_delivered", _("Promise delivered")
         SLA_BREACH = "sla_breach", _("SLA breached")
@@ -343,7 +463,8 @@ class ComplaintEvent(SystemMessage, AppendOnly):
         related_name="+",
         verbose_name=_("by"),
     )
-    at = models.DateTimeField(_("at"), default=timezone.now)
+    at = models.DateTimeField(_("at"), default=timezone.now, help_text=_("When it happened."))
+    recorded_at = models.DateTimeField(_("entered at"), default=timezone.now, help_text=_("When it was entered."))
 
     class Meta:
         ordering = ["at", "pk"]
@@ -352,6 +473,12 @@ class ComplaintEvent(SystemMessage, AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.complaint_id} · {self.get_kind_display()}"
+
+    @property
+    def entered_later(self) -> bool:
+        """Typed in well after it happened (a back-dated step): the timeline
+        shows both times."""
+        return self.recorded_at - self.at > dt.timedelta(minutes=5)
 
 
 class Promise(models.Model):
@@ -365,9 +492,18 @@ class Promise(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="complaint_promises",
         verbose_name=_("who delivers it"),
     )
+    owner_name = models.CharField(
+        _("or someone without a log-in"),
+        max_length=100,
+        blank=True,
+        help_text=_("A doctor or a department head who has no log-in; an officer records the delivery."),
+    )
+    made_on = models.DateField(_("promised on"), default=timezone.localdate)
     due_on = models.DateField(_("due on"))
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
     delivered_by = models.ForeignKey(
@@ -379,15 +515,24 @@ class Promise(models.Model):
         verbose_name=_("delivered by"),
     )
     note = models.TextField(_("note"), blank=True)
+    overdue_alerted_on = models.DateField(_("overdue alert sent on"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["due_on", "pk"]
         verbose_name = _("promise")
         verbose_name_plural = _("promises")
+        constraints = [
+            models.CheckConstraint(condition=Q(owner__isnull=False) | ~Q(owner_name=""), name="promise_has_an_owner"),
+            models.CheckConstraint(condition=Q(due_on__gte=models.F("made_on")), name="promise_due_after_made"),
+        ]
 
     def __str__(self) -> str:
         return self.what
+
+    @property
+    def owner_label(self) -> str:
+        return str(self.owner) if self.owner_id else self.owner_name
 
     @property
     def is_open(self) -> bool:

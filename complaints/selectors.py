@@ -1,5 +1,6 @@
 """Read queries of the complaints app (scope from followup.access): lists, the timeline
-and the quarterly analysis (every figure aggregated in the database)."""
+and the analysis of a quarter, a year or any range of days (every figure
+aggregated in the database)."""
 
 import datetime as dt
 import re
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import ExtractYear
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,37 +17,72 @@ from followup import access
 from followup.dates import start_of_day
 from followup.figures import Rate
 
-from .models import Category, Complaint, ComplaintEvent, Notification, Promise, Severity
+from .models import Category, Complaint, ComplaintEvent, Measure, Notification, Promise, ResolutionMeasure, Severity
 
 LIST_VIEWS = ("open", "mine", "breached", "all")
 
-# "In time", as every complaint figure counts it: answered (resolved) before
-# the deadline and never flagged late.
+# "In time", as every complaint figure counts it: the step's real time (the
+# first contact, the resolution, the reply) came by its deadline and it is not
+# flagged late. Recording a step sets its flag from these times, so a step
+# typed in late but taken in time counts in time.
 RESPONDED_IN_TIME = Q(first_responded_at__lte=F("first_response_due"), first_response_breached=False)
 RESOLVED_IN_TIME = Q(resolved_at__lte=F("resolution_due"), resolution_breached=False)
+REPLIED_IN_TIME = Q(replied_at__lte=F("reply_due"), reply_breached=False)
+
+
+def late_q(now: dt.datetime) -> Q:
+    """Late at any step, as the report counts it: a step taken after its
+    deadline or flagged late, or a running complaint past a deadline with
+    the step not taken yet (before the ten-minute check has flagged it)."""
+    running = Q(status__in=Complaint.OPEN_STATUSES, waiting_on_complainant=False)
+    return (
+        Q(first_response_breached=True)
+        | Q(resolution_breached=True)
+        | Q(reply_breached=True)
+        | Q(first_responded_at__gt=F("first_response_due"))
+        | Q(resolved_at__gt=F("resolution_due"))
+        | Q(replied_at__gt=F("reply_due"))
+        | (running & Q(first_responded_at__isnull=True, first_response_due__lt=now))
+        | (running & Q(resolved_at__isnull=True, resolution_due__lt=now))
+        | (running & Q(replied_at__isnull=True, reply_due__lt=now))
+    )
 
 
 def complaint_list(*, user, view: str = "open") -> QuerySet[Complaint]:
-    complaints = access.visible_complaints(user).select_related("category", "owner").prefetch_related("departments")
+    complaints = (
+        access.visible_complaints(user).select_related("category", "owner", "patient").prefetch_related("departments")
+    )
     if view == "mine":
         return complaints.filter(owner=user, status__in=Complaint.OPEN_STATUSES).order_by("resolution_due", "pk")
     if view == "breached":
-        return complaints.filter(Q(first_response_breached=True) | Q(resolution_breached=True)).order_by(
-            "resolution_due", "pk"
-        )
+        return complaints.filter(late_q(timezone.now())).order_by("-received_at", "-pk")
     if view == "all":
         return complaints.order_by("-received_at", "-pk")
     return complaints.filter(status__in=Complaint.OPEN_STATUSES).order_by("resolution_due", "pk")
 
 
+PHONE_TYPING = re.compile(r"[\s()\-.]")
+
+
 def complaint_search(complaints: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:
-    """Reference or description containing the words; on PostgreSQL also a
+    """Reference, description, complainant's name or phone, patient's name or
+    inpatient number (MRN) containing the words; on PostgreSQL also a
     full-text match (stemmed English). Chinese has no word breaks, so the
-    substring match is what finds it."""
+    substring match is what finds it. A phone typed with spaces or dashes
+    ("138 1234-5678") finds the stored "+8613812345678"."""
     text = text.strip()
     if not text:
         return complaints
-    match = Q(reference__icontains=text) | Q(description__icontains=text)
+    match = (
+        Q(reference__icontains=text)
+        | Q(description__icontains=text)
+        | Q(complainant_name__icontains=text)
+        | Q(patient__name__icontains=text)
+        | Q(patient__mrn__icontains=text)
+    )
+    digits = PHONE_TYPING.sub("", text)
+    if len(digits) >= 4 and digits.lstrip("+").isdigit():
+        match |= Q(complainant_phone__contains=digits.lstrip("+"))
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
@@ -61,6 +98,8 @@ def complaint_detail(*, user, pk: int) -> Complaint:
         .prefetch_related(
             "departments",
             "staff_involved",
+            "secondary_categories",
+            "measures",
             Prefetch("events", queryset=ComplaintEvent.objects.select_related("by")),
             Prefetch("promises", queryset=Promise.objects.select_related("owner", "delivered_by")),
         )
@@ -104,7 +143,7 @@ def unread_notification_count(user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
-# --- the quarterly analysis -------------------------------------------------------------
+# --- the analysis of a period ------------------------------------------------------------
 
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 
@@ -140,17 +179,171 @@ class Quarter:
     def year_before(self) -> "Quarter":
         return Quarter(self.year - 1, self.number)
 
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, 3 * self.number - 2, 1)
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end) in the hospital's time zone."""
+        return Period.of_quarter(self).bounds()
+
+    def q(self) -> Q:
+        return Period.of_quarter(self).q()
+
+
+def _shift_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    """The first of the month ``months`` after the month of ``day`` (a first)."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days a report covers, first and last included: a quarter, a
+    calendar year or any range of days (several years too). ``kind`` says
+    which, so that the report compares like with like: the previous quarter
+    or year, or for a range the as many days just before it."""
+
+    start: dt.date
+    end: dt.date
+    kind: str = "range"  # "quarter", "year" or "range"
+
+    @classmethod
+    def of_quarter(cls, quarter: Quarter) -> "Period":
+        return cls(quarter.first_day, quarter.next.first_day - dt.timedelta(days=1), "quarter")
+
+    @classmethod
+    def of_year(cls, year: int) -> "Period":
+        return cls(dt.date(year, 1, 1), dt.date(year, 12, 31), "year")
+
+    def __str__(self) -> str:
+        if self.kind == "quarter":
+            return str(Quarter.containing(self.start))
+        if self.kind == "year":
+            return str(self.start.year)
+        return f"{self.start:%Y-%m-%d} – {self.end:%Y-%m-%d}"
+
+    @property
+    def slug(self) -> str:
+        """The period in a file name."""
+        return str(self) if self.kind != "range" else f"{self.start:%Y%m%d}-{self.end:%Y%m%d}"
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The report page's address parameters for this period."""
+        if self.kind == "quarter":
+            return {"quarter": str(self)}
+        if self.kind == "year":
+            return {"year": str(self.start.year)}
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.start.year, self.end.year + 1))
+
+    @property
+    def previous(self) -> "Period":
+        if self.kind == "quarter":
+            return Period.of_quarter(Quarter.containing(self.start).previous)
+        if self.kind == "year":
+            return Period.of_year(self.start.year - 1)
+        months = self.whole_months
+        if months:
+            return Period(_add_months(self.start, -months), self.start - dt.timedelta(days=1))
+        return Period(self.start - dt.timedelta(days=self.days), self.start - dt.timedelta(days=1))
+
+    @property
+    def next(self) -> "Period":
+        if self.kind == "quarter":
+            return Period.of_quarter(Quarter.containing(self.start).next)
+        if self.kind == "year":
+            return Period.of_year(self.start.year + 1)
+        months = self.whole_months
+        if months:
+            return Period(
+                self.end + dt.timedelta(days=1),
+                _add_months(self.end + dt.timedelta(days=1), months) - dt.timedelta(days=1),
+            )
+        return Period(self.end + dt.timedelta(days=1), self.end + dt.timedelta(days=self.days))
+
+    @property
+    def whole_months(self) -> int:
+        """How many calendar months the period spans when it starts on a
+        first and ends on a last day of a month (2008-01-01 to 2010-12-31:
+        36), else 0. The period before such a range is as many months."""
+        if self.start.day != 1 or (self.end + dt.timedelta(days=1)).day != 1:
+            return 0
+        return (self.end.year * 12 + self.end.month) - (self.start.year * 12 + self.start.month) + 1
+
+    @property
+    def year_before(self) -> "Period":
+        return Period(_shift_years(self.start, -1), _shift_years(self.end, -1), self.kind)
+
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
         """[start, end) in the hospital's time zone."""
         tz = timezone.get_current_timezone()
-        nxt = self.next
-        start = dt.datetime(self.year, 3 * self.number - 2, 1, tzinfo=tz)
-        end = dt.datetime(nxt.year, 3 * nxt.number - 2, 1, tzinfo=tz)
-        return start, end
+        return (
+            dt.datetime.combine(self.start, dt.time.min, tzinfo=tz),
+            dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+        )
 
     def q(self) -> Q:
         start, end = self.bounds()
         return Q(received_at__gte=start, received_at__lt=end)
+
+
+def _outcome_aggregates(within: Q | None = None) -> dict:
+    """The aggregates outcome_shares() reads, to be put in a caller's own
+    aggregate query (one query for all its figures); ``within`` restricts
+    them like the caller's other figures. EXISTS rather than a join, so that
+    the complaints' other counts are not multiplied by their measures."""
+    within = within if within is not None else Q()
+
+    def taken(**kinds):
+        return Exists(ResolutionMeasure.objects.filter(complaint=OuterRef("pk"), **kinds))
+
+    return {
+        "outcome_total": Count("pk", filter=within),
+        "outcome_base": Count("pk", filter=within & Q(taken())),
+        **{f"outcome_{kind}": Count("pk", filter=within & Q(taken(kind=kind))) for kind in Measure.values},
+    }
+
+
+def _outcome_result(row: dict) -> dict:
+    base = row["outcome_base"]
+    return {
+        "base": base,
+        "pending": row["outcome_total"] - base,
+        "rows": [
+            {"value": kind, "label": label, "n": row[f"outcome_{kind}"], "rate": Rate(row[f"outcome_{kind}"], base)}
+            for kind, label in Measure.choices
+        ],
+    }
+
+
+def outcome_shares(complaints: QuerySet[Complaint]) -> dict:
+    """How complaints were resolved, as the report and the dashboard both
+    count it (the one definition of an outcome share):
+
+    - ``base``: the complaints with at least one resolution measure recorded;
+    - each measure: the complaints that took it, and its share of ``base``.
+      A complaint with several measures (apology and compensation) counts
+      under each, so the shares may add up to more than 100%;
+    - ``pending``: the complaints with no measure yet, counted apart and never
+      in a share.
+    """
+    return _outcome_result(complaints.aggregate(**_outcome_aggregates()))
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -169,11 +362,25 @@ def _rows(queryset, key: str, label) -> list[dict]:
     return [{"label": label(r), "count": r["n"], "share": _share(r["n"], total)} for r in groups]
 
 
-def complaint_report(*, user, quarter: Quarter) -> dict:
-    """Every figure of the quarter's analysis, computed with aggregate
-    queries over the complaints the user may see."""
+def complaint_report(
+    *, user, period: Period | Quarter, valid_only: bool = False, department_ids: list[int] | None = None
+) -> dict:
+    """Every figure of the analysis of a period (a quarter, a year, or any
+    range of days), computed with aggregate queries over the complaints the
+    user may see, optionally only the valid ones and only those involving
+    ``department_ids``. It compares with the period before and the same
+    period a year earlier, filtered alike."""
+    if isinstance(period, Quarter):
+        period = Period.of_quarter(period)
     scope = access.visible_complaints(user)
-    cur = quarter.q()
+    if valid_only:
+        scope = scope.filter(validity=Complaint.Validity.VALID)
+    if department_ids is not None:
+        involved = Complaint.departments.through.objects.filter(
+            complaint=OuterRef("pk"), department_id__in=department_ids
+        )
+        scope = scope.filter(Exists(involved))
+    cur = period.q()
     valid = Q(validity=Complaint.Validity.VALID)
     figures = scope.aggregate(
         total=Count("pk", filter=cur),
@@ -182,14 +389,19 @@ def complaint_report(*, user, quarter: Quarter) -> dict:
         undetermined=Count("pk", filter=cur & Q(validity=Complaint.Validity.UNDETERMINED)),
         settled=Count("pk", filter=cur & Q(settled_on_the_spot=True)),
         closed=Count("pk", filter=cur & Q(status=Complaint.Status.CLOSED)),
-        previous_total=Count("pk", filter=quarter.previous.q()),
-        previous_valid=Count("pk", filter=quarter.previous.q() & valid),
-        year_before_total=Count("pk", filter=quarter.year_before.q()),
-        year_before_valid=Count("pk", filter=quarter.year_before.q() & valid),
+        previous_total=Count("pk", filter=period.previous.q()),
+        previous_valid=Count("pk", filter=period.previous.q() & valid),
+        year_before_total=Count("pk", filter=period.year_before.q()),
+        year_before_valid=Count("pk", filter=period.year_before.q() & valid),
         responded=Count("pk", filter=cur & Q(first_responded_at__isnull=False)),
         responded_in_time=Count("pk", filter=cur & RESPONDED_IN_TIME),
         resolved=Count("pk", filter=cur & Q(resolved_at__isnull=False)),
         resolved_in_time=Count("pk", filter=cur & RESOLVED_IN_TIME),
+        replied=Count("pk", filter=cur & Q(replied_at__isnull=False, reply_due__isnull=False)),
+        replied_in_time=Count("pk", filter=cur & REPLIED_IN_TIME),
+        late=Count("pk", filter=cur & late_q(timezone.now())),
+        disputes=Count("pk", filter=cur & Q(is_dispute=True)),
+        **_outcome_aggregates(cur),
         satisfaction_asked=Count("pk", filter=cur & ~Q(handling_satisfaction="")),
         satisfied=Count(
             "pk",
@@ -202,9 +414,21 @@ def complaint_report(*, user, quarter: Quarter) -> dict:
         return current.values(field, *extra).annotate(n=Count("pk", distinct=True)).order_by("-n", field)
 
     total = figures["total"]
+    outcomes = _outcome_result(figures)
+    by_year = []
+    if len(period.years) > 1:
+        years = dict(
+            current.annotate(year=ExtractYear("received_at")).values_list("year").annotate(n=Count("pk")).order_by()
+        )
+        by_year = [
+            {"label": str(year), "count": years.get(year, 0), "share": _share(years.get(year, 0), total)}
+            for year in period.years
+        ]
     return {
-        "quarter": quarter,
+        "period": period,
+        "valid_only": valid_only,
         "figures": figures,
+        "by_year": by_year,
         "valid_change_previous": _change(figures["valid"], figures["previous_valid"]),
         "valid_change_year_before": _change(figures["valid"], figures["year_before_valid"]),
         "total_change_previous": _change(total, figures["previous_total"]),
@@ -213,6 +437,7 @@ def complaint_report(*, user, quarter: Quarter) -> dict:
         "satisfaction_share": _share(figures["satisfied"], figures["satisfaction_asked"]),
         "first_response_compliance": _share(figures["responded_in_time"], figures["responded"]),
         "resolution_compliance": _share(figures["resolved_in_time"], figures["resolved"]),
+        "reply_compliance": _share(figures["replied_in_time"], figures["replied"]),
         "by_category": _rows(
             counted("category__code", "category__name_en", "category__name_zh"),
             "category__code",
@@ -229,14 +454,26 @@ def complaint_report(*, user, quarter: Quarter) -> dict:
             "staff_involved__pk",
             lambda r: r["staff_involved__display_name"] or r["staff_involved__username"],
         ),
-        "by_outcome": _rows(counted("outcome"), "outcome", lambda r: Complaint.Outcome(r["outcome"]).label),
+        "by_secondary_category": _rows(
+            counted("secondary_categories__code", "secondary_categories__name_en", "secondary_categories__name_zh"),
+            "secondary_categories__code",
+            lambda r: Category.localized_name(r["secondary_categories__name_en"], r["secondary_categories__name_zh"]),
+        ),
+        "outcome_base": outcomes["base"],
+        "outcome_pending": outcomes["pending"],
+        "by_outcome": [
+            {"label": r["label"], "count": r["n"], "share": _share(r["n"], outcomes["base"])}
+            for r in outcomes["rows"]
+            if r["n"]
+        ],
         "by_satisfaction": _rows(
             counted("handling_satisfaction"),
             "handling_satisfaction",
             lambda r: Complaint.Satisfaction(r["handling_satisfaction"]).label,
         ),
+        # The promises made on this period's complaints that are still open.
         "open_promises": list(
-            Promise.objects.filter(delivered_on__isnull=True, complaint__in=scope)
+            Promise.objects.filter(delivered_on__isnull=True, complaint__in=current)
             .select_related("complaint", "owner")
             .order_by("due_on", "pk")
         ),
@@ -248,44 +485,67 @@ def report_rows(report: dict) -> list[tuple[str, str, object, object]]:
     f = report["figures"]
     pct = lambda v: "" if v is None else v  # noqa: E731
     rows = [
+        (_("Report"), _("Period: %(period)s") % {"period": report["period"]}, "", ""),
+        (_("Report"), _("Departments: %(names)s") % {"names": report.get("departments_label", "")}, "", ""),
+        (
+            _("Report"),
+            _("Valid complaints only") if report["valid_only"] else _("All complaints, valid or not"),
+            "",
+            "",
+        ),
         (_("Summary"), _("Complaints"), f["total"], ""),
         (_("Summary"), _("Valid"), f["valid"], pct(_share(f["valid"], f["total"]))),
         (_("Summary"), _("Not valid"), f["not_valid"], pct(_share(f["not_valid"], f["total"]))),
         (_("Summary"), _("Not yet determined"), f["undetermined"], pct(_share(f["undetermined"], f["total"]))),
         (_("Summary"), _("Settled on the spot"), f["settled"], pct(report["settled_share"])),
+        (_("Summary"), _("Medical disputes"), f["disputes"], pct(_share(f["disputes"], f["total"]))),
         (_("Summary"), _("Closed"), f["closed"], pct(_share(f["closed"], f["total"]))),
         (
             _("Change"),
-            _("Valid, previous quarter"),
+            _("Valid, previous period"),
             f["previous_valid"],
             pct(report["valid_change_previous"]["percent"]),
         ),
         (
             _("Change"),
-            _("Valid, same quarter last year"),
+            _("Valid, same period a year earlier"),
             f["year_before_valid"],
             pct(report["valid_change_year_before"]["percent"]),
         ),
-        (_("Change"), _("All, previous quarter"), f["previous_total"], pct(report["total_change_previous"]["percent"])),
+        (_("Change"), _("All, previous period"), f["previous_total"], pct(report["total_change_previous"]["percent"])),
         (
             _("Change"),
-            _("All, same quarter last year"),
+            _("All, same period a year earlier"),
             f["year_before_total"],
             pct(report["total_change_year_before"]["percent"]),
         ),
         (_("SLA"), _("First response in time"), f["responded_in_time"], pct(report["first_response_compliance"])),
         (_("SLA"), _("Resolved in time"), f["resolved_in_time"], pct(report["resolution_compliance"])),
+        (_("SLA"), _("Replied within the legal time"), f["replied_in_time"], pct(report["reply_compliance"])),
+        (_("SLA"), _("Late at some step"), f["late"], pct(_share(f["late"], f["total"]))),
         (_("Satisfaction"), _("Satisfied or basically satisfied"), f["satisfied"], pct(report["satisfaction_share"])),
     ]
     for key, section in [
-        ("by_category", _("Category")),
+        ("by_year", _("Year")),
+        ("by_category", _("Main category")),
+        ("by_secondary_category", _("Other categories")),
         ("by_channel", _("Channel")),
         ("by_department", _("Department")),
         ("by_staff", _("Staff")),
-        ("by_outcome", _("Outcome")),
+        ("by_outcome", _("How it was resolved")),
         ("by_satisfaction", _("Satisfaction with handling")),
     ]:
         rows += [(section, str(r["label"]), r["count"], pct(r["share"])) for r in report[key]]
+        if key == "by_outcome":
+            rows += [
+                (
+                    section,
+                    _("Complaints with a measure recorded (the base of these shares)"),
+                    report["outcome_base"],
+                    "",
+                ),
+                (section, _("No measure recorded yet"), report["outcome_pending"], ""),
+            ]
     for p in report["open_promises"]:
         rows.append((_("Open promises"), f"{p.complaint.reference}: {p.what} ({p.owner}, {p.due_on:%Y-%m-%d})", 1, ""))
     return rows
@@ -294,14 +554,15 @@ def report_rows(report: dict) -> list[tuple[str, str, object, object]]:
 def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date) -> dict:
     """Complaints involving the departments, received in the period (hospital
     time zone): by category, severity, status and outcome, and SLA compliance
-    as the complaint report defines it (in time / answered, in time / resolved)."""
+    as the complaint report defines it (in time / answered, in time / resolved).
+    Outcome shares follow outcome_shares(), as in the report: ``by_outcome``
+    rows have the complaints with a measure recorded as their n."""
     since, until = start_of_day(start), start_of_day(end + dt.timedelta(days=1))
     involved = Complaint.departments.through.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)
     complaints = Complaint.objects.filter(Exists(involved), received_at__gte=since, received_at__lt=until)
     groups = {
         "severity": Severity.choices,
         "status": Complaint.Status.choices,
-        "outcome": Complaint.Outcome.choices,
     }
     categories = list(Category.objects.order_by("order", "pk").values_list("pk", "name_en", "name_zh"))
     row = complaints.aggregate(
@@ -310,18 +571,22 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
         responded_in_time=Count("pk", filter=RESPONDED_IN_TIME),
         resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
         resolved_in_time=Count("pk", filter=RESOLVED_IN_TIME),
+        replied=Count("pk", filter=Q(replied_at__isnull=False, reply_due__isnull=False)),
+        replied_in_time=Count("pk", filter=REPLIED_IN_TIME),
         **{
             f"{name}__{value}": Count("pk", filter=Q(**{name: value}))
             for name, choices in groups.items()
             for value, _label in choices
         },
         **{f"category__{pk}": Count("pk", filter=Q(category_id=pk)) for pk, _en, _zh in categories},
+        **_outcome_aggregates(),
     )
     total = row["total"]
     result = {
         "total": total,
         "first_response": Rate(row["responded_in_time"], row["responded"]),
         "resolution": Rate(row["resolved_in_time"], row["resolved"]),
+        "reply": Rate(row["replied_in_time"], row["replied"]),
         "by_category": [
             {
                 "param": "category",
@@ -334,6 +599,9 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
             if row[f"category__{pk}"]
         ],
     }
+    outcomes = _outcome_result(row)
+    result["outcome_pending"] = outcomes["pending"]
+    result["by_outcome"] = [{"param": "outcome", **r} for r in outcomes["rows"]]
     for name, choices in groups.items():
         result[f"by_{name}"] = [
             {

@@ -1,14 +1,16 @@
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from followup import access
-from followup.dates import year_problem
 from followup.errors import bad_parameter
 from followup.exports import Table, spreadsheet_response
 from followup.roles import Role, role_required
@@ -44,7 +46,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
             "views": [
                 ("open", _("Open, by due time")),
                 ("mine", _("Mine")),
-                ("breached", _("Breached")),
+                ("breached", _("Late at some step")),
                 ("all", _("All")),
             ],
             "now": timezone.now(),
@@ -82,6 +84,8 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
                 by=request.user,
                 channel=data["channel"],
                 category=data["category"],
+                secondary_categories=data["secondary_categories"],
+                is_dispute=data["is_dispute"],
                 description=data["description"],
                 complainant_name=data["complainant_name"],
                 complainant_phone=data["complainant_phone"],
@@ -91,12 +95,14 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
                 severity=data["severity"],
                 validity=data["validity"],
                 departments=data["departments"],
+                coordinated=data["coordinated"],
                 staff_involved=data["staff_involved"],
                 staff_involved_text=data["staff_involved_text"],
                 owner=data["owner"],
                 source_call=call,
                 settled_on_the_spot=data["settled_on_the_spot"],
-                outcome=data["outcome"],
+                measures=data["measures"],
+                compensation_amount=data["compensation_amount"],
                 reply=data["reply"],
                 handling_satisfaction=data["handling_satisfaction"],
             )
@@ -115,13 +121,20 @@ def _transition(request, complaint, data):
         to=data["to"],
         by=request.user,
         note=data["note"],
-        outcome=data["outcome"],
+        # Ticking nothing leaves the measures as they are.
+        measures=data["measures"] or None,
+        compensation_amount=data["compensation_amount"],
         handling_satisfaction=data["handling_satisfaction"],
+        at=data["at"],
     )
 
 
 def _classify(request, complaint, data):
     services.complaint_classify(complaint=complaint, by=request.user, **data)
+
+
+def _measures(request, complaint, data):
+    services.complaint_set_measures(complaint=complaint, by=request.user, **data)
 
 
 def _note(request, complaint, data):
@@ -132,9 +145,17 @@ def _evidence(request, complaint, data):
     services.complaint_add_evidence(complaint=complaint, by=request.user, upload=data["file"], text=data["text"])
 
 
+def _contact(request, complaint, data):
+    services.complaint_record_contact(complaint=complaint, by=request.user, text=data["text"], at=data["at"])
+
+
 def _reply(request, complaint, data):
     services.complaint_record_reply(
-        complaint=complaint, by=request.user, text=data["text"], handling_satisfaction=data["handling_satisfaction"]
+        complaint=complaint,
+        by=request.user,
+        text=data["text"],
+        handling_satisfaction=data["handling_satisfaction"],
+        at=data["at"],
     )
 
 
@@ -157,15 +178,31 @@ def _resume(request, complaint, data):
 ACTIONS = {
     "transition": ("complaints.change_complaint", forms.TransitionForm, _transition),
     "classify": ("complaints.change_complaint", forms.ClassifyForm, _classify),
+    "measures": ("complaints.change_complaint", forms.MeasuresForm, _measures),
     "note": ("complaints.add_complaintevent", forms.NoteForm, _note),
     "evidence": ("complaints.add_complaintevent", forms.EvidenceForm, _evidence),
+    "contact": ("complaints.change_complaint", forms.ContactForm, _contact),
     "reply": ("complaints.change_complaint", forms.ReplyForm, _reply),
     "reassign": ("complaints.change_complaint", forms.ReassignForm, _reassign),
     "promise": ("complaints.add_promise", forms.PromiseForm, _promise),
     "pause": ("complaints.change_complaint", forms.PauseForm, _pause),
     "resume": ("complaints.change_complaint", forms.ResumeForm, _resume),
 }
-COMPLAINT_FORMS = ("transition", "classify", "reassign", "promise")
+
+
+def _offered(complaint: Complaint, name: str) -> bool:
+    """The actions the page offers: a closed complaint only reopening; the
+    status control only when there is somewhere to go; pause or resume as
+    the clock stands."""
+    if complaint.status == Complaint.Status.CLOSED:
+        return name == "transition"
+    if name == "transition":
+        return bool(services.TRANSITIONS.get(complaint.status))
+    if name == "pause":
+        return not complaint.waiting_on_complainant
+    if name == "resume":
+        return complaint.waiting_on_complainant
+    return True
 
 
 def _action_forms(request: HttpRequest, complaint: Complaint, bound: dict | None = None) -> dict:
@@ -175,23 +212,34 @@ def _action_forms(request: HttpRequest, complaint: Complaint, bound: dict | None
             continue
         if bound and name in bound:
             built[name] = bound[name]
-        elif name in COMPLAINT_FORMS:
-            built[name] = form_class(complaint=complaint, prefix=name)
-        else:
-            built[name] = form_class(prefix=name)
-    if request.user.has_perm("complaints.change_promise"):
-        # A refused delivery keeps its form, so the page says what was wrong.
-        built["deliver"] = (bound or {}).get("deliver") or forms.DeliverForm(
-            prefix="deliver", initial={"delivered_on": timezone.localdate()}
-        )
+        elif _offered(complaint, name):
+            built[name] = form_class(complaint=complaint, user=request.user, prefix=name)
     return built
 
 
+def _deliverable(request: HttpRequest, complaint: Complaint) -> set[int]:
+    """The open promises of the complaint whose delivery the user may record."""
+    return {
+        p.pk
+        for p in complaint.promises.all()
+        if p.delivered_on is None and services.promise_deliverer_refusal(p, request.user) is None
+    }
+
+
 def _render_detail(request, complaint, bound=None, status=200):
+    deliver = (bound or {}).get("deliver") or forms.DeliverForm(
+        prefix="deliver", initial={"delivered_on": timezone.localdate()}
+    )
     return render(
         request,
         "complaints/detail.html",
-        {"complaint": complaint, "forms": _action_forms(request, complaint, bound), "now": timezone.now()},
+        {
+            "complaint": complaint,
+            "forms": _action_forms(request, complaint, bound),
+            "deliver_form": deliver,
+            "deliverable": _deliverable(request, complaint),
+            "now": timezone.now(),
+        },
         status=status,
     )
 
@@ -214,7 +262,7 @@ def complaint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
         raise PermissionDenied
     perm, form_class, call = ACTIONS[action]
     _need(request, perm)
-    kwargs = {"complaint": complaint} if action in COMPLAINT_FORMS else {}
+    kwargs = {"complaint": complaint, "user": request.user}
     if action == "evidence":
         kwargs["refused_uploads"] = refused_uploads(request)
     form = form_class(request.POST, request.FILES, prefix=action, **kwargs)
@@ -239,7 +287,8 @@ def promise_deliver(request: HttpRequest, pk: int, promise_pk: int) -> HttpRespo
         ("promise", promise_pk, complaint.patient_id),
     ]
     promise = get_object_or_404(Promise, pk=promise_pk, complaint=complaint)
-    _need(request, "complaints.change_promise")
+    if services.promise_deliverer_refusal(promise, request.user):
+        raise PermissionDenied
     form = forms.DeliverForm(request.POST, prefix="deliver")
     if form.is_valid():
         try:
@@ -303,42 +352,62 @@ def notification_badge(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _quarter(request: HttpRequest) -> selectors.Quarter:
-    """The quarter asked for (default: the current one); ValueError with the
-    reason when it is malformed or out of range."""
-    text = request.GET.get("quarter", "").strip()
-    if not text:
-        return selectors.Quarter.containing(timezone.localdate())
-    try:
-        quarter = selectors.Quarter.parse(text)
-    except ValueError:
-        raise ValueError(_("Write the quarter as the year and its number, for example 2026-Q3.")) from None
-    problem = year_problem(quarter.year)
-    if problem:
-        raise ValueError(problem)
-    return quarter
+def _report_for(request: HttpRequest) -> tuple[forms.ReportFilterForm, dict | None]:
+    _need(request, "complaints.view_complaint_report")
+    form = forms.ReportFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    department = data["department"]
+    report = selectors.complaint_report(
+        user=request.user,
+        period=data["period"],
+        valid_only=data["valid_only"],
+        department_ids=[department.pk] if department else None,
+    )
+    if department:
+        report["departments_label"] = department.name
+    elif access.sees_all_complaints(request.user):
+        report["departments_label"] = _("All departments")
+    else:
+        report["departments_label"] = ", ".join(name for _pk, name in access.departments_of(request.user))
+    report["query"] = _report_query(data["period"], data["valid_only"], department)
+    return form, report
+
+
+def _report_query(period, valid_only: bool, department) -> str:
+    params = dict(period.query)
+    if valid_only:
+        params["valid_only"] = "on"
+    if department:
+        params["department"] = department.pk
+    return urlencode(params)
 
 
 @role_required(Role.COMPLAINT_OFFICER, Role.HEAD_NURSE)
 def report(request: HttpRequest) -> HttpResponse:
-    _need(request, "complaints.view_complaint_report")
-    try:
-        quarter = _quarter(request)
-    except ValueError as exc:
-        return bad_parameter(request, str(exc))
-    data = selectors.complaint_report(user=request.user, quarter=quarter)
+    form, data = _report_for(request)
+    if data is None:
+        return render(request, "complaints/report.html", {"form": form, "report": None}, status=400)
 
     def chart(rows):
         return [{"label": str(r["label"]), "count": r["count"]} for r in rows]
+
+    period = data["period"]
+
+    def link(p):
+        return _report_query(p, data["valid_only"], form.cleaned_data["department"])
 
     return render(
         request,
         "complaints/report.html",
         {
+            "form": form,
             "report": data,
-            "quarter": data["quarter"],
-            # No link into a quarter that has not started: it could only be empty.
-            "next_quarter_started": data["quarter"].next.bounds()[0] <= timezone.now(),
+            "period": period,
+            "previous_link": link(period.previous),
+            # No link into a period that has not started: it could only be empty.
+            "next_link": link(period.next) if period.next.bounds()[0] <= timezone.now() else "",
             "chart_category": chart(data["by_category"]),
             "chart_department": chart(data["by_department"]),
         },
@@ -351,12 +420,20 @@ def _export_header() -> list[str]:
 
 @role_required(Role.COMPLAINT_OFFICER, Role.HEAD_NURSE)
 def report_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    _need(request, "complaints.view_complaint_report")
-    try:
-        quarter = _quarter(request)
-    except ValueError as exc:
-        return bad_parameter(request, str(exc))
-    data = selectors.complaint_report(user=request.user, quarter=quarter)
+    form, data = _report_for(request)
+    if data is None:
+        return bad_parameter(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     rows = selectors.report_rows(data)
-    table = Table(title=str(data["quarter"]), headers=_export_header(), rows=rows)
-    return spreadsheet_response(tables=[table], fmt=fmt, filename=f"complaints-{data['quarter']}.{fmt}")
+    department = form.cleaned_data["department"]
+    stem = "-".join(
+        part
+        for part in (
+            "complaints",
+            re.sub(r"[^\w-]", "", department.code) if department else "",
+            data["period"].slug,
+            "valid" if data["valid_only"] else "",
+        )
+        if part
+    )
+    table = Table(title=str(data["period"]), headers=_export_header(), rows=rows)
+    return spreadsheet_response(tables=[table], fmt=fmt, filename=f"{stem}.{fmt}")

@@ -268,6 +268,14 @@ def complaint_department_choices(user: User) -> QuerySet[Department]:
     return department_choices(user)
 
 
+def complaint_report_departments(user: User) -> QuerySet[Department]:
+    """The departments a complaint report may be limited to: every one (a
+    closed ward's too, for its history) for officers, else her own."""
+    if sees_all_complaints(user):
+        return _model("calls.Department").objects.all()
+    return visible_departments(user)
+
+
 def calls_to_complain_about(user: User) -> QuerySet[FollowUpCall]:
     """Calls a complaint may be raised from: officers any; nurses and head
     nurses the calls of the stays they may see."""

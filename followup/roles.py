@@ -71,6 +71,7 @@ _COMPLAINTS_CONFIGURATION = [
     *_perms("complaints", "slapolicy", "view", "add", "change"),
     *_perms("complaints", "workingcalendar", "view", "add", "change"),
     *_perms("complaints", "holiday", "view", "add", "change", "delete"),
+    *_perms("complaints", "channelresponsetarget", "view", "add", "change", "delete"),
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -88,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("complaints", "slapolicy", "view"),
         *_perms("complaints", "workingcalendar", "view"),
         *_perms("complaints", "holiday", "view"),
+        *_perms("complaints", "channelresponsetarget", "view"),
     ],
     Role.ADMIN: [
         *_perms("followup", "user", "view", "add", "change"),

@@ -65,11 +65,16 @@ def test_discharge_form_refuses_implausible_dates_in_plain_words(client_for, nur
     assert (Patient.objects.count(), Discharge.objects.count()) == (0, 0)
 
 
-def test_discharge_form_accepts_a_birth_on_1_january_1900(client_for, nurse, ward):
-    response = client_for(nurse).post(reverse("calls:discharge_new"), post_data(ward, birth_date="1900-01-01"))
-
+def test_discharge_form_accepts_a_birth_120_years_ago_and_refuses_one_earlier(client_for, nurse, ward):
+    # Today is 2026-11-23 here: 1900 is a possible date, but nobody discharged is 126.
+    client = client_for(nurse)
+    refused = client.post(reverse("calls:discharge_new"), post_data(ward, birth_date="1906-11-22"))
+    assert refused.context["form"].errors["birth_date"] == [
+        "The birth date 1906-11-22 is more than 120 years ago: check the year."
+    ]
+    response = client.post(reverse("calls:discharge_new"), post_data(ward, birth_date="1906-11-23"))
     assert response.status_code == 302
-    assert Patient.objects.get().birth_date == dt.date(1900, 1, 1)
+    assert Patient.objects.get().birth_date == dt.date(1906, 11, 23)
 
 
 def test_the_discharge_form_speaks_chinese(client_for, nurse, ward):

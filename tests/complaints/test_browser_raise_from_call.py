@@ -36,7 +36,7 @@ def drive_browser(base_url: str, username: str, call_id: int) -> dict:
         page.select_option("select[name=category]", label="Fees")
         page.fill("textarea[name=description]", "Charged twice for the CT scan.")
         page.check("input[name=settled_on_the_spot]")
-        page.select_option("select[name=outcome]", value="explanation")
+        page.check("input[name=measures][value=explanation]")
         page.fill("textarea[name=reply]", "Explained the bill line by line; she accepted.")
         page.click("text=Save the complaint")
         page.wait_for_url("**/complaints/*/")

@@ -56,17 +56,18 @@ def test_nurse_raises_a_complaint_from_a_call(client_for, nurse, call, ward):
 
 
 def test_settled_on_the_spot_is_recorded_and_closed_in_one_step(client_for, nurse, call, ward):
-    data = form_data(ward, settled_on_the_spot="on", outcome="explanation", reply="Explained the bill line by line.")
+    data = form_data(ward, settled_on_the_spot="on", measures="explanation", reply="Explained the bill line by line.")
     client_for(nurse).post(f"{reverse('complaints:create')}?call={call.pk}", data)
     complaint = Complaint.objects.get()
-    assert (complaint.status, complaint.settled_on_the_spot, complaint.outcome) == ("closed", True, "explanation")
+    assert (complaint.status, complaint.settled_on_the_spot) == ("closed", True)
+    assert list(complaint.measures.values_list("kind", "amount")) == [("explanation", None)]
 
 
 def test_settled_on_the_spot_without_outcome_or_reply_says_what_is_missing(client_for, nurse, call, ward):
     response = client_for(nurse).post(reverse("complaints:create"), form_data(ward, settled_on_the_spot="on"))
     assert response.status_code == 200
     assert response.context["form"].errors == {
-        "outcome": ["Choose the outcome of a complaint settled on the spot."],
+        "measures": ["Tick how the complaint was settled on the spot."],
         "reply": ["Write the reply given on the spot."],
     }
     assert Complaint.objects.count() == 0

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from complaints import services
@@ -11,12 +12,15 @@ from tests.factories import UserFactory
 
 @pytest.fixture
 def promise(make_complaint, officer):
-    return services.promise_add(
-        complaint=make_complaint(), by=officer, what="Call back", owner=officer, due_on=dt.date(2030, 1, 4)
-    )
+    with time_machine.travel(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC), tick=False):
+        return services.promise_add(
+            complaint=make_complaint(), by=officer, what="Call back", owner=officer, due_on=dt.date(2030, 1, 4)
+        )
 
 
-def test_only_officer_and_head_nurse_may_mark_a_promise_delivered(client_for, promise, nurse, no_role_user, head_nurse):
+def test_only_officer_head_nurse_or_its_owner_may_mark_a_promise_delivered(
+    client_for, promise, nurse, no_role_user, head_nurse
+):
     url = reverse("complaints:promise_deliver", args=[promise.complaint_id, promise.pk])
     data = {"deliver-delivered_on": "2026-01-05"}
     assert client_for(no_role_user).post(url, data).status_code == 403

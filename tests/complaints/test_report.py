@@ -1,6 +1,7 @@
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -9,7 +10,7 @@ from openpyxl import load_workbook
 
 from complaints import services
 from complaints.models import Category, Complaint
-from complaints.selectors import Quarter, complaint_report
+from complaints.selectors import Period, Quarter, complaint_report
 from tests.complaints.conftest import at
 from tests.factories import UserFactory
 
@@ -29,20 +30,25 @@ def quarter_data(make_complaint, officer, ward, other_ward):
         channel="followup_call",
         validity="valid",
         settled_on_the_spot=True,
-        outcome="explanation",
+        measures=["explanation"],
         reply="Explained.",
         handling_satisfaction="satisfied",
         staff_involved=[staff],
     )
     worked = make_complaint(received_at=at(2026, 7, 15, 9, 0), validity="valid", staff_involved=[staff])
+    services.complaint_record_contact(complaint=worked, by=officer, text="Called back.", at=at(2026, 7, 15, 9, 30))
     services.complaint_transition(complaint=worked, to=S.INVESTIGATING, by=officer, at=at(2026, 7, 15, 10, 0))
     services.complaint_transition(complaint=worked, to=S.RESOLVED, by=officer, at=at(2026, 7, 30, 10, 0))
     services.complaint_record_reply(
         complaint=worked, by=officer, text="Refund paid.", handling_satisfaction="basic", at=at(2026, 7, 30, 11, 0)
     )
-    services.complaint_transition(complaint=worked, to=S.REPLIED, by=officer, at=at(2026, 7, 30, 11, 0))
     services.complaint_transition(
-        complaint=worked, to=S.CLOSED, by=officer, outcome="compensation", at=at(2026, 7, 30, 11, 0)
+        complaint=worked,
+        to=S.CLOSED,
+        by=officer,
+        measures=["apology", "compensation"],
+        compensation_amount=Decimal("2000.00"),
+        at=at(2026, 7, 30, 11, 0),
     )
     still_open = make_complaint(
         received_at=at(2026, 9, 30, 23, 59),
@@ -62,7 +68,7 @@ def quarter_data(make_complaint, officer, ward, other_ward):
 
 
 def test_quarter_figures_on_a_known_data_set(quarter_data, officer):
-    report = complaint_report(user=officer, quarter=Quarter.parse("2026-Q3"))
+    report = complaint_report(user=officer, period=Quarter.parse("2026-Q3"))
     f = report["figures"]
     assert (f["total"], f["valid"], f["not_valid"], f["undetermined"], f["settled"], f["closed"]) == (3, 2, 1, 0, 1, 2)
     assert report["valid_change_previous"] == {"before": 1, "difference": 1, "percent": 100.0}
@@ -83,15 +89,18 @@ def test_quarter_figures_on_a_known_data_set(quarter_data, officer):
     ]
     assert [(r["label"], r["count"]) for r in report["by_department"]] == [("Cardiology", 2), ("Oncology", 1)]
     assert [(r["label"], r["count"]) for r in report["by_staff"]] == [("Wu Lan", 2)]
-    assert [(r["label"], r["count"]) for r in report["by_outcome"]] == [
-        ("Apology and compensation", 1),
-        ("Explanation, accepted", 1),
+    # shares of the 2 complaints with a measure recorded (the open one has none yet)
+    assert [(r["label"], r["count"], r["share"]) for r in report["by_outcome"]] == [
+        ("Explanation, accepted", 1, 50.0),
+        ("Apology", 1, 50.0),
+        ("Compensation", 1, 50.0),
     ]
+    assert (report["outcome_base"], report["outcome_pending"]) == (2, 1)
     assert [p.what for p in report["open_promises"]] == ["Check the bill"]
 
 
 def test_head_nurse_report_covers_only_her_departments(quarter_data, head_nurse):
-    report = complaint_report(user=head_nurse, quarter=Quarter.parse("2026-Q3"))
+    report = complaint_report(user=head_nurse, period=Quarter.parse("2026-Q3"))
     assert (report["figures"]["total"], report["figures"]["not_valid"], report["open_promises"]) == (2, 0, [])
 
 
@@ -100,7 +109,7 @@ def test_report_page_for_officer_and_head_nurse_only(client_for, officer, head_n
     url = reverse("complaints:report")
     response = client_for(officer).get(url, {"quarter": "2026-Q3"})
     assert response.status_code == 200
-    assert response.context["quarter"] == Quarter(2026, 3)
+    assert response.context["period"] == Period.of_quarter(Quarter(2026, 3))
     assert client_for(head_nurse).get(url).status_code == 200
     for user in (nurse, no_role_user):
         assert client_for(user).get(url).status_code == 403
@@ -111,13 +120,16 @@ def test_csv_export_has_the_figures(client_for, quarter_data, officer):
     response = client_for(officer).get(reverse("complaints:report_csv"), {"quarter": "2026-Q3"})
     assert response["Content-Disposition"] == 'attachment; filename="complaints-2026-Q3.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[:3] == [
+    assert rows[:6] == [
         ["Section", "Item", "Count", "Share (%)"],
+        ["Report", "Period: 2026-Q3", "", ""],
+        ["Report", "Departments: All departments", "", ""],
+        ["Report", "All complaints, valid or not", "", ""],
         ["Summary", "Complaints", "3", ""],
         ["Summary", "Valid", "2", "66.7"],
     ]
     assert ["Summary", "Settled on the spot", "1", "33.3"] in rows
-    assert ["Category", "Fees", "1", "33.3"] in rows
+    assert ["Main category", "Fees", "1", "33.3"] in rows
     assert rows[-1] == ["Open promises", f"TS-2026-00003: Check the bill ({officer}, 2030-01-01)", "1", ""]
 
 
@@ -161,4 +173,5 @@ def test_report_links_to_the_next_quarter_only_once_it_has_started(client_for, o
         current = client.get(url).content.decode()
         past = client.get(url, {"quarter": "2026-Q3"}).content.decode()
     assert ('href="?quarter=2027-Q1"' in current, 'href="?quarter=2026-Q3"' in current) == (False, True)
+    assert 'href="?quarter=2026-Q2"' in past
     assert 'href="?quarter=2026-Q4"' in past

@@ -32,10 +32,10 @@ def test_complaint_report_csv_quotes_hostile_categories_staff_and_promises(clien
     response = client_for(officer).get(reverse("complaints:report_csv"), {"quarter": "2026-Q3"})
     rows = read_csv(response)
     assert response["Content-Disposition"] == 'attachment; filename="complaints-2026-Q3.csv"'
-    assert items(rows, "Category") == [QUOTED[0]]
+    assert items(rows, "Main category") == [QUOTED[0]]
     assert items(rows, "Staff") == sorted(QUOTED)
     assert items(rows, "Open promises") == [f"{hostile_complaint.reference}: =1+1 ({officer}, 2030-01-01)"]
-    assert rows[1] == ["Summary", "Complaints", "1", ""]
+    assert rows[4] == ["Summary", "Complaints", "1", ""]
 
 
 def test_complaint_report_xlsx_writes_hostile_text_as_text(client_for, officer, hostile_complaint):
@@ -43,6 +43,6 @@ def test_complaint_report_xlsx_writes_hostile_text_as_text(client_for, officer, 
     sheet = read_xlsx(response)["2026-Q3"]
     rows = list(sheet.iter_rows(min_row=2))
     assert sorted(r[1].value for r in rows if r[0].value == "Staff") == sorted(QUOTED_IN_XLSX)
-    assert [r[1].value for r in rows if r[0].value == "Category"] == [QUOTED[0]]
+    assert [r[1].value for r in rows if r[0].value == "Main category"] == [QUOTED[0]]
     assert {c.data_type for r in rows for c in r if c.value is not None} == {"s", "n"}  # no "f"ormula
-    assert [(c.value, c.data_type) for c in rows[0][:3]] == [("Summary", "s"), ("Complaints", "s"), (1, "n")]
+    assert [(c.value, c.data_type) for c in rows[3][:3]] == [("Summary", "s"), ("Complaints", "s"), (1, "n")]

@@ -21,7 +21,7 @@ def test_business_minutes_skip_the_weekend():
 
 
 def test_business_minutes_skip_a_holiday_monday():
-    calendar = sla.Calendar(holidays=frozenset({dt.date(2026, 11, 23)}))
+    calendar = sla.Calendar(days_off=frozenset({dt.date(2026, 11, 23)}))
     assert sla.add_business_minutes(at(2026, 11, 20, 16, 0), 570, calendar) == at(2026, 11, 24, 16, 0)
 
 
@@ -41,17 +41,22 @@ def test_default_deadlines_by_severity_across_a_weekend_and_a_holiday():
     Holiday.objects.create(date=dt.date(2026, 11, 23), name="Test holiday")
     friday = at(2026, 11, 20, 17, 20)
     # 10 minutes count on Friday, the rest from Tuesday 08:00 (Monday is a holiday)
-    assert sla.deadlines(received_at=friday, severity="urgent") == (at(2026, 11, 24, 8, 20), at(2026, 11, 24, 17, 20))
-    assert sla.deadlines(received_at=friday, severity="major") == (at(2026, 11, 24, 11, 50), at(2026, 11, 26, 17, 20))
+    urgent = sla.deadlines(received_at=friday, severity="urgent")
+    assert urgent[:2] == (at(2026, 11, 24, 8, 20), at(2026, 11, 24, 17, 20))
+    major = sla.deadlines(received_at=friday, severity="major")
+    assert major[:2] == (at(2026, 11, 24, 11, 50), at(2026, 11, 26, 17, 20))
     # general: 1 working day to answer, 7 to resolve (a working day is 9.5 hours)
-    assert sla.deadlines(received_at=friday, severity="general") == (at(2026, 11, 24, 17, 20), at(2026, 12, 2, 17, 20))
+    general = sla.deadlines(received_at=friday, severity="general")
+    assert general[:2] == (at(2026, 11, 24, 17, 20), at(2026, 12, 2, 17, 20))
+    # the legal reply: the close of the 5th working day after the day received (24, 25, 26, 27, 30)
+    assert urgent.reply == major.reply == general.reply == at(2026, 11, 30, 17, 30)
 
 
 @pytest.mark.django_db
 def test_admin_edits_to_policy_and_calendar_change_the_deadlines():
     SlaPolicy.objects.filter(severity="urgent").update(first_response_value=2, first_response_unit=TimeUnit.HOURS)
     WorkingCalendar.objects.update(weekdays=[0, 1, 2, 3, 4, 5], start_time=dt.time(9, 0), end_time=dt.time(12, 0))
-    first, resolution = sla.deadlines(received_at=at(2026, 11, 20, 11, 0), severity="urgent")
+    first, resolution, _reply = sla.deadlines(received_at=at(2026, 11, 20, 11, 0), severity="urgent")
     assert first == at(2026, 11, 21, 10, 0)  # Saturday now works
     assert resolution == at(2026, 11, 21, 11, 0)  # one working day is now three hours
 
@@ -121,7 +126,7 @@ def test_a_late_notice_reads_in_each_readers_language(urgent, head_nurse, client
 
 
 def test_resolution_breach_is_flagged_the_next_day(urgent, officer):
-    services.complaint_transition(complaint=urgent, to=Complaint.Status.INVESTIGATING, by=officer)
+    services.complaint_record_contact(complaint=urgent, by=officer, text="Called back.", at=at(2026, 11, 23, 9, 10))
     with time_machine.travel(at(2026, 11, 24, 9, 1), tick=False):
         assert check_sla_breaches() == 1
     complaint = Complaint.objects.get(pk=urgent.pk)
@@ -131,7 +136,7 @@ def test_resolution_breach_is_flagged_the_next_day(urgent, officer):
 def test_paused_and_closed_complaints_are_not_flagged(urgent, make_complaint, officer):
     services.complaint_pause(complaint=urgent, by=officer, note="Waiting for the family to call back.")
     with time_machine.travel(at(2026, 11, 23, 9, 0), tick=False):
-        make_complaint(severity="urgent", settled_on_the_spot=True, outcome="explanation", reply="Explained.")
+        make_complaint(severity="urgent", settled_on_the_spot=True, measures=["explanation"], reply="Explained.")
     with time_machine.travel(at(2026, 11, 30, 9, 0), tick=False):
         assert check_sla_breaches() == 0
     assert Notification.objects.count() == 0

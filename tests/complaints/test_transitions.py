@@ -1,10 +1,11 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from complaints import services
-from complaints.models import Complaint, ComplaintEvent
+from complaints.models import Complaint, ComplaintEvent, Measure
 from complaints.services import TransitionRefused
 
 Event = ComplaintEvent
@@ -22,10 +23,7 @@ def test_complaint_walks_the_whole_path_with_an_event_per_step(make_complaint, o
     complaint = make_complaint()
     complaint = walk(complaint, officer, S.INVESTIGATING, S.RESOLVED)
     services.complaint_record_reply(complaint=complaint, by=officer, text="Explained and apologised.")
-    complaint = walk(complaint, officer, S.REPLIED)
-    complaint = services.complaint_transition(
-        complaint=complaint, to=S.CLOSED, by=officer, outcome=Complaint.Outcome.APOLOGY
-    )
+    complaint = services.complaint_transition(complaint=complaint, to=S.CLOSED, by=officer, measures=[Measure.APOLOGY])
     assert complaint.status == S.CLOSED
     assert complaint.closed_at is not None
     steps = list(complaint.events.filter(kind=Event.Kind.STATUS).values_list("from_status", "to_status"))
@@ -55,24 +53,26 @@ def test_skipping_a_step_is_refused_with_the_allowed_next_step(make_complaint, o
     assert Complaint.objects.get(pk=complaint.pk).status == S.RECEIVED
 
 
-def test_replied_needs_a_recorded_reply(make_complaint, officer):
+def test_replied_is_reached_by_recording_the_reply(make_complaint, officer):
     complaint = walk(make_complaint(), officer, S.INVESTIGATING, S.RESOLVED)
     with pytest.raises(TransitionRefused) as refused:
         services.complaint_transition(complaint=complaint, to=S.REPLIED, by=officer)
-    assert refused.value.messages == ["Record the reply given to the complainant first."]
+    assert refused.value.messages == [
+        "Record the reply given to the complainant: that moves the complaint to “Replied”."
+    ]
 
 
 def replied(make_complaint, officer):
     complaint = walk(make_complaint(), officer, S.INVESTIGATING, S.RESOLVED)
     services.complaint_record_reply(complaint=complaint, by=officer, text="Told the result.")
-    return walk(complaint, officer, S.REPLIED)
+    return Complaint.objects.get(pk=complaint.pk)
 
 
-def test_closing_needs_an_outcome(make_complaint, officer):
+def test_closing_needs_a_resolution_measure(make_complaint, officer):
     complaint = replied(make_complaint, officer)
     with pytest.raises(TransitionRefused) as refused:
         services.complaint_transition(complaint=complaint, to=S.CLOSED, by=officer)
-    assert refused.value.messages == ["Choose the outcome before closing."]
+    assert refused.value.messages == ["Record how the complaint was resolved before closing."]
 
 
 def test_closing_is_refused_while_a_promise_is_open_and_allowed_once_delivered(make_complaint, officer):
@@ -81,12 +81,16 @@ def test_closing_is_refused_while_a_promise_is_open_and_allowed_once_delivered(m
         complaint=complaint, by=officer, what="Refund the second CT scan", owner=officer, due_on=dt.date(2030, 1, 4)
     )
     with pytest.raises(TransitionRefused) as refused:
-        services.complaint_transition(complaint=complaint, to=S.CLOSED, by=officer, outcome="compensation")
+        services.complaint_transition(
+            complaint=complaint, to=S.CLOSED, by=officer, measures=["compensation"], compensation_amount=Decimal(300)
+        )
     assert refused.value.messages == [
         "1 promise(s) to the complainant are not delivered yet; deliver them before closing."
     ]
     services.promise_deliver(promise=promise, by=officer)
-    closed = services.complaint_transition(complaint=complaint, to=S.CLOSED, by=officer, outcome="compensation")
+    closed = services.complaint_transition(
+        complaint=complaint, to=S.CLOSED, by=officer, measures=["compensation"], compensation_amount=Decimal(300)
+    )
     assert closed.status == S.CLOSED
     assert list(complaint.events.filter(kind__startswith="promise").values_list("kind", flat=True)) == [
         "promise_added",
@@ -106,7 +110,7 @@ def test_a_promise_cannot_be_delivered_twice(make_complaint, officer):
 
 def test_closed_complaint_reopens_and_goes_back_to_investigation(make_complaint, officer):
     complaint = replied(make_complaint, officer)
-    complaint = services.complaint_transition(complaint=complaint, to=S.CLOSED, by=officer, outcome="explanation")
+    complaint = services.complaint_transition(complaint=complaint, to=S.CLOSED, by=officer, measures=["explanation"])
     complaint = walk(complaint, officer, S.REOPENED)
     assert (complaint.status, complaint.closed_at, complaint.resolved_at) == (S.REOPENED, None, None)
     with pytest.raises(TransitionRefused):
@@ -140,7 +144,7 @@ def test_complainant_who_rejects_the_reply_reopens_the_complaint_for_more_invest
 
 def test_settled_on_the_spot_is_closed_in_one_step_with_reply_and_outcome(make_complaint, officer):
     complaint = make_complaint(
-        settled_on_the_spot=True, outcome=Complaint.Outcome.EXPLANATION, reply="Explained the visiting hours."
+        settled_on_the_spot=True, measures=[Measure.EXPLANATION], reply="Explained the visiting hours."
     )
     assert complaint.status == S.CLOSED
     assert complaint.first_responded_at == complaint.resolved_at == complaint.closed_at == complaint.received_at
@@ -153,8 +157,8 @@ def test_settled_on_the_spot_is_closed_in_one_step_with_reply_and_outcome(make_c
 
 def test_settled_on_the_spot_without_a_reply_is_refused(make_complaint):
     with pytest.raises(ValidationError) as refused:
-        make_complaint(settled_on_the_spot=True, outcome=Complaint.Outcome.EXPLANATION, reply="")
-    assert refused.value.messages == ["A complaint settled on the spot needs its outcome and the reply given."]
+        make_complaint(settled_on_the_spot=True, measures=[Measure.EXPLANATION], reply="")
+    assert refused.value.messages == ["A complaint settled on the spot needs how it was resolved and the reply given."]
     assert Complaint.objects.count() == 0
 
 

@@ -45,12 +45,12 @@ def test_a_complaint_received_before_1900_or_tomorrow_is_refused(client_for, off
 @pytest.mark.parametrize(
     ("due_on", "message"),
     [
-        ("1899-12-31", "A promise cannot be due in the past."),
+        ("1899-12-31", PRE_1900),
         ("2036-11-24", "Enter a date no later than 2036-11-23."),
         ("9999-12-31", "Enter a date no later than 2036-11-23."),
     ],
 )
-def test_a_promise_is_due_from_today_to_ten_years_ahead(client_for, officer, make_complaint, due_on, message):
+def test_a_promise_is_due_from_1900_to_ten_years_ahead(client_for, officer, make_complaint, due_on, message):
     complaint = make_complaint()
 
     response = client_for(officer).post(
@@ -79,7 +79,7 @@ def test_a_promise_is_delivered_between_1900_and_today(client_for, officer, make
     )
 
     assert response.status_code == 400
-    assert response.context["forms"]["deliver"].errors == {"delivered_on": [message]}
+    assert response.context["deliver_form"].errors == {"delivered_on": [message]}
     assert message in response.content.decode()
     promise.refresh_from_db()
     assert promise.delivered_on is None
@@ -94,40 +94,13 @@ def test_complaint_list_explains_an_implausible_date_filter(client_for, officer,
     assert response.context["filter"].form.errors == {"received_from": [PRE_1900]}
 
 
-@pytest.mark.parametrize("url_name", ["complaints:report", "complaints:report_csv", "complaints:report_xlsx"])
-@pytest.mark.parametrize(
-    ("quarter", "message"),
-    [
-        ("2026-Q5", "Write the quarter as the year and its number, for example 2026-Q3."),
-        ("Q3", "Write the quarter as the year and its number, for example 2026-Q3."),
-        ("x" * 5000, "Write the quarter as the year and its number, for example 2026-Q3."),
-        ("1899-Q4", "Choose a year from 1900 to 2126."),
-        ("0001-Q1", "Choose a year from 1900 to 2126."),
-        ("9999-Q4", "Choose a year from 1900 to 2126."),
-    ],
-)
-def test_report_answers_400_with_the_reason_for_a_bad_quarter(client_for, officer, url_name, quarter, message):
-    response = client_for(officer).get(reverse(url_name), {"quarter": quarter})
-
-    assert response.status_code == 400
-    assert response.context["message"] == message
-    assert message in response.content.decode()
-
-
-def test_report_without_a_quarter_shows_the_current_one(client_for, officer):
-    response = client_for(officer).get(reverse("complaints:report"), {"quarter": ""})
-
-    assert response.status_code == 200
-    assert str(response.context["quarter"]) == "2026-Q4"
-
-
 def test_report_refusal_reads_in_chinese(client_for, officer):
     response = client_for(officer).get(
         reverse("complaints:report"), {"quarter": "2026-Q9"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
 
     assert response.status_code == 400
-    assert "季度请写成年份和季度序号，例如2026-Q3。" in response.content.decode()
+    assert "季度请写成“年份-Q序号”，例如 2026-Q3。" in response.content.decode()
 
 
 def test_report_refuses_a_bad_quarter_to_no_one_it_would_not_show_anyway(client_for, nurse):

@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -64,7 +65,7 @@ def test_nurses_see_only_their_departments_complaints(client_for, nurse, officer
 def test_list_tabs_open_mine_and_breached(client_for, officer, head_nurse, make_complaint):
     open_one = make_complaint(received_at=dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))
     mine = make_complaint(owner=head_nurse)
-    make_complaint(settled_on_the_spot=True, outcome="explanation", reply="Explained.")
+    make_complaint(settled_on_the_spot=True, measures=["explanation"], reply="Explained.")
     Complaint.objects.filter(pk=open_one.pk).update(resolution_breached=True)
     client = client_for(head_nurse)
 
@@ -137,7 +138,18 @@ def test_detail_shows_the_timeline_and_the_actions_for_the_officer(client_for, o
     assert response.status_code == 200
     assert "Asked the ward for the duty roster." in response.content.decode()
     assert sorted(response.context["forms"]) == sorted(
-        ["transition", "classify", "note", "evidence", "reply", "reassign", "promise", "pause", "resume", "deliver"]
+        [
+            "transition",
+            "classify",
+            "measures",
+            "note",
+            "evidence",
+            "contact",
+            "reply",
+            "reassign",
+            "promise",
+            "pause",
+        ]
     )
 
 
@@ -165,15 +177,26 @@ def test_officer_works_a_complaint_to_closed_through_the_pages(client_for, offic
     post("promise", {"promise-what": "Refund", "promise-owner": officer.pk, "promise-due_on": in_a_month})
     post("transition", {"transition-to": S.RESOLVED})
     post("reply", {"reply-text": "Refund on its way.", "reply-handling_satisfaction": "basic"})
-    post("transition", {"transition-to": S.REPLIED})
     promise = complaint.promises.get()
     response = client.post(
-        reverse("complaints:promise_deliver", args=[complaint.pk, promise.pk]), {"deliver-delivered_on": "2026-01-05"}
+        reverse("complaints:promise_deliver", args=[complaint.pk, promise.pk]),
+        {"deliver-delivered_on": timezone.localdate().isoformat()},
     )
     assert response.status_code == 302
-    post("transition", {"transition-to": S.CLOSED, "transition-outcome": "compensation"})
+    post(
+        "transition",
+        {
+            "transition-to": S.CLOSED,
+            "transition-measures": ["apology", "compensation"],
+            "transition-compensation_amount": "1200.50",
+        },
+    )
     complaint.refresh_from_db()
-    assert (complaint.status, complaint.outcome, complaint.handling_satisfaction) == (S.CLOSED, "compensation", "basic")
+    assert (complaint.status, complaint.handling_satisfaction) == (S.CLOSED, "basic")
+    assert list(complaint.measures.values_list("kind", "amount")) == [
+        ("apology", None),
+        ("compensation", Decimal("1200.50")),
+    ]
 
 
 def test_open_promises_page_lists_undelivered_promises_in_scope(client_for, nurse, officer, make_complaint, other_ward):

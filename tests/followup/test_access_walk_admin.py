@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from calls.models import CallAttempt, ClinicalAlert, Department, FollowUpCall, SpotCheck
 from complaints import services as complaint_services
-from complaints.models import Category, Complaint, Holiday, Notification
+from complaints.models import Category, ChannelResponseTarget, Complaint, Holiday, Notification
 from followup.audit import AUDITED_ADMIN_APPS, audit_record
 from followup.models import AuditEvent
 from followup.roles import Role
@@ -85,6 +85,7 @@ ADMIN_MODELS: dict[str, Expect] = {
     "complaints.complaint": Expect(NURSES | {"officer"}, IN_THEIR_WARD),
     "complaints.complaintevent": Expect(NURSES | {"officer"}, IN_THEIR_WARD),
     "complaints.holiday": Expect(frozenset({"officer"}) | ADMIN),
+    "complaints.channelresponsetarget": Expect(frozenset({"officer"}) | ADMIN),
     "complaints.notification": Expect(NOBODY),
     "complaints.promise": Expect(NURSES | {"officer"}, IN_THEIR_WARD),
     "complaints.slapolicy": Expect(frozenset({"officer"}) | ADMIN),
@@ -176,6 +177,7 @@ def _configuration_objects(officer, admin_user) -> None:
 
     ScriptVersionFactory()
     Holiday.objects.create(date=dt.date(2026, 10, 1), name="National Day")
+    ChannelResponseTarget.objects.create(channel="hotline", first_response_value=30, first_response_unit="minutes")
     Notification.objects.create(recipient=officer, text="Complaint overdue")
     WardMapping.objects.create(kind=Kind.FHIR, code="*", department=Department.objects.get(code=OURS))
     seen = {"user_agent": "walk", "ip_address": "10.0.0.9", "username": "mallory", "http_accept": "*/*"}

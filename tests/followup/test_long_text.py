@@ -59,7 +59,7 @@ def test_the_long_text_used_in_these_tests_has_the_length_the_message_states():
 
 def test_a_complaint_settled_on_the_spot_with_two_texts_at_the_limit_is_recorded(client_for, officer, ward):
     data = complaint_data(
-        ward, description=AT_THE_LIMIT, settled_on_the_spot="on", outcome="explanation", reply=AT_THE_LIMIT
+        ward, description=AT_THE_LIMIT, settled_on_the_spot="on", measures="explanation", reply=AT_THE_LIMIT
     )
     response = client_for(officer).post(reverse("complaints:create"), **form_encoded(data))
     assert response.status_code == 302

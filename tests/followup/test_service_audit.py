@@ -297,7 +297,7 @@ def test_every_step_of_a_complaint_is_audited_and_the_breach_task_names_itself(o
         )
     complaint_services.complaint_add_note(complaint=complaint, by=officer, text="called back")
     promise = complaint_services.promise_add(
-        complaint=complaint, by=officer, what="apology", owner=nurse, due_on=dt.date(2026, 11, 30)
+        complaint=complaint, by=officer, what="apology", owner=officer, due_on=dt.date(2026, 11, 30)
     )
     assert check_sla_breaches() >= 1
 

@@ -4,6 +4,7 @@ random seed, and nothing is added once complaints exist."""
 
 import datetime as dt
 import random
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -25,6 +26,15 @@ CATEGORY_WEIGHTS = {
     "pharmacy": 8,
 }
 OUTCOME_WEIGHTS = {"explanation": 83, "compensation": 8, "mediation": 5.5, "legal": 2, "apology": 1.5}
+# Each outcome as the resolution measures it stands for.
+OUTCOME_MEASURES = {
+    "explanation": ["explanation"],
+    "apology": ["apology"],
+    "compensation": ["apology", "compensation"],
+    "mediation": ["mediation"],
+    "legal": ["legal_advised", "court"],
+}
+COMPENSATION = Decimal("800.00")
 CHANNEL_WEIGHTS = {
     "followup_call": 30,
     "hotline": 25,
@@ -112,7 +122,8 @@ def seed(stdout) -> None:
             staff_involved=[nurse] if nurse and category in ("attitude", "nursing") and rng.random() < 0.3 else [],
             owner=officer,
             settled_on_the_spot=settled,
-            outcome=outcome if settled else "",
+            measures=OUTCOME_MEASURES[outcome] if settled else (),
+            compensation_amount=COMPENSATION if settled and outcome == "compensation" else None,
             reply=REPLIES[outcome] if settled else "",
             handling_satisfaction=Complaint.Satisfaction.SATISFIED if settled else "",
         )
@@ -129,6 +140,11 @@ def _work_ticket(rng: random.Random, complaint: Complaint, officer, outcome: str
     now = timezone.now()
     steps = rng.choice([0, 1, 2, 4, 4, 4])
     moment = received_at
+    if steps:
+        moment = min(moment + dt.timedelta(minutes=rng.randint(10, 600)), now)
+        services.complaint_record_contact(
+            complaint=complaint, by=officer, text="Called the complainant back to hear the details.", at=moment
+        )
     for to in [Complaint.Status.INVESTIGATING, Complaint.Status.RESOLVED][:steps]:
         moment = min(moment + dt.timedelta(hours=rng.randint(1, 40)), now)
         services.complaint_transition(complaint=complaint, to=to, by=officer, at=moment)
@@ -138,7 +154,11 @@ def _work_ticket(rng: random.Random, complaint: Complaint, officer, outcome: str
         services.complaint_record_reply(
             complaint=complaint, by=officer, text=REPLIES[outcome], handling_satisfaction=satisfaction, at=moment
         )
-        services.complaint_transition(complaint=complaint, to=Complaint.Status.REPLIED, by=officer, at=moment)
         services.complaint_transition(
-            complaint=complaint, to=Complaint.Status.CLOSED, by=officer, outcome=outcome, at=moment
+            complaint=complaint,
+            to=Complaint.Status.CLOSED,
+            by=officer,
+            measures=OUTCOME_MEASURES[outcome],
+            compensation_amount=COMPENSATION if outcome == "compensation" else None,
+            at=moment,
         )

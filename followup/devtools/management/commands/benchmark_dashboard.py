@@ -231,8 +231,6 @@ class Command(BaseCommand):
                 "category_id": f"(ARRAY[{categories}])[g %% {len(categories.split(','))} + 1]",
                 "severity": "CASE WHEN g %% 20 = 0 THEN 'urgent' WHEN g %% 5 = 0 THEN 'major' ELSE 'general' END",
                 "status": f"CASE WHEN {closed} THEN 'closed' WHEN g %% 10 = 8 THEN 'investigating' ELSE 'received' END",
-                "outcome": f"CASE WHEN {closed} THEN (CASE WHEN g %% 7 = 0 THEN 'compensation' "
-                "ELSE 'explanation' END) ELSE '' END",
                 "first_response_due": f"{received} + interval '30 minutes'",
                 "first_responded_at": f"{received} + (g %% 40) * interval '1 minute'",
                 "first_response_breached": "(g %% 40 > 30)",
@@ -248,6 +246,14 @@ class Command(BaseCommand):
                 f"INSERT INTO {through._meta.db_table} (complaint_id, department_id) "  # nosec B608
                 "SELECT id, %s FROM complaints_complaint WHERE reference LIKE %s",
                 [department.pk, f"{PREFIX}%"],
+            )
+            # the closed ones were resolved: compensation for one in seven, an explanation for the rest
+            cursor.execute(
+                "INSERT INTO complaints_resolutionmeasure (complaint_id, kind, amount) "
+                "SELECT id, CASE WHEN id %% 7 = 0 THEN 'compensation' ELSE 'explanation' END, "
+                "CASE WHEN id %% 7 = 0 THEN 500 END "
+                "FROM complaints_complaint WHERE reference LIKE %s AND status = 'closed'",
+                [f"{PREFIX}%"],
             )
             cursor.execute("ANALYZE")
 
@@ -295,10 +301,11 @@ class Command(BaseCommand):
                 department.staff.clear()
                 department.delete()
             cursor.execute("DELETE FROM calls_patient WHERE mrn LIKE %s", [f"{PREFIX}%"])
-        from complaints.models import Complaint
+        from complaints.models import Complaint, ResolutionMeasure
 
         bench_complaints = Complaint.objects.filter(reference__startswith=PREFIX)
         Complaint.departments.through.objects.filter(complaint__in=bench_complaints).delete()
+        ResolutionMeasure.objects.filter(complaint__in=bench_complaints).delete()
         bench_complaints.delete()
         users = User.objects.filter(username__startswith="bench-")
         # The trail is append-only (a trigger refuses DELETE); the benchmark's own
