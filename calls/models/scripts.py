@@ -5,7 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CallScript(models.Model):
-    """A call outline (提纲) for a kind of patient; its text lives in versions."""
+    """A call outline (提纲) for a kind of patient; its text lives in versions,
+    each in one language, with at most one published version per language
+    (docs/scripts.md). ``language`` is the script's main language: the
+    language of its name and of a new draft, and the last choice when neither
+    the nurse's language nor the hospital's has a published version."""
 
     class Language(models.TextChoices):
         ENGLISH = "en", _("English")
@@ -21,7 +25,13 @@ class CallScript(models.Model):
         blank=True,
         help_text=_("Optional: words or an ICD-10 prefix the diagnosis must contain for this script to apply."),
     )
-    language = models.CharField(_("language"), max_length=10, choices=Language.choices, default=Language.CHINESE)
+    language = models.CharField(
+        _("main language"),
+        max_length=10,
+        choices=Language.choices,
+        default=Language.CHINESE,
+        help_text=_("The language of the script's name and of a new draft. Each version has its own language."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -35,8 +45,10 @@ class CallScript(models.Model):
 
 
 class ScriptVersion(models.Model):
-    """One version of a script. Once a call used it, it never changes again:
-    editing makes a new draft (see calls.services.scripts)."""
+    """One version of a script, in one language. Once a call used it, it never
+    changes again: editing makes a new draft (see calls.services.scripts).
+    Publishing retires the published version of the same script and language
+    only: the Chinese and the English versions are published side by side."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -45,6 +57,15 @@ class ScriptVersion(models.Model):
 
     script = models.ForeignKey(CallScript, on_delete=models.PROTECT, related_name="versions", verbose_name=_("script"))
     number = models.PositiveIntegerField(_("version number"))
+    language = models.CharField(
+        _("language"), max_length=10, choices=CallScript.Language.choices, default=CallScript.Language.CHINESE
+    )
+    title = models.CharField(
+        _("title in this language"),
+        max_length=150,
+        blank=True,
+        help_text=_("The script's name as nurses see it in this version's language; empty: the script's name."),
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     notes = models.TextField(_("change notes"), blank=True)
     published_by = models.ForeignKey(
@@ -62,10 +83,22 @@ class ScriptVersion(models.Model):
         ordering = ["script", "-number"]
         verbose_name = _("script version")
         verbose_name_plural = _("script versions")
-        constraints = [models.UniqueConstraint(fields=["script", "number"], name="script_version_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["script", "number"], name="script_version_unique_number"),
+            models.UniqueConstraint(
+                fields=["script", "language"],
+                condition=models.Q(status="published"),
+                name="script_version_one_published_per_language",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.script.name} v{self.number}"
+        return f"{self.script.name} v{self.number} ({self.get_language_display()})"
+
+    @property
+    def display_name(self) -> str:
+        """The script's name in this version's language."""
+        return self.title or self.script.name
 
 
 class TalkingPoint(models.Model):
