@@ -37,6 +37,7 @@ from ..models import CallScript, Question, SatisfactionItem, ScriptVersion, Talk
 from ..selectors.scripts import PHASE_ORDER, script_version_audience
 from ..services.scripts import (
     CHOICE_KINDS,
+    QUESTION_FIELDS,
     script_version_duplicate,
     script_version_export_json,
     script_version_import,
@@ -81,8 +82,13 @@ class QuestionForm(forms.ModelForm):
 
     class Meta:
         model = Question
-        fields = ["order", "text", "help_text", "kind", "choices", "required", "red_flag_answers"]
-        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+        fields = QUESTION_FIELDS
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 2, "cols": 40}),
+            "unit": forms.TextInput(attrs={"size": 6}),
+            "min_value": forms.NumberInput(attrs={"step": "any"}),
+            "max_value": forms.NumberInput(attrs={"step": "any"}),
+        }
 
     def clean(self):
         data = super().clean()
@@ -99,6 +105,13 @@ class QuestionForm(forms.ModelForm):
             self.add_error("red_flag_answers", _("A yes/no question's red-flag answer is “yes” or “no”."))
         elif choices:
             self.add_error("choices", _("Only single and multiple choice questions have choices."))
+        if kind != Question.Kind.NUMBER:
+            for name in ("unit", "min_value", "max_value"):
+                if data.get(name) not in (None, ""):
+                    self.add_error(name, _("Only number questions have a unit and an allowed range."))
+        low, high = data.get("min_value"), data.get("max_value")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_value", _("The highest allowed value must not be below the lowest."))
         return data
 
 
@@ -135,7 +148,7 @@ class TalkingPointInline(LockableInline):
 class QuestionInline(LockableInline):
     model = Question
     form = QuestionForm
-    fields = ["order", "text", "help_text", "kind", "choices", "required", "red_flag_answers"]
+    fields = QUESTION_FIELDS
     ordering = ["order", "pk"]
 
 

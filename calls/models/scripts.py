@@ -1,7 +1,17 @@
+from decimal import Decimal, InvalidOperation
+
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+
+def plain_number(value) -> str:
+    """60 for 60.000, 37.5 for 37.500: how a person writes the number."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "") else text
 
 
 class CallScript(models.Model):
@@ -134,6 +144,10 @@ class Question(models.Model):
         NUMBER = "number", _("Number")
         TEXT = "text", _("Free text")
 
+    class OutOfRange(models.TextChoices):
+        REFUSE = "refuse", _("Refuse the value with a message")
+        FLAG = "flag", _("Accept it with a range warning")
+
     version = models.ForeignKey(
         ScriptVersion, on_delete=models.CASCADE, related_name="questions", verbose_name=_("version")
     )
@@ -149,14 +163,78 @@ class Question(models.Model):
         blank=True,
         help_text=_('Answers that need clinical attention, e.g. ["yes"] for chest pain.'),
     )
+    # Number questions only (docs/scripts.md): unit and allowed range.
+    unit = models.CharField(_("unit"), max_length=30, blank=True, help_text=_("Number questions: e.g. mmHg, kg, °C."))
+    min_value = models.DecimalField(_("lowest allowed value"), max_digits=12, decimal_places=3, null=True, blank=True)
+    max_value = models.DecimalField(_("highest allowed value"), max_digits=12, decimal_places=3, null=True, blank=True)
+    out_of_range = models.CharField(
+        _("a value outside the range"),
+        max_length=10,
+        choices=OutOfRange.choices,
+        default=OutOfRange.REFUSE,
+    )
 
     class Meta:
         ordering = ["version", "order", "pk"]
         verbose_name = _("question")
         verbose_name_plural = _("questions")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_value__isnull=True)
+                | models.Q(max_value__isnull=True)
+                | models.Q(min_value__lte=models.F("max_value")),
+                name="question_range_in_order",
+                violation_error_message=_("The highest allowed value must not be below the lowest."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.text[:60]
+
+    @property
+    def has_range(self) -> bool:
+        return self.kind == self.Kind.NUMBER and (self.min_value is not None or self.max_value is not None)
+
+    @property
+    def range_text(self) -> str:
+        """The allowed range with its unit, in the UI language: "60-250 mmHg"."""
+        low = plain_number(self.min_value) if self.min_value is not None else None
+        high = plain_number(self.max_value) if self.max_value is not None else None
+        if low is not None and high is not None:
+            text = _("%(low)s to %(high)s") % {"low": low, "high": high}
+        elif low is not None:
+            text = _("at least %(low)s") % {"low": low}
+        elif high is not None:
+            text = _("at most %(high)s") % {"high": high}
+        else:
+            return ""
+        return f"{text} {self.unit}".rstrip()
+
+    def is_out_of_range(self, value) -> bool:
+        """A number answer below the lowest or above the highest allowed value."""
+        if not self.has_range or value is None or isinstance(value, bool):
+            return False
+        try:
+            number = value if isinstance(value, Decimal) else Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            return False
+        return (self.min_value is not None and number < self.min_value) or (
+            self.max_value is not None and number > self.max_value
+        )
+
+    def format_answer(self, value) -> str:
+        """The answer as the nurse reads it: yes/no in the script version's
+        language, a number with its unit, several choices joined."""
+        if value in (None, "", []):
+            return ""
+        if self.kind == self.Kind.YES_NO and value in ("yes", "no"):
+            with translation.override(self.version.language):
+                return str(_("Yes") if value == "yes" else _("No"))
+        if self.kind == self.Kind.NUMBER and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            return f"{plain_number(value)} {self.unit}".rstrip()
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return str(value)
 
 
 class SatisfactionItem(models.Model):

@@ -16,12 +16,14 @@ The JSON exchange format (hospitals share scripts with it), version 2::
                  "diagnosis_match": ..., "departments": ["CARD", ...]},
       "version": {"number": 3, "language": "zh-hans" | "en", "title": ..., "notes": ...},
       "talking_points": [{"phase": "opening", "order": 1, "text": ..., "guidance": ...}, ...],
-      "questions": [{"order": 1, "text": ..., "help_text": ..., "kind": "yes_no",
-                     "choices": [...], "required": true, "red_flag_answers": [...]}, ...]
+      "questions": [{"order": 1, "text": ..., "help_text": ..., "kind": "number",
+                     "choices": [...], "required": true, "red_flag_answers": [...],
+                     "unit": "mmHg", "min_value": 60, "max_value": 250,
+                     "out_of_range": "refuse" | "flag"}, ...]
     }
 
-Version 1 files (no "language" or "title" in "version") are still read: the
-version is in the script's language. Importing always makes a new draft: of
+Version 1 files (no "language" or "title" in "version", no unit or range on
+questions) are still read: the version is in the script's language. Importing always makes a new draft: of
 the given script, else of the script with the same name (the one whose main
 language is the version's language if there are several; created if
 missing, with the departments of the file). The version number in the file
@@ -29,6 +31,7 @@ is informative only.
 """
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -48,7 +51,20 @@ READABLE_FORMAT_VERSIONS = (1, 2)
 CHOICE_KINDS = (Question.Kind.SINGLE, Question.Kind.MULTIPLE)
 
 POINT_FIELDS = ("phase", "order", "text", "guidance")
-QUESTION_FIELDS = ("order", "text", "help_text", "kind", "choices", "required", "red_flag_answers")
+QUESTION_FIELDS = (
+    "order",
+    "text",
+    "help_text",
+    "kind",
+    "choices",
+    "required",
+    "red_flag_answers",
+    "unit",
+    "min_value",
+    "max_value",
+    "out_of_range",
+)
+RANGE_FIELDS = ("unit", "min_value", "max_value")
 
 
 def script_version_is_locked(version: ScriptVersion) -> bool:
@@ -194,10 +210,17 @@ def script_version_export(*, version: ScriptVersion) -> dict[str, Any]:
             for point in version.talking_points.order_by("order", "pk")
         ],
         "questions": [
-            {name: getattr(question, name) for name in QUESTION_FIELDS}
+            {name: _json_number(getattr(question, name)) for name in QUESTION_FIELDS}
             for question in version.questions.order_by("order", "pk")
         ],
     }
+
+
+def _json_number(value):
+    """A range limit as JSON writes it: 60, 37.5 (never "60.000")."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def script_version_export_json(*, version: ScriptVersion) -> str:
@@ -214,6 +237,10 @@ def _is_text(value) -> bool:
 
 def _is_text_list(value) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_number_or_null(value) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 def _is_answer_list(value) -> bool:
@@ -235,6 +262,11 @@ _QUESTION_SPEC = {
     "choices": (False, list, _is_text_list, gettext_lazy("list of texts")),
     "required": (False, True, lambda v: isinstance(v, bool), gettext_lazy("true or false")),
     "red_flag_answers": (False, list, _is_answer_list, gettext_lazy("list of answers")),
+    # Format 2; optional, so version 1 files (without them) read as before.
+    "unit": (False, "", _is_text, gettext_lazy("text")),
+    "min_value": (False, None, _is_number_or_null, gettext_lazy("number or null")),
+    "max_value": (False, None, _is_number_or_null, gettext_lazy("number or null")),
+    "out_of_range": (False, Question.OutOfRange.REFUSE.value, _is_text, gettext_lazy("text")),
 }
 
 
@@ -362,6 +394,10 @@ def _validate(data: dict) -> tuple[dict, list[Department], list[dict], list[dict
                 _("questions[%(index)s]: unknown kind “%(kind)s” (use %(choices)s).")
                 % {"index": index, "kind": question["kind"], "choices": ", ".join(Question.Kind.values)}
             )
+        errors.extend(_range_errors(index, question))
+        for name in ("min_value", "max_value"):
+            if _is_number_or_null(question[name]) and question[name] is not None:
+                question[name] = Decimal(str(question[name]))  # 0.1 stays 0.1, not 0.1000000000000000055
     header = {
         "name": script.get("name"),
         "language": script.get("language") or version_language,
@@ -375,6 +411,24 @@ def _validate(data: dict) -> tuple[dict, list[Department], list[dict], list[dict
     if errors:
         raise ValidationError(errors)
     return header, departments, points, questions
+
+
+def _range_errors(index: int, question: dict) -> list[str]:
+    """A number question's unit and range: only on number questions, the
+    lowest not above the highest, a known out-of-range policy."""
+    errors = []
+    where = f"questions[{index}]"
+    if question["out_of_range"] not in Question.OutOfRange.values:
+        errors.append(
+            _("%(where)s: unknown out_of_range “%(value)s” (use %(choices)s).")
+            % {"where": where, "value": question["out_of_range"], "choices": ", ".join(Question.OutOfRange.values)}
+        )
+    if question["kind"] != Question.Kind.NUMBER and any(question[name] not in (None, "") for name in RANGE_FIELDS):
+        errors.append(_("%(where)s: only number questions have a unit and an allowed range.") % {"where": where})
+    low, high = question["min_value"], question["max_value"]
+    if _is_number_or_null(low) and _is_number_or_null(high) and None not in (low, high) and low > high:
+        errors.append(_("%(where)s: “min_value” is above “max_value”.") % {"where": where})
+    return errors
 
 
 def _model_errors(script: dict, points: list[dict], questions: list[dict]) -> list[str]:

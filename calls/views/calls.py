@@ -108,7 +108,7 @@ def _call_context(
         # An open call has no outcome yet: skip those two queries.
         "saved_answers": []
         if call.is_open
-        else list(call.answers.select_related("question").order_by("question__order", "pk")),
+        else list(call.answers.select_related("question__version").order_by("question__order", "pk")),
         "saved_scores": []
         if call.is_open
         else list(call.item_scores.select_related("item").order_by("item__order", "item__code")),
@@ -270,6 +270,12 @@ def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
     call.refresh_from_db()
     if hasattr(call, "clinical_alert"):
         messages.warning(request, _("Red-flag answers: the head nurse has been alerted to act."))
+    for question, value in answers_form.out_of_range():
+        messages.warning(
+            request,
+            _("“%(question)s”: %(value)s is outside %(range)s; it is saved with a range warning.")
+            % {"question": question.text, "value": value, "range": question.range_text},
+        )
     messages.success(request, _("Call with %(name)s completed.") % {"name": call.discharge.patient.name})
     return redirect("calls:worklist")
 

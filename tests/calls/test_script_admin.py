@@ -62,6 +62,10 @@ def inline_data(version, *, point_text: str) -> dict:
             f"questions-{i}-choices": "\n".join(question.choices),
             f"questions-{i}-required": "on",
             f"questions-{i}-red_flag_answers": "\n".join(question.red_flag_answers),
+            f"questions-{i}-unit": question.unit,
+            f"questions-{i}-min_value": "" if question.min_value is None else str(question.min_value),
+            f"questions-{i}-max_value": "" if question.max_value is None else str(question.max_value),
+            f"questions-{i}-out_of_range": question.out_of_range,
         }
     return data
 

@@ -34,6 +34,16 @@ def version():
         red_flag_answers=["胸痛", "气短"],
     )
     QuestionFactory(version=version, order=10, kind=Question.Kind.SCORE, red_flag_answers=[1, 2])
+    QuestionFactory(
+        version=version,
+        order=11,
+        kind=Question.Kind.NUMBER,
+        text="收缩压",
+        unit="mmHg",
+        min_value=60,
+        max_value="250.5",
+        out_of_range="flag",
+    )
     return version
 
 
@@ -64,6 +74,23 @@ def test_export_has_the_header_and_every_field(version):
         "choices": ["胸痛", "气短", "无"],
         "required": False,
         "red_flag_answers": ["胸痛", "气短"],
+        "unit": "",
+        "min_value": None,
+        "max_value": None,
+        "out_of_range": "refuse",
+    }
+    assert next(q for q in data["questions"] if q["kind"] == "number") == {
+        "order": 11,
+        "text": "收缩压",
+        "help_text": "",
+        "kind": "number",
+        "choices": [],
+        "required": True,
+        "red_flag_answers": [],
+        "unit": "mmHg",
+        "min_value": 60,
+        "max_value": 250.5,
+        "out_of_range": "flag",
     }
     assert [p["phase"] for p in data["talking_points"]] == ["opening", "main", "closing"]
 
@@ -111,7 +138,7 @@ def test_a_translation_joins_the_script_of_the_same_name_whatever_its_main_langu
     assert CallScript.objects.count() == 1
 
 
-def test_a_version_1_file_is_read_in_the_script_language():
+def test_a_version_1_file_is_read_in_the_script_language_with_numbers_unbounded():
     """A file exported before versions had their own language (format 1)."""
     DepartmentFactory(code="CARD")
     old = {
@@ -129,7 +156,16 @@ def test_a_version_1_file_is_read_in_the_script_language():
                 "choices": [],
                 "required": True,
                 "red_flag_answers": ["yes"],
-            }
+            },
+            {
+                "order": 2,
+                "text": "Weight, kg",
+                "help_text": "",
+                "kind": "number",
+                "choices": [],
+                "required": False,
+                "red_flag_answers": [],
+            },
         ],
     }
     chinese = CallScriptFactory(name="General", language="zh-hans")
@@ -139,6 +175,10 @@ def test_a_version_1_file_is_read_in_the_script_language():
 
     assert (draft.script, draft.language, draft.title, draft.notes) == (english, "en", "", "Old export")
     assert chinese.versions.count() == 0
+    assert list(draft.questions.order_by("order").values_list("unit", "min_value", "max_value", "out_of_range")) == [
+        ("", None, None, "refuse"),
+        ("", None, None, "refuse"),
+    ]
     assert script_version_export(version=draft)["version"] == {
         "number": 1,
         "language": "en",
@@ -219,6 +259,33 @@ BAD_FILES = {
     "wrong types": (
         lambda v: broken(v, lambda d: d["questions"][0].update(order="first", required="yes")),
         ["questions[1]: “order” must be a whole number.", "questions[1]: “required” must be a true or false."],
+    ),
+    "unknown range policy": (
+        lambda v: broken(v, lambda d: d["questions"][-1].update(out_of_range="ignore")),
+        ["questions[4]: unknown out_of_range “ignore” (use refuse, flag)."],
+    ),
+    "range on a yes/no question": (
+        lambda v: broken(v, lambda d: d["questions"][0].update(unit="kg", min_value=1)),
+        ["questions[1]: only number questions have a unit and an allowed range."],
+    ),
+    "range upside down": (
+        lambda v: broken(v, lambda d: d["questions"][-1].update(min_value=300)),
+        ["questions[4]: “min_value” is above “max_value”."],
+    ),
+    "range not a number": (
+        lambda v: broken(v, lambda d: d["questions"][-1].update(min_value="60", max_value=True)),
+        [
+            "questions[4]: “min_value” must be a number or null.",
+            "questions[4]: “max_value” must be a number or null.",
+        ],
+    ),
+    "range too precise": (
+        lambda v: broken(v, lambda d: d["questions"][-1].update(min_value=0.0001)),
+        ["questions[4]: min_value: Ensure that there are no more than 3 decimal places."],
+    ),
+    "range not finite": (
+        lambda v: broken(v, lambda d: d["questions"][-1].update(max_value=float("inf"))),
+        ["questions[4]: max_value: “Infinity” value must be a decimal number."],
     ),
     "unknown department": (
         lambda v: broken(v, lambda d: d["script"].update(departments=["CARD", "XXXX"])),

@@ -47,6 +47,9 @@ def _answer(question: Question, rng: random.Random, red: bool):
             return int(flags[0])
         return rng.choice([n for n in range(1, 11) if str(n) not in flagged][:4])
     if question.kind == Question.Kind.NUMBER:
+        if question.min_value is not None and question.max_value is not None:
+            low, high = float(question.min_value), float(question.max_value)
+            return int(low + (high - low) * rng.uniform(0.25, 0.45))  # systolic 60-250: 107-145
         return 1
     return "好" if question.version.language == "zh-hans" else "Fine"
 
