@@ -333,7 +333,8 @@ def _alerts_page(
     for alert in page.object_list:
         alert.is_overdue = alert.due_at < now
         alert.form = forms.get(alert.pk) or AlertResolveForm(alert=alert)
-    context = {"filter": filterset, "page": page, "list_url": list_url}
+    # A refused resolve: its form's messages go to the error summary too.
+    context = {"filter": filterset, "page": page, "list_url": list_url, "refused_forms": list(forms.values())}
     return render(request, "calls/alerts.html", context, status=status)
 
 
