@@ -51,12 +51,21 @@ def _forms(values) -> list[forms.BaseForm]:
     return found
 
 
+def _page_order(form: forms.BaseForm) -> list[str]:
+    """The form's field names as crispy lays them out (a helper's layout may
+    reorder them), then any field the layout leaves out."""
+    layout = getattr(getattr(form, "helper", None), "layout", None)
+    names = [pointer.name for pointer in layout.get_field_names()] if layout is not None else []
+    laid_out = [name for name in dict.fromkeys(names) if name in form.fields]
+    return laid_out + [name for name in form.fields if name not in laid_out]
+
+
 def error_items(*values) -> list[ErrorItem]:
     items: list[ErrorItem] = []
     for form in _forms(values):
         items.extend(ErrorItem(message=str(message)) for message in form.non_field_errors())
         # In the order the fields are on the page, not the order they failed.
-        for name in [name for name in form.fields if name in form.errors]:
+        for name in [name for name in _page_order(form) if name in form.errors]:
             field_errors = form.errors[name]
             bound = form[name]
             if bound.is_hidden:

@@ -20,7 +20,7 @@ WORDS = {
         "death": "Date of death: The date of death cannot be in the future.",
         "record_death": "Record the death and cancel all calls",
         "died": "Family member says the patient has died",
-        "discharge_heading": "Nothing was saved. Please correct these",
+        "many_heading": "Nothing was saved. Please correct these",
     },
     "zh-CN": {
         "heading": "未保存任何内容。请更正以下 5 处：",
@@ -30,7 +30,7 @@ WORDS = {
         "death": "死亡日期：死亡日期不能晚于今天。",
         "record_death": "登记死亡并取消全部随访",
         "died": "家属告知患者已去世",
-        "discharge_heading": "未保存任何内容。请更正以下",
+        "many_heading": "未保存任何内容。请更正以下",
     },
 }
 
@@ -108,6 +108,21 @@ def test_a_refused_discharge_shows_the_summary_first(localized, desk):
 
     assert focused_id(page) == "error-summary"
     assert on_screen(page, "#error-summary")
-    assert page.locator("#error-summary h2").inner_text().startswith(words["discharge_heading"])
+    assert page.locator("#error-summary h2").inner_text().startswith(words["many_heading"])
     page.locator("#error-summary a").first.click()
     assert focused_id(page) == "id_mrn"
+
+
+def test_a_refused_complaint_shows_the_summary_first(localized, desk):
+    page, words = localized
+    log_in(page, "lina")
+    page.goto("/complaints/new/")
+    page.locator(".complaint-form [type=submit]").click()
+    page.wait_for_load_state()
+
+    assert focused_id(page) == "error-summary"
+    assert on_screen(page, "#error-summary")
+    assert page.locator("#error-summary h2").inner_text().startswith(words["many_heading"])
+    page.locator("#error-summary a").last.click()
+    assert focused_id(page) == "id_description"
+    assert on_screen(page, "#id_description")
