@@ -8,7 +8,7 @@ from django.db.migrations.executor import MigrationExecutor
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("calls", "0007_dashboard_summary")]
-AFTER = [("calls", "0008_script_version_language")]
+AFTER = [("calls", "0009_script_version_one_published_per_language")]
 
 
 def migrate(targets):

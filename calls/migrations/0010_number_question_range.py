@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("calls", "0008_script_version_language"),
+        ("calls", "0009_script_version_one_published_per_language"),
     ]
 
     operations = [
