@@ -1,5 +1,6 @@
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -306,3 +307,18 @@ def test_import_page_refuses_a_file_over_the_import_limit(client_for, admin_user
         "file": ["The file is larger than 1.0\xa0KB, the largest accepted. Nothing was saved: choose a smaller file."]
     }
     assert ScriptVersion.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "selected"),
+    [("?script={pk}", "en"), ("?script={pk}&language=zh-hans", "zh-hans"), ("?script=abc", "zh-hans"), ("", "zh-hans")],
+)
+def test_a_new_version_starts_in_the_scripts_main_language(client_for, admin_user, query, selected):
+    script = CallScriptFactory(language="en")
+    url = reverse("admin:calls_scriptversion_add") + query.format(pk=script.pk)
+
+    response = client_for(admin_user).get(url)
+
+    assert response.status_code == 200
+    language = re.search(r'<select name="language".*?</select>', response.content.decode(), re.S).group(0)
+    assert re.findall(r'<option value="([\w-]+)" selected>', language) == [selected]
