@@ -84,6 +84,7 @@ class ScriptVersionFactory(factory.django.DjangoModelFactory):
 
     script = factory.SubFactory(CallScriptFactory)
     number = 1
+    language = factory.LazyAttribute(lambda o: o.script.language)
     status = cm.ScriptVersion.Status.PUBLISHED
 
 

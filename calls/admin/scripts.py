@@ -1,11 +1,13 @@
 """Admin of call scripts (issue 4).
 
-- CallScript: name, departments, diagnosis match, language; its versions
-  listed with links to edit and preview them.
+- CallScript: name, departments, diagnosis match, main language; its
+  versions (each in one language) listed with links to edit and preview them.
 - ScriptVersion: talking points and questions as inlines ordered by phase and
   order. A locked version (published, retired or used by a call) is shown
   read-only with a "Duplicate into a new draft" button. Buttons and actions
-  publish, duplicate and export; an import page reads a JSON file.
+  publish, duplicate and export; an import page reads a JSON file. Publishing
+  says who will see the version: the nurses of which UI languages, on how
+  many rule steps (computed by the call screen's own choice).
 - Export: one version downloads as ``<script>-v<number>.json``; several
   selected at once download as a zip holding one such file per version
   (each importable on its own).
@@ -17,7 +19,7 @@ import zipfile
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -32,9 +34,10 @@ from django.views.decorators.http import require_POST
 from followup.uploads import RefusedUploadsMixin, refused_uploads, upload_limit
 
 from ..models import CallScript, Question, SatisfactionItem, ScriptVersion, TalkingPoint
-from ..selectors.scripts import PHASE_ORDER
+from ..selectors.scripts import PHASE_ORDER, script_version_audience
 from ..services.scripts import (
     CHOICE_KINDS,
+    QUESTION_FIELDS,
     script_version_duplicate,
     script_version_export_json,
     script_version_import,
@@ -79,8 +82,13 @@ class QuestionForm(forms.ModelForm):
 
     class Meta:
         model = Question
-        fields = ["order", "text", "help_text", "kind", "choices", "required", "red_flag_answers"]
-        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+        fields = QUESTION_FIELDS
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 2, "cols": 40}),
+            "unit": forms.TextInput(attrs={"size": 6}),
+            "min_value": forms.NumberInput(attrs={"step": "any"}),
+            "max_value": forms.NumberInput(attrs={"step": "any"}),
+        }
 
     def clean(self):
         data = super().clean()
@@ -97,6 +105,13 @@ class QuestionForm(forms.ModelForm):
             self.add_error("red_flag_answers", _("A yes/no question's red-flag answer is “yes” or “no”."))
         elif choices:
             self.add_error("choices", _("Only single and multiple choice questions have choices."))
+        if kind != Question.Kind.NUMBER:
+            for name in ("unit", "min_value", "max_value"):
+                if data.get(name) not in (None, ""):
+                    self.add_error(name, _("Only number questions have a unit and an allowed range."))
+        low, high = data.get("min_value"), data.get("max_value")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_value", _("The highest allowed value must not be below the lowest."))
         return data
 
 
@@ -133,7 +148,7 @@ class TalkingPointInline(LockableInline):
 class QuestionInline(LockableInline):
     model = Question
     form = QuestionForm
-    fields = ["order", "text", "help_text", "kind", "choices", "required", "red_flag_answers"]
+    fields = QUESTION_FIELDS
     ordering = ["order", "pk"]
 
 
@@ -143,7 +158,7 @@ class ImportForm(RefusedUploadsMixin, forms.Form):
         label=_("Add as a new draft of"),
         queryset=CallScript.objects.all(),
         required=False,
-        help_text=_("Leave empty to use the script with the file's name and language (created if missing)."),
+        help_text=_("Leave empty to use the script with the file's name (created if missing)."),
     )
 
 
@@ -167,10 +182,43 @@ def export_response(versions: list[ScriptVersion]) -> HttpResponse:
     return response
 
 
+def published_message(version: ScriptVersion) -> str:
+    """Who sees the version now it is published, said as it is: the nurses
+    of which UI languages, on how many rule steps (docs/scripts.md)."""
+    languages, steps = script_version_audience(version)
+    values = {"version": version, "languages": _(" and ").join(languages), "count": steps}
+    if steps:
+        return (
+            ngettext(
+                "%(version)s is published. From the next call they open, nurses working in %(languages)s see it "
+                "on the calls of %(count)d rule step that names this script; calls already answered keep the "
+                "version they were answered with.",
+                "%(version)s is published. From the next call they open, nurses working in %(languages)s see it "
+                "on the calls of %(count)d rule steps that name this script; calls already answered keep the "
+                "version they were answered with.",
+                steps,
+            )
+            % values
+        )
+    codes = sorted(version.script.departments.values_list("code", flat=True))
+    if codes and version.script.is_active:
+        return _(
+            "%(version)s is published. No rule step names this script, so nurses working in %(languages)s see "
+            "it only on calls of its departments (%(departments)s) whose rule step names no published script."
+        ) % {**values, "departments": ", ".join(codes)}
+    return (
+        _(
+            "%(version)s is published, but no nurse sees it yet: no rule step names this script. "
+            "Name it on a rule step of the follow-up rules."
+        )
+        % values
+    )
+
+
 @admin.register(ScriptVersion)
 class ScriptVersionAdmin(admin.ModelAdmin):
-    list_display = ["script", "number", "status", "published_at", "published_by", "preview_link"]
-    list_filter = ["status", "script__language", "script"]
+    list_display = ["script", "number", "language", "title", "status", "published_at", "published_by", "preview_link"]
+    list_filter = ["status", "language", "script"]
     list_select_related = ["script", "published_by"]
     search_fields = ["script__name", "notes"]
     inlines = [TalkingPointInline, QuestionInline]
@@ -180,9 +228,9 @@ class ScriptVersionAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         return (
-            ["script", "notes"]
+            ["script", "language", "title", "notes"]
             if obj is None
-            else ["script", "number", "status", "notes", "published_by", "published_at"]
+            else ["script", "number", "language", "title", "status", "notes", "published_by", "published_at"]
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -191,7 +239,15 @@ class ScriptVersionAdmin(admin.ModelAdmin):
         return ["script", "number", "status", "published_by", "published_at"]
 
     def get_changeform_initial_data(self, request):
-        return {"script": request.GET.get("script")}
+        initial = {"script": request.GET.get("script")}
+        language = request.GET.get("language")
+        if language in CallScript.Language.values:
+            initial["language"] = language
+        elif initial["script"]:
+            script = CallScript.objects.filter(pk=initial["script"]).first() if initial["script"].isdigit() else None
+            if script is not None:
+                initial["language"] = script.language
+        return initial
 
     @admin.display(description=_("preview"))
     def preview_link(self, obj):
@@ -271,7 +327,7 @@ class ScriptVersionAdmin(admin.ModelAdmin):
             raise PermissionDenied
         version = get_object_or_404(ScriptVersion.objects.select_related("script"), pk=pk)
         if self._publish(request, version):
-            messages.success(request, _("%(version)s is published; nurses see it from now on.") % {"version": version})
+            messages.success(request, published_message(version))
         return HttpResponseRedirect(self._change_url(version))
 
     def duplicate_view(self, request, pk):
@@ -320,7 +376,9 @@ class ScriptVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Publish the selected drafts"), permissions=["change"])
     def publish_versions(self, request, queryset):
-        published = [v for v in queryset.select_related("script") if self._publish(request, v)]
+        published = [v for v in queryset.select_related("script").order_by("number") if self._publish(request, v)]
+        for version in published:
+            messages.success(request, published_message(version))
         if published:
             count = len(published)
             messages.success(
@@ -340,7 +398,7 @@ class ScriptVersionAdmin(admin.ModelAdmin):
 
 class ScriptVersionInline(admin.TabularInline):
     model = ScriptVersion
-    fields = ["number", "status", "published_at", "notes", "preview_link"]
+    fields = ["number", "language", "title", "status", "published_at", "notes", "preview_link"]
     readonly_fields = fields
     ordering = ["-number"]
     extra = 0
@@ -357,14 +415,34 @@ class ScriptVersionInline(admin.TabularInline):
 
 @admin.register(CallScript)
 class CallScriptAdmin(admin.ModelAdmin):
-    list_display = ["name", "language", "diagnosis_match", "department_codes", "is_active", "new_draft_link"]
+    list_display = [
+        "name",
+        "language",
+        "published_languages",
+        "diagnosis_match",
+        "department_codes",
+        "is_active",
+        "new_draft_link",
+    ]
     list_filter = ["language", "is_active", "departments"]
     search_fields = ["name", "diagnosis_match"]
     filter_horizontal = ["departments"]
     inlines = [ScriptVersionInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("departments")
+        published = ScriptVersion.objects.filter(status=ScriptVersion.Status.PUBLISHED).order_by("language")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("departments", Prefetch("versions", queryset=published, to_attr="published_versions"))
+        )
+
+    @admin.display(description=_("published in"))
+    def published_languages(self, obj):
+        versions = getattr(obj, "published_versions", None)
+        if versions is None:
+            versions = list(obj.versions.filter(status=ScriptVersion.Status.PUBLISHED).order_by("language"))
+        return ", ".join(f"{v.get_language_display()} (v{v.number})" for v in versions) or _("nothing yet")
 
     @admin.display(description=_("departments"))
     def department_codes(self, obj):

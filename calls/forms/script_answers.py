@@ -1,11 +1,17 @@
-"""The form a nurse fills in during a call: one field per script question."""
+"""The form a nurse fills in during a call: one field per script question.
+
+The question texts, the yes/no labels and the choices are in the script
+version's language; the form's own messages (required, out of range) in the
+nurse's UI language (docs/scripts.md)."""
 
 from decimal import Decimal
 
-from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.bootstrap import AppendedText, InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import Question
@@ -14,6 +20,34 @@ from followup.forms import LongTextField
 YES_NO_CHOICES = [("yes", _("Yes")), ("no", _("No"))]
 SCORE_CHOICES = [(n, str(n)) for n in range(1, 11)]
 REQUIRED_MESSAGE = _("Please answer this question.")
+
+
+def yes_no_choices(language: str | None) -> list[tuple[str, str]]:
+    """Yes and No in the script's language (the UI language when None)."""
+    if not language:
+        return [(value, str(label)) for value, label in YES_NO_CHOICES]
+    with translation.override(language):
+        return [(value, str(label)) for value, label in YES_NO_CHOICES]
+
+
+def _script_language(question: Question) -> str | None:
+    version = Question.version.field.get_cached_value(question, default=None)
+    return version.language if version is not None else None
+
+
+def range_message(question: Question) -> str:
+    """What the nurse is told when a value is refused as out of range."""
+    return str(_("Outside the allowed range (%(range)s): check the value with the patient.")) % {
+        "range": question.range_text
+    }
+
+
+def range_validator(question: Question):
+    def validate(value):
+        if question.is_out_of_range(value):
+            raise ValidationError(range_message(question), code="out_of_range")
+
+    return validate
 
 
 def field_name(question: Question) -> str:
@@ -33,7 +67,7 @@ def _question_field(question: Question) -> forms.Field:
     }
     kind = question.kind
     if kind == Question.Kind.YES_NO:
-        return forms.ChoiceField(choices=YES_NO_CHOICES, widget=forms.RadioSelect, **common)
+        return forms.ChoiceField(choices=yes_no_choices(_script_language(question)), widget=forms.RadioSelect, **common)
     if kind == Question.Kind.SINGLE:
         return forms.ChoiceField(choices=_choices(question), widget=forms.RadioSelect, **common)
     if kind == Question.Kind.MULTIPLE:
@@ -43,7 +77,17 @@ def _question_field(question: Question) -> forms.Field:
             choices=SCORE_CHOICES, coerce=int, empty_value=None, widget=forms.RadioSelect, **common
         )
     if kind == Question.Kind.NUMBER:
-        return forms.DecimalField(max_digits=12, decimal_places=3, **common)
+        if question.has_range:
+            hint = _("Expected: %(range)s.") % {"range": question.range_text}
+            common["help_text"] = f"{question.help_text} {hint}".strip()
+        refuse = question.has_range and question.out_of_range == Question.OutOfRange.REFUSE
+        return forms.DecimalField(
+            max_digits=12,
+            decimal_places=3,
+            validators=[range_validator(question)] if refuse else [],
+            widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+            **common,
+        )
     return LongTextField(**common)
 
 
@@ -74,6 +118,8 @@ class CallAnswersForm(forms.Form):
             self.fields[name] = _question_field(question)
             if question.kind in (Question.Kind.YES_NO, Question.Kind.SCORE):
                 layout.append(InlineRadios(name))
+            elif question.kind == Question.Kind.NUMBER and question.unit:
+                layout.append(AppendedText(name, question.unit))
             else:
                 layout.append(Field(name))
         self.helper = FormHelper()
@@ -84,6 +130,16 @@ class CallAnswersForm(forms.Form):
     def answers(self) -> dict[int, object]:
         """Question pk -> the cleaned answer as a JSON-serialisable value."""
         return {q.pk: _json_value(self.cleaned_data.get(field_name(q))) for q in self.questions}
+
+    def out_of_range(self) -> list[tuple[Question, str]]:
+        """The accepted answers outside their question's range (flag policy),
+        with the answer as shown: for the nurse's message on completion."""
+        answers = self.answers()
+        return [
+            (question, question.format_answer(answers[question.pk]))
+            for question in self.questions
+            if question.is_out_of_range(answers[question.pk])
+        ]
 
     def red_flags(self) -> list[Question]:
         """The questions whose answer is one of their red-flag answers (for a

@@ -165,6 +165,11 @@ class CallAnswer(models.Model):
     )
     value = models.JSONField(_("answer"), null=True, blank=True)
     is_red_flag = models.BooleanField(_("red flag"), default=False)
+    is_out_of_range = models.BooleanField(
+        _("range warning"),
+        default=False,
+        help_text=_("A number outside the question's allowed range, accepted with a warning."),
+    )
 
     class Meta:
         ordering = ["call", "question__order"]
@@ -174,6 +179,11 @@ class CallAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question} = {self.value}"
+
+    @property
+    def display(self) -> str:
+        """The answer in the script's language, with the unit of a number."""
+        return self.question.format_answer(self.value)
 
 
 class ItemScore(models.Model):

@@ -3,10 +3,11 @@ which script version a call uses."""
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import get_language
 
-from calls.models import CallScript, Question, ScriptVersion, TalkingPoint
+from calls.models import CallScript, Question, RuleStep, ScriptVersion, TalkingPoint
 
 PHASE_ORDER: list[str] = [
     TalkingPoint.Phase.PREPARATION,
@@ -59,13 +60,59 @@ def script_render(*, version: ScriptVersion) -> ScriptRender:
     return ScriptRender(version=version, phases=phases, questions=list(version.questions.all()))
 
 
-def latest_published_version(script: CallScript) -> ScriptVersion | None:
-    return (
-        ScriptVersion.objects.filter(script=script, status=ScriptVersion.Status.PUBLISHED)
-        .select_related("script")
-        .order_by("-number")
-        .first()
+def script_language(code: str | None) -> str | None:
+    """The script language a UI language code stands for ("zh-hans", "zh-cn",
+    "en-gb"...), or None when no script language matches."""
+    base = (code or "").lower().split("-")[0]
+    for value in CallScript.Language.values:
+        if value.split("-")[0] == base:
+            return value
+    return None
+
+
+def language_preference(ui_language: str | None, main_language: str = "") -> list[str]:
+    """The script languages to try, in order: the nurse's UI language, then
+    the hospital's default language (settings.LANGUAGE_CODE), then the
+    script's main language."""
+    order: list[str] = []
+    for code in (ui_language, settings.LANGUAGE_CODE, main_language):
+        language = script_language(code)
+        if language and language not in order:
+            order.append(language)
+    return order
+
+
+def pick_version(
+    versions: list[ScriptVersion], *, ui_language: str | None, main_language: str = ""
+) -> ScriptVersion | None:
+    """Among a script's published versions (at most one per language), the
+    one a nurse working in ``ui_language`` sees: her language, else the
+    hospital's, else the script's main language, else the newest."""
+    if not versions:
+        return None
+    newest_first = sorted(versions, key=lambda v: v.number, reverse=True)
+    by_language: dict[str, ScriptVersion] = {}
+    for version in newest_first:
+        by_language.setdefault(version.language, version)
+    for language in language_preference(ui_language, main_language):
+        if language in by_language:
+            return by_language[language]
+    return newest_first[0]
+
+
+def published_versions(script_id: int) -> list[ScriptVersion]:
+    return list(
+        ScriptVersion.objects.filter(script_id=script_id, status=ScriptVersion.Status.PUBLISHED).select_related(
+            "script"
+        )
     )
+
+
+def latest_published_version(script: CallScript, *, ui_language: str | None = None) -> ScriptVersion | None:
+    """The published version of ``script`` a nurse working in ``ui_language``
+    (default: the active language) sees."""
+    language = ui_language if ui_language is not None else get_language()
+    return pick_version(published_versions(script.pk), ui_language=language, main_language=script.language)
 
 
 def diagnosis_fits(match: str, *, diagnosis: str, icd10: str) -> bool:
@@ -77,41 +124,76 @@ def diagnosis_fits(match: str, *, diagnosis: str, icd10: str) -> bool:
     return match in diagnosis.casefold() or icd10.casefold().startswith(match)
 
 
-def _same_language(script_language: str, ui_language: str) -> bool:
-    return script_language.lower().split("-")[0] == ui_language.lower().split("-")[0]
-
-
-def script_version_for_call(*, call) -> ScriptVersion | None:
+def script_version_for_call(*, call, shown: int | None = None) -> ScriptVersion | None:
     """The script version the call uses: the one recorded on the call; else
-    the latest published version of its rule step's script; else the best
-    active script of the discharge's department (a fitting diagnosis match
-    beats an empty match, then the current UI language wins)."""
+    its rule step's script, else the best active script of the discharge's
+    department (a fitting diagnosis match beats an empty match, then a script
+    published in the nurse's language wins). Of the chosen script, the
+    published version in the nurse's UI language, else in the hospital's
+    default language (see ``pick_version``).
+
+    ``shown``: the version the nurse's form was rendered with. It is used
+    instead, if it is a published or retired version of the chosen script:
+    she records the answers to the questions she saw even if she switched
+    language (or the admin published a new version) in between."""
     if call.script_version_id:
         return call.script_version
+    ui_language = get_language()
+    versions: list[ScriptVersion] = []
     step = call.step if call.step_id else None
     if step is not None and step.script_id:
-        version = latest_published_version(step.script)
-        if version is not None:
-            return version
-    discharge = call.discharge
-    candidates = (
-        CallScript.objects.filter(
-            is_active=True,
-            departments=discharge.department_id,
-            versions__status=ScriptVersion.Status.PUBLISHED,
+        versions = published_versions(step.script_id)
+    if not versions:
+        versions = _department_script_versions(call.discharge, ui_language)
+    chosen = pick_version(
+        versions, ui_language=ui_language, main_language=versions[0].script.language if versions else ""
+    )
+    if chosen is not None and shown is not None and shown != chosen.pk:
+        other = (
+            ScriptVersion.objects.filter(pk=shown, script_id=chosen.script_id)
+            .exclude(status=ScriptVersion.Status.DRAFT)
+            .select_related("script")
+            .first()
         )
-        .distinct()
-        .order_by("name", "pk")
-    )
-    ui_language = get_language() or ""
-    ranked = sorted(
-        (
-            script
-            for script in candidates
-            if diagnosis_fits(script.diagnosis_match, diagnosis=discharge.diagnosis, icd10=discharge.icd10)
-        ),
-        key=lambda s: (not s.diagnosis_match.strip(), not _same_language(s.language, ui_language)),
-    )
-    if not ranked:
-        return None
-    return latest_published_version(ranked[0])
+        if other is not None:
+            return other
+    return chosen
+
+
+def _department_script_versions(discharge, ui_language: str | None) -> list[ScriptVersion]:
+    """The published versions of the department script that fits the
+    discharge best (empty when none fits)."""
+    candidates = ScriptVersion.objects.filter(
+        status=ScriptVersion.Status.PUBLISHED,
+        script__is_active=True,
+        script__departments=discharge.department_id,
+    ).select_related("script")
+    by_script: dict[int, list[ScriptVersion]] = {}
+    for version in candidates:
+        if diagnosis_fits(version.script.diagnosis_match, diagnosis=discharge.diagnosis, icd10=discharge.icd10):
+            by_script.setdefault(version.script_id, []).append(version)
+    if not by_script:
+        return []
+    order = language_preference(ui_language)
+
+    def rank(versions: list[ScriptVersion]) -> tuple:
+        script = versions[0].script
+        languages = {v.language for v in versions}
+        language_rank = min((order.index(lang) for lang in languages if lang in order), default=len(order))
+        return (not script.diagnosis_match.strip(), language_rank, script.name, script.pk)
+
+    return min(by_script.values(), key=rank)
+
+
+def script_version_audience(version: ScriptVersion) -> tuple[list[str], int]:
+    """Who sees ``version`` on the call screen from now on: the UI languages
+    (labels) whose nurses get it, and how many rule steps of active rules
+    name its script. Computed with the same choice the call screen makes."""
+    versions = published_versions(version.script_id)
+    languages = [
+        str(label)
+        for code, label in settings.LANGUAGES
+        if pick_version(versions, ui_language=code, main_language=version.script.language) == version
+    ]
+    steps = RuleStep.objects.filter(script_id=version.script_id, rule__is_active=True).count()
+    return languages, steps

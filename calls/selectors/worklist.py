@@ -126,7 +126,10 @@ def earlier_calls(*, call: FollowUpCall, user: User) -> list[FollowUpCall]:
         .filter(Q(status=FollowUpCall.Status.COMPLETED) | Q(due_date__lt=call.due_date) | Q(attempt_count__gt=0))
         .select_related("step", "completed_by", "discharge__department")
         .prefetch_related(
-            Prefetch("answers", queryset=CallAnswer.objects.select_related("question").order_by("question__order")),
+            Prefetch(
+                "answers",
+                queryset=CallAnswer.objects.select_related("question__version").order_by("question__order"),
+            ),
         )
         .order_by("-due_date", "-pk")
     )

@@ -211,7 +211,9 @@ def call_complete(
 ) -> FollowUpCall:
     """Record the call's outcome: who answered, the answers, satisfaction,
     item scores, summary and duration. Red-flag answers raise a clinical alert
-    due within CLINICAL_ALERT_HOURS; a next call date books that call."""
+    due within CLINICAL_ALERT_HOURS; a next call date books that call. A
+    number outside its question's range is refused, or saved with a range
+    warning, as the question says (docs/scripts.md)."""
     version = script_version or call.script_version
     questions = list(version.questions.all()) if version else []
     errors: dict[str, list] = {}
@@ -220,6 +222,17 @@ def call_complete(
         errors["answers"] = [
             _("Answer every required question: %(questions)s") % {"questions": "; ".join(q.text for q in missing)}
         ]
+    for question in questions:
+        value = answers.get(question.pk)
+        if question.kind != Question.Kind.NUMBER or value in (None, ""):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            errors.setdefault("answers", []).append(_("“%(question)s” needs a number.") % {"question": question.text})
+        elif question.out_of_range == Question.OutOfRange.REFUSE and question.is_out_of_range(value):
+            errors.setdefault("answers", []).append(
+                _("“%(question)s”: %(value)s is outside the allowed range (%(range)s).")
+                % {"question": question.text, "value": question.format_answer(value), "range": question.range_text}
+            )
     if answered_by not in FollowUpCall.AnsweredBy.values:
         errors["answered_by"] = [_("Say who answered the phone.")]
     if satisfaction not in FollowUpCall.Satisfaction.values:
@@ -268,9 +281,18 @@ def call_complete(
         if question is None or value in (None, "", []):
             continue
         red = is_red_flag(question, value)
-        rows.append(CallAnswer(call=call, question=question, value=value, is_red_flag=red))
+        rows.append(
+            CallAnswer(
+                call=call,
+                question=question,
+                value=value,
+                is_red_flag=red,
+                is_out_of_range=question.is_out_of_range(value),
+            )
+        )
         if red:
-            flagged.append(f"{question.text}: {value if not isinstance(value, list) else ', '.join(map(str, value))}")
+            # In the script's language, as the nurse read it: "有无胸痛？: 是".
+            flagged.append(f"{question.text}: {question.format_answer(value)}")
     CallAnswer.objects.bulk_create(rows)
 
     active_items = set(SatisfactionItem.objects.filter(is_active=True).values_list("pk", flat=True))

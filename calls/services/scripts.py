@@ -2,28 +2,36 @@
 
 A version is a draft until published. Once published, or once any call used
 it, it never changes again (``script_version_is_locked``): the admin
-duplicates it into a new draft instead. Publishing a draft retires the
-version of the same script that was published before.
+duplicates it into a new draft instead. Each version is in one language;
+publishing a draft retires the version of the same script and the same
+language that was published before, so a script has at most one published
+version per language (docs/scripts.md).
 
-The JSON exchange format (hospitals share scripts with it)::
+The JSON exchange format (hospitals share scripts with it), version 2::
 
     {
       "format": "followup-script",
-      "format_version": 1,
-      "script": {"name": ..., "language": "zh-hans" | "en",
+      "format_version": 2,
+      "script": {"name": ..., "language": "zh-hans" | "en" (the main language),
                  "diagnosis_match": ..., "departments": ["CARD", ...]},
-      "version": {"number": 3, "notes": ...},
+      "version": {"number": 3, "language": "zh-hans" | "en", "title": ..., "notes": ...},
       "talking_points": [{"phase": "opening", "order": 1, "text": ..., "guidance": ...}, ...],
-      "questions": [{"order": 1, "text": ..., "help_text": ..., "kind": "yes_no",
-                     "choices": [...], "required": true, "red_flag_answers": [...]}, ...]
+      "questions": [{"order": 1, "text": ..., "help_text": ..., "kind": "number",
+                     "choices": [...], "required": true, "red_flag_answers": [...],
+                     "unit": "mmHg", "min_value": 60, "max_value": 250,
+                     "out_of_range": "refuse" | "flag"}, ...]
     }
 
-Importing always makes a new draft: of the given script, else of the script
-with the same name and language (created if missing, with the departments
-of the file). The version number in the file is informative only.
+Version 1 files (no "language" or "title" in "version", no unit or range on
+questions) are still read: the version is in the script's language. Importing always makes a new draft: of
+the given script, else of the script with the same name (the one whose main
+language is the version's language if there are several; created if
+missing, with the departments of the file). The version number in the file
+is informative only.
 """
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -38,11 +46,25 @@ from followup.audit import actor_of, audit_change
 from followup.models import AuditEvent
 
 FORMAT_NAME = "followup-script"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMAT_VERSIONS = (1, 2)
 CHOICE_KINDS = (Question.Kind.SINGLE, Question.Kind.MULTIPLE)
 
 POINT_FIELDS = ("phase", "order", "text", "guidance")
-QUESTION_FIELDS = ("order", "text", "help_text", "kind", "choices", "required", "red_flag_answers")
+QUESTION_FIELDS = (
+    "order",
+    "text",
+    "help_text",
+    "kind",
+    "choices",
+    "required",
+    "red_flag_answers",
+    "unit",
+    "min_value",
+    "max_value",
+    "out_of_range",
+)
+RANGE_FIELDS = ("unit", "min_value", "max_value")
 
 
 def script_version_is_locked(version: ScriptVersion) -> bool:
@@ -92,8 +114,8 @@ def script_version_publish_problems(version: ScriptVersion) -> list[str]:
 
 @transaction.atomic
 def script_version_publish(*, version: ScriptVersion, by) -> ScriptVersion:
-    """Publish a draft, retiring the script's previously published version.
-    Refused with a ValidationError listing every reason."""
+    """Publish a draft, retiring the script's previously published version in
+    the same language. Refused with a ValidationError listing every reason."""
     # Lock the script first: two drafts of one script published at once must
     # still leave a single published version.
     CallScript.objects.select_for_update().filter(pk=version.script_id).first()
@@ -101,9 +123,9 @@ def script_version_publish(*, version: ScriptVersion, by) -> ScriptVersion:
     problems = script_version_publish_problems(version)
     if problems:
         raise ValidationError(problems)
-    ScriptVersion.objects.filter(script=version.script, status=ScriptVersion.Status.PUBLISHED).exclude(
-        pk=version.pk
-    ).update(status=ScriptVersion.Status.RETIRED)
+    ScriptVersion.objects.filter(
+        script=version.script, language=version.language, status=ScriptVersion.Status.PUBLISHED
+    ).exclude(pk=version.pk).update(status=ScriptVersion.Status.RETIRED)
     version.status = ScriptVersion.Status.PUBLISHED
     version.published_by = by
     version.published_at = timezone.now()
@@ -124,26 +146,40 @@ def _copy_content(*, source: ScriptVersion, target: ScriptVersion) -> None:
 
 
 @transaction.atomic
-def script_version_create(*, script: CallScript, by, notes: str = "", via: str = "") -> ScriptVersion:
-    """A new empty draft with the script's next number."""
+def script_version_create(
+    *, script: CallScript, by, notes: str = "", via: str = "", language: str = "", title: str = ""
+) -> ScriptVersion:
+    """A new empty draft with the script's next number, in ``language``
+    (default: the script's main language)."""
     CallScript.objects.select_for_update().filter(pk=script.pk).first()
-    version = ScriptVersion.objects.create(script=script, number=script_version_next_number(script), notes=notes)
+    version = ScriptVersion.objects.create(
+        script=script,
+        number=script_version_next_number(script),
+        notes=notes,
+        language=language or script.language,
+        title=title,
+    )
     audit_change(
         actor=actor_of(by, via),
         action=AuditEvent.Action.CREATE,
         object_type="script",
         object_id=version.pk,
-        fields=["script", "number", "notes"],
+        fields=["script", "number", "language", "title", "notes"],
     )
     return version
 
 
 @transaction.atomic
 def script_version_duplicate(*, version: ScriptVersion, by) -> ScriptVersion:
-    """A new draft of the same script with the next number and a copy of the
-    version's talking points and questions."""
+    """A new draft of the same script and language with the next number and a
+    copy of the version's title, talking points and questions (to translate
+    it, change the draft's language and texts)."""
     draft = script_version_create(
-        script=version.script, by=by, notes=_("Copied from version %(number)s.") % {"number": version.number}
+        script=version.script,
+        by=by,
+        notes=_("Copied from version %(number)s.") % {"number": version.number},
+        language=version.language,
+        title=version.title,
     )
     _copy_content(source=version, target=draft)
     return draft
@@ -163,16 +199,28 @@ def script_version_export(*, version: ScriptVersion) -> dict[str, Any]:
             "diagnosis_match": script.diagnosis_match,
             "departments": sorted(script.departments.values_list("code", flat=True)),
         },
-        "version": {"number": version.number, "notes": version.notes},
+        "version": {
+            "number": version.number,
+            "language": version.language,
+            "title": version.title,
+            "notes": version.notes,
+        },
         "talking_points": [
             {name: getattr(point, name) for name in POINT_FIELDS}
             for point in version.talking_points.order_by("order", "pk")
         ],
         "questions": [
-            {name: getattr(question, name) for name in QUESTION_FIELDS}
+            {name: _json_number(getattr(question, name)) for name in QUESTION_FIELDS}
             for question in version.questions.order_by("order", "pk")
         ],
     }
+
+
+def _json_number(value):
+    """A range limit as JSON writes it: 60, 37.5 (never "60.000")."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def script_version_export_json(*, version: ScriptVersion) -> str:
@@ -189,6 +237,10 @@ def _is_text(value) -> bool:
 
 def _is_text_list(value) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_number_or_null(value) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 def _is_answer_list(value) -> bool:
@@ -210,6 +262,11 @@ _QUESTION_SPEC = {
     "choices": (False, list, _is_text_list, gettext_lazy("list of texts")),
     "required": (False, True, lambda v: isinstance(v, bool), gettext_lazy("true or false")),
     "red_flag_answers": (False, list, _is_answer_list, gettext_lazy("list of answers")),
+    # Format 2; optional, so version 1 files (without them) read as before.
+    "unit": (False, "", _is_text, gettext_lazy("text")),
+    "min_value": (False, None, _is_number_or_null, gettext_lazy("number or null")),
+    "max_value": (False, None, _is_number_or_null, gettext_lazy("number or null")),
+    "out_of_range": (False, Question.OutOfRange.REFUSE.value, _is_text, gettext_lazy("text")),
 }
 
 
@@ -263,29 +320,53 @@ def _parse(data) -> dict:
         raise ValidationError(
             _("This is not a follow-up script file (“format” must be “%(format)s”).") % {"format": FORMAT_NAME}
         )
-    if data.get("format_version") != FORMAT_VERSION:
+    found = data.get("format_version")
+    if isinstance(found, bool) or found not in READABLE_FORMAT_VERSIONS:
         raise ValidationError(
-            _("Unsupported format version %(found)s; this system reads version %(version)s.")
-            % {"found": data.get("format_version"), "version": FORMAT_VERSION}
+            _("Unsupported format version %(found)s; this system reads versions %(versions)s.")
+            % {"found": found, "versions": ", ".join(str(v) for v in READABLE_FORMAT_VERSIONS)}
         )
     return data
 
 
+def _language_errors(where: str, language) -> list[str]:
+    if not isinstance(language, str) or not language.strip():
+        return [_("%(where)s: the field “language” is missing.") % {"where": where}]
+    if language not in CallScript.Language.values:
+        return [
+            _("%(where)s: unknown language “%(language)s” (use %(choices)s).")
+            % {"where": where, "language": language, "choices": ", ".join(CallScript.Language.values)}
+        ]
+    return []
+
+
 def _validate(data: dict) -> tuple[dict, list[Department], list[dict], list[dict]]:
-    """Check everything before anything is written; raise with every reason."""
+    """Check everything before anything is written; raise with every reason.
+    The first value holds the script's name, main language and diagnosis
+    match, and the version's language, title and notes."""
     errors: list[str] = []
     script = data.get("script")
     if not isinstance(script, dict):
         errors.append(_("“script” must be an object with name, language, diagnosis_match and departments."))
         script = {}
-    for name in ("name", "language"):
-        if not isinstance(script.get(name), str) or not script.get(name).strip():
-            errors.append(_("script: the field “%(field)s” is missing.") % {"field": name})
-    if script.get("language") and script.get("language") not in CallScript.Language.values:
-        errors.append(
-            _("script: unknown language “%(language)s” (use %(choices)s).")
-            % {"language": script["language"], "choices": ", ".join(CallScript.Language.values)}
-        )
+    if not isinstance(script.get("name"), str) or not script.get("name").strip():
+        errors.append(_("script: the field “%(field)s” is missing.") % {"field": "name"})
+    version = data.get("version", {})
+    if not isinstance(version, dict) or not isinstance(version.get("notes", ""), str):
+        errors.append(_("“version” must be an object with a text “notes”."))
+        version = {}
+    if data.get("format_version") == 1:
+        # Version 1: the version is in the script's (only) language.
+        errors.extend(_language_errors("script", script.get("language")))
+        version_language, title = script.get("language"), ""
+    else:
+        version_language, title = version.get("language"), version.get("title", "")
+        errors.extend(_language_errors("version", version_language))
+        if "language" in script:
+            errors.extend(_language_errors("script", script["language"]))
+        if not isinstance(title, str):
+            errors.append(_("version: “title” must be a text."))
+            title = ""
     if not isinstance(script.get("diagnosis_match", ""), str):
         errors.append(_("script: “diagnosis_match” must be a text."))
     codes = script.get("departments", [])
@@ -298,10 +379,6 @@ def _validate(data: dict) -> tuple[dict, list[Department], list[dict], list[dict
         if missing:
             errors.append(_("script: unknown department codes %(codes)s.") % {"codes": ", ".join(missing)})
         departments = [found[code] for code in codes if code in found]
-    version = data.get("version", {})
-    if not isinstance(version, dict) or not isinstance(version.get("notes", ""), str):
-        errors.append(_("“version” must be an object with a text “notes”."))
-        version = {}
 
     points = _read_items(data, "talking_points", _POINT_SPEC, errors)
     for index, point in enumerate(points, start=1):
@@ -317,11 +394,41 @@ def _validate(data: dict) -> tuple[dict, list[Department], list[dict], list[dict
                 _("questions[%(index)s]: unknown kind “%(kind)s” (use %(choices)s).")
                 % {"index": index, "kind": question["kind"], "choices": ", ".join(Question.Kind.values)}
             )
+        errors.extend(_range_errors(index, question))
+        for name in ("min_value", "max_value"):
+            if _is_number_or_null(question[name]) and question[name] is not None:
+                question[name] = Decimal(str(question[name]))  # 0.1 stays 0.1, not 0.1000000000000000055
+    header = {
+        "name": script.get("name"),
+        "language": script.get("language") or version_language,
+        "diagnosis_match": script.get("diagnosis_match", ""),
+        "version_language": version_language,
+        "title": title,
+        "notes": version.get("notes", ""),
+    }
     if not errors:
-        errors.extend(_model_errors(script, points, questions))
+        errors.extend(_model_errors(header, points, questions))
     if errors:
         raise ValidationError(errors)
-    return {**script, "notes": version.get("notes", "")}, departments, points, questions
+    return header, departments, points, questions
+
+
+def _range_errors(index: int, question: dict) -> list[str]:
+    """A number question's unit and range: only on number questions, the
+    lowest not above the highest, a known out-of-range policy."""
+    errors = []
+    where = f"questions[{index}]"
+    if question["out_of_range"] not in Question.OutOfRange.values:
+        errors.append(
+            _("%(where)s: unknown out_of_range “%(value)s” (use %(choices)s).")
+            % {"where": where, "value": question["out_of_range"], "choices": ", ".join(Question.OutOfRange.values)}
+        )
+    if question["kind"] != Question.Kind.NUMBER and any(question[name] not in (None, "") for name in RANGE_FIELDS):
+        errors.append(_("%(where)s: only number questions have a unit and an allowed range.") % {"where": where})
+    low, high = question["min_value"], question["max_value"]
+    if _is_number_or_null(low) and _is_number_or_null(high) and None not in (low, high) and low > high:
+        errors.append(_("%(where)s: “min_value” is above “max_value”.") % {"where": where})
+    return errors
 
 
 def _model_errors(script: dict, points: list[dict], questions: list[dict]) -> list[str]:
@@ -330,16 +437,15 @@ def _model_errors(script: dict, points: list[dict], questions: list[dict]) -> li
     checks = [
         (
             "script",
-            CallScript(
-                name=script["name"], language=script["language"], diagnosis_match=script.get("diagnosis_match", "")
-            ),
-        )
+            CallScript(name=script["name"], language=script["language"], diagnosis_match=script["diagnosis_match"]),
+        ),
+        ("version", ScriptVersion(language=script["version_language"], title=script["title"], notes=script["notes"])),
     ]
     checks += [(f"talking_points[{i}]", TalkingPoint(**p)) for i, p in enumerate(points, start=1)]
     checks += [(f"questions[{i}]", Question(**q)) for i, q in enumerate(questions, start=1)]
     for where, instance in checks:
         try:
-            instance.full_clean(exclude=["version"])
+            instance.full_clean(exclude=["version", "script", "number"])
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 for message in messages:
@@ -350,19 +456,24 @@ def _model_errors(script: dict, points: list[dict], questions: list[dict]) -> li
 @transaction.atomic
 def script_version_import(*, data, by, script: CallScript | None = None, via: str = "") -> ScriptVersion:
     """Create a new draft from an exported file (text, bytes or the parsed
-    dict). An invalid file raises a ValidationError with every reason and
+    dict), in the file's version language: of ``script`` if given, else of
+    the script with the file's name (several: the one whose main language is
+    the version's), else of a new script. An invalid file raises a ValidationError with every reason and
     changes nothing."""
     header = _parse(data)
     script_data, departments, points, questions = _validate(header)
+    language = script_data["version_language"]
     if script is None:
-        script, created = CallScript.objects.get_or_create(
-            name=script_data["name"],
-            language=script_data["language"],
-            defaults={"diagnosis_match": script_data.get("diagnosis_match", "")},
+        same_name = list(CallScript.objects.filter(name=script_data["name"]).order_by("pk"))
+        script = next((s for s in same_name if s.language == language), same_name[0] if same_name else None)
+    if script is None:
+        script = CallScript.objects.create(
+            name=script_data["name"], language=script_data["language"], diagnosis_match=script_data["diagnosis_match"]
         )
-        if created:
-            script.departments.set(departments)
-    draft = script_version_create(script=script, by=by, notes=script_data["notes"], via=via)
+        script.departments.set(departments)
+    draft = script_version_create(
+        script=script, by=by, notes=script_data["notes"], via=via, language=language, title=script_data["title"]
+    )
     TalkingPoint.objects.bulk_create(TalkingPoint(version=draft, **point) for point in points)
     Question.objects.bulk_create(Question(version=draft, **question) for question in questions)
     return draft

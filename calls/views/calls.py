@@ -23,7 +23,7 @@ from followup.roles import Role, role_required
 
 from ..forms.call_work import AlertFilter, AlertResolveForm, AttemptForm, CompleteForm, DeceasedForm
 from ..forms.script_answers import CallAnswersForm
-from ..models import CallAttempt, FollowUpCall, Patient, SatisfactionItem
+from ..models import CallAttempt, FollowUpCall, Patient, SatisfactionItem, ScriptVersion
 from ..selectors.scripts import script_render, script_version_for_call
 from ..selectors.worklist import alert_for_user, alerts_open_for, call_for_user, earlier_calls
 from ..services.call_work import (
@@ -89,8 +89,9 @@ def _call_context(
     answers_form: CallAnswersForm | None = None,
     deceased_form: DeceasedForm | None = None,
     conflict: Conflict | None = None,
+    version: ScriptVersion | None = None,
 ) -> dict:
-    version = script_version_for_call(call=call)
+    version = version or script_version_for_call(call=call)
     script = script_render(version=version) if version else None
     questions = script.questions if script else []
     patient = call.discharge.patient
@@ -107,7 +108,7 @@ def _call_context(
         # An open call has no outcome yet: skip those two queries.
         "saved_answers": []
         if call.is_open
-        else list(call.answers.select_related("question").order_by("question__order", "pk")),
+        else list(call.answers.select_related("question__version").order_by("question__order", "pk")),
         "saved_scores": []
         if call.is_open
         else list(call.item_scores.select_related("item").order_by("item__order", "item__code")),
@@ -126,6 +127,13 @@ def _call_context(
         or any(form is not None for form in (attempt_form, complete_form, answers_form, deceased_form)),
         "max_attempts": call.step.max_attempts if call.step_id else 3,
     }
+
+
+def _shown_version(request: HttpRequest) -> int | None:
+    """The script version the nurse's form was rendered with (a hidden field);
+    None when missing or not a number."""
+    value = request.POST.get("script_version", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
 
 
 def _render_call(request: HttpRequest, call: FollowUpCall, status: int = 200, **forms) -> HttpResponse:
@@ -209,14 +217,15 @@ def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*NURSES)
 def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
     call = call_for_user(user=request.user, pk=pk)
-    version = script_version_for_call(call=call)
+    version = script_version_for_call(call=call, shown=_shown_version(request))
     questions = script_render(version=version).questions if version else []
     items = list(SatisfactionItem.objects.filter(is_active=True))
     answers_form = CallAnswersForm(request.POST, questions=questions)
     complete_form = CompleteForm(request.POST, items=items)
     answers_ok, outcome_ok = answers_form.is_valid(), complete_form.is_valid()
+    forms = {"answers_form": answers_form, "complete_form": complete_form, "version": version}
     if not (answers_ok and outcome_ok):
-        return _render_call(request, call, status=400, answers_form=answers_form, complete_form=complete_form)
+        return _render_call(request, call, status=400, **forms)
     data = complete_form.cleaned_data
     try:
         call_complete(
@@ -246,20 +255,27 @@ def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
             answers_form=answers_form,
             complete_form=_rebind(CompleteForm, request, changed.current, "outcome", items=items),
             conflict=_conflict(changed.current, typed),
+            version=version,
         )
     except ValidationError as error:
         complete_form.add_error(None, error.messages)
-        return _render_call(request, call, status=400, answers_form=answers_form, complete_form=complete_form)
+        return _render_call(request, call, status=400, **forms)
     except (OperationalError, InterfaceError):
         # The connection dropped mid-save: the transaction was rolled back
         # and the connection closed, so nothing was saved. Show the nurse's
         # form as typed so one more click saves it.
         logger.exception("Database error while completing call %s", pk)
         complete_form.add_error(None, LOST_CONNECTION)
-        return _render_call(request, call, status=503, answers_form=answers_form, complete_form=complete_form)
+        return _render_call(request, call, status=503, **forms)
     call.refresh_from_db()
     if hasattr(call, "clinical_alert"):
         messages.warning(request, _("Red-flag answers: the head nurse has been alerted to act."))
+    for question, value in answers_form.out_of_range():
+        messages.warning(
+            request,
+            _("“%(question)s”: %(value)s is outside %(range)s; it is saved with a range warning.")
+            % {"question": question.text, "value": value, "range": question.range_text},
+        )
     messages.success(request, _("Call with %(name)s completed.") % {"name": call.discharge.patient.name})
     return redirect("calls:worklist")
 
@@ -317,7 +333,8 @@ def _alerts_page(
     for alert in page.object_list:
         alert.is_overdue = alert.due_at < now
         alert.form = forms.get(alert.pk) or AlertResolveForm(alert=alert)
-    context = {"filter": filterset, "page": page, "list_url": list_url}
+    # A refused resolve: its form's messages go to the error summary too.
+    context = {"filter": filterset, "page": page, "list_url": list_url, "refused_forms": list(forms.values())}
     return render(request, "calls/alerts.html", context, status=status)
 
 

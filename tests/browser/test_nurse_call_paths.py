@@ -101,7 +101,7 @@ def test_red_flag_reaches_the_head_nurse_who_records_the_action(page, desk, arti
     log_in(page, "wangfang")
     page.goto("/calls/alerts/")
     page.screenshot(path=str(artifacts / "alerts.png"), full_page=True)
-    assert "Any chest pain since discharge?: yes" in page.locator("main").inner_text()
+    assert "Any chest pain since discharge?: Yes" in page.locator("main").inner_text()
     page.get_by_label("Action taken").select_option("doctor_informed")
     page.get_by_label("What was done").fill("Dr Zhang will call her today.")
     page.get_by_role("button", name="Resolve").click()

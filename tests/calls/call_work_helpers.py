@@ -4,6 +4,7 @@ import datetime as dt
 
 from calls.models import Department, FollowUpCall
 from tests.factories import (
+    CallScriptFactory,
     DepartmentFactory,
     DischargeFactory,
     FollowUpCallFactory,
@@ -25,7 +26,9 @@ def ward_of(*users, code: str = "CARD") -> Department:
     return department
 
 
-def make_call(*, department: Department, nurse=None, due: dt.date = TODAY, offset: int = 7, **kwargs) -> FollowUpCall:
+def make_call(
+    *, department: Department, nurse=None, due: dt.date = TODAY, offset: int = 7, script=None, **kwargs
+) -> FollowUpCall:
     patient_fields = {k.removeprefix("patient__"): kwargs.pop(k) for k in list(kwargs) if k.startswith("patient__")}
     patient = kwargs.pop("patient", None) or PatientFactory(**patient_fields)
     discharge = kwargs.pop("discharge", None) or DischargeFactory(
@@ -33,7 +36,7 @@ def make_call(*, department: Department, nurse=None, due: dt.date = TODAY, offse
         department=department,
         discharged_on=due - dt.timedelta(days=offset),
     )
-    step = RuleStepFactory(rule__department=department, offset_days=offset, weekdays=[3])
+    step = RuleStepFactory(rule__department=department, offset_days=offset, weekdays=[3], script=script)
     return FollowUpCallFactory(discharge=discharge, step=step, due_date=due, assigned_to=nurse, **kwargs)
 
 
@@ -53,3 +56,28 @@ def scripted_version(*, department: Department, red_flag: bool = True):
     )
     note = QuestionFactory(version=version, order=2, text="Anything else?", kind="text", required=False)
     return version, chest, note
+
+
+def bilingual_script(*, name: str = "Cardiology day 7"):
+    """A script with a published English (v1) and Chinese (v2) version, each
+    with its opening and closing, a yes/no chest-pain question whose "yes" is a red flag
+    and a choice question. Returns (script, {language: (version, chest, choice)})."""
+    script = CallScriptFactory(name=name, language="en")
+    texts = {
+        "en": ("Good afternoon, I am your ward nurse.", "Any chest pain since discharge?", "How active are you?"),
+        "zh-hans": ("您好，我是您的责任护士。", "出院后有没有胸痛？", "活动情况如何？"),
+    }
+    choices = {"en": ["Walks daily", "Rests in bed"], "zh-hans": ["每天散步", "卧床休息"]}
+    versions = {}
+    for number, (language, (opening, chest_text, activity_text)) in enumerate(texts.items(), start=1):
+        version = ScriptVersionFactory(
+            script=script, number=number, language=language, title="心内科第7天随访" if language != "en" else ""
+        )
+        TalkingPointFactory(version=version, phase="opening", text=opening)
+        TalkingPointFactory(version=version, phase="closing", text="再见！" if language != "en" else "Goodbye!")
+        chest = QuestionFactory(version=version, order=1, text=chest_text, kind="yes_no", red_flag_answers=["yes"])
+        activity = QuestionFactory(
+            version=version, order=2, text=activity_text, kind="single", choices=choices[language], required=False
+        )
+        versions[language] = (version, chest, activity)
+    return script, versions

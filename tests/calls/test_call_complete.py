@@ -150,7 +150,7 @@ def test_red_flag_answer_raises_a_clinical_alert_due_in_the_configured_hours(cli
     assert (alert.call_id, alert.due_at - alert.raised_at, alert.reason, alert.resolved_at) == (
         call.pk,
         dt.timedelta(hours=6),
-        "Any chest pain since discharge?: yes",
+        "Any chest pain since discharge?: Yes",
         None,
     )
     assert CallAnswer.objects.get().is_red_flag is True

@@ -162,7 +162,7 @@ def test_call_screen_queries_do_not_grow_with_earlier_calls(earlier, client_for,
     client = client_for(nurse)
 
     # includes the audit-trail insert of the page view
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(16):
         response = client.get(reverse("calls:call_detail", args=[call.pk]))
 
     assert len(response.context["earlier_calls"]) == earlier

@@ -1,5 +1,6 @@
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -9,7 +10,13 @@ from django.urls import reverse
 
 from calls.models import CallScript, Question, ScriptVersion, TalkingPoint
 from calls.services.scripts import script_version_export
-from tests.factories import CallScriptFactory, FollowUpCallFactory, publishable_version
+from tests.factories import (
+    CallScriptFactory,
+    DepartmentFactory,
+    FollowUpCallFactory,
+    RuleStepFactory,
+    publishable_version,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +36,8 @@ def inline_data(version, *, point_text: str) -> dict:
     points = list(version.talking_points.order_by("order", "pk"))
     questions = list(version.questions.order_by("order", "pk"))
     data = {
+        "language": version.language,
+        "title": version.title,
         "notes": "Reworded",
         "talking_points-TOTAL_FORMS": str(len(points)),
         "talking_points-INITIAL_FORMS": str(len(points)),
@@ -54,6 +63,10 @@ def inline_data(version, *, point_text: str) -> dict:
             f"questions-{i}-choices": "\n".join(question.choices),
             f"questions-{i}-required": "on",
             f"questions-{i}-red_flag_answers": "\n".join(question.red_flag_answers),
+            f"questions-{i}-unit": question.unit,
+            f"questions-{i}-min_value": "" if question.min_value is None else str(question.min_value),
+            f"questions-{i}-max_value": "" if question.max_value is None else str(question.max_value),
+            f"questions-{i}-out_of_range": question.out_of_range,
         }
     return data
 
@@ -110,9 +123,53 @@ def test_publish_button_publishes_or_says_why_not(client_for, admin_user):
     assert published.url == change_url(ready)
     assert empty.status == Status.DRAFT
     assert messages_of(refused) == [
-        f"{ready} is published; nurses see it from now on.",
-        "Empty v1 was not published: Add at least one opening talking point. "
+        f"{ready} is published, but no nurse sees it yet: no rule step names this script. "
+        "Name it on a rule step of the follow-up rules.",
+        "Empty v1 (Simplified Chinese) was not published: Add at least one opening talking point. "
         "Add at least one closing talking point. Add at least one question.",
+    ]
+
+
+def test_publishing_a_second_language_says_which_nurses_see_it_and_keeps_the_first(client_for, admin_user, settings):
+    settings.LANGUAGE_CODE = "en"
+    script = CallScriptFactory(name="Cardiology day 7", language="en")
+    RuleStepFactory(script=script, rule__is_active=True)
+    RuleStepFactory(script=script, rule__is_active=True, offset_days=30)
+    RuleStepFactory(script=script, rule__is_active=False)
+    english = publishable_version(script=script, number=1, language="en")
+    chinese = publishable_version(script=script, number=2, language="zh-hans", title="心内科第7天随访")
+    client = client_for(admin_user)
+
+    first = client.post(reverse("admin:calls_scriptversion_publish", args=[english.pk]))
+    assert messages_of(first) == [
+        "Cardiology day 7 v1 (English) is published. From the next call they open, nurses working in English "
+        "and Simplified Chinese see it on the calls of 2 rule steps that name this script; calls already "
+        "answered keep the version they were answered with."
+    ]
+    second = client.post(reverse("admin:calls_scriptversion_publish", args=[chinese.pk]))
+    assert messages_of(second)[1:] == [
+        "Cardiology day 7 v2 (Simplified Chinese) is published. From the next call they open, nurses working "
+        "in Simplified Chinese see it on the calls of 2 rule steps that name this script; calls already "
+        "answered keep the version they were answered with."
+    ]
+    assert list(script.versions.order_by("number").values_list("language", "status")) == [
+        ("en", Status.PUBLISHED),
+        ("zh-hans", Status.PUBLISHED),
+    ]
+
+
+def test_publish_message_in_chinese_names_the_departments_when_no_step_names_the_script(client_for, admin_user):
+    script = CallScriptFactory(name="General", language="zh-hans")
+    script.departments.add(DepartmentFactory(code="CARD"), DepartmentFactory(code="ONCO"))
+    version = publishable_version(script=script, language="zh-hans")
+    client = client_for(admin_user)
+    client.cookies.load({"django_language": "zh-hans"})
+
+    response = client.post(reverse("admin:calls_scriptversion_publish", args=[version.pk]))
+
+    assert messages_of(response) == [
+        "General v1 (简体中文) 已发布。没有规则步骤指定此话术，因此使用英文和简体中文界面的护士只在其科室（CARD, ONCO）"
+        "中规则步骤未指定已发布话术的随访上看到它。"
     ]
 
 
@@ -224,6 +281,8 @@ def test_adding_a_version_in_the_admin_numbers_it_after_the_last(client_for, adm
         reverse("admin:calls_scriptversion_add"),
         {
             "script": script.pk,
+            "language": "zh-hans",
+            "title": "通用随访",
             "notes": "",
             "talking_points-TOTAL_FORMS": "0",
             "talking_points-INITIAL_FORMS": "0",
@@ -232,7 +291,10 @@ def test_adding_a_version_in_the_admin_numbers_it_after_the_last(client_for, adm
         },
     )
     assert response.status_code == 302
-    assert list(script.versions.values_list("number", "status")) == [(5, "draft"), (4, "published")]
+    assert list(script.versions.values_list("number", "language", "title", "status")) == [
+        (5, "zh-hans", "通用随访", "draft"),
+        (4, "en", "", "published"),
+    ]
     assert CallScript.objects.count() == 1
 
 
@@ -245,3 +307,18 @@ def test_import_page_refuses_a_file_over_the_import_limit(client_for, admin_user
         "file": ["The file is larger than 1.0\xa0KB, the largest accepted. Nothing was saved: choose a smaller file."]
     }
     assert ScriptVersion.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "selected"),
+    [("?script={pk}", "en"), ("?script={pk}&language=zh-hans", "zh-hans"), ("?script=abc", "zh-hans"), ("", "zh-hans")],
+)
+def test_a_new_version_starts_in_the_scripts_main_language(client_for, admin_user, query, selected):
+    script = CallScriptFactory(language="en")
+    url = reverse("admin:calls_scriptversion_add") + query.format(pk=script.pk)
+
+    response = client_for(admin_user).get(url)
+
+    assert response.status_code == 200
+    language = re.search(r'<select name="language".*?</select>', response.content.decode(), re.S).group(0)
+    assert re.findall(r'<option value="([\w-]+)" selected>', language) == [selected]

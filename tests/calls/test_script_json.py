@@ -34,6 +34,16 @@ def version():
         red_flag_answers=["胸痛", "气短"],
     )
     QuestionFactory(version=version, order=10, kind=Question.Kind.SCORE, red_flag_answers=[1, 2])
+    QuestionFactory(
+        version=version,
+        order=11,
+        kind=Question.Kind.NUMBER,
+        text="收缩压",
+        unit="mmHg",
+        min_value=60,
+        max_value="250.5",
+        out_of_range="flag",
+    )
     return version
 
 
@@ -48,14 +58,14 @@ def without_number(data: dict) -> dict:
 def test_export_has_the_header_and_every_field(version):
     data = script_version_export(version=version)
     assert data["format"] == "followup-script"
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert data["script"] == {
         "name": "心内科出院随访",
         "language": "zh-hans",
         "diagnosis_match": "I25",
         "departments": ["CARD", "ONCO"],
     }
-    assert data["version"] == {"number": 3, "notes": "三月修订"}
+    assert data["version"] == {"number": 3, "language": "zh-hans", "title": "", "notes": "三月修订"}
     assert next(q for q in data["questions"] if q["kind"] == "multiple") == {
         "order": 9,
         "text": "哪些症状？",
@@ -64,6 +74,23 @@ def test_export_has_the_header_and_every_field(version):
         "choices": ["胸痛", "气短", "无"],
         "required": False,
         "red_flag_answers": ["胸痛", "气短"],
+        "unit": "",
+        "min_value": None,
+        "max_value": None,
+        "out_of_range": "refuse",
+    }
+    assert next(q for q in data["questions"] if q["kind"] == "number") == {
+        "order": 11,
+        "text": "收缩压",
+        "help_text": "",
+        "kind": "number",
+        "choices": [],
+        "required": True,
+        "red_flag_answers": [],
+        "unit": "mmHg",
+        "min_value": 60,
+        "max_value": 250.5,
+        "out_of_range": "flag",
     }
     assert [p["phase"] for p in data["talking_points"]] == ["opening", "main", "closing"]
 
@@ -94,6 +121,72 @@ def test_import_into_a_new_hospital_creates_the_script_with_its_departments(vers
     assert without_number(script_version_export(version=draft)) == without_number(data)
 
 
+def test_a_translation_joins_the_script_of_the_same_name_whatever_its_main_language(version):
+    data = script_version_export(version=version)
+    data["version"].update(language="en", title="Cardiology discharge follow-up")
+    data["questions"][0]["text"] = "Any chest pain at rest?"
+
+    draft = script_version_import(data=data, by=None)
+
+    assert (draft.script, draft.number, draft.language, draft.title) == (
+        version.script,
+        4,
+        "en",
+        "Cardiology discharge follow-up",
+    )
+    assert draft.display_name == "Cardiology discharge follow-up"
+    assert CallScript.objects.count() == 1
+
+
+def test_a_version_1_file_is_read_in_the_script_language_with_numbers_unbounded():
+    """A file exported before versions had their own language (format 1)."""
+    DepartmentFactory(code="CARD")
+    old = {
+        "format": "followup-script",
+        "format_version": 1,
+        "script": {"name": "General", "language": "en", "diagnosis_match": "", "departments": ["CARD"]},
+        "version": {"number": 7, "notes": "Old export"},
+        "talking_points": [{"phase": "opening", "order": 1, "text": "Hello", "guidance": ""}],
+        "questions": [
+            {
+                "order": 1,
+                "text": "Fever?",
+                "help_text": "",
+                "kind": "yes_no",
+                "choices": [],
+                "required": True,
+                "red_flag_answers": ["yes"],
+            },
+            {
+                "order": 2,
+                "text": "Weight, kg",
+                "help_text": "",
+                "kind": "number",
+                "choices": [],
+                "required": False,
+                "red_flag_answers": [],
+            },
+        ],
+    }
+    chinese = CallScriptFactory(name="General", language="zh-hans")
+    english = CallScriptFactory(name="General", language="en")
+
+    draft = script_version_import(data=json.dumps(old), by=None)
+
+    assert (draft.script, draft.language, draft.title, draft.notes) == (english, "en", "", "Old export")
+    assert chinese.versions.count() == 0
+    assert list(draft.questions.order_by("order").values_list("unit", "min_value", "max_value", "out_of_range")) == [
+        ("", None, None, "refuse"),
+        ("", None, None, "refuse"),
+    ]
+    assert script_version_export(version=draft)["version"] == {
+        "number": 1,
+        "language": "en",
+        "title": "",
+        "notes": "Old export",
+    }
+
+
 def test_import_into_a_given_script(version):
     other = CallScriptFactory(name="Another")
     draft = script_version_import(data=script_version_export(version=version), by=None, script=other)
@@ -117,8 +210,32 @@ BAD_FILES = {
         ["This is not a follow-up script file (“format” must be “followup-script”)."],
     ),
     "newer format version": (
-        lambda v: broken(v, lambda d: d.update(format_version=2)),
-        ["Unsupported format version 2; this system reads version 1."],
+        lambda v: broken(v, lambda d: d.update(format_version=3)),
+        ["Unsupported format version 3; this system reads versions 1, 2."],
+    ),
+    "format version true": (
+        lambda v: broken(v, lambda d: d.update(format_version=True)),
+        ["Unsupported format version True; this system reads versions 1, 2."],
+    ),
+    "unknown version language": (
+        lambda v: broken(v, lambda d: d["version"].update(language="fr")),
+        ["version: unknown language “fr” (use en, zh-hans)."],
+    ),
+    "missing version language": (
+        lambda v: broken(v, lambda d: d["version"].pop("language")),
+        ["version: the field “language” is missing."],
+    ),
+    "title not a text": (
+        lambda v: broken(v, lambda d: d["version"].update(title=["x"])),
+        ["version: “title” must be a text."],
+    ),
+    "title too long": (
+        lambda v: broken(v, lambda d: d["version"].update(title="长" * 151)),
+        ["version: title: Ensure this value has at most 150 characters (it has 151)."],
+    ),
+    "version 1 without a script language": (
+        lambda v: broken(v, lambda d: (d.update(format_version=1), d["script"].pop("language"))),
+        ["script: the field “language” is missing."],
     ),
     "unknown phase": (
         lambda v: broken(v, lambda d: d["talking_points"][1].update(phase="middle")),
@@ -142,6 +259,33 @@ BAD_FILES = {
     "wrong types": (
         lambda v: broken(v, lambda d: d["questions"][0].update(order="first", required="yes")),
         ["questions[1]: “order” must be a whole number.", "questions[1]: “required” must be a true or false."],
+    ),
+    "unknown range policy": (
+        lambda v: broken(v, lambda d: d["questions"][-1].update(out_of_range="ignore")),
+        ["questions[4]: unknown out_of_range “ignore” (use refuse, flag)."],
+    ),
+    "range on a yes/no question": (
+        lambda v: broken(v, lambda d: d["questions"][0].update(unit="kg", min_value=1)),
+        ["questions[1]: only number questions have a unit and an allowed range."],
+    ),
+    "range upside down": (
+        lambda v: broken(v, lambda d: d["questions"][-1].update(min_value=300)),
+        ["questions[4]: “min_value” is above “max_value”."],
+    ),
+    "range not a number": (
+        lambda v: broken(v, lambda d: d["questions"][-1].update(min_value="60", max_value=True)),
+        [
+            "questions[4]: “min_value” must be a number or null.",
+            "questions[4]: “max_value” must be a number or null.",
+        ],
+    ),
+    "range too precise": (
+        lambda v: broken(v, lambda d: d["questions"][-1].update(min_value=0.0001)),
+        ["questions[4]: min_value: Ensure that there are no more than 3 decimal places."],
+    ),
+    "range not finite": (
+        lambda v: broken(v, lambda d: d["questions"][-1].update(max_value=float("inf"))),
+        ["questions[4]: max_value: “Infinity” value must be a decimal number."],
     ),
     "unknown department": (
         lambda v: broken(v, lambda d: d["script"].update(departments=["CARD", "XXXX"])),

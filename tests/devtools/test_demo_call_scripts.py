@@ -8,19 +8,22 @@ from calls.models import CallScript, Question, RuleStep, ScriptVersion, TalkingP
 from calls.services.scripts import script_version_export, script_version_publish_problems
 from followup.devtools.demo import call_scripts as demo_scripts
 from followup.models import AuditEvent
-from tests.factories import FollowUpRuleFactory, RuleStepFactory, UserFactory
+from tests.factories import (
+    CallScriptFactory,
+    FollowUpRuleFactory,
+    RuleStepFactory,
+    ScriptVersionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
+# department, script name, and its published versions: (number, language, title)
 EXPECTED = [
-    ("BRST", "en", "Breast cancer surgery follow-up"),
-    ("BRST", "zh-hans", "乳腺癌术后随访"),
-    ("CARD", "en", "Cardiology discharge follow-up"),
-    ("CARD", "zh-hans", "心内科出院随访"),
-    ("GSUR", "en", "General discharge follow-up"),
-    ("GSUR", "zh-hans", "通用出院随访"),
-    ("ONCO", "en", "Oncology discharge follow-up"),
-    ("ONCO", "zh-hans", "肿瘤科出院随访"),
+    ("BRST", "Breast cancer surgery follow-up", [(1, "en", ""), (2, "zh-hans", "乳腺癌术后随访")]),
+    ("CARD", "Cardiology discharge follow-up", [(1, "en", ""), (2, "zh-hans", "心内科出院随访")]),
+    ("GSUR", "General discharge follow-up", [(1, "en", ""), (2, "zh-hans", "通用出院随访")]),
+    ("ONCO", "Oncology discharge follow-up", [(1, "en", ""), (2, "zh-hans", "肿瘤科出院随访")]),
 ]
 SAFETY_GUIDANCE = {
     "zh-hans": (
@@ -40,7 +43,7 @@ SAFETY_GUIDANCE = {
 def snapshot():
     return (
         list(CallScript.objects.order_by("pk").values_list("pk", "name", "language", "departments__code")),
-        list(ScriptVersion.objects.order_by("pk").values_list("pk", "number", "status", "published_at")),
+        list(ScriptVersion.objects.order_by("pk").values_list("pk", "number", "language", "status", "published_at")),
         list(TalkingPoint.objects.order_by("pk").values_list("pk", "text")),
         list(Question.objects.order_by("pk").values_list("pk", "text")),
     )
@@ -50,13 +53,18 @@ def seed() -> None:
     demo_scripts.seed(io.StringIO())
 
 
-def test_seed_publishes_the_four_scripts_in_chinese_and_english():
+def test_seed_publishes_the_four_scripts_each_in_chinese_and_english():
     seed()
     scripts = sorted(
-        (s.departments.get().code, s.language, s.name) for s in CallScript.objects.prefetch_related("departments")
+        (
+            s.departments.get().code,
+            s.name,
+            list(s.versions.filter(status="published").order_by("number").values_list("number", "language", "title")),
+        )
+        for s in CallScript.objects.prefetch_related("departments")
     )
     assert scripts == EXPECTED
-    assert list(ScriptVersion.objects.values_list("number", "status").order_by().distinct()) == [(1, "published")]
+    assert ScriptVersion.objects.exclude(status="published").count() == 0
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
@@ -64,7 +72,7 @@ def test_every_seeded_script_has_the_four_phases_safety_guidance_and_a_booked_ne
     seed()
     safety = SAFETY_GUIDANCE[language]
     next_call = "下次" if language == "zh-hans" else "call you again"
-    for version in ScriptVersion.objects.filter(script__language=language):
+    for version in ScriptVersion.objects.filter(language=language):
         phases = set(version.talking_points.values_list("phase", flat=True))
         assert phases == {"preparation", "opening", "main", "closing"}, version
         assert version.talking_points.filter(phase="opening", guidance=safety).count() == 1, version
@@ -89,7 +97,7 @@ def test_the_demo_scripts_are_the_shared_script_files_imported_and_published_by_
     ]
     for path in files:
         version = ScriptVersion.objects.get(
-            script__name=demo_scripts.script_header(path)["name"], script__language=path.name.split(".")[1]
+            script__name=demo_scripts.script_header(path)["name"], language=path.name.split(".")[1]
         )
         assert script_version_export(version=version) == json.loads(path.read_text(encoding="utf-8"))
         assert version.published_by == admin
@@ -99,7 +107,7 @@ def test_the_demo_scripts_are_the_shared_script_files_imported_and_published_by_
 
 def test_cardiology_covers_the_ten_topics_with_a_chest_pain_red_flag():
     seed()
-    version = ScriptVersion.objects.get(script__name="Cardiology discharge follow-up")
+    version = ScriptVersion.objects.get(script__name="Cardiology discharge follow-up", language="en")
     assert version.talking_points.filter(phase="main").count() == 10
     chest_pain = version.questions.get(text="Any chest pain or tightness at rest?")
     assert chest_pain.red_flag_answers == ["yes"]
@@ -107,7 +115,7 @@ def test_cardiology_covers_the_ten_topics_with_a_chest_pain_red_flag():
 
 def test_breast_script_flags_a_swollen_arm_with_fever():
     seed()
-    version = ScriptVersion.objects.get(script__name="乳腺癌术后随访")
+    version = ScriptVersion.objects.get(title="乳腺癌术后随访")
     question = version.questions.get(text="手术侧手臂是否肿胀并伴有发热？")
     assert (question.kind, question.red_flag_answers) == ("yes_no", ["yes"])
 
@@ -125,11 +133,10 @@ def test_seeding_twice_changes_nothing():
     assert snapshot() == first
 
 
-def test_seed_links_rule_steps_without_a_script_and_leaves_the_others(settings):
-    settings.LANGUAGE_CODE = "en"
+def test_seed_links_rule_steps_without_a_script_and_leaves_the_others():
     seed()
     cardiology_step = RuleStepFactory(rule=FollowUpRuleFactory(department__code="CARD"), offset_days=7)
-    chosen = CallScript.objects.get(name="通用出院随访")
+    chosen = CallScript.objects.get(name="General discharge follow-up")
     kept = RuleStepFactory(rule=cardiology_step.rule, offset_days=30, script=chosen)
     elsewhere = RuleStepFactory(rule=FollowUpRuleFactory(department__code="XYZ"))
 
@@ -141,7 +148,26 @@ def test_seed_links_rule_steps_without_a_script_and_leaves_the_others(settings):
     assert RuleStep.objects.get(pk=elsewhere.pk).script is None
 
 
+def test_a_demo_seeded_before_scripts_had_languages_gets_the_bilingual_scripts():
+    """An earlier seeding made one script per language and linked the steps
+    to the Chinese one: seeding again adds the Chinese version to the shared
+    script and moves the steps to it."""
+    old = CallScriptFactory(name="心内科出院随访", language="zh-hans")
+    ScriptVersionFactory(script=old, language="zh-hans")
+    step = RuleStepFactory(rule=FollowUpRuleFactory(department__code="CARD"), script=old)
+
+    seed()
+
+    step.refresh_from_db()
+    assert step.script.name == "Cardiology discharge follow-up"
+    assert sorted(step.script.versions.values_list("language", "status")) == [
+        ("en", "published"),
+        ("zh-hans", "published"),
+    ]
+
+
 def test_seed_demo_runs_the_script_seeder(settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=io.StringIO())
-    assert CallScript.objects.count() == 8
+    assert CallScript.objects.count() == 4
+    assert ScriptVersion.objects.filter(status="published").count() == 8

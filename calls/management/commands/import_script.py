@@ -10,8 +10,8 @@ from calls.services.scripts import script_version_import
 
 class Command(BaseCommand):
     help = (
-        "Import a call script JSON file as a new draft version (of the script with the same name and language, "
-        "created if missing). Prints the new draft's id. A bad file changes nothing."
+        "Import a call script JSON file as a new draft version in the file's language (of the script with the same "
+        "name, created if missing). Prints the new draft's id. A bad file changes nothing."
     )
 
     def add_arguments(self, parser):

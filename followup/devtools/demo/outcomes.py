@@ -47,8 +47,11 @@ def _answer(question: Question, rng: random.Random, red: bool):
             return int(flags[0])
         return rng.choice([n for n in range(1, 11) if str(n) not in flagged][:4])
     if question.kind == Question.Kind.NUMBER:
+        if question.min_value is not None and question.max_value is not None:
+            low, high = float(question.min_value), float(question.max_value)
+            return int(low + (high - low) * rng.uniform(0.25, 0.45))  # systolic 60-250: 107-145
         return 1
-    return "好" if question.version.script.language == "zh-hans" else "Fine"
+    return "好" if question.version.language == "zh-hans" else "Fine"
 
 
 def _satisfaction(rng: random.Random) -> str:
@@ -107,7 +110,7 @@ def seed(stdout) -> None:
         version = script_version_for_call(call=call)
         red = rng.random() < 0.03
         questions = list(version.questions.select_related("version__script")) if version else []
-        language = version.script.language if version else "zh-hans"
+        language = version.language if version else "zh-hans"
         call_complete(
             call=call,
             by=nurse,
