@@ -67,6 +67,11 @@ ON CONFLICT DO NOTHING
 """
 
 
+def _vacuum(table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {table}")
+
+
 def _memory_kib(field: str) -> int | None:
     """VmRSS / VmHWM of this process in KiB (Linux), None elsewhere."""
     try:
@@ -169,8 +174,7 @@ class Command(BaseCommand):
                 "(SELECT id FROM calls_discharge WHERE department_id = %s)",
                 [department.pk],
             )
-        with connection.cursor() as cursor:  # each timed run starts from the same table
-            cursor.execute("VACUUM ANALYZE calls_followupcall")
+        _vacuum("calls_followupcall")  # each timed run starts from the same table
 
     def _rows(self, table: str, department) -> list[tuple]:
         with connection.cursor() as cursor:
@@ -201,8 +205,8 @@ class Command(BaseCommand):
     def _insert_select(self, table: str, params: dict) -> tuple[int, float]:
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {table}")
-            if table == BASELINE_TABLE:
-                cursor.execute(f"VACUUM ANALYZE {table}")
+        if table == BASELINE_TABLE:
+            _vacuum(table)
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(INSERT_SELECT.format(table=table), params)
