@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from calls.dashboard.selectors import Period, Source, dashboard_figures
-from calls.dashboard.summary import summary_rebuild
+from calls.dashboard.summary import summary_differences, summary_rebuild
 from calls.models import DashboardDay, DashboardItemDay, Discharge, FollowUpCall, ItemScore, Patient, SpotCheck
 from calls.services.queue import CHUNK_SIZE, generate_calls
 from calls.services.spot_checks import spot_check_review
@@ -161,6 +161,7 @@ def test_summary_stays_exact_through_a_large_generation_and_statements_of_many_r
     assert result.created + result.missed == 2 * 4700 - 1042
     generated = summary_rows()
     assert sum(row[8] for row in generated[0]) == 2 * 4700 - 1042
+    assert summary_differences([cardio.pk, onco.pk]) == 0
     summary_rebuild()
     assert summary_rows() == generated
 
@@ -197,7 +198,21 @@ def test_summary_stays_exact_through_a_large_generation_and_statements_of_many_r
 
     changed = summary_rows()
     assert changed != generated
+    assert summary_differences([cardio.pk, onco.pk]) == 0
     for department_ids in ([cardio.pk], [onco.pk], [cardio.pk, onco.pk]):
         assert figures(department_ids, None) == figures(department_ids, Source(summary=False))
     summary_rebuild()
     assert summary_rows() == changed
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the summary tables are kept on PostgreSQL only")
+def test_summary_differences_counts_the_rows_a_recount_does_not_give(db):
+    ward = DepartmentFactory(code="CARD")
+    calls = bulk_calls(department=ward, rows=[{"due_date": dt.date(2026, 11, 20), "status": S.SCHEDULED}] * 3)
+    ItemScore.objects.create(call=calls[0], item=SatisfactionItemFactory(code="attitude"), score=9)
+    assert summary_differences([ward.pk]) == 0
+
+    DashboardDay.objects.filter(department_id=ward.pk).update(calls=2)
+    DashboardItemDay.objects.filter(department_id=ward.pk).update(score=8)
+
+    assert summary_differences([ward.pk]) == 4  # each table: the kept row, and the counted row it lacks

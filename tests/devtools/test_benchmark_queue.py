@@ -46,6 +46,7 @@ def test_benchmark_queue_beside_the_demo_generates_counts_and_removes_only_its_o
         "baseline: INSERT ... SELECT into a trigger-free copy",
         "ratio generation / baseline",
         "identical rows from both",
+        "dashboard summary equals a recount of the calls",
         "immediate re-run",
         "peak Python memory of a generation",
         "peak RSS during the first generation",
@@ -54,6 +55,7 @@ def test_benchmark_queue_beside_the_demo_generates_counts_and_removes_only_its_o
     values = {label.strip(): value.strip() for label, value in table}
     assert values["discharges in the busy week"] == "30"
     assert values["identical rows from both"] == "yes"
+    assert values["dashboard summary equals a recount of the calls"] == "yes"
     assert values["ratio generation / baseline"].endswith("x (target <= 1.5x)")
     assert lines[-2].startswith("load average ")
     assert lines[-1] == "Cleaning up ..."

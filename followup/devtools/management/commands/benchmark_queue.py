@@ -12,6 +12,8 @@ BENCH-QUEUE), then measures, in one run:
   summary's triggers), which is the physical limit of writing those calls;
 - the ratio of the two (best of ``--repeat`` runs each, the calls deleted and
   the table vacuumed in between);
+- that the dashboard summary the triggers kept through the generations
+  equals a recount of the department's calls;
 - an immediate re-run;
 - memory: the peak Python allocation of a generation (tracemalloc, in a
   separate run so tracing does not slow the timed one) and the peak resident
@@ -32,6 +34,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from calls.dashboard.summary import summary_differences
 from calls.models import Department, Discharge, FollowUpRule, Patient, RuleStep
 from calls.services.queue import generate_calls, week_bounds
 from followup.devtools.guard import add_force_argument, claim_database
@@ -245,6 +248,7 @@ class Command(BaseCommand):
                     f"expected {count} calls, the generation created {first.created}, the baseline {inserted}"
                 )
         same_rows = self._rows("calls_followupcall", department) == self._rows(BASELINE_TABLE, department)
+        differences = summary_differences([department.pk])
         rerun, rerun_seconds = self._generate(department, monday)
         if rerun.created or rerun.missed or rerun.already_present != count:
             raise CommandError(f"the re-run should create nothing, it reported {rerun}")
@@ -269,6 +273,10 @@ class Command(BaseCommand):
             ),
             ("ratio generation / baseline", f"{ratio:.2f}x (target <= 1.5x)"),
             ("identical rows from both", "yes" if same_rows else "NO"),
+            (
+                "dashboard summary equals a recount of the calls",
+                "yes" if not differences else f"NO: {differences} rows differ",
+            ),
             ("immediate re-run", f"{rerun_seconds:.3f} s (target < 0.5 s)"),
             ("peak Python memory of a generation", f"{peak / 2**20:.1f} MiB (tracemalloc)"),
             ("peak RSS during the first generation", self._rss(rss_before, peak_rss)),
