@@ -4,7 +4,13 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from calls.dashboard.summary import summary_install, summary_uninstall
+from calls.dashboard.summary import summary_rebuild
+from calls.migrations._0007_row_triggers import row_triggers_install, row_triggers_uninstall
+
+
+def summary_install(apps, schema_editor):
+    row_triggers_install()
+    summary_rebuild()
 
 
 class Migration(migrations.Migration):
@@ -92,5 +98,5 @@ class Migration(migrations.Migration):
             },
         ),
         # PostgreSQL: the unique keys, the triggers that keep both tables exact, and the first fill.
-        migrations.RunPython(summary_install, summary_uninstall),
+        migrations.RunPython(summary_install, row_triggers_uninstall),
     ]

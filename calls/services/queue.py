@@ -7,7 +7,7 @@ those still inside their lateness limit are scheduled, those past it are
 recorded as missed so nothing is silently dropped.
 
 Safe to run twice and concurrently: the unique constraint
-``call_unique_discharge_step`` and a conflict-ignoring ``bulk_create`` make
+``call_unique_discharge_step`` and an insert that ignores conflicts make
 duplicates impossible; on PostgreSQL a transaction-scoped advisory lock per
 department also serialises overlapping runs so each run's counts are exact.
 
@@ -18,15 +18,19 @@ on, and the result names the departments that failed (``failed_departments``).
 
 The work is done per rule step in SQL (only discharges still missing that
 step's call are read, so an immediate re-run reads nothing) and the rows are
-streamed in chunks, so memory stays flat in the number of discharges.
+streamed in chunks to the server, where each department's new calls are
+written with one statement (``_CallWriter``), so memory stays flat in the
+number of discharges and the cost grows linearly.
 """
 
 import datetime as dt
+import heapq
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
+from typing import NamedTuple
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
@@ -127,6 +131,18 @@ def place_call(*, step: RuleStep, due: dt.date, not_before: dt.date) -> dt.date:
     return day
 
 
+class _Plan(NamedTuple):
+    """When the calls of one step for one discharge date fall, and the same
+    as COPY text (``step, due, earliest, latest``)."""
+
+    due: dt.date
+    earliest: dt.date
+    latest: dt.date
+    day: dt.date
+    status: str
+    copy_text: str
+
+
 class _Planner:
     """Caches the calendar arithmetic of one step: many discharges share a
     discharge date, and many calls the same day and time."""
@@ -135,34 +151,45 @@ class _Planner:
         self.step = step
         self.today = today
         self.zone = timezone.get_default_timezone()
-        self._days: dict[dt.date, tuple] = {}
-        self._moments: dict[tuple[dt.date, dt.time], dt.datetime] = {}
+        self._plans: dict[dt.date, _Plan] = {}
+        self._moments: dict[tuple[dt.date, dt.time], tuple[dt.datetime, str]] = {}
 
-    def dates(self, discharged_on: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date, bool]:
-        found = self._days.get(discharged_on)
+    def plan(self, discharged_on: dt.date) -> _Plan:
+        found = self._plans.get(discharged_on)
         if found is None:
             step = self.step
             due = discharged_on + dt.timedelta(days=step.offset_days)
-            latest = due + dt.timedelta(days=step.late_days)
+            earliest, latest = due - dt.timedelta(days=step.early_days), due + dt.timedelta(days=step.late_days)
             missed = latest < self.today
-            day = place_call(step=step, due=due, not_before=due if missed else self.today)
-            found = (due, due - dt.timedelta(days=step.early_days), latest, day, missed)
-            self._days[discharged_on] = found
+            found = self._plans[discharged_on] = _Plan(
+                due=due,
+                earliest=earliest,
+                latest=latest,
+                day=place_call(step=step, due=due, not_before=due if missed else self.today),
+                status=(FollowUpCall.Status.MISSED if missed else FollowUpCall.Status.SCHEDULED).value,
+                copy_text=f"{step.pk}\t{due.isoformat()}\t{earliest.isoformat()}\t{latest.isoformat()}",
+            )
         return found
 
-    def moment(self, day: dt.date, preferred: dt.time | None) -> dt.datetime:
+    def moment(self, day: dt.date, preferred: dt.time | None) -> tuple[dt.datetime, str]:
+        """The call's planned moment, and the same as COPY text."""
         step = self.step
         at = preferred if preferred is not None and step.window_start <= preferred < step.window_end else None
         at = at or step.window_start
         found = self._moments.get((day, at))
         if found is None:
-            found = self._moments[(day, at)] = dt.datetime.combine(day, at, tzinfo=self.zone)
+            moment = dt.datetime.combine(day, at, tzinfo=self.zone)
+            found = self._moments[(day, at)] = (moment, moment.isoformat())
         return found
 
 
 class _Assigner:
     """Responsible nurse if active, else the department's least-loaded active
-    nurse by calls due that week (ties: lowest id), else nobody."""
+    nurse by calls due that week (ties: lowest id), else nobody.
+
+    The least-loaded nurse is the top of a heap of (load, id); a responsible
+    nurse's call raises her load without touching the heap, so her entry may
+    be too low until it reaches the top, where it is corrected first."""
 
     def __init__(self, *, department: Department, monday: dt.date, sunday: dt.date):
         nurses = (
@@ -178,16 +205,23 @@ class _Assigner:
             .values_list("pk", "load")
         )
         self.load = dict(nurses)
+        self._heap = [(load, pk) for pk, load in self.load.items()]
+        heapq.heapify(self._heap)
 
     def pick(self, responsible_id: int | None, responsible_active: bool | None) -> int | None:
         if responsible_id is not None and responsible_active:
-            chosen = responsible_id
-        elif self.load:
-            chosen = min(self.load, key=lambda pk: (self.load[pk], pk))
-        else:
+            if responsible_id in self.load:
+                self.load[responsible_id] += 1
+            return responsible_id
+        heap = self._heap
+        if not heap:
             return None
-        if chosen in self.load:
-            self.load[chosen] += 1
+        load, chosen = heap[0]
+        while load != self.load[chosen]:
+            heapq.heapreplace(heap, (self.load[chosen], chosen))
+            load, chosen = heap[0]
+        self.load[chosen] = load + 1
+        heapq.heapreplace(heap, (load + 1, chosen))
         return chosen
 
 
@@ -210,6 +244,7 @@ def _callable_discharges(discharge_ids: list[int] | None):
     return base
 
 
+_COPY_NULL = "\\N"
 _INSERT_COLUMNS = (
     "discharge_id",
     "step_id",
@@ -222,43 +257,70 @@ _INSERT_COLUMNS = (
 )
 
 
-def _insert_ignoring_conflicts(rows: list[tuple]) -> None:
-    """Insert new calls (tuples in ``_INSERT_COLUMNS`` order); a call that
-    already exists for the discharge and step is skipped by the unique
-    constraint ``call_unique_discharge_step``, never duplicated.
+class _CallWriter:
+    """Writes one department's new calls (tuples in ``_INSERT_COLUMNS``
+    order); a call that already exists for the discharge and step is skipped
+    by the unique constraint ``call_unique_discharge_step``, never duplicated.
 
-    On PostgreSQL the rows are streamed with COPY into a temporary table and
-    moved with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``: the
-    Python side of ``bulk_create`` (model instances, per-value adaptation,
-    client-side quoting) costs several times the database's own work at
-    100,000 calls. Elsewhere (SQLite) ``bulk_create(ignore_conflicts=True)``.
+    On PostgreSQL every chunk is streamed with COPY into a temporary table
+    and ``flush()`` moves them all with one ``INSERT ... SELECT ... ON
+    CONFLICT DO NOTHING`` after the department's candidates were read:
+
+    - the Python side of ``bulk_create`` (model instances, per-value
+      adaptation, client-side quoting) costs several times the database's own
+      work at 100,000 calls;
+    - the calls table is not written while the server-side cursor still
+      reads the candidates: a cursor planned when the table's statistics said
+      "empty" checks each discharge for an existing call with a scan of the
+      whole table, and a table growing under it made that quadratic (100,000
+      discharges: minutes);
+    - the dashboard summary's statement-level triggers run once, over all of
+      the department's new calls.
+
+    Memory stays flat: the rows wait on the server, not in Python. Elsewhere
+    (SQLite) each chunk goes in with ``bulk_create(ignore_conflicts=True)``.
     """
-    if connection.vendor != "postgresql":
-        FollowUpCall.objects.bulk_create(
-            [FollowUpCall(**dict(zip(_INSERT_COLUMNS, row, strict=True))) for row in rows], ignore_conflicts=True
-        )
-        return
-    table = FollowUpCall._meta.db_table
-    quote = connection.ops.quote_name
-    defaults, params = _column_defaults()
-    columns = ", ".join(quote(c) for c in (*_INSERT_COLUMNS, *defaults))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS calls_new_call (discharge_id bigint, step_id bigint, "
-            "due_date date, earliest_on date, latest_on date, scheduled_for timestamptz, assigned_to_id bigint, "
-            "status varchar(20)) ON COMMIT DELETE ROWS"
-        )
-        with cursor.cursor.copy(f"COPY calls_new_call ({', '.join(_INSERT_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+
+    def __init__(self):
+        self.copying = connection.vendor == "postgresql"  # rows come as COPY text lines, else as tuples
+        self.pending = 0
+
+    def add(self, rows: list) -> None:
+        if not rows:
+            return
+        if not self.copying:
+            FollowUpCall.objects.bulk_create(
+                [FollowUpCall(**dict(zip(_INSERT_COLUMNS, row, strict=True))) for row in rows], ignore_conflicts=True
+            )
+            return
+        with connection.cursor() as cursor:
+            if not self.pending:
+                cursor.execute(
+                    "CREATE TEMPORARY TABLE IF NOT EXISTS calls_new_call (discharge_id bigint, step_id bigint, "
+                    "due_date date, earliest_on date, latest_on date, scheduled_for timestamptz, "
+                    "assigned_to_id bigint, status varchar(20)) ON COMMIT DELETE ROWS"
+                )
+            with cursor.cursor.copy(f"COPY calls_new_call ({', '.join(_INSERT_COLUMNS)}) FROM STDIN") as copy:
+                copy.write("".join(rows))
+        self.pending += len(rows)
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        table = FollowUpCall._meta.db_table
+        quote = connection.ops.quote_name
+        defaults, params = _column_defaults()
+        columns = ", ".join(quote(c) for c in (*_INSERT_COLUMNS, *defaults))
         placeholders = ", ".join(["%s"] * len(params))
-        # Identifiers come from the model; every value is a parameter.
-        cursor.execute(
-            f"INSERT INTO {quote(table)} ({columns}) "  # noqa: S608  # nosec B608
-            f"SELECT {', '.join(_INSERT_COLUMNS)}, {placeholders} FROM calls_new_call ON CONFLICT DO NOTHING",
-            params,
-        )
-        cursor.execute("TRUNCATE calls_new_call")
+        with connection.cursor() as cursor:
+            # Identifiers come from the model; every value is a parameter.
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({columns}) "  # noqa: S608  # nosec B608
+                f"SELECT {', '.join(_INSERT_COLUMNS)}, {placeholders} FROM calls_new_call ON CONFLICT DO NOTHING",
+                params,
+            )
+            cursor.execute("TRUNCATE calls_new_call")
+        self.pending = 0
 
 
 def _column_defaults() -> tuple[list[str], list]:
@@ -288,6 +350,7 @@ def _generate_step(
     planner: _Planner,
     assigner: _Assigner,
     discharge_ids: list[int] | None,
+    writer: _CallWriter,
 ) -> GenerationResult:
     offset = dt.timedelta(days=step.offset_days)
     candidates = scope.filter(applies, department=department, discharged_on__range=(low - offset, high - offset))
@@ -309,35 +372,30 @@ def _generate_step(
         .iterator(chunk_size=CHUNK_SIZE)
     )
     created = missed = 0
-    batch: list[tuple] = []
-    scheduled, missed_status = FollowUpCall.Status.SCHEDULED, FollowUpCall.Status.MISSED
+    batch: list = []
+    copying, missed_status = writer.copying, FollowUpCall.Status.MISSED
     # The rows come from a server-side cursor (PostgreSQL): it is closed here,
     # also when planning a call fails, before the department's savepoint is
     # rolled back -- closed later, it would abort the caller's transaction.
     try:
         for pk, discharged_on, nurse_id, nurse_active, preferred in rows:
-            due, earliest, latest, day, is_missed = planner.dates(discharged_on)
-            batch.append(
-                (
-                    pk,
-                    step.pk,
-                    due,
-                    earliest,
-                    latest,
-                    planner.moment(day, preferred),
-                    assigner.pick(nurse_id, nurse_active),
-                    missed_status if is_missed else scheduled,
+            plan = planner.plan(discharged_on)
+            moment, moment_text = planner.moment(plan.day, preferred)
+            nurse = assigner.pick(nurse_id, nurse_active)
+            if copying:  # one text line per call (digits, ISO dates and fixed words: nothing to escape)
+                batch.append(
+                    f"{pk}\t{plan.copy_text}\t{moment_text}\t{_COPY_NULL if nurse is None else nurse}\t{plan.status}\n"
                 )
-            )
-            if is_missed:
+            else:
+                batch.append((pk, step.pk, plan.due, plan.earliest, plan.latest, moment, nurse, plan.status))
+            if plan.status == missed_status:
                 missed += 1
             else:
                 created += 1
             if len(batch) >= CHUNK_SIZE:
-                _insert_ignoring_conflicts(batch)
+                writer.add(batch)
                 batch = []
-        if batch:
-            _insert_ignoring_conflicts(batch)
+        writer.add(batch)
     finally:
         rows.close()
     return GenerationResult(created=created, already_present=present, missed=missed)
@@ -374,6 +432,7 @@ def _generate_department(
     _lock_department(department.pk)
     rules = list(department.rules.filter(is_active=True).prefetch_related("steps"))
     assigner = _Assigner(department=department, monday=monday, sunday=sunday)
+    writer = _CallWriter()
     result = GenerationResult()
     for rule, applies in rules_in_precedence(rules):
         for step in rule.steps.all():
@@ -387,7 +446,9 @@ def _generate_department(
                 planner=_Planner(step=step, today=today),
                 assigner=assigner,
                 discharge_ids=ids,
+                writer=writer,
             )
+    writer.flush()
     _audit_generation(actor=actor, department=department, monday=monday, result=result)
     return result
 
@@ -396,13 +457,15 @@ def generate_calls(
     *,
     week: dt.date,
     discharges: Iterable[Discharge | int] | None = None,
+    department_ids: Iterable[int] | None = None,
     catch_up_days: int = CATCH_UP_DAYS,
     today: dt.date | None = None,
     actor: "User | str" = "system",
 ) -> GenerationResult:
     """Create the missing calls due in the ISO week holding ``week`` (any day
     of it) and catch up on the earlier ones; limited to ``discharges`` when
-    given (a list of discharges or their ids). Idempotent.
+    given (a list of discharges or their ids) and to the departments of
+    ``department_ids`` when given. Idempotent.
 
     ``today`` (default: today in the hospital's time zone) decides which
     calls are already past their lateness limit; the demo data passes the
@@ -423,10 +486,13 @@ def generate_calls(
     departments = Department.objects.filter(rules__is_active=True)
     if discharges is not None:
         departments = departments.filter(discharges__in=scope)
+    if department_ids is not None:
+        departments = departments.filter(pk__in=list(department_ids))
     departments = departments.distinct().order_by("pk")
+    unanalyzed = 0
     for department in departments:
         try:
-            result += _generate_department(
+            done = _generate_department(
                 department=department,
                 scope=scope,
                 low=low,
@@ -443,12 +509,17 @@ def generate_calls(
             # rolled back with its savepoint); the others go on.
             logger.exception("Call generation failed for department %s (id %s)", department.code, department.pk)
             result += GenerationResult(failed_departments=(department.code,))
-    if connection.vendor == "postgresql" and result.created + result.missed >= ANALYZE_AFTER:
-        # Fresh statistics, so the next run's anti-join (and the worklist's
-        # queries) are planned for the rows just added, not for an empty
-        # table; autovacuum would get there only a minute or so later.
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(FollowUpCall._meta.db_table)}")
+            continue
+        result += done
+        unanalyzed += done.created + done.missed
+        if connection.vendor == "postgresql" and unanalyzed >= ANALYZE_AFTER:
+            # Fresh statistics, so the next department's anti-join, the next
+            # run's and the worklist's queries are planned for the rows just
+            # added, not for an empty table; autovacuum would get there only
+            # a minute or so later.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(FollowUpCall._meta.db_table)}")
+            unanalyzed = 0
     return result
 
 

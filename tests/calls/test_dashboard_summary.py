@@ -4,15 +4,18 @@ counted from the calls themselves. (On SQLite both sources are the calls.)"""
 
 import datetime as dt
 
+import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from calls.dashboard.selectors import Period, Source, dashboard_figures
-from calls.dashboard.summary import summary_rebuild
-from calls.models import Discharge, FollowUpCall, ItemScore, SpotCheck
+from calls.dashboard.summary import summary_differences, summary_rebuild
+from calls.models import DashboardDay, DashboardItemDay, Discharge, FollowUpCall, ItemScore, Patient, SpotCheck
+from calls.services.queue import CHUNK_SIZE, generate_calls
 from calls.services.spot_checks import spot_check_review
 from followup.roles import Role
-from tests.factories import DepartmentFactory, SatisfactionItemFactory, UserFactory, bulk_calls
+from tests.factories import DepartmentFactory, RuleStepFactory, SatisfactionItemFactory, UserFactory, bulk_calls
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 S = FollowUpCall.Status
@@ -93,3 +96,123 @@ def test_summary_figures_equal_the_figures_counted_from_the_calls(head_nurse):
     }
     summary_rebuild()
     assert figures([cardio.pk, onco.pk], None) == figures([cardio.pk, onco.pk], Source(summary=False))
+
+
+def summary_rows() -> tuple[list[tuple], list[tuple]]:
+    """Both summary tables' rows that count something, sorted."""
+    days = (
+        DashboardDay.objects.exclude(calls=0, duration_sum=0, duration_n=0)
+        .values_list(*DAY_FIELDS, "calls", "duration_sum", "duration_n")
+        .order_by(*DAY_FIELDS)
+    )
+    items = (
+        DashboardItemDay.objects.exclude(scores=0)
+        .values_list("department_id", "due_date", "item_id", "score", "scores")
+        .order_by("department_id", "due_date", "item_id", "score")
+    )
+    return list(days), list(items)
+
+
+DAY_FIELDS = (
+    "department_id",
+    "due_date",
+    "assigned_to_id",
+    "status",
+    "cancel_reason",
+    "answered_by",
+    "satisfaction",
+    "spot_check",
+)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the summary tables are kept on PostgreSQL only")
+@time_machine.travel(NOW, tick=False)
+def test_summary_stays_exact_through_a_large_generation_and_statements_of_many_rows(head_nurse):
+    """The triggers work per statement: a generation inserts its calls in
+    chunks of CHUNK_SIZE, bulk updates and deletes touch hundreds of rows at
+    once. After each, the summary equals the one rebuilt from the calls."""
+    cardio, onco = DepartmentFactory(code="CARD"), DepartmentFactory(code="ONC")
+    nurses = [UserFactory(username=f"nurse{i}", roles=[Role.NURSE]) for i in range(3)]
+    cardio.staff.add(*nurses[:2])
+    onco.staff.add(nurses[2])
+    for department in (cardio, onco):
+        RuleStepFactory(rule__department=department, offset_days=7, weekdays=[0, 1, 2, 3, 4], late_days=3)
+        RuleStepFactory(rule=department.rules.get(), offset_days=14, weekdays=[3], late_days=7)
+    sizes = {cardio: 2 * CHUNK_SIZE + 300, onco: 400}
+    for department, size in sizes.items():
+        patients = Patient.objects.bulk_create(
+            Patient(mrn=f"{department.code}{i:06d}", name=f"Patient {i}") for i in range(size)
+        )
+        Discharge.objects.bulk_create(
+            Discharge(
+                patient=patient,
+                department=department,
+                admitted_on=dt.date(2026, 11, 1),
+                discharged_on=dt.date(2026, 11, 9) + dt.timedelta(days=i % 9),
+                diagnosis="Coronary heart disease",
+                responsible_nurse=nurses[i % 3] if i % 4 else None,
+            )
+            for i, patient in enumerate(patients)
+        )
+
+    result = generate_calls(week=dt.date(2026, 11, 23), today=dt.date(2026, 11, 23))
+
+    # both steps of every discharge, but the day-14 calls of the last two discharge days fall due next week
+    assert result.created + result.missed == 2 * 4700 - 1042
+    generated = summary_rows()
+    assert sum(row[8] for row in generated[0]) == 2 * 4700 - 1042
+    assert summary_differences([cardio.pk, onco.pk]) == 0
+    summary_rebuild()
+    assert summary_rows() == generated
+
+    calls = list(FollowUpCall.objects.filter(discharge__department=cardio).order_by("pk"))
+    completed = [c.pk for c in calls[:1500]]
+    FollowUpCall.objects.filter(pk__in=completed[:1000]).update(
+        status=S.COMPLETED, satisfaction="satisfied", answered_by="patient", duration_seconds=300
+    )
+    FollowUpCall.objects.filter(pk__in=completed[1000:]).update(
+        status=S.COMPLETED, satisfaction="basic", answered_by="family"
+    )
+    FollowUpCall.objects.filter(pk__in=[c.pk for c in calls[1500:1800]]).update(
+        status=S.CANCELLED, cancel_reason="deceased"
+    )
+    FollowUpCall.objects.filter(pk__in=[c.pk for c in calls[1800:2000]]).update(due_date=dt.date(2026, 11, 27))
+    item = SatisfactionItemFactory(code="attitude")
+    ItemScore.objects.bulk_create(ItemScore(call_id=pk, item=item, score=1 + pk % 10) for pk in completed)
+    ItemScore.objects.filter(call_id__in=completed[:200]).update(score=10)
+    SpotCheck.objects.bulk_create(
+        SpotCheck(call_id=pk, week=dt.date(2026, 11, 16), sampled_at=timezone.now()) for pk in completed[::10]
+    )
+    SpotCheck.objects.filter(call_id__in=completed[:300]).update(verdict="good", reviewer=head_nurse)
+    moved = completed[1400:1500]
+    FollowUpCall.objects.filter(pk__in=moved).update(due_date=dt.date(2026, 11, 20))
+    Discharge.objects.filter(calls__pk__in=completed[1300:1400]).update(department=onco)
+    # removed as the app removes them: scores and spot checks first, then the calls;
+    # and with raw SQL the other way round (foreign keys are checked at commit)
+    gone = completed[1200:1300]
+    ItemScore.objects.filter(call_id__in=gone[:50]).delete()
+    SpotCheck.objects.filter(call_id__in=gone).delete()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM calls_followupcall WHERE id = ANY(%s)", [gone])
+        cursor.execute("DELETE FROM calls_itemscore WHERE call_id = ANY(%s)", [gone[50:]])
+
+    changed = summary_rows()
+    assert changed != generated
+    assert summary_differences([cardio.pk, onco.pk]) == 0
+    for department_ids in ([cardio.pk], [onco.pk], [cardio.pk, onco.pk]):
+        assert figures(department_ids, None) == figures(department_ids, Source(summary=False))
+    summary_rebuild()
+    assert summary_rows() == changed
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the summary tables are kept on PostgreSQL only")
+def test_summary_differences_counts_the_rows_a_recount_does_not_give(db):
+    ward = DepartmentFactory(code="CARD")
+    calls = bulk_calls(department=ward, rows=[{"due_date": dt.date(2026, 11, 20), "status": S.SCHEDULED}] * 3)
+    ItemScore.objects.create(call=calls[0], item=SatisfactionItemFactory(code="attitude"), score=9)
+    assert summary_differences([ward.pk]) == 0
+
+    DashboardDay.objects.filter(department_id=ward.pk).update(calls=2)
+    DashboardItemDay.objects.filter(department_id=ward.pk).update(score=8)
+
+    assert summary_differences([ward.pk]) == 4  # each table: the kept row, and the counted row it lacks

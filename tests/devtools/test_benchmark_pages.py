@@ -17,9 +17,19 @@ def test_benchmark_pages_prints_the_table_and_removes_its_rows():
 
     lines = out.getvalue().splitlines()
     assert lines[0] == f"seeded 40 calls in {lines[0].split(' in ')[1]}"
-    assert [line.split()[0] for line in lines[2:7]] == ["page", "worklist", "worklist", "call", "worklist"]
+    assert [line[:26].strip() for line in lines[2:8]] == [
+        "page",
+        "baseline: keep-alive",
+        "worklist (today)",
+        "worklist (all, page 40)",
+        "call screen",
+        "worklist (head nurse)",
+    ]
+    assert lines[3].split()[-3] == "1.00x"  # the baseline's p95 over itself
+    assert lines[8] == "target: each page's p95 at most 3x the baseline's"
+    assert lines[9].startswith("load average ")
     assert (
-        Department.objects.filter(code="BENCH").count(),
+        Department.objects.filter(code="BENCH-PAGES").count(),
         FollowUpCall.objects.count(),
         Patient.objects.count(),
         User.objects.filter(username__startswith="bench-", is_active=True).count(),
