@@ -49,13 +49,12 @@ from calls.models import (
     FollowUpRule,
     ItemScore,
     Patient,
-    Question,
     RuleStep,
     ScriptVersion,
-    TalkingPoint,
 )
 from followup.devtools.guard import add_force_argument, claim_database
 from followup.devtools.measure import load_average, percentile
+from followup.devtools.synthetic import synthetic_script
 from followup.models import User
 from followup.roles import Role
 
@@ -228,23 +227,8 @@ class Command(BaseCommand):
             )
             for i, days in enumerate((7, 14))
         ]
-        script = CallScript.objects.create(name="Benchmark script", language=CallScript.Language.ENGLISH)
-        script.departments.add(department)
-        version = ScriptVersion.objects.create(script=script, number=1, status=ScriptVersion.Status.PUBLISHED)
-        TalkingPoint.objects.bulk_create(
-            TalkingPoint(version=version, phase=phase, order=i, text=f"Talking point {i} of {phase}")
-            for phase in TalkingPoint.Phase.values
-            for i in range(4)
-        )
-        questions = Question.objects.bulk_create(
-            Question(
-                version=version,
-                order=i,
-                text=f"Question {i}?",
-                kind=Question.Kind.YES_NO,
-                red_flag_answers=["yes"] if i == 0 else [],
-            )
-            for i in range(8)
+        _version, questions = synthetic_script(
+            name="Benchmark script", department=department, points_per_phase=4, questions=8
         )
 
         discharges_wanted = total // len(steps)

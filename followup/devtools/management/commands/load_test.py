@@ -46,18 +46,15 @@ from django.utils import timezone
 
 from calls.models import (
     CallAttempt,
-    CallScript,
     Department,
     Discharge,
     FollowUpCall,
     FollowUpRule,
     Patient,
-    Question,
     RuleStep,
-    ScriptVersion,
-    TalkingPoint,
 )
 from followup.devtools.guard import add_force_argument, claim_database
+from followup.devtools.synthetic import synthetic_script
 from followup.models import User
 from followup.roles import Role
 
@@ -141,23 +138,7 @@ class Command(BaseCommand):
             window_start=dt.time(8),
             window_end=dt.time(20),
         )
-        script = CallScript.objects.create(name=f"Load test script {run}", language=CallScript.Language.ENGLISH)
-        script.departments.add(ward)
-        version = ScriptVersion.objects.create(script=script, number=1, status=ScriptVersion.Status.PUBLISHED)
-        TalkingPoint.objects.bulk_create(
-            TalkingPoint(version=version, phase=phase, order=0, text=f"Talking point of {phase}")
-            for phase in TalkingPoint.Phase.values
-        )
-        Question.objects.bulk_create(
-            Question(
-                version=version,
-                order=i,
-                text=f"Question {i}?",
-                kind=Question.Kind.YES_NO,
-                red_flag_answers=["yes"] if i == 0 else [],
-            )
-            for i in range(4)
-        )
+        synthetic_script(name=f"Load test script {run}", department=ward, points_per_phase=1, questions=4)
         owners = [nurse for nurse in nurses for _ in range(per_nurse)] + [None] * shared
         discharged = today - dt.timedelta(days=7)
         zone = timezone.get_default_timezone()
