@@ -48,7 +48,7 @@ from .models import AuditEvent, User
 from .net import client_ip
 
 AUDITED_NAMESPACES = {"calls", "complaints"}
-AUDITED_ADMIN_APPS = ("/admin/calls/", "/admin/complaints/", "/admin/followup/", "/admin/interop/")
+AUDITED_ADMIN_APPS = ("calls", "complaints", "followup", "interop")
 # Machines' endpoints: token auth, no user; their refusals are recorded with the feed as actor.
 AUDITED_FEED_VIEWS = {"interop:fhir_bundle": "fhir"}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -478,7 +478,7 @@ def _scope(request: HttpRequest) -> str | None:
         return "feed"
     if not _authenticated(getattr(request, "user", None)):
         return None
-    if match.namespace in AUDITED_NAMESPACES or request.path.startswith(AUDITED_ADMIN_APPS):
+    if match.namespace in AUDITED_NAMESPACES or request.path.startswith(_audited_admin_paths()):
         return "page"
     return None
 
@@ -498,6 +498,12 @@ def _admin_refused(request: HttpRequest, response: HttpResponse) -> bool:
     if target == reverse("admin:login"):
         return True
     return target == reverse("admin:index") and _admin_page(match.url_name or "")[1] in ADMIN_OBJECT_VIEWS
+
+
+@cache
+def _audited_admin_paths() -> tuple[str, ...]:
+    """Where the admin pages of the audited apps live (reversed once)."""
+    return tuple(reverse("admin:app_list", kwargs={"app_label": label}) for label in AUDITED_ADMIN_APPS)
 
 
 def _record_response(request: HttpRequest, response: HttpResponse, context: _RequestContext) -> None:

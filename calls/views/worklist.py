@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -98,8 +99,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def reassign(request: HttpRequest) -> HttpResponse:
     form = _reassign_form(request, request.POST)
     back = request.POST.get("next") or ""
-    if not back.startswith("/calls/"):
-        back = "/calls/"
+    worklist = reverse("calls:worklist")
+    if not back.startswith(worklist):  # only back to a worklist page, never elsewhere
+        back = worklist
     if form is None or not form.is_valid():
         for errors in form.errors.values() if form else []:
             for error in errors:
