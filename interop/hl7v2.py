@@ -144,8 +144,9 @@ def decode(raw: bytes) -> str:
 
 def ack_encoding(raw: bytes) -> str:
     """The encoding to answer in: the character set MSH-18 declares when we
-    know it, else UTF-8."""
-    return CHARSETS.get(_declared_charset(raw).upper(), "utf-8")
+    know it, else ASCII (HL7's default when MSH-18 is empty, and a subset of
+    whatever character set a sender we cannot read might use)."""
+    return CHARSETS.get(_declared_charset(raw).upper(), "ascii")
 
 
 def _declared_charset(raw: bytes) -> str:
@@ -552,15 +553,20 @@ def _escape(text: str) -> str:
 MSA_TEXT_LENGTH = 80  # MSA-3 holds 80 characters; the whole reason goes in ERR-8.
 
 
-def _shorten(text: str, length: int) -> str:
+def _shorten(text: str, length: int, ellipsis: str = "…") -> str:
     """Cut before escaping, so an escape sequence is never split, and say so with an ellipsis."""
-    return text if len(text) <= length else text[: length - 1] + "…"
+    return text if len(text) <= length else text[: length - len(ellipsis)] + ellipsis
 
 
-def build_ack(*, header: Header | None, ack_code: str, text: str = "", error: Hl7Error | None = None) -> str:
+def build_ack(
+    *, header: Header | None, ack_code: str, text: str = "", error: Hl7Error | None = None, encoding: str = "utf-8"
+) -> str:
     """An HL7 v2.5 ACK: MSH, MSA (MSA-1 code, MSA-2 the control id we
     acknowledge, MSA-3 the reason) and, for an error, ERR (ERR-2 location,
-    ERR-3 table 0357 code, ERR-4 severity, ERR-8 the reason)."""
+    ERR-3 table 0357 code, ERR-4 severity, ERR-8 the reason). The reason is
+    spelled in what ``encoding`` (the sender's character set) can write."""
+    text = encodable(text, encoding)
+    ellipsis = encodable("…", encoding)
     now = timezone.localtime().strftime("%Y%m%d%H%M%S%z")
     control_id = header.control_id if header else ""
     msh = "|".join(
@@ -579,7 +585,10 @@ def build_ack(*, header: Header | None, ack_code: str, text: str = "", error: Hl
             header.version if header else "2.5",
         ]
     )
-    segments = [msh, "|".join(["MSA", ack_code, _escape(control_id), _escape(_shorten(text, MSA_TEXT_LENGTH))])]
+    segments = [
+        msh,
+        "|".join(["MSA", ack_code, _escape(control_id), _escape(_shorten(text, MSA_TEXT_LENGTH, ellipsis))]),
+    ]
     if error is not None:
         match = re.fullmatch(r"([A-Z0-9]{3})-(\d+)", error.location)
         location = f"{match[1]}^1^{match[2]}" if match else ""
@@ -588,6 +597,31 @@ def build_ack(*, header: Header | None, ack_code: str, text: str = "", error: Hl
     return "\r".join(segments) + "\r"
 
 
+# Typographic characters of our own texts and their plain-ASCII spelling, for
+# a character set that lacks them.
+_PLAIN = {"“": '"', "”": '"', "‘": "'", "’": "'", "…": "...", "–": "-", "—": "-", "→": "->", "\u00a0": " "}
+
+
+def encodable(text: str, encoding: str) -> str:
+    """``text`` with what ``encoding`` cannot write spelled in ASCII (curly
+    quotes as straight ones, the ellipsis as three dots) or, failing that,
+    replaced by "?"."""
+    try:
+        text.encode(encoding)
+        return text
+    except UnicodeEncodeError:
+        pass
+    out = []
+    for char in text:
+        try:
+            char.encode(encoding)
+            out.append(char)
+        except UnicodeEncodeError:
+            out.append(_PLAIN.get(char, "?"))
+    return "".join(out)
+
+
 def frame(text: str, encoding: str = "utf-8") -> bytes:
-    """MLLP framing: <VT> message <FS><CR>."""
-    return MLLP_START + text.encode(encoding, errors="replace") + MLLP_END
+    """MLLP framing: <VT> message <FS><CR>, the message in ``encoding``
+    (characters it cannot write spelled in ASCII, see :func:`encodable`)."""
+    return MLLP_START + encodable(text, encoding).encode(encoding) + MLLP_END

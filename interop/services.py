@@ -101,7 +101,6 @@ def _register(
     )
 
 
-@transaction.atomic
 # --- HL7 v2 ------------------------------------------------------------------------------------
 
 
@@ -122,12 +121,13 @@ def hl7_message_receive(*, raw: bytes) -> Receipt:
     AE content error, AR unreadable). The message is stored before this
     returns, whatever the verdict; accepted ADT^A03/A08/A11/A13 messages are
     queued for processing, other events stored as ignored."""
-    receipt = _receive(raw)
-    receipt.encoding = hl7v2.ack_encoding(raw)
+    encoding = hl7v2.ack_encoding(raw)
+    receipt = _receive(raw, encoding)
+    receipt.encoding = encoding
     return receipt
 
 
-def _receive(raw: bytes) -> Receipt:
+def _receive(raw: bytes, encoding: str) -> Receipt:
     header: hl7v2.Header | None = None
     payload = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
     status, error, warnings = InboundMessage.Status.RECEIVED, None, []
@@ -166,12 +166,12 @@ def _receive(raw: bytes) -> Receipt:
             row.save()
             _audit_received(row)
     except IntegrityError:
-        return _duplicate_receipt(row, header)
+        return _duplicate_receipt(row, header, encoding)
     if error is not None:
         return Receipt(
             row,
             error.ack_code,
-            hl7v2.build_ack(header=header, ack_code=error.ack_code, text=error.text, error=error),
+            hl7v2.build_ack(header=header, ack_code=error.ack_code, text=error.text, error=error, encoding=encoding),
             text=error.text,
         )
     if status == InboundMessage.Status.RECEIVED:
@@ -179,7 +179,7 @@ def _receive(raw: bytes) -> Receipt:
         text = _("Accepted.")
     else:
         text = _("Event %(event)s acknowledged; this desk does not act on it.") % {"event": header.event_type}
-    return Receipt(row, "AA", hl7v2.build_ack(header=header, ack_code="AA", text=text), text=text)
+    return Receipt(row, "AA", hl7v2.build_ack(header=header, ack_code="AA", text=text, encoding=encoding), text=text)
 
 
 def _audit_received(row: InboundMessage) -> None:
@@ -188,16 +188,21 @@ def _audit_received(row: InboundMessage) -> None:
     )
 
 
-def _duplicate_receipt(row: InboundMessage, header: hl7v2.Header | None) -> Receipt:
+def _duplicate_receipt(row: InboundMessage, header: hl7v2.Header | None, encoding: str) -> Receipt:
     original = InboundMessage.objects.get(kind=row.kind, sender=row.sender, control_id=row.control_id)
     if original.status == InboundMessage.Status.ERROR:
         # The same message again: the same refusal.
         text = original.error
         return Receipt(
-            original, "AE", hl7v2.build_ack(header=header, ack_code="AE", text=text), duplicate=True, text=text
+            original,
+            "AE",
+            hl7v2.build_ack(header=header, ack_code="AE", text=text, encoding=encoding),
+            duplicate=True,
+            text=text,
         )
     text = _("Duplicate of message %(id)s, already received: not processed again.") % {"id": row.control_id}
-    return Receipt(original, "AA", hl7v2.build_ack(header=header, ack_code="AA", text=text), duplicate=True, text=text)
+    ack = hl7v2.build_ack(header=header, ack_code="AA", text=text, encoding=encoding)
+    return Receipt(original, "AA", ack, duplicate=True, text=text)
 
 
 def _queue(message_id: int) -> None:

@@ -112,3 +112,28 @@ def test_hl7_listener_command_listens_and_stops_cleanly_on_sigterm():
         listener.send_signal(signal.SIGTERM)
         returncode = listener.wait(timeout=30)
     assert returncode == 0
+
+
+def test_an_ack_to_a_sender_that_declared_no_character_set_is_plain_ascii(listener, cardiology, now, eager_celery):
+    with socket.create_connection(listener, timeout=10) as sock:
+        sock.sendall(frame(adt(charset="", ward="9Z^1^1")))
+        raw = read_frame(sock)
+
+    assert raw.isascii()
+    ack = hl7.parse(raw.decode("ascii"))
+    assert (
+        str(ack.segment("MSA")[3]) == 'Unknown ward "9Z" from HIS/HOSP: add a ward mapping in the admin, then reproc...'
+    )
+    assert str(ack.segment("ERR")[8]) == (
+        'Unknown ward "9Z" from HIS/HOSP: add a ward mapping in the admin, then reprocess.'
+    )
+
+
+def test_an_ack_in_the_declared_utf8_keeps_its_typography(listener, cardiology, now, eager_celery):
+    with socket.create_connection(listener, timeout=10) as sock:
+        sock.sendall(frame(adt(ward="9Z^1^1")))
+        raw = read_frame(sock)
+
+    assert str(hl7.parse(raw.decode("utf-8")).segment("ERR")[8]) == (
+        "Unknown ward “9Z” from HIS/HOSP: add a ward mapping in the admin, then reprocess."
+    )
