@@ -208,30 +208,43 @@ def parse(text: str) -> tuple[hl7.Message, Header]:
     return message, header
 
 
+_MESSAGE_TYPE_RE = re.compile(r"[A-Z]{3}")
+
+
 def header_guess(text: str) -> Header | None:
     """Best effort for a message that would not parse: the MSH fields, so
-    that even a rejection names the control id it rejects."""
-    first = text.lstrip("\ufeff").split("\r", 1)[0].split("\n", 1)[0]
+    that even a rejection names the control id it rejects. A control id is
+    taken only where the message type stands before it (MSH-9, or a field
+    next to it when MSH has one field too many or too few), so a malformed
+    header never lends another field's value as its id."""
+    first = text.lstrip("\ufeff").split("\r", 1)[0].split("\n", 1)[0].lstrip()
     if not first.startswith("MSH") or len(first) < 4:
         return None
     separator = first[3]
     fields = ["", *first.split(separator)]  # so fields[n] is MSH-n
     fields[1] = separator
-    component = fields[2][:1] if len(fields) > 2 else "^"
+    encoding = fields[2] if len(fields) > 2 else ""
+    component = encoding[:1] if encoding and not any(ch.isalnum() for ch in encoding) else "^"
 
     def get(n: int, c: int = 1) -> str:
         if len(fields) <= n:
             return ""
-        parts = fields[n].split(component) if component else [fields[n]]
+        parts = fields[n].split(component)
         return parts[c - 1].strip() if len(parts) >= c else ""
 
+    def is_type(n: int) -> bool:
+        return bool(_MESSAGE_TYPE_RE.fullmatch(get(n)))
+
+    at = next((n for n in (9, 10, 8, 11, 7) if is_type(n) and get(n + 1)), None)
+    # No message type to be seen: MSH-10, unless it holds the type itself.
+    control_id = get(at + 1) if at is not None else ("" if is_type(10) else get(10))
     return Header(
         sender="/".join(p for p in (get(3), get(4)) if p),
-        control_id=get(10),
-        message_type=get(9),
-        trigger=get(9, 2),
-        version=get(12) or "2.5",
-        processing_id=get(11) or "P",
+        control_id=control_id,
+        message_type=get(at) if at else "",
+        trigger=get(at, 2) if at else "",
+        version=(get(at + 3) if at else "") or "2.5",
+        processing_id=(get(at + 2) if at else "") or "P",
         sending_application=get(3),
         sending_facility=get(4),
     )

@@ -14,8 +14,10 @@ class Kind(models.TextChoices):
 
 class InboundMessage(models.Model):
     """One message or bundle as received. Stored before it is acknowledged;
-    never deleted. HL7 messages are unique per sender and control id (MSH-10),
-    so a message sent twice is recognised and not processed again."""
+    never deleted. An HL7 message that was not refused is unique per sender
+    and control id (MSH-10), so a message sent twice is recognised and not
+    processed again; a refused one (status error) leaves its control id free,
+    so the sender's corrected resend is processed anew."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received, waiting to be processed")
@@ -49,8 +51,8 @@ class InboundMessage(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "sender", "control_id"],
-                condition=~Q(control_id=""),
-                name="inbound_message_unique_control_id",
+                condition=~Q(control_id="") & ~Q(status="error"),
+                name="inbound_message_unique_accepted_control_id",
             ),
         ]
         indexes = [models.Index(fields=["status", "received_at"], name="inbound_status_received_idx")]

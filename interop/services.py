@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from celery import current_app
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -161,12 +161,22 @@ def _receive(raw: bytes, encoding: str) -> Receipt:
         warnings="\n".join(warnings),
         processed_at=timezone.now() if status == InboundMessage.Status.IGNORED else None,
     )
-    try:
-        with transaction.atomic():
-            row.save()
-            _audit_received(row)
-    except IntegrityError:
-        return _duplicate_receipt(row, header, encoding)
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                row.save()
+                _audit_received(row)
+            break
+        except IntegrityError:
+            # Accepted before (only a message not refused holds its control id):
+            # the same answer, not processed again. Gone by the time we look
+            # (refused by its processing meanwhile): store this one after all.
+            row.pk = None
+            original = _accepted_twin(row)
+            if original is not None:
+                return _duplicate_receipt(original, header, encoding)
+            if attempt == 2:
+                raise
     if error is not None:
         return Receipt(
             row,
@@ -188,21 +198,19 @@ def _audit_received(row: InboundMessage) -> None:
     )
 
 
-def _duplicate_receipt(row: InboundMessage, header: hl7v2.Header | None, encoding: str) -> Receipt:
-    original = InboundMessage.objects.get(kind=row.kind, sender=row.sender, control_id=row.control_id)
-    if original.status == InboundMessage.Status.ERROR:
-        # The same message again: the same refusal.
-        text = original.error
-        return Receipt(
-            original,
-            "AE",
-            hl7v2.build_ack(header=header, ack_code="AE", text=text, encoding=encoding),
-            duplicate=True,
-            text=text,
-        )
-    text = _("Duplicate of message %(id)s, already received: not processed again.") % {"id": row.control_id}
+def _duplicate_receipt(original: InboundMessage, header: hl7v2.Header | None, encoding: str) -> Receipt:
+    text = _("Duplicate of message %(id)s, already received: not processed again.") % {"id": original.control_id}
     ack = hl7v2.build_ack(header=header, ack_code="AA", text=text, encoding=encoding)
     return Receipt(original, "AA", ack, duplicate=True, text=text)
+
+
+def _accepted_twin(row: InboundMessage) -> InboundMessage | None:
+    """The stored message, not refused, with ``row``'s sender and control id."""
+    return (
+        InboundMessage.objects.filter(kind=row.kind, sender=row.sender, control_id=row.control_id)
+        .exclude(status=InboundMessage.Status.ERROR)
+        .first()
+    )
 
 
 def _queue(message_id: int) -> None:
@@ -332,8 +340,14 @@ def inbound_messages_reprocess(*, messages: QuerySet[InboundMessage], by: User) 
     process them again now (after an admin fixed a ward mapping); what they
     change is recorded as the feed's doing, the reprocessing as ``by``'s.
     Returns the count per resulting status."""
+    # A refused message whose corrected resend was accepted stays as it is:
+    # its control id belongs to the resend now.
+    resent = InboundMessage.objects.filter(
+        kind=OuterRef("kind"), sender=OuterRef("sender"), control_id=OuterRef("control_id")
+    ).exclude(status=InboundMessage.Status.ERROR)
     rows = list(
         messages.filter(status__in=[InboundMessage.Status.ERROR, InboundMessage.Status.IGNORED])
+        .exclude(Q(status=InboundMessage.Status.ERROR) & ~Q(control_id="") & Exists(resent))
         .order_by("received_at", "pk")
         .values_list("pk", "discharge__patient_id")
     )
