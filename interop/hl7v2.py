@@ -8,7 +8,7 @@ Pure functions: nothing here touches the database except through the
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -107,6 +107,8 @@ class AdtRecord:
     discharge_data: dict[str, Any] = field(default_factory=dict)
     deceased_on: dt.date | None = None
     warnings: list[str] = field(default_factory=list)
+    visit_number: str = ""  # PV1-19
+    ignored: str = ""  # why this is no discharge (a patient class not taken), else empty
 
 
 # --- decoding and parsing ---------------------------------------------------------------
@@ -155,9 +157,27 @@ def _declared_charset(raw: bytes) -> str:
     return fields[17].split("~")[0].strip() if len(fields) > 17 else ""
 
 
-def parse(text: str) -> tuple[hl7.Message, Header]:
+def _without_leading_spaces(text: str, warnings: list[str] | None) -> str:
+    """Segments written with spaces before their name (" ZPD|...") read
+    without them, each noted in ``warnings``."""
+    lines = text.split("\r")
+    for number, line in enumerate(lines, start=1):
+        stripped = line.lstrip(" \t")
+        if stripped != line and _SEGMENT_RE.match(stripped):
+            lines[number - 1] = stripped
+            if warnings is not None:
+                warnings.append(
+                    _("Segment %(number)s (%(name)s) starts with spaces: read without them.")
+                    % {"number": number, "name": stripped[:3]}
+                )
+    return "\r".join(lines)
+
+
+def parse(text: str, warnings: list[str] | None = None) -> tuple[hl7.Message, Header]:
     """Parse ``text`` (from :func:`decode`) with the hl7 library; raise AR
-    Hl7Error when the header or a segment is malformed."""
+    Hl7Error when the header or a segment is malformed. What was read
+    leniently (a segment name after spaces) is added to ``warnings``."""
+    text = _without_leading_spaces(text, warnings)
     if not text.startswith("MSH") or len(text) < 8:
         raise Hl7Error(
             _("The message does not start with an MSH segment."),
@@ -293,11 +313,29 @@ def _leaf(message: hl7.Message, segment: hl7.Segment | None, number: int, compon
 # --- values ----------------------------------------------------------------------------------
 
 
-def local_date(value: str, location: str) -> dt.date | None:
+def _without_spaces(value: str, location: str, warnings: list[str] | None, pattern: re.Pattern) -> str:
+    """A timestamp written with spaces inside (``20070207 0403-0500``) read
+    without them when that makes it valid, noted in ``warnings``."""
+    if not any(ch.isspace() for ch in value):
+        return value
+    joined = "".join(value.split())
+    if pattern.fullmatch(joined):
+        if warnings is not None:
+            warnings.append(
+                _("%(field)s “%(value)s” has spaces inside: read as %(read)s.")
+                % {"field": location, "value": value, "read": joined}
+            )
+        return joined
+    return value
+
+
+def local_date(value: str, location: str, warnings: list[str] | None = None) -> dt.date | None:
     """An HL7 DTM as a date in the hospital's time zone: a timestamp with an
-    offset (20150209113419+0110) is converted; one without is taken as local."""
+    offset (20150209113419+0110) is converted; one without is taken as local.
+    Spaces inside are dropped with a warning (see _without_spaces)."""
     if not value:
         return None
+    value = _without_spaces(value, location, warnings, _DTM_RE)
     try:
         moment = hl7.parse_datetime(value) if _DTM_RE.fullmatch(value) else None
     except (ValueError, OverflowError):
@@ -313,18 +351,49 @@ def local_date(value: str, location: str) -> dt.date | None:
     return moment.date()
 
 
-def birth_date(value: str, location: str) -> dt.date | None:
-    """A birth date as written (an offset does not move a birthday)."""
+OLDEST_AGE_YEARS = 120  # a birth date further back is a typing error (1726 for 1976), not a patient
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+
+
+def birth_date_problem(born: dt.date, today: dt.date) -> str:
+    """Why a birth date cannot be right (empty when it can): in the future,
+    before 1900, or more than OLDEST_AGE_YEARS years ago. Shared by the HL7
+    and FHIR readers."""
+    if born > today:
+        return _("in the future")
+    try:
+        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS)
+    except ValueError:  # 29 February
+        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS, day=28)
+    if born < EARLIEST_BIRTH or born < oldest:
+        return _("more than %(years)s years ago") % {"years": OLDEST_AGE_YEARS}
+    return ""
+
+
+def birth_date(value: str, location: str, warnings: list[str] | None = None) -> dt.date | None:
+    """A birth date as written (an offset does not move a birthday). One
+    that cannot be right (see birth_date_problem) is left out with a warning:
+    the discharge is real even when the birth year was mistyped."""
     if not value:
         return None
+    value = _without_spaces(value, location, warnings, _DTM_RE)
     try:
-        return dt.datetime.strptime(value[:8], "%Y%m%d").date()
+        born = dt.datetime.strptime(value[:8], "%Y%m%d").date()
     except ValueError:
         raise Hl7Error(
             _("“%(value)s” is not an HL7 date (YYYYMMDD).") % {"value": value},
             location=location,
             condition=ERR_DATA_TYPE,
         ) from None
+    problem = birth_date_problem(born, timezone.localdate())
+    if problem:
+        if warnings is not None:
+            warnings.append(
+                _("%(field)s birth date %(date)s is %(problem)s: left out.")
+                % {"field": location, "date": born.isoformat(), "problem": problem}
+            )
+        return None
+    return born
 
 
 def person_name(family: str, given: str, middle: str = "") -> str:
@@ -379,10 +448,27 @@ SEXES = {"M": Patient.Sex.MALE, "F": Patient.Sex.FEMALE}
 WardLookup = Callable[[str, str], Department | None]  # (sender, code) -> department
 
 
-def adt_record(message: hl7.Message, header: Header, *, ward_lookup: WardLookup) -> AdtRecord:
+INPATIENT = "I"  # PV1-2 (HL7 table 0004): the default and only discharge class unless a sender says otherwise
+
+
+def adt_record(
+    message: hl7.Message,
+    header: Header,
+    *,
+    ward_lookup: WardLookup,
+    discharge_classes: Collection[str] = (INPATIENT,),
+) -> AdtRecord:
     """Read an ADT^A03/A08/A11/A13 into an :class:`AdtRecord`; raise
     Hl7Error (AE) naming the field when something required is missing or
-    unreadable."""
+    unreadable.
+
+    A stay whose patient class (PV1-2) is not one of ``discharge_classes``
+    (an outpatient or emergency visit) is no discharge: the record says why
+    in ``ignored`` (an A08 of such a visit still updates the patient). Read
+    leniently, each noted in ``warnings``: spaces inside timestamps, an
+    empty PV1-2 (taken as inpatient), an empty PV1-44 (``admitted_on`` None:
+    the caller finds the stay by its visit number PV1-19 or its discharge
+    date), an impossible birth date (left out)."""
     warnings: list[str] = []
     evn, pid, pv1 = _first(message, "EVN"), _first(message, "PID"), _first(message, "PV1")
     if pid is None:
@@ -395,7 +481,7 @@ def adt_record(message: hl7.Message, header: Header, *, ward_lookup: WardLookup)
         )
     mrn = _mrn(message, pid)
     patient_data = _patient_data(message, pid, warnings)
-    deceased_on = local_date(_leaf(message, pid, 29), "PID-29") if _leaf(message, pid, 30) != "N" else None
+    deceased_on = local_date(_leaf(message, pid, 29), "PID-29", warnings) if _leaf(message, pid, 30) != "N" else None
     record = AdtRecord(
         trigger=header.trigger,
         mrn=mrn,
@@ -405,32 +491,38 @@ def adt_record(message: hl7.Message, header: Header, *, ward_lookup: WardLookup)
         department=None,
         deceased_on=deceased_on,
         warnings=warnings,
+        visit_number=_leaf(message, pv1, 19)[:100],
     )
-    record.admitted_on = local_date(_leaf(message, pv1, 44), "PV1-44")
+    patient_class = _leaf(message, pv1, 2).upper()
+    if pv1 is not None and patient_class and patient_class not in discharge_classes:
+        record.ignored = _("Not an inpatient discharge (PV1-2 patient class %(class)s): nothing registered.") % {
+            "class": patient_class
+        }
+        if header.trigger != UPDATE:
+            return record
+        # An A08 of an outpatient visit: the patient's details only.
+        warnings.append(record.ignored)
+        record.ignored = ""
+        return record
+    record.admitted_on = local_date(_leaf(message, pv1, 44), "PV1-44", warnings)
     if header.trigger in (CANCEL_ADMIT, CANCEL_DISCHARGE):
         return record
-    discharged_on = local_date(_leaf(message, pv1, 45), "PV1-45")
+    discharged_on = local_date(_leaf(message, pv1, 45), "PV1-45", warnings)
     if discharged_on is None and header.trigger == DISCHARGE:
         discharged_on = _discharge_fallback(message, evn, warnings)
     if discharged_on is None:
         return record  # an A08 of a patient still in hospital: only the patient changes
     if pv1 is None:
         raise Hl7Error(_("The message has no PV1 segment."), location="PV1", condition=ERR_SEGMENT_SEQUENCE)
-    if record.admitted_on is None:
-        raise Hl7Error(_("PV1-44 (admit date/time) is empty."), location="PV1-44", condition=ERR_REQUIRED_FIELD)
-    if discharged_on < record.admitted_on:
+    if not patient_class:
+        warnings.append(_("PV1-2 (patient class) is empty: taken as I (inpatient)."))
+    if record.admitted_on is not None and discharged_on < record.admitted_on:
         raise Hl7Error(
             _("The discharge date is before the admission date."), location="PV1-45", condition=ERR_DATA_TYPE
         )
     if discharged_on > timezone.localdate():
         raise Hl7Error(_("The discharge date is in the future."), location="PV1-45", condition=ERR_DATA_TYPE)
     record.discharged_on = discharged_on
-    patient_class = _leaf(message, pv1, 2)
-    if patient_class not in ("", "I"):
-        warnings.append(
-            _("PV1-2 (patient class) is %(class)s, not I (inpatient): registered as a discharge all the same.")
-            % {"class": patient_class}
-        )
     if _leaf(message, pv1, 36) in EXPIRED_DISPOSITIONS and record.deceased_on is None:
         record.deceased_on = discharged_on  # died in hospital: the family is never called
     record.department = _department(message, pv1, header, ward_lookup)
@@ -471,7 +563,7 @@ def _patient_data(message: hl7.Message, pid: hl7.Segment, warnings: list[str]) -
     if not name:
         raise Hl7Error(_("PID-5 (patient name) is empty."), location="PID-5", condition=ERR_REQUIRED_FIELD)
     data["name"] = name[:100]
-    born = birth_date(_leaf(message, pid, 7), "PID-7")
+    born = birth_date(_leaf(message, pid, 7), "PID-7", warnings)
     if born:
         data["birth_date"] = born
     sex = _leaf(message, pid, 8).upper()
@@ -504,7 +596,7 @@ def _patient_data(message: hl7.Message, pid: hl7.Segment, warnings: list[str]) -
 
 def _discharge_fallback(message: hl7.Message, evn: hl7.Segment | None, warnings: list[str]) -> dt.date | None:
     for location, number in (("EVN-6", 6), ("EVN-2", 2)):
-        day = local_date(_leaf(message, evn, number), location)
+        day = local_date(_leaf(message, evn, number), location, warnings)
         if day is not None:
             warnings.append(
                 _("PV1-45 (discharge date/time) is empty: the discharge date was taken from %(field)s.")

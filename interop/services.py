@@ -32,20 +32,40 @@ from followup.audit import audit_change, audit_changes
 from followup.models import AuditEvent, User
 
 from . import fhir, hl7v2
-from .models import InboundMessage, Kind, WardMapping
+from .models import FeedSender, InboundMessage, Kind, StayVisit, WardMapping
 
 logger = logging.getLogger(__name__)
 PROCESS_MESSAGE_TASK = "interop.process_message"
 
 
-# --- ward mapping ---------------------------------------------------------------------
+# --- senders and their wards ----------------------------------------------------------------
+
+
+class OutsideSenderScope(ValueError):
+    """The message would change a stay or a patient of a ward its sender has
+    no mapping for (kept as an error; nothing changes)."""
+
+
+@dataclass(frozen=True)
+class SenderRules:
+    """What one sending system may send: its FeedSender row, or the defaults."""
+
+    active: bool
+    classes: tuple[str, ...]
+
+
+def sender_rules(*, kind: str, sender: str) -> SenderRules:
+    row = FeedSender.objects.filter(kind=kind, name=sender).first()
+    if row is None:
+        return SenderRules(active=True, classes=FeedSender.DEFAULT_CLASSES[kind])
+    return SenderRules(active=row.active, classes=row.classes())
 
 
 def ward_department(*, kind: str, sender: str, codes: list[str]) -> Department | None:
     """The department for the first of ``codes`` that is mapped (a mapping
     for this sender before one for any sender), else the kind's default
-    mapping (code ``*``), else a department whose own code equals the ward
-    code."""
+    mapping (code ``*``). Only mappings: a sender files into the wards its
+    mappings name and no other, whatever codes it sends."""
     codes = [c for c in codes if c]
     wanted = [*codes, WardMapping.DEFAULT_CODE]
     mappings = {
@@ -54,18 +74,43 @@ def ward_department(*, kind: str, sender: str, codes: list[str]) -> Department |
         .filter(Q(sender=sender) | Q(sender=""))
         .select_related("department")
     }
-    for code in codes:
+    for code in [*codes, WardMapping.DEFAULT_CODE]:
         for who in (sender, ""):
             if (code, who) in mappings:
                 return mappings[(code, who)]
-    by_code = {d.code.upper(): d for d in Department.objects.filter(code__in=[c.upper() for c in codes] + codes)}
-    for code in codes:
-        if code.upper() in by_code:
-            return by_code[code.upper()]
-    for who in (sender, ""):
-        if (WardMapping.DEFAULT_CODE, who) in mappings:
-            return mappings[(WardMapping.DEFAULT_CODE, who)]
     return None
+
+
+def sender_department_ids(*, kind: str, sender: str) -> set[int]:
+    """The departments a sender's messages may write to: those its ward
+    mappings (its own, and those for every sender) name."""
+    return set(
+        WardMapping.objects.filter(kind=kind)
+        .filter(Q(sender=sender) | Q(sender=""))
+        .values_list("department_id", flat=True)
+    )
+
+
+def _check_stay_scope(*, kind: str, sender: str, stay: Discharge | None) -> None:
+    if stay is not None and stay.department_id not in sender_department_ids(kind=kind, sender=sender):
+        raise OutsideSenderScope(
+            _(
+                "The stay of MRN %(mrn)s admitted on %(date)s is filed in a ward %(sender)s has no ward mapping "
+                "for: not changed."
+            )
+            % {"mrn": stay.patient.mrn, "date": stay.admitted_on.isoformat(), "sender": sender or "?"}
+        )
+
+
+def _check_patient_scope(*, kind: str, sender: str, patient: Patient) -> None:
+    """A patient's own details (an A08, a merge) may be changed by a sender
+    that files into one of her wards; a patient with no stay yet by any."""
+    departments = set(patient.discharges.values_list("department_id", flat=True))
+    if departments and not departments & sender_department_ids(kind=kind, sender=sender):
+        raise OutsideSenderScope(
+            _("Patient MRN %(mrn)s has no stay in a ward %(sender)s has a ward mapping for: not changed.")
+            % {"mrn": patient.mrn, "sender": sender or "?"}
+        )
 
 
 def _hl7_ward_lookup(sender: str, code: str) -> Department | None:
@@ -130,15 +175,24 @@ def hl7_message_receive(*, raw: bytes) -> Receipt:
 def _receive(raw: bytes, encoding: str) -> Receipt:
     header: hl7v2.Header | None = None
     payload = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
-    status, error, warnings = InboundMessage.Status.RECEIVED, None, []
+    status, error, warnings, ignored = InboundMessage.Status.RECEIVED, None, [], ""
     try:
         text = hl7v2.decode(raw)
         payload = text
-        message, header = hl7v2.parse(text)
+        message, header = hl7v2.parse(text, warnings)
+        rules = sender_rules(kind=Kind.HL7, sender=header.sender)
+        if not rules.active:
+            raise hl7v2.Hl7Error(
+                _("Messages from %(sender)s are switched off here.") % {"sender": header.sender or "?"},
+                ack_code="AR",
+                location="MSH-3",
+                condition=hl7v2.ERR_TABLE_VALUE,
+            )
         if header.trigger in hl7v2.HANDLED_EVENTS:
-            record = hl7v2.adt_record(message, header, ward_lookup=_hl7_ward_lookup)
-            warnings = record.warnings
-        else:
+            record = hl7v2.adt_record(message, header, ward_lookup=_hl7_ward_lookup, discharge_classes=rules.classes)
+            warnings += record.warnings
+            ignored = record.ignored
+        if header.trigger not in hl7v2.HANDLED_EVENTS or ignored:
             status = InboundMessage.Status.IGNORED
     except hl7v2.Hl7Error as exc:
         error = exc
@@ -158,7 +212,7 @@ def _receive(raw: bytes, encoding: str) -> Receipt:
         payload=payload,
         status=status,
         error=str(error) if error else "",
-        warnings="\n".join(warnings),
+        warnings="\n".join([*warnings, ignored] if ignored else warnings),
         processed_at=timezone.now() if status == InboundMessage.Status.IGNORED else None,
     )
     for attempt in range(3):
@@ -187,6 +241,8 @@ def _receive(raw: bytes, encoding: str) -> Receipt:
     if status == InboundMessage.Status.RECEIVED:
         _queue(row.pk)
         text = _("Accepted.")
+    elif ignored:
+        text = ignored
     else:
         text = _("Event %(event)s acknowledged; this desk does not act on it.") % {"event": header.event_type}
     return Receipt(row, "AA", hl7v2.build_ack(header=header, ack_code="AA", text=text, encoding=encoding), text=text)
@@ -233,40 +289,105 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
         raise hl7v2.Hl7Error(
             _("The message was not readable text when it arrived: ask the sender to resend it."), ack_code="AR"
         )
-    message, header = hl7v2.parse(hl7v2.decode(row.payload.encode("utf-8")))
+    warnings: list[str] = []
+    message, header = hl7v2.parse(hl7v2.decode(row.payload.encode("utf-8")), warnings)
     if header.trigger not in hl7v2.HANDLED_EVENTS:
         return InboundMessage.Status.IGNORED, None, []
-    record = hl7v2.adt_record(message, header, ward_lookup=_hl7_ward_lookup)
+    rules = sender_rules(kind=Kind.HL7, sender=header.sender)
+    record = hl7v2.adt_record(message, header, ward_lookup=_hl7_ward_lookup, discharge_classes=rules.classes)
+    warnings += record.warnings
+    if record.ignored:
+        return InboundMessage.Status.IGNORED, None, [*warnings, record.ignored]
     reference = f"{header.sender}:{header.control_id}" if header.sender else header.control_id
     if header.trigger in (hl7v2.CANCEL_ADMIT, hl7v2.CANCEL_DISCHARGE):
-        stays = Discharge.objects.filter(patient__mrn=record.mrn, archived=False)
-        if record.admitted_on:
-            stays = stays.filter(admitted_on=record.admitted_on)
-        discharge = stays.order_by("-admitted_on").first()
+        discharge = _stay_to_cancel(record, header.sender)
         if discharge is None:
-            nothing = _("No such discharge here: nothing to cancel.")
-            return InboundMessage.Status.IGNORED, None, [*record.warnings, nothing]
+            return InboundMessage.Status.IGNORED, None, [*warnings, _("No such discharge here: nothing to cancel.")]
+        _check_stay_scope(kind=Kind.HL7, sender=header.sender, stay=discharge)
         discharge_cancel(discharge=discharge, by=None, via=actor)
-        return InboundMessage.Status.PROCESSED, discharge, record.warnings
+        return InboundMessage.Status.PROCESSED, discharge, warnings
     if record.discharged_on is None:  # A08 without a discharge: the patient only
         patient = Patient.objects.filter(mrn=record.mrn).first()
         if patient is None:
-            nothing = _("Patient not known here: nothing to update.")
-            return InboundMessage.Status.IGNORED, None, [*record.warnings, nothing]
+            return InboundMessage.Status.IGNORED, None, [*warnings, _("Patient not known here: nothing to update.")]
+        _check_patient_scope(kind=Kind.HL7, sender=header.sender, patient=patient)
         patient_update(patient=patient, changes=record.patient_data, by=None, via=actor)
         _mark_deceased(patient, record.deceased_on, actor=actor)
-        return InboundMessage.Status.PROCESSED, None, record.warnings
+        return InboundMessage.Status.PROCESSED, None, warnings
+    admitted_on = record.admitted_on
+    if admitted_on is None:
+        admitted_on, how = _admission_without_pv1_44(record, header.sender)
+        warnings.append(how)
+    _check_stay_scope(
+        kind=Kind.HL7,
+        sender=header.sender,
+        stay=Discharge.objects.filter(patient__mrn=record.mrn, admitted_on=admitted_on)
+        .select_related("patient")
+        .first(),
+    )
     discharge = _register(
         mrn=record.mrn,
         patient_data=record.patient_data,
-        admitted_on=record.admitted_on,
+        admitted_on=admitted_on,
         discharge_data=record.discharge_data,
         source=Discharge.Source.HL7,
         reference=reference,
         actor=actor,
     )
+    if record.visit_number:
+        StayVisit.objects.update_or_create(
+            sender=header.sender[:200], visit_number=record.visit_number, defaults={"discharge": discharge}
+        )
     _mark_deceased(discharge.patient, record.deceased_on, actor=actor)
-    return InboundMessage.Status.PROCESSED, discharge, record.warnings
+    return InboundMessage.Status.PROCESSED, discharge, warnings
+
+
+def _stay_by_visit(record: hl7v2.AdtRecord, sender: str) -> Discharge | None:
+    if not record.visit_number:
+        return None
+    return (
+        Discharge.objects.filter(
+            visits__sender=sender, visits__visit_number=record.visit_number, patient__mrn=record.mrn
+        )
+        .select_related("patient")
+        .first()
+    )
+
+
+def _stay_to_cancel(record: hl7v2.AdtRecord, sender: str) -> Discharge | None:
+    """The stay an A11/A13 cancels: by its admission date (PV1-44), else by
+    its visit number (PV1-19), else the patient's latest stay still live."""
+    stays = Discharge.objects.filter(patient__mrn=record.mrn, archived=False).select_related("patient")
+    if record.admitted_on:
+        return stays.filter(admitted_on=record.admitted_on).first()
+    by_visit = _stay_by_visit(record, sender)
+    if by_visit is not None:
+        return by_visit if not by_visit.archived else None
+    return stays.order_by("-admitted_on").first()
+
+
+def _admission_without_pv1_44(record: hl7v2.AdtRecord, sender: str) -> tuple:
+    """The admission date that keys a stay sent without PV1-44, and how it
+    was found (a warning for the message): the stay with the message's visit
+    number (PV1-19), else the patient's stay with the same discharge date,
+    else the discharge date itself (a new stay whose admission is unknown)."""
+    by_visit = _stay_by_visit(record, sender)
+    if by_visit is not None:
+        return by_visit.admitted_on, _(
+            "PV1-44 (admit date/time) is empty: the stay was found by its visit number (PV1-19) %(visit)s."
+        ) % {"visit": record.visit_number}
+    same_day = (
+        Discharge.objects.filter(patient__mrn=record.mrn, discharged_on=record.discharged_on)
+        .order_by("-admitted_on")
+        .values_list("admitted_on", flat=True)
+        .first()
+    )
+    if same_day is not None:
+        return same_day, _("PV1-44 (admit date/time) is empty: the stay was found by its discharge date.")
+    return record.discharged_on, _(
+        "PV1-44 (admit date/time) is empty and no stay here has this visit number or discharge date: "
+        "the admission date is recorded as the discharge date."
+    )
 
 
 def _mark_deceased(patient: Patient, died_on, *, actor: str) -> None:
@@ -367,18 +488,29 @@ def inbound_messages_reprocess(*, messages: QuerySet[InboundMessage], by: User) 
 
 def _process_fhir(row: InboundMessage) -> Outcome:
     resources = fhir.read_resources(row.payload)
-    reading = fhir.read_discharges(resources, ward_lookup=_fhir_ward_lookup(row.sender))
+    classes = sender_rules(kind=Kind.FHIR, sender=row.sender).classes
+    reading = fhir.read_discharges(resources, ward_lookup=_fhir_ward_lookup(row.sender), classes=classes)
     if reading.errors:  # checked before anything is written: a bad input changes nothing
         return Outcome(InboundMessage.Status.ERROR, errors=reading.errors, warnings=reading.warnings)
     if not reading.discharges:
         return Outcome(
             InboundMessage.Status.IGNORED,
-            warnings=[*reading.warnings, _("No finished inpatient (IMP) encounter in the input.")],
+            warnings=[
+                *reading.warnings,
+                _("No finished encounter of class %(classes)s in the input: not an inpatient discharge.")
+                % {"classes": ", ".join(classes)},
+            ],
         )
     outcome = Outcome(InboundMessage.Status.PROCESSED, warnings=reading.warnings)
     # Earlier stays first, so a readmission cancels the calls of the stay before it.
     for item in sorted(reading.discharges, key=lambda d: (d.admitted_on, d.encounter_id)):
-        existed = Discharge.objects.filter(patient__mrn=item.mrn, admitted_on=item.admitted_on).exists()
+        stay = (
+            Discharge.objects.filter(patient__mrn=item.mrn, admitted_on=item.admitted_on)
+            .select_related("patient")
+            .first()
+        )
+        _check_stay_scope(kind=Kind.FHIR, sender=row.sender, stay=stay)
+        existed = stay is not None
         discharge = _register(
             mrn=item.mrn,
             patient_data=item.patient_data,
