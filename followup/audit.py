@@ -71,6 +71,7 @@ OBJECT_TYPES = frozenset(
         "promise",
         "evidence",
         "spot_check",
+        "sender",  # an interop.FeedSender (a sending system's token)
     }
 )
 
@@ -498,7 +499,8 @@ def _record_response(request: HttpRequest, response: HttpResponse, context: _Req
     status = response.status_code
     if scope == "feed":
         if status in REFUSED_FEED_STATUSES:
-            sender = request.headers.get("X-Sender", "") or "api"
+            # The sender its token named (set by the view), never a header the caller wrote.
+            sender = getattr(request, "feed_sender", "") or "unknown"
             kind = AUDITED_FEED_VIEWS[request.resolver_match.view_name]
             audit_record(
                 request=request,

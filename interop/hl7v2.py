@@ -140,6 +140,13 @@ def decode(raw: bytes) -> str:
                 location="MSH-18",
                 condition=ERR_DATA_TYPE,
             ) from None
+    if "\x00" in text:
+        raise Hl7Error(
+            _("The message contains NUL bytes, which HL7 text never holds."),
+            ack_code="AR",
+            location="MSH",
+            condition=ERR_DATA_TYPE,
+        )
     segments = [line.strip("\n") for line in re.split(r"\r\n|\r|\n", text)]
     return "\r".join(line for line in segments if line.strip())
 

@@ -15,7 +15,9 @@ Both paths register discharges through ``calls.services.discharges``
 calls generated at once) and record the source and its reference.
 """
 
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass, field
 
 from celery import current_app
@@ -52,6 +54,32 @@ class SenderRules:
 
     active: bool
     classes: tuple[str, ...]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+def feed_sender_by_token(token: str) -> FeedSender | None:
+    """The active FHIR sending system this bearer token belongs to, or None.
+    Tokens are random, so their SHA-256 is looked up directly: the lookup's
+    timing tells nothing about any token."""
+    if not token:
+        return None
+    return FeedSender.objects.filter(kind=Kind.FHIR, active=True, token_hash=_token_hash(token)).first()
+
+
+@transaction.atomic
+def feed_sender_issue_token(*, sender: FeedSender, by: User) -> str:
+    """Give a FHIR sending system a new token (the previous one stops
+    working) and return it: it is shown once and only its hash is kept."""
+    token = secrets.token_urlsafe(32)
+    FeedSender.objects.filter(pk=sender.pk).update(
+        token_hash=_token_hash(token), token_hint=token[:6], updated_at=timezone.now()
+    )
+    sender.token_hash, sender.token_hint = _token_hash(token), token[:6]
+    audit_change(actor=by, object_type="sender", object_id=sender.pk, fields=["token_hash"], note="token issued")
+    return token
 
 
 def sender_rules(*, kind: str, sender: str) -> SenderRules:
@@ -174,7 +202,7 @@ def hl7_message_receive(*, raw: bytes) -> Receipt:
 
 def _receive(raw: bytes, encoding: str) -> Receipt:
     header: hl7v2.Header | None = None
-    payload = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+    payload = storable(raw.decode("utf-8", errors="replace").lstrip("\ufeff"))
     status, error, warnings, ignored = InboundMessage.Status.RECEIVED, None, [], ""
     try:
         text = hl7v2.decode(raw)
@@ -246,6 +274,38 @@ def _receive(raw: bytes, encoding: str) -> Receipt:
     else:
         text = _("Event %(event)s acknowledged; this desk does not act on it.") % {"event": header.event_type}
     return Receipt(row, "AA", hl7v2.build_ack(header=header, ack_code="AA", text=text, encoding=encoding), text=text)
+
+
+def storable(text: str) -> str:
+    """Received text as a database column can hold it: a NUL (which
+    PostgreSQL refuses) becomes the replacement character, as undecodable
+    bytes do, so the message is kept, refused, and never reprocessed."""
+    return text.replace("\x00", "\ufffd")
+
+
+def hl7_oversized_refuse(*, head: bytes, size: int, limit: int) -> Receipt:
+    """Refuse (AR) a frame that grew past ``limit`` bytes while it arrived:
+    store its first bytes as an error, so the inbox shows who sent what,
+    and answer with the control id when the head names it."""
+    encoding = hl7v2.ack_encoding(head)
+    payload = storable(head.decode("utf-8", errors="replace").lstrip("\ufeff"))
+    header = hl7v2.header_guess(payload)
+    text = _("The message is larger than %(limit)s bytes (%(size)s bytes): refused.") % {"limit": limit, "size": size}
+    error = hl7v2.Hl7Error(text, ack_code="AR", location="MSH", condition=hl7v2.ERR_SEGMENT_SEQUENCE)
+    row = InboundMessage(
+        kind=Kind.HL7,
+        sender=header.sender[:200] if header else "",
+        control_id=header.control_id[:200] if header else "",
+        event_type=header.event_type[:40] if header else "",
+        payload=payload,
+        status=InboundMessage.Status.ERROR,
+        error=str(error),
+    )
+    with transaction.atomic():
+        row.save()
+        _audit_received(row)
+    ack = hl7v2.build_ack(header=header, ack_code="AR", text=text, error=error, encoding=encoding)
+    return Receipt(row, "AR", ack, text=text, encoding=encoding)
 
 
 def _audit_received(row: InboundMessage) -> None:
