@@ -108,6 +108,7 @@ class AdtRecord:
     deceased_on: dt.date | None = None
     warnings: list[str] = field(default_factory=list)
     visit_number: str = ""  # PV1-19
+    prior_mrn: str = ""  # MRG-1 of a merge (A34/A40/A47): the record merged into this one
     ignored: str = ""  # why this is no discharge (a patient class not taken), else empty
 
 

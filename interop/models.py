@@ -43,6 +43,10 @@ class InboundMessage(models.Model):
         verbose_name=_("discharge"),
     )
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    # The patients an HL7 message is about (PID-3's MRN; a merge's MRG-1 too):
+    # messages about one patient are processed in the order received.
+    patient_key = models.CharField(_("patient MRN"), max_length=64, blank=True)
+    other_patient_key = models.CharField(_("merged patient MRN"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-pk"]
@@ -55,7 +59,16 @@ class InboundMessage(models.Model):
                 name="inbound_message_unique_accepted_control_id",
             ),
         ]
-        indexes = [models.Index(fields=["status", "received_at"], name="inbound_status_received_idx")]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="inbound_status_received_idx"),
+            # The messages still waiting for a patient, which go before a later one about her.
+            models.Index(
+                fields=["patient_key", "id"], condition=Q(status="received"), name="inbound_waiting_patient_idx"
+            ),
+            models.Index(
+                fields=["other_patient_key", "id"], condition=Q(status="received"), name="inbound_waiting_merged_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.event_type} {self.control_id or self.pk}"

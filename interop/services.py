@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from celery import current_app
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +38,7 @@ from .models import FeedSender, InboundMessage, Kind, StayVisit, WardMapping
 
 logger = logging.getLogger(__name__)
 PROCESS_MESSAGE_TASK = "interop.process_message"
+_PATIENT_LOCK_NAMESPACE = 73_302  # first key of pg_advisory_xact_lock(int, int); calls.services.queue uses 73_301
 
 
 # --- senders and their wards ----------------------------------------------------------------
@@ -204,6 +205,7 @@ def _receive(raw: bytes, encoding: str) -> Receipt:
     header: hl7v2.Header | None = None
     payload = storable(raw.decode("utf-8", errors="replace").lstrip("\ufeff"))
     status, error, warnings, ignored = InboundMessage.Status.RECEIVED, None, [], ""
+    patient_keys = ("", "")
     try:
         text = hl7v2.decode(raw)
         payload = text
@@ -220,6 +222,7 @@ def _receive(raw: bytes, encoding: str) -> Receipt:
             record = hl7v2.adt_record(message, header, ward_lookup=_hl7_ward_lookup, discharge_classes=rules.classes)
             warnings += record.warnings
             ignored = record.ignored
+            patient_keys = (record.mrn, record.prior_mrn)
         if header.trigger not in hl7v2.HANDLED_EVENTS or ignored:
             status = InboundMessage.Status.IGNORED
     except hl7v2.Hl7Error as exc:
@@ -242,6 +245,8 @@ def _receive(raw: bytes, encoding: str) -> Receipt:
         error=str(error) if error else "",
         warnings="\n".join([*warnings, ignored] if ignored else warnings),
         processed_at=timezone.now() if status == InboundMessage.Status.IGNORED else None,
+        patient_key=patient_keys[0] if status == InboundMessage.Status.RECEIVED else "",
+        other_patient_key=patient_keys[1] if status == InboundMessage.Status.RECEIVED else "",
     )
     for attempt in range(3):
         try:
@@ -470,8 +475,41 @@ def inbound_message_process(*, message_id: int) -> Outcome | None:
     """Process a stored message once: claimed by a conditional update from
     ``received``, so a second run (task retried, two workers) does nothing
     and returns None. A message that fails is marked ``error`` with the
-    reason and changes nothing else."""
+    reason and changes nothing else.
+
+    Messages about one patient are processed in the order received, however
+    many workers take them: the earlier messages about the same patient
+    (``patient_key``, a merge's ``other_patient_key`` too) still waiting are
+    processed first, here, and each message is processed under a lock per
+    patient (a PostgreSQL advisory lock for the transaction), so a worker
+    that took the A13 never overtakes the one still registering the A03."""
+    row = InboundMessage.objects.filter(pk=message_id).values_list("patient_key", "other_patient_key").first()
+    if row is None:
+        return None
+    keys = sorted({key for key in row if key})
+    if keys:
+        waiting = InboundMessage.objects.filter(status=InboundMessage.Status.RECEIVED, pk__lt=message_id).filter(
+            Q(patient_key__in=keys) | Q(other_patient_key__in=keys)
+        )
+        for earlier in waiting.order_by("pk").values_list("pk", flat=True):
+            inbound_message_process(message_id=earlier)
+    return _process_one(message_id, keys)
+
+
+def _lock_patients(keys: list[str]) -> None:
+    """Wait for, then hold until the transaction ends, the lock of each
+    patient (always in the same order, so two workers never deadlock).
+    SQLite has one writer at a time anyway."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_PATIENT_LOCK_NAMESPACE, key])
+
+
+def _process_one(message_id: int, keys: list[str]) -> Outcome | None:
     with transaction.atomic():
+        _lock_patients(keys)
         claimed = InboundMessage.objects.filter(pk=message_id, status=InboundMessage.Status.RECEIVED).update(
             status=InboundMessage.Status.PROCESSED, processed_at=timezone.now()
         )

@@ -52,9 +52,7 @@ def test_a_ward_code_that_names_a_department_without_a_mapping_is_an_unknown_war
     assert Discharge.objects.count() == 0
 
 
-def test_a_sender_cannot_file_into_another_senders_ward(
-    surgery, now, eager_celery, django_capture_on_commit_callbacks
-):
+def test_a_sender_cannot_file_into_another_senders_ward(surgery, now, eager_celery, django_capture_on_commit_callbacks):
     receipt = receive(adt(sending=LAB, ward="3A^1^1"), django_capture_on_commit_callbacks)
 
     assert msa(receipt.ack)[:2] == ("AE", "MSG0001")
