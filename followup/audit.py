@@ -582,13 +582,22 @@ def _login_failed(sender, credentials, request=None, **kwargs):
 # --- reading the trail ---------------------------------------------------------------
 
 
+def _merged_ids(patient_id: int) -> list[int]:
+    """The patient and the records merged into her (calls.Patient.merged_into)."""
+    patients = apps.get_model("calls", "Patient")._default_manager
+    return [patient_id, *patients.filter(merged_into_id=patient_id).order_by("pk").values_list("pk", flat=True)]
+
+
 def audit_events_for_patient(*, patient_id: int, call_ids: Iterable[int] = ()) -> QuerySet[AuditEvent]:
     """Who looked at or changed this patient, newest first: every row that
-    names the patient, plus rows written before rows carried a patient
-    (the patient's page or one of their calls by object id)."""
+    names the patient or a record merged into hers (the trail cannot be
+    rewritten, so a merge is followed when reading), plus rows written
+    before rows carried a patient (the patient's page or one of their calls
+    by object id)."""
+    ids = _merged_ids(patient_id)
     return AuditEvent.objects.filter(
-        Q(patient_id=patient_id)
-        | Q(object_type="patient", object_id=str(patient_id))
+        Q(patient_id__in=ids)
+        | Q(object_type="patient", object_id__in=[str(pk) for pk in ids])
         | Q(object_type="call", object_id__in=[str(pk) for pk in call_ids])
     ).order_by("-at", "-pk")
 
@@ -615,13 +624,17 @@ def audit_events_filtered(
 
 
 def audit_patient_ids(term: str) -> list[int]:
-    """The patients a search term names: an id, or an MRN (exact). Hostile
-    input (NUL, a number no column holds) names nobody."""
+    """The patients a search term names: an id, or an MRN (exact; with the
+    records merged with hers). Hostile input (NUL, a number no column
+    holds) names nobody."""
     term = _clean(term, 64).strip()
     if not term:
         return []
     patients = apps.get_model("calls", "Patient")._default_manager
-    ids = list(patients.filter(mrn=term).values_list("pk", flat=True))
+    ids = []
+    for pk, merged_into in patients.filter(mrn=term).values_list("pk", "merged_into_id"):
+        # The person behind the MRN: her surviving record and every record merged into it.
+        ids.extend(pk for pk in _merged_ids(merged_into or pk) if pk not in ids)
     number = _as_db_int(term) if term.isascii() and term.isdigit() else None
     if number is not None and number not in ids:
         ids.append(number)

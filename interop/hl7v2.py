@@ -30,7 +30,12 @@ DISCHARGE = "A03"
 UPDATE = "A08"
 CANCEL_ADMIT = "A11"
 CANCEL_DISCHARGE = "A13"
-HANDLED_EVENTS = (DISCHARGE, UPDATE, CANCEL_ADMIT, CANCEL_DISCHARGE)
+# Merges: A40 "merge patient - patient identifier list", A34 its older
+# "patient ID only" form, A47 "change patient identifier list" (the old
+# identifier in MRG-1, the new one in PID-3). Each joins the record of
+# MRG-1 into the record of PID-3.
+MERGE_EVENTS = ("A34", "A40", "A47")
+HANDLED_EVENTS = (DISCHARGE, UPDATE, CANCEL_ADMIT, CANCEL_DISCHARGE, *MERGE_EVENTS)
 
 # HL7 table 0357 (message error condition codes).
 ERR_SEGMENT_SEQUENCE = ("100", "Segment sequence error")
@@ -501,6 +506,9 @@ def adt_record(
         warnings=warnings,
         visit_number=_leaf(message, pv1, 19)[:100],
     )
+    if header.trigger in MERGE_EVENTS:
+        record.prior_mrn = _prior_mrn(message, mrn)
+        return record
     patient_class = _leaf(message, pv1, 2).upper()
     if pv1 is not None and patient_class and patient_class not in discharge_classes:
         record.ignored = _("Not an inpatient discharge (PV1-2 patient class %(class)s): nothing registered.") % {
@@ -548,18 +556,44 @@ def adt_record(
     return record
 
 
-def _mrn(message: hl7.Message, pid: hl7.Segment) -> str:
-    """PID-3: the identifier of type MR when repeated, else the first."""
-    identifiers = [rep for rep in _repetitions(message, pid, 3) if _component(rep, 1)]
+def _mrn(message: hl7.Message, pid: hl7.Segment, location: str = "PID-3") -> str:
+    """PID-3 (or MRG-1): the identifier of type MR when repeated, else the first."""
+    number = int(location.rsplit("-", 1)[1])
+    identifiers = [rep for rep in _repetitions(message, pid, number) if _component(rep, 1)]
     if not identifiers:
         raise Hl7Error(
-            _("PID-3 (patient identifier list) is empty: no MRN."), location="PID-3", condition=ERR_REQUIRED_FIELD
+            _("%(field)s (patient identifier list) is empty: no MRN.") % {"field": location},
+            location=location,
+            condition=ERR_REQUIRED_FIELD,
         )
     chosen = next((rep for rep in identifiers if _component(rep, 5).upper() == "MR"), identifiers[0])
     mrn = _component(chosen, 1)
     if len(mrn) > Patient._meta.get_field("mrn").max_length:
-        raise Hl7Error(_("PID-3 MRN “%(mrn)s” is too long.") % {"mrn": mrn}, location="PID-3", condition=ERR_DATA_TYPE)
+        raise Hl7Error(
+            _("%(field)s MRN “%(mrn)s” is too long.") % {"field": location, "mrn": mrn},
+            location=location,
+            condition=ERR_DATA_TYPE,
+        )
     return mrn
+
+
+def _prior_mrn(message: hl7.Message, mrn: str) -> str:
+    """MRG-1 of a merge: the MRN of the record joined into PID-3's."""
+    mrg = _first(message, "MRG")
+    if mrg is None:
+        raise Hl7Error(
+            _("The merge has no MRG segment: which record to merge is not said."),
+            location="MRG",
+            condition=ERR_SEGMENT_SEQUENCE,
+        )
+    prior = _mrn(message, mrg, "MRG-1")
+    if prior == mrn:
+        raise Hl7Error(
+            _("MRG-1 names the same MRN as PID-3 (%(mrn)s): nothing to merge.") % {"mrn": mrn},
+            location="MRG-1",
+            condition=ERR_DATA_TYPE,
+        )
+    return prior
 
 
 def _patient_data(message: hl7.Message, pid: hl7.Segment, warnings: list[str]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from calls.models import Department, Discharge, Patient
 from calls.services.cancellation import patient_mark_deceased
 from calls.services.discharges import discharge_register
-from calls.services.records import discharge_cancel, patient_update
+from calls.services.records import discharge_cancel, patient_create, patient_merge, patient_update
 from followup.audit import audit_change, audit_changes
 from followup.models import AuditEvent, User
 
@@ -363,6 +363,9 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
     warnings += record.warnings
     if record.ignored:
         return InboundMessage.Status.IGNORED, None, [*warnings, record.ignored]
+    if header.trigger in hl7v2.MERGE_EVENTS:
+        return _merge(record, header.sender, actor, warnings)
+    record.mrn = _current_mrn(record.mrn)
     reference = f"{header.sender}:{header.control_id}" if header.sender else header.control_id
     if header.trigger in (hl7v2.CANCEL_ADMIT, hl7v2.CANCEL_DISCHARGE):
         discharge = _stay_to_cancel(record, header.sender)
@@ -405,6 +408,47 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
         )
     _mark_deceased(discharge.patient, record.deceased_on, actor=actor)
     return InboundMessage.Status.PROCESSED, discharge, warnings
+
+
+def _current_mrn(mrn: str) -> str:
+    """The MRN a patient goes by here: the MRN of a record merged into
+    another (A40) answers to the surviving record's."""
+    survivor = (
+        Patient.objects.filter(mrn=mrn, merged_into__isnull=False).values_list("merged_into__mrn", flat=True).first()
+    )
+    return survivor or mrn
+
+
+def _patient_by_mrn(mrn: str) -> Patient | None:
+    patient = Patient.objects.filter(mrn=mrn).select_related("merged_into").first()
+    return patient.merged_into if patient is not None and patient.merged_into_id else patient
+
+
+def _merge(record: hl7v2.AdtRecord, sender: str, actor: str, warnings: list[str]):
+    """A34/A40/A47: the record of MRG-1 joins the record of PID-3 (created
+    from the message's PID when this desk has none under that MRN, as when
+    an A47 gives a patient a new number)."""
+    prior = _patient_by_mrn(record.prior_mrn)
+    if prior is None:
+        nothing = _("No patient with MRN %(mrn)s (MRG-1) here: nothing to merge.") % {"mrn": record.prior_mrn}
+        return InboundMessage.Status.IGNORED, None, [*warnings, nothing]
+    survivor = _patient_by_mrn(record.mrn)
+    if survivor is not None and survivor.pk == prior.pk:
+        done = _("MRN %(prior)s and %(mrn)s are one record here already: nothing to merge.") % {
+            "prior": record.prior_mrn,
+            "mrn": record.mrn,
+        }
+        return InboundMessage.Status.IGNORED, None, [*warnings, done]
+    for patient in (prior, survivor):
+        if patient is not None:
+            _check_patient_scope(kind=Kind.HL7, sender=sender, patient=patient)
+    if survivor is None:
+        survivor = patient_create(data={"mrn": record.mrn, **record.patient_data}, by=None, via=actor)
+    else:
+        patient_update(patient=survivor, changes=record.patient_data, by=None, via=actor)
+    patient_merge(survivor=survivor, merged=prior, by=None, via=actor)
+    _mark_deceased(survivor, record.deceased_on, actor=actor)
+    return InboundMessage.Status.PROCESSED, None, warnings
 
 
 def _stay_by_visit(record: hl7v2.AdtRecord, sender: str) -> Discharge | None:
@@ -602,6 +646,7 @@ def _process_fhir(row: InboundMessage) -> Outcome:
     outcome = Outcome(InboundMessage.Status.PROCESSED, warnings=reading.warnings)
     # Earlier stays first, so a readmission cancels the calls of the stay before it.
     for item in sorted(reading.discharges, key=lambda d: (d.admitted_on, d.encounter_id)):
+        item.mrn = _current_mrn(item.mrn)
         stay = (
             Discharge.objects.filter(patient__mrn=item.mrn, admitted_on=item.admitted_on)
             .select_related("patient")

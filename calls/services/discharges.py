@@ -27,7 +27,7 @@ from followup.models import AuditEvent, User
 from ..models import Department, Discharge, FollowUpCall, Patient
 from ..phones import normalise_phone
 from .cancellation import calls_cancel_open
-from .queue import generate_calls
+from .queue import calls_reopen, generate_calls
 
 IMPORT_COLUMNS = (
     "mrn",
@@ -130,6 +130,8 @@ def _upsert(
     (``discharge.patient_details_kept``), and another ward's stay is never
     changed or moved (docs/access.md). Every change is audited as ``actor``."""
     patient = Patient.objects.select_for_update().filter(mrn=mrn).first()
+    if patient is not None and patient.merged_into_id:  # an MRN merged into another record: that one
+        patient = Patient.objects.select_for_update().get(pk=patient.merged_into_id)
     stay = Discharge.objects.filter(patient=patient, admitted_on=admitted_on).first() if patient else None
     problem = _outside_scope_problem(by=by, patient=patient, name=patient_data.get("name", ""), stay=stay)
     if problem:
@@ -151,7 +153,9 @@ def _upsert(
         )
         fields, action = ["patient", "admitted_on", *discharge_data], CREATE
     else:
+        was_archived = stay.archived
         fields, action = _save_changes(stay, discharge_data), CHANGE
+        stay.reopened = was_archived and not stay.archived
     if fields:
         audit_change(
             actor=actor, action=action, object_type="stay", object_id=stay.pk, fields=fields, patient_id=patient.pk
@@ -195,6 +199,8 @@ def discharge_register(
         source=source,
         actor=actor_of(by, via),
     )
+    if getattr(discharge, "reopened", False):  # cancelled (A11/A13), now sent again
+        calls_reopen(discharge=discharge, actor=actor_of(by, via))
     generate_calls(week=timezone.localdate(), discharges=[discharge.pk], actor=actor_of(by, via))
     return discharge
 
