@@ -29,6 +29,7 @@ is looked up. Log-ins are recorded from Django's auth signals.
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
@@ -147,6 +148,30 @@ class _RequestContext:
 
 
 _current: ContextVar[_RequestContext | None] = ContextVar("followup_audit_request", default=None)
+_batch: ContextVar[list[AuditEvent] | None] = ContextVar("followup_audit_batch", default=None)
+
+
+@contextmanager
+def audit_batch():
+    """Collect the rows audit_change and audit_changes write inside the
+    block and insert them with one INSERT when the block ends, none when it
+    raises. Open it inside the transaction (or savepoint) whose changes the
+    rows record, so they share its fate, and roll back no savepoint inside
+    it while the block goes on. For paths that write several rows per unit
+    of work: a hospital feed's message writes five. A batch inside a batch
+    adds to the outer one."""
+    if _batch.get() is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    token = _batch.set(events)
+    try:
+        yield
+    except BaseException:
+        _batch.reset(token)
+        raise
+    _batch.reset(token)
+    AuditEvent.objects.bulk_create(events, batch_size=500)
 
 
 def current_request() -> HttpRequest | None:
@@ -327,7 +352,11 @@ def audit_change(
         note=note,
         request=request,
     )
-    event.save(force_insert=True)
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(event)
+    else:
+        event.save(force_insert=True)
     if context is not None:
         context.changes += 1
     return event
@@ -361,7 +390,11 @@ def audit_changes(
         )
         for object_id, patient_id in objects
     ]
-    AuditEvent.objects.bulk_create(events, batch_size=500)
+    batch = _batch.get()
+    if batch is not None:
+        batch.extend(events)
+    else:
+        AuditEvent.objects.bulk_create(events, batch_size=500)
     if context is not None:
         context.changes += len(events)
     return len(events)

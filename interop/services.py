@@ -30,7 +30,7 @@ from calls.models import Department, Discharge, Patient
 from calls.services.cancellation import patient_mark_deceased
 from calls.services.discharges import discharge_register
 from calls.services.records import discharge_cancel, patient_create, patient_merge, patient_update
-from followup.audit import audit_change, audit_changes
+from followup.audit import audit_batch, audit_change, audit_changes
 from followup.models import AuditEvent, User
 
 from . import fhir, hl7v2
@@ -365,7 +365,7 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
         return InboundMessage.Status.IGNORED, None, [*warnings, record.ignored]
     if header.trigger in hl7v2.MERGE_EVENTS:
         return _merge(record, header.sender, actor, warnings)
-    record.mrn = _current_mrn(record.mrn)
+    patient_id, record.mrn = _patient_of_mrn(record.mrn)
     reference = f"{header.sender}:{header.control_id}" if header.sender else header.control_id
     if header.trigger in (hl7v2.CANCEL_ADMIT, hl7v2.CANCEL_DISCHARGE):
         discharge = _stay_to_cancel(record, header.sender)
@@ -375,7 +375,7 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
         discharge_cancel(discharge=discharge, by=None, via=actor)
         return InboundMessage.Status.PROCESSED, discharge, warnings
     if record.discharged_on is None:  # A08 without a discharge: the patient only
-        patient = Patient.objects.filter(mrn=record.mrn).first()
+        patient = Patient.objects.filter(pk=patient_id).first() if patient_id else None
         if patient is None:
             return InboundMessage.Status.IGNORED, None, [*warnings, _("Patient not known here: nothing to update.")]
         _check_patient_scope(kind=Kind.HL7, sender=header.sender, patient=patient)
@@ -386,13 +386,14 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
     if admitted_on is None:
         admitted_on, how = _admission_without_pv1_44(record, header.sender)
         warnings.append(how)
-    _check_stay_scope(
-        kind=Kind.HL7,
-        sender=header.sender,
-        stay=Discharge.objects.filter(patient__mrn=record.mrn, admitted_on=admitted_on)
-        .select_related("patient")
-        .first(),
-    )
+    if patient_id is not None:  # a new patient has no stay to check
+        _check_stay_scope(
+            kind=Kind.HL7,
+            sender=header.sender,
+            stay=Discharge.objects.filter(patient_id=patient_id, admitted_on=admitted_on)
+            .select_related("patient")
+            .first(),
+        )
     discharge = _register(
         mrn=record.mrn,
         patient_data=record.patient_data,
@@ -402,12 +403,26 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
         reference=reference,
         actor=actor,
     )
-    if record.visit_number:
-        StayVisit.objects.update_or_create(
-            sender=header.sender[:200], visit_number=record.visit_number, defaults={"discharge": discharge}
+    if record.visit_number:  # one INSERT ... ON CONFLICT DO UPDATE
+        StayVisit.objects.bulk_create(
+            [StayVisit(sender=header.sender[:200], visit_number=record.visit_number, discharge=discharge)],
+            update_conflicts=True,
+            unique_fields=["sender", "visit_number"],
+            update_fields=["discharge"],
         )
     _mark_deceased(discharge.patient, record.deceased_on, actor=actor)
     return InboundMessage.Status.PROCESSED, discharge, warnings
+
+
+def _patient_of_mrn(mrn: str) -> tuple[int | None, str]:
+    """(id, MRN) of the patient a message's MRN names here, in one query:
+    the surviving record for the MRN of a record merged into another (A40);
+    (None, the MRN) for a patient new here."""
+    found = Patient.objects.filter(mrn=mrn).values_list("pk", "merged_into_id", "merged_into__mrn").first()
+    if found is None:
+        return None, mrn
+    pk, survivor, survivor_mrn = found
+    return (survivor, survivor_mrn) if survivor else (pk, mrn)
 
 
 def _current_mrn(mrn: str) -> str:
@@ -516,28 +531,29 @@ class Outcome:
 
 
 def inbound_message_process(*, message_id: int) -> Outcome | None:
-    """Process a stored message once: claimed by a conditional update from
-    ``received``, so a second run (task retried, two workers) does nothing
-    and returns None. A message that fails is marked ``error`` with the
-    reason and changes nothing else.
+    """Process a stored message once: claimed (see _claim), so a second run
+    (task retried, two workers) does nothing and returns None. A message
+    that fails is marked ``error`` with the reason and changes nothing else.
 
     Messages about one patient are processed in the order received, however
     many workers take them: the earlier messages about the same patient
     (``patient_key``, a merge's ``other_patient_key`` too) still waiting are
     processed first, here, and each message is processed under a lock per
     patient (a PostgreSQL advisory lock for the transaction), so a worker
-    that took the A13 never overtakes the one still registering the A03."""
-    row = InboundMessage.objects.filter(pk=message_id).values_list("patient_key", "other_patient_key").first()
-    if row is None:
-        return None
-    keys = sorted({key for key in row if key})
-    if keys:
-        waiting = InboundMessage.objects.filter(status=InboundMessage.Status.RECEIVED, pk__lt=message_id).filter(
-            Q(patient_key__in=keys) | Q(other_patient_key__in=keys)
-        )
-        for earlier in waiting.order_by("pk").values_list("pk", flat=True):
-            inbound_message_process(message_id=earlier)
-    return _process_one(message_id, keys)
+    that took the A13 never overtakes the one still registering the A03.
+    (docs/hospital-feeds.md)"""
+    own = InboundMessage.objects.filter(pk=message_id).order_by()
+    keys = (
+        own.exclude(patient_key="")
+        .values("patient_key")
+        .union(own.exclude(other_patient_key="").values("other_patient_key"))
+    )
+    waiting = InboundMessage.objects.filter(status=InboundMessage.Status.RECEIVED, pk__lt=message_id).filter(
+        Q(patient_key__in=keys) | Q(other_patient_key__in=keys)
+    )
+    for earlier in waiting.order_by("pk").values_list("pk", flat=True):  # one query, usually empty
+        inbound_message_process(message_id=earlier)
+    return _process_one(message_id)
 
 
 def _lock_patients(keys: list[str]) -> None:
@@ -551,17 +567,29 @@ def _lock_patients(keys: list[str]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_PATIENT_LOCK_NAMESPACE, key])
 
 
-def _process_one(message_id: int, keys: list[str]) -> Outcome | None:
+def _claim(message_id: int) -> InboundMessage | None:
+    """The message, if still waiting, now this transaction's alone: on
+    PostgreSQL its row is locked (a second worker waits, then finds it no
+    longer waiting); elsewhere a conditional update marks it taken."""
+    waiting = InboundMessage.objects.filter(pk=message_id, status=InboundMessage.Status.RECEIVED)
+    if connection.vendor == "postgresql":
+        return waiting.select_for_update().first()
+    if not waiting.update(status=InboundMessage.Status.PROCESSED):
+        return None
+    return InboundMessage.objects.get(pk=message_id)
+
+
+def _process_one(message_id: int) -> Outcome | None:
     with transaction.atomic():
-        _lock_patients(keys)
-        claimed = InboundMessage.objects.filter(pk=message_id, status=InboundMessage.Status.RECEIVED).update(
-            status=InboundMessage.Status.PROCESSED, processed_at=timezone.now()
-        )
-        if not claimed:
+        row = _claim(message_id)
+        if row is None:
             return None
-        row = InboundMessage.objects.get(pk=message_id)
+        # The message first, then its patients: whoever holds a patient's
+        # lock never waits for a message row, so two workers cannot deadlock.
+        _lock_patients(sorted({key for key in (row.patient_key, row.other_patient_key) if key}))
         try:
-            with transaction.atomic():
+            # The audit rows of the changes in one INSERT, kept or dropped with them.
+            with transaction.atomic(), audit_batch():
                 outcome = _process_fhir(row) if row.kind == Kind.FHIR else _outcome(*_process_hl7(row))
         except (hl7v2.Hl7Error, fhir.FhirError, ValueError) as exc:
             outcome = Outcome(InboundMessage.Status.ERROR, errors=[_error_text(exc)])
@@ -576,6 +604,7 @@ def _process_one(message_id: int, keys: list[str]) -> Outcome | None:
             error="\n".join(outcome.errors),
             warnings="\n".join(outcome.warnings),
             discharge=first,
+            processed_at=timezone.now(),
         )
         audit_change(
             actor=feed_actor(row),

@@ -137,6 +137,7 @@ def _upsert(
     if problem:
         raise ValidationError(problem, code="outside_scope")
     kept = patient is not None and by is not None and not access.can_see_patient(by, patient.pk)
+    patient_created = patient is None
     if patient is None:
         patient = Patient.objects.create(mrn=mrn, **patient_data)
         audit_change(
@@ -160,11 +161,12 @@ def _upsert(
         audit_change(
             actor=actor, action=action, object_type="stay", object_id=stay.pk, fields=fields, patient_id=patient.pk
         )
-    calls_cancel_open(
-        calls=FollowUpCall.objects.filter(discharge__patient=patient, discharge__admitted_on__lt=admitted_on),
-        reason=FollowUpCall.CancelReason.READMITTED,
-        actor=actor,
-    )
+    if not patient_created:  # a patient new here has no earlier stay
+        calls_cancel_open(
+            calls=FollowUpCall.objects.filter(discharge__patient=patient, discharge__admitted_on__lt=admitted_on),
+            reason=FollowUpCall.CancelReason.READMITTED,
+            actor=actor,
+        )
     stay.patient_details_kept = kept
     return stay, created
 

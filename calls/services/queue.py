@@ -23,7 +23,8 @@ from functools import reduce
 from operator import or_
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from followup import access
@@ -35,6 +36,7 @@ from ..models import Department, Discharge, FollowUpCall, FollowUpRule, RuleStep
 
 CATCH_UP_DAYS = 42  # how far back a run looks for calls that were never created
 CHUNK_SIZE = 2000
+SMALL_INSERT = 50  # calls inserted with one plain INSERT rather than through COPY (PostgreSQL)
 ANALYZE_AFTER = 10_000  # calls created in one run before the table's statistics are refreshed (PostgreSQL)
 _LOCK_NAMESPACE = 73_301  # first key of pg_advisory_xact_lock(int, int)
 
@@ -156,19 +158,30 @@ class _Assigner:
     nurse by calls due that week (ties: lowest id), else nobody."""
 
     def __init__(self, *, department: Department, monday: dt.date, sunday: dt.date):
-        nurses = (
-            access.ward_staff([department.pk], roles=[Role.NURSE])
-            .order_by()
-            .annotate(
-                load=Count(
-                    "assigned_calls",
-                    filter=Q(assigned_calls__due_date__range=(monday, sunday)),
-                    distinct=True,
-                )
+        self.department, self.monday, self.sunday = department, monday, sunday
+        self._load: dict[int, int] | None = None
+
+    @property
+    def load(self) -> dict[int, int]:
+        """Read when the first call needs a nurse (a re-run that creates none reads nothing)."""
+        if self._load is None:
+            # Counted per nurse over that week's calls only (the nurse's index),
+            # not over every call she ever had: the cost stays flat as history grows.
+            week = (
+                FollowUpCall.objects.filter(assigned_to=OuterRef("pk"), due_date__range=(self.monday, self.sunday))
+                .order_by()
+                .values("assigned_to")
+                .annotate(n=Count("pk"))
+                .values("n")
             )
-            .values_list("pk", "load")
-        )
-        self.load = dict(nurses)
+            nurses = (
+                access.ward_staff([self.department.pk], roles=[Role.NURSE])
+                .order_by()
+                .annotate(load=Coalesce(Subquery(week), 0))
+                .values_list("pk", "load")
+            )
+            self._load = dict(nurses)
+        return self._load
 
     def pick(self, responsible_id: int | None, responsible_active: bool | None) -> int | None:
         if responsible_id is not None and responsible_active:
@@ -222,9 +235,11 @@ def _insert_ignoring_conflicts(rows: list[tuple]) -> None:
     moved with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``: the
     Python side of ``bulk_create`` (model instances, per-value adaptation,
     client-side quoting) costs several times the database's own work at
-    100,000 calls. Elsewhere (SQLite) ``bulk_create(ignore_conflicts=True)``.
+    100,000 calls. Elsewhere (SQLite), and for the few calls of a discharge
+    just registered (where the temporary table's three statements cost more
+    than they save), ``bulk_create(ignore_conflicts=True)``.
     """
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(rows) <= SMALL_INSERT:
         FollowUpCall.objects.bulk_create(
             [FollowUpCall(**dict(zip(_INSERT_COLUMNS, row, strict=True))) for row in rows], ignore_conflicts=True
         )
@@ -297,8 +312,11 @@ def _generate_step(
             "responsible_nurse__is_active",
             "patient__preferred_call_time",
         )
-        .iterator(chunk_size=CHUNK_SIZE)
     )
+    # A few discharges (one registered or imported now) in one round trip;
+    # the weekly run's thousands streamed through a server-side cursor.
+    small = discharge_ids is not None and len(discharge_ids) <= CHUNK_SIZE
+    rows = list(rows) if small else rows.iterator(chunk_size=CHUNK_SIZE)
     created = missed = 0
     batch: list[tuple] = []
     scheduled, missed_status = FollowUpCall.Status.SCHEDULED, FollowUpCall.Status.MISSED
@@ -371,14 +389,20 @@ def generate_calls(
     ids = None if discharges is None else [d.pk if isinstance(d, Discharge) else d for d in discharges]
     scope = _callable_discharges(ids)
     result = GenerationResult()
-    departments = Department.objects.filter(rules__is_active=True)
-    if discharges is not None:
-        departments = departments.filter(discharges__in=scope)
-    departments = departments.distinct().order_by("pk")
-    for department in departments:
-        with transaction.atomic():
+    # Every active rule with its department and steps, in two queries.
+    active = FollowUpRule.objects.filter(is_active=True)
+    if discharges is not None:  # the given stays' wards (each step's query checks which stays still get calls)
+        active = active.filter(department__in=Discharge.objects.filter(pk__in=ids).values("department_id"))
+    by_department: dict[int, list[FollowUpRule]] = {}
+    for rule in active.select_related("department").prefetch_related("steps").order_by("department_id", "name"):
+        by_department.setdefault(rule.department_id, []).append(rule)
+    for rules in by_department.values():
+        department = rules[0].department
+        # Each department in a transaction of its own when run alone (the
+        # weekly task); inside a caller's transaction (a discharge being
+        # registered) no savepoint: nobody in between catches an error.
+        with transaction.atomic(savepoint=False):
             _lock_department(department.pk)
-            rules = list(department.rules.filter(is_active=True).prefetch_related("steps"))
             assigner = _Assigner(department=department, monday=monday, sunday=sunday)
             before = result
             for rule, applies in rules_in_precedence(rules):

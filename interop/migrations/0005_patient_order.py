@@ -4,29 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('calls', '0007_dashboard_summary'),
-        ('interop', '0004_senders_and_visits'),
+        ("calls", "0007_dashboard_summary"),
+        ("interop", "0004_senders_and_visits"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='inboundmessage',
-            name='other_patient_key',
-            field=models.CharField(blank=True, max_length=64, verbose_name='merged patient MRN'),
+            model_name="inboundmessage",
+            name="other_patient_key",
+            field=models.CharField(blank=True, max_length=64, verbose_name="merged patient MRN"),
         ),
         migrations.AddField(
-            model_name='inboundmessage',
-            name='patient_key',
-            field=models.CharField(blank=True, max_length=64, verbose_name='patient MRN'),
+            model_name="inboundmessage",
+            name="patient_key",
+            field=models.CharField(blank=True, max_length=64, verbose_name="patient MRN"),
         ),
         migrations.AddIndex(
-            model_name='inboundmessage',
-            index=models.Index(condition=models.Q(('status', 'received')), fields=['patient_key', 'id'], name='inbound_waiting_patient_idx'),
+            model_name="inboundmessage",
+            index=models.Index(
+                condition=models.Q(("status", "received")),
+                fields=["patient_key", "id"],
+                name="inbound_waiting_patient_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='inboundmessage',
-            index=models.Index(condition=models.Q(('status', 'received')), fields=['other_patient_key', 'id'], name='inbound_waiting_merged_idx'),
+            model_name="inboundmessage",
+            index=models.Index(
+                condition=models.Q(("status", "received")),
+                fields=["other_patient_key", "id"],
+                name="inbound_waiting_merged_idx",
+            ),
         ),
     ]
