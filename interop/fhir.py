@@ -72,10 +72,22 @@ def read_resources(text: str) -> list[dict[str, Any]]:
                 raise FhirError(
                     _("Line %(line)s is not JSON: %(reason)s") % {"line": number, "reason": exc.msg}
                 ) from None
+    if "\\u0000" in text.lower() and any(_holds_nul(document) for document in documents):
+        raise FhirError(_("The input contains NUL characters (\\u0000), which no FHIR string may hold."))
     resources: list[dict[str, Any]] = []
     for document in documents:
         resources.extend(_flatten(document))
     return resources
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def _flatten(document: Any) -> Iterable[dict[str, Any]]:

@@ -700,9 +700,10 @@ def _process_fhir(row: InboundMessage) -> Outcome:
 def fhir_payload_receive(*, payload: str, sender: str = "") -> tuple[InboundMessage, Outcome]:
     """Store a FHIR Bundle / NDJSON export and process it at once, all or
     nothing. An input that cannot be read is stored as an error too."""
+    payload = storable(payload)  # a NUL from a file is kept as the replacement character, and refused
     row = InboundMessage.objects.create(
         kind=Kind.FHIR,
-        sender=sender[:200],
+        sender=storable(sender)[:200],
         event_type=_fhir_event_type(payload),
         payload=payload,
     )

@@ -277,3 +277,28 @@ def test_a_token_with_foreign_characters_is_refused_not_an_error(api, cardiology
     response = api(bundle(patient(), encounter(), PRACTITIONER), token="令牌")
 
     assert response.status_code == 401
+
+
+def test_a_nul_character_in_a_bundle_is_refused_and_changes_nothing(api, cardiology, now):
+    hostile = bundle(patient(name=[{"family": "张\u0000", "given": ["三"]}]), encounter(), PRACTITIONER)
+    assert "\\u0000" in hostile
+
+    response = api(hostile)
+
+    assert response.status_code == 422
+    assert response.json()["issue"][0]["diagnostics"] == (
+        "The input contains NUL characters (\\u0000), which no FHIR string may hold."
+    )
+    assert (Patient.objects.count(), InboundMessage.objects.get().status) == (0, "error")
+
+
+def test_a_raw_nul_in_a_file_is_stored_as_the_replacement_character(cardiology, now):
+    from interop.services import fhir_payload_receive
+
+    message, _outcome = fhir_payload_receive(payload='{"resourceType": "Bundle", "x": "\x00"}', sender="file:\x00.json")
+
+    assert (message.status, message.payload, message.sender) == (
+        "ignored",
+        '{"resourceType": "Bundle", "x": "\ufffd"}',
+        "file:\ufffd.json",
+    )
