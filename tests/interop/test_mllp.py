@@ -385,3 +385,25 @@ def test_plain_mllp_to_the_tls_listener_gets_no_answer(tls_listener, cardiology)
 def test_a_client_ca_without_a_certificate_is_a_configuration_error():
     with pytest.raises(ValueError, match="INTEROP_HL7_TLS_CLIENT_CA needs INTEROP_HL7_TLS_CERT"):
         tls_context(cert="", key="", client_ca="/etc/ca.pem")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("INTEROP_HL7_ALLOWED_ADDRESSES", "10.0.0.300", "'10.0.0.300' does not appear to be an IPv4 or IPv6 network"),
+        ("INTEROP_HL7_TLS_CERT", "/nonexistent/cert.pem", "No such file or directory"),
+    ],
+)
+def test_the_listener_command_refuses_a_wrong_setting_with_its_reason(variable, value, reason):
+    done = subprocess.run(
+        [sys.executable, "manage.py", "hl7_listener", "--host", "127.0.0.1", "--port", "0"],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, variable: value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 1
+    assert done.stderr.startswith("CommandError: The HL7 listener cannot start: ")
+    assert reason in done.stderr
