@@ -167,11 +167,15 @@ def can_see_stay(user: User, discharge: Discharge) -> bool:
 
 def patient_by_mrn(user: User, mrn: str) -> Patient | None:
     """The patient with this MRN if the user may see them, else None (the
-    same answer as for an MRN nobody has)."""
+    same answer as for an MRN nobody has). The MRN of a record merged into
+    another (an HL7 A40) finds the record it was merged into."""
     mrn = (mrn or "").strip()
     if not mrn:
         return None
-    return visible_patients(user).filter(mrn=mrn).first()
+    found = _model("calls.Patient").objects.filter(mrn=mrn).values_list("pk", "merged_into_id").first()
+    if found is None:
+        return None
+    return visible_patients(user).filter(pk=found[1] or found[0]).first()
 
 
 def patient_for(user: User, pk: int) -> Patient:

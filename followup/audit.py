@@ -29,6 +29,7 @@ is looked up. Log-ins are recorded from Django's auth signals.
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
@@ -71,6 +72,7 @@ OBJECT_TYPES = frozenset(
         "promise",
         "evidence",
         "spot_check",
+        "sender",  # an interop.FeedSender (a sending system's token)
     }
 )
 
@@ -146,6 +148,30 @@ class _RequestContext:
 
 
 _current: ContextVar[_RequestContext | None] = ContextVar("followup_audit_request", default=None)
+_batch: ContextVar[list[AuditEvent] | None] = ContextVar("followup_audit_batch", default=None)
+
+
+@contextmanager
+def audit_batch():
+    """Collect the rows audit_change and audit_changes write inside the
+    block and insert them with one INSERT when the block ends, none when it
+    raises. Open it inside the transaction (or savepoint) whose changes the
+    rows record, so they share its fate, and roll back no savepoint inside
+    it while the block goes on. For paths that write several rows per unit
+    of work: a hospital feed's message writes five. A batch inside a batch
+    adds to the outer one."""
+    if _batch.get() is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    token = _batch.set(events)
+    try:
+        yield
+    except BaseException:
+        _batch.reset(token)
+        raise
+    _batch.reset(token)
+    AuditEvent.objects.bulk_create(events, batch_size=500)
 
 
 def current_request() -> HttpRequest | None:
@@ -369,7 +395,11 @@ def _record_changes(
         )
         for object_id, patient_id in objects
     ]
-    AuditEvent.objects.bulk_create(events, batch_size=500)
+    batch = _batch.get()
+    if batch is not None:
+        batch.extend(events)
+    else:
+        AuditEvent.objects.bulk_create(events, batch_size=500)
     if context is not None:
         context.changes += len(events)
     return events
@@ -513,7 +543,8 @@ def _record_response(request: HttpRequest, response: HttpResponse, context: _Req
     status = response.status_code
     if scope == "feed":
         if status in REFUSED_FEED_STATUSES:
-            sender = request.headers.get("X-Sender", "") or "api"
+            # The sender its token named (set by the view), never a header the caller wrote.
+            sender = getattr(request, "feed_sender", "") or "unknown"
             kind = AUDITED_FEED_VIEWS[request.resolver_match.view_name]
             audit_record(
                 request=request,
@@ -595,13 +626,22 @@ def _login_failed(sender, credentials, request=None, **kwargs):
 # --- reading the trail ---------------------------------------------------------------
 
 
+def _merged_ids(patient_id: int) -> list[int]:
+    """The patient and the records merged into her (calls.Patient.merged_into)."""
+    patients = apps.get_model("calls", "Patient")._default_manager
+    return [patient_id, *patients.filter(merged_into_id=patient_id).order_by("pk").values_list("pk", flat=True)]
+
+
 def audit_events_for_patient(*, patient_id: int, call_ids: Iterable[int] = ()) -> QuerySet[AuditEvent]:
     """Who looked at or changed this patient, newest first: every row that
-    names the patient, plus rows written before rows carried a patient
-    (the patient's page or one of their calls by object id)."""
+    names the patient or a record merged into hers (the trail cannot be
+    rewritten, so a merge is followed when reading), plus rows written
+    before rows carried a patient (the patient's page or one of their calls
+    by object id)."""
+    ids = _merged_ids(patient_id)
     return AuditEvent.objects.filter(
-        Q(patient_id=patient_id)
-        | Q(object_type="patient", object_id=str(patient_id))
+        Q(patient_id__in=ids)
+        | Q(object_type="patient", object_id__in=[str(pk) for pk in ids])
         | Q(object_type="call", object_id__in=[str(pk) for pk in call_ids])
     ).order_by("-at", "-pk")
 
@@ -627,13 +667,17 @@ def audit_events_filtered(
 
 
 def audit_patient_ids(term: str) -> list[int]:
-    """The patients a search term names: an id, or an MRN (exact). Hostile
-    input (NUL, a number no column holds) names nobody."""
+    """The patients a search term names: an id, or an MRN (exact; with the
+    records merged with hers). Hostile input (NUL, a number no column
+    holds) names nobody."""
     term = _clean(term, 64).strip()
     if not term:
         return []
     patients = apps.get_model("calls", "Patient")._default_manager
-    ids = list(patients.filter(mrn=term).values_list("pk", flat=True))
+    ids = []
+    for pk, merged_into in patients.filter(mrn=term).values_list("pk", "merged_into_id"):
+        # The person behind the MRN: her surviving record and every record merged into it.
+        ids.extend(pk for pk in _merged_ids(merged_into or pk) if pk not in ids)
     number = _as_db_int(term) if term.isascii() and term.isdigit() else None
     if number is not None and number not in ids:
         ids.append(number)

@@ -105,6 +105,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Hospital system feeds: the inbox (view, reprocess) and the ward mapping; messages are never deleted.
         *_perms("interop", "inboundmessage", "view", "change"),
         *_perms("interop", "wardmapping", "view", "add", "change", "delete"),
+        *_perms("interop", "feedsender", "view", "add", "change"),
     ],
 }
 

@@ -208,6 +208,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery closes the database connection around every task unless told to reuse it; followup/celery.py
+# applies CONN_MAX_AGE and the health check around each task instead (a forced close every 1000 tasks).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -307,13 +310,20 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 
 # --- Hospital system feeds (interop) -----------------------------------------------------------
-# Bearer token the hospital system sends to POST /interop/fhir/Bundle; empty disables the endpoint.
-INTEROP_API_TOKEN = env.str("INTEROP_API_TOKEN", default="")
-# The X-Sender names the endpoint accepts (a request without the header is "api"); empty: any name.
-# The sender picks the ward mappings limited to it and names the feed in the audit trail.
-INTEROP_API_SENDERS = env.list("INTEROP_API_SENDERS", default=[])
-# Largest Bundle the endpoint accepts (Synthea bundles of a long life reach several MB).
-INTEROP_FHIR_MAX_BYTES = env.int("INTEROP_FHIR_MAX_BYTES", default=50 * 1024 * 1024)
+# FHIR: each pushing system has its own token (admin: "Sending systems"); there is no shared one.
+# Largest Bundle the endpoint accepts; a larger one is refused while it arrives.
+INTEROP_FHIR_MAX_BYTES = env.int("INTEROP_FHIR_MAX_BYTES", default=10 * 1024 * 1024)
 # Who we say we are in the MSH of our HL7 ACKs (MSH-3 / MSH-4).
 INTEROP_HL7_APPLICATION = env.str("INTEROP_HL7_APPLICATION", default="FOLLOWUP")
 INTEROP_HL7_FACILITY = env.str("INTEROP_HL7_FACILITY", default="")
+# The MLLP listener: addresses or networks that may connect (the interface engine's), how many
+# connections at once, seconds a silent connection stays open, largest message in bytes.
+INTEROP_HL7_ALLOWED_ADDRESSES = env.list("INTEROP_HL7_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+INTEROP_HL7_MAX_CONNECTIONS = env.int("INTEROP_HL7_MAX_CONNECTIONS", default=20)
+INTEROP_HL7_IDLE_SECONDS = env.float("INTEROP_HL7_IDLE_SECONDS", default=300)
+INTEROP_HL7_MAX_BYTES = env.int("INTEROP_HL7_MAX_BYTES", default=1024 * 1024)
+# MLLP over TLS: the listener's certificate and key (PEM files); with a CA file, senders must
+# present a client certificate that CA signed. Empty: plain TCP.
+INTEROP_HL7_TLS_CERT = env.str("INTEROP_HL7_TLS_CERT", default="")
+INTEROP_HL7_TLS_KEY = env.str("INTEROP_HL7_TLS_KEY", default="")
+INTEROP_HL7_TLS_CLIENT_CA = env.str("INTEROP_HL7_TLS_CLIENT_CA", default="")

@@ -1,7 +1,9 @@
 """The admin's inbox of received HL7 messages and FHIR bundles, with a
-reprocess action, and the ward mapping. Messages are never deleted."""
+reprocess action; the ward mapping; the sending systems (their patient
+classes and FHIR tokens). Messages are never deleted."""
 
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -9,8 +11,8 @@ from django.utils.translation import ngettext
 from followup import access
 from followup.access import AdminScopeMixin
 
-from .models import InboundMessage, WardMapping
-from .services import inbound_messages_reprocess
+from .models import FeedSender, InboundMessage, Kind, WardMapping
+from .services import feed_sender_issue_token, inbound_messages_reprocess
 
 
 @admin.register(InboundMessage)
@@ -77,3 +79,51 @@ class WardMappingAdmin(admin.ModelAdmin):
     list_filter = ("kind", "department")
     search_fields = ("code", "sender", "department__name", "department__code")
     list_select_related = ("department",)
+
+
+@admin.register(FeedSender)
+class FeedSenderAdmin(admin.ModelAdmin):
+    """A FHIR sending system gets its token when it is added and a new one
+    from the "Issue a new token" action; the token is shown on that one
+    page and never again (only its hash is kept)."""
+
+    list_display = ("kind", "name", "discharge_classes", "active", "token_hint", "updated_at")
+    list_filter = ("kind", "active")
+    search_fields = ("name",)
+    fields = ("kind", "name", "discharge_classes", "active", "token_hint")
+    readonly_fields = ("token_hint",)
+    actions = ["issue_token"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # switch a sender off instead: its messages keep its name
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.kind == Kind.FHIR:
+            return self._show_tokens(request, [(obj, feed_sender_issue_token(sender=obj, by=request.user))])
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.action(
+        description=_("Issue a new token (FHIR senders; the old token stops working)"), permissions=["change"]
+    )
+    def issue_token(self, request, queryset):
+        senders = list(queryset.filter(kind=Kind.FHIR).order_by("name"))
+        if not senders:
+            self.message_user(request, _("Only FHIR senders have tokens."), messages.WARNING)
+            return None
+        return self._show_tokens(request, [(s, feed_sender_issue_token(sender=s, by=request.user)) for s in senders])
+
+    def _show_tokens(self, request, issued):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("New tokens"),
+            "issued": issued,
+        }
+        response = TemplateResponse(request, "admin/interop/feedsender/tokens.html", context)
+        response["Cache-Control"] = "no-store"
+        return response

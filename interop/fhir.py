@@ -9,7 +9,7 @@ from the ``ward_lookup`` callable the caller passes in.
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 
 from calls.models import Department, Patient
 
-from .hl7v2 import best_phone, person_name
+from .hl7v2 import best_phone, birth_date_problem, person_name
 
 ICD10_SYSTEMS = ("http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm", "icd-10")
-INPATIENT_CLASSES = {"IMP"}
+INPATIENT_CLASSES = ("IMP",)  # the default; a sender may take others (interop.FeedSender)
 EXPIRED_DISPOSITIONS = {"exp", "20"}  # discharge-disposition "exp", NUBC 20: the patient died
 SKIPPED_STATUSES = {"cancelled", "entered-in-error", "planned"}
 GENDERS = {"male": Patient.Sex.MALE, "female": Patient.Sex.FEMALE}
@@ -72,10 +72,22 @@ def read_resources(text: str) -> list[dict[str, Any]]:
                 raise FhirError(
                     _("Line %(line)s is not JSON: %(reason)s") % {"line": number, "reason": exc.msg}
                 ) from None
+    if "\\u0000" in text.lower() and any(_holds_nul(document) for document in documents):
+        raise FhirError(_("The input contains NUL characters (\\u0000), which no FHIR string may hold."))
     resources: list[dict[str, Any]] = []
     for document in documents:
         resources.extend(_flatten(document))
     return resources
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def _flatten(document: Any) -> Iterable[dict[str, Any]]:
@@ -145,13 +157,16 @@ def local_date(value: str | None, what: str) -> dt.date | None:
         raise ValueError(_("%(what)s “%(value)s” is not a FHIR date/time.") % {"what": what, "value": value}) from None
 
 
-def read_discharges(resources: list[dict[str, Any]], *, ward_lookup: WardLookup) -> FhirReading:
-    """Every finished inpatient Encounter as a :class:`FhirDischarge`; the
+def read_discharges(
+    resources: list[dict[str, Any]], *, ward_lookup: WardLookup, classes: Collection[str] = INPATIENT_CLASSES
+) -> FhirReading:
+    """Every finished Encounter of one of ``classes`` (inpatient, IMP,
+    unless the sender takes others) as a :class:`FhirDischarge`; the
     problems of each one as a plain sentence naming the Encounter."""
     reading = FhirReading()
     index = _Index(resources)
     for encounter in resources:
-        if encounter["resourceType"] != "Encounter" or not _is_inpatient(encounter):
+        if encounter["resourceType"] != "Encounter" or not _class_codes(encounter) & set(classes):
             continue
         if encounter.get("status") in SKIPPED_STATUSES or not (encounter.get("period") or {}).get("end"):
             continue
@@ -163,14 +178,17 @@ def read_discharges(resources: list[dict[str, Any]], *, ward_lookup: WardLookup)
     return reading
 
 
-def _is_inpatient(encounter: dict[str, Any]) -> bool:
+def _class_codes(encounter: dict[str, Any]) -> set[str]:
+    """Encounter.class codes (a Coding in R4, a list of CodeableConcepts in R5), upper case."""
     classes = encounter.get("class")
     codings = classes if isinstance(classes, list) else [classes or {}]
     codes = set()
     for coding in codings:
+        if not isinstance(coding, dict):
+            continue
         codes.add(coding.get("code"))
-        codes.update(c.get("code") for c in coding.get("coding") or [])
-    return bool(codes & INPATIENT_CLASSES)
+        codes.update(c.get("code") for c in coding.get("coding") or [] if isinstance(c, dict))
+    return {code.upper() for code in codes if isinstance(code, str)}
 
 
 def _discharge(encounter: dict[str, Any], index: _Index, ward_lookup: WardLookup, warnings: list[str]) -> FhirDischarge:
@@ -246,7 +264,13 @@ def _patient_data(patient: dict[str, Any], warnings: list[str]) -> dict[str, Any
     if patient.get("gender"):
         data["sex"] = GENDERS.get(patient["gender"], Patient.Sex.UNKNOWN)
     born = local_date(patient.get("birthDate"), "Patient.birthDate")
-    if born:
+    problem = birth_date_problem(born, timezone.localdate()) if born else ""
+    if problem:
+        warnings.append(
+            _("Patient/%(id)s birth date %(date)s is %(problem)s: left out.")
+            % {"id": patient.get("id", "?"), "date": born.isoformat(), "problem": problem}
+        )
+    elif born:
         data["birth_date"] = born
     phones = [t for t in patient.get("telecom") or [] if t.get("system") == "phone" and t.get("value")]
     phones.sort(key=lambda t: {"mobile": 0, "home": 1}.get(t.get("use"), 2))

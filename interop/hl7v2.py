@@ -8,7 +8,7 @@ Pure functions: nothing here touches the database except through the
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +30,12 @@ DISCHARGE = "A03"
 UPDATE = "A08"
 CANCEL_ADMIT = "A11"
 CANCEL_DISCHARGE = "A13"
-HANDLED_EVENTS = (DISCHARGE, UPDATE, CANCEL_ADMIT, CANCEL_DISCHARGE)
+# Merges: A40 "merge patient - patient identifier list", A34 its older
+# "patient ID only" form, A47 "change patient identifier list" (the old
+# identifier in MRG-1, the new one in PID-3). Each joins the record of
+# MRG-1 into the record of PID-3.
+MERGE_EVENTS = ("A34", "A40", "A47")
+HANDLED_EVENTS = (DISCHARGE, UPDATE, CANCEL_ADMIT, CANCEL_DISCHARGE, *MERGE_EVENTS)
 
 # HL7 table 0357 (message error condition codes).
 ERR_SEGMENT_SEQUENCE = ("100", "Segment sequence error")
@@ -107,6 +112,9 @@ class AdtRecord:
     discharge_data: dict[str, Any] = field(default_factory=dict)
     deceased_on: dt.date | None = None
     warnings: list[str] = field(default_factory=list)
+    visit_number: str = ""  # PV1-19
+    prior_mrn: str = ""  # MRG-1 of a merge (A34/A40/A47): the record merged into this one
+    ignored: str = ""  # why this is no discharge (a patient class not taken), else empty
 
 
 # --- decoding and parsing ---------------------------------------------------------------
@@ -138,14 +146,22 @@ def decode(raw: bytes) -> str:
                 location="MSH-18",
                 condition=ERR_DATA_TYPE,
             ) from None
+    if "\x00" in text:
+        raise Hl7Error(
+            _("The message contains NUL bytes, which HL7 text never holds."),
+            ack_code="AR",
+            location="MSH",
+            condition=ERR_DATA_TYPE,
+        )
     segments = [line.strip("\n") for line in re.split(r"\r\n|\r|\n", text)]
     return "\r".join(line for line in segments if line.strip())
 
 
 def ack_encoding(raw: bytes) -> str:
     """The encoding to answer in: the character set MSH-18 declares when we
-    know it, else UTF-8."""
-    return CHARSETS.get(_declared_charset(raw).upper(), "utf-8")
+    know it, else ASCII (HL7's default when MSH-18 is empty, and a subset of
+    whatever character set a sender we cannot read might use)."""
+    return CHARSETS.get(_declared_charset(raw).upper(), "ascii")
 
 
 def _declared_charset(raw: bytes) -> str:
@@ -154,9 +170,27 @@ def _declared_charset(raw: bytes) -> str:
     return fields[17].split("~")[0].strip() if len(fields) > 17 else ""
 
 
-def parse(text: str) -> tuple[hl7.Message, Header]:
+def _without_leading_spaces(text: str, warnings: list[str] | None) -> str:
+    """Segments written with spaces before their name (" ZPD|...") read
+    without them, each noted in ``warnings``."""
+    lines = text.split("\r")
+    for number, line in enumerate(lines, start=1):
+        stripped = line.lstrip(" \t")
+        if stripped != line and _SEGMENT_RE.match(stripped):
+            lines[number - 1] = stripped
+            if warnings is not None:
+                warnings.append(
+                    _("Segment %(number)s (%(name)s) starts with spaces: read without them.")
+                    % {"number": number, "name": stripped[:3]}
+                )
+    return "\r".join(lines)
+
+
+def parse(text: str, warnings: list[str] | None = None) -> tuple[hl7.Message, Header]:
     """Parse ``text`` (from :func:`decode`) with the hl7 library; raise AR
-    Hl7Error when the header or a segment is malformed."""
+    Hl7Error when the header or a segment is malformed. What was read
+    leniently (a segment name after spaces) is added to ``warnings``."""
+    text = _without_leading_spaces(text, warnings)
     if not text.startswith("MSH") or len(text) < 8:
         raise Hl7Error(
             _("The message does not start with an MSH segment."),
@@ -207,30 +241,43 @@ def parse(text: str) -> tuple[hl7.Message, Header]:
     return message, header
 
 
+_MESSAGE_TYPE_RE = re.compile(r"[A-Z]{3}")
+
+
 def header_guess(text: str) -> Header | None:
     """Best effort for a message that would not parse: the MSH fields, so
-    that even a rejection names the control id it rejects."""
-    first = text.lstrip("\ufeff").split("\r", 1)[0].split("\n", 1)[0]
+    that even a rejection names the control id it rejects. A control id is
+    taken only where the message type stands before it (MSH-9, or a field
+    next to it when MSH has one field too many or too few), so a malformed
+    header never lends another field's value as its id."""
+    first = text.lstrip("\ufeff").split("\r", 1)[0].split("\n", 1)[0].lstrip()
     if not first.startswith("MSH") or len(first) < 4:
         return None
     separator = first[3]
     fields = ["", *first.split(separator)]  # so fields[n] is MSH-n
     fields[1] = separator
-    component = fields[2][:1] if len(fields) > 2 else "^"
+    encoding = fields[2] if len(fields) > 2 else ""
+    component = encoding[:1] if encoding and not any(ch.isalnum() for ch in encoding) else "^"
 
     def get(n: int, c: int = 1) -> str:
         if len(fields) <= n:
             return ""
-        parts = fields[n].split(component) if component else [fields[n]]
+        parts = fields[n].split(component)
         return parts[c - 1].strip() if len(parts) >= c else ""
 
+    def is_type(n: int) -> bool:
+        return bool(_MESSAGE_TYPE_RE.fullmatch(get(n)))
+
+    at = next((n for n in (9, 10, 8, 11, 7) if is_type(n) and get(n + 1)), None)
+    # No message type to be seen: MSH-10, unless it holds the type itself.
+    control_id = get(at + 1) if at is not None else ("" if is_type(10) else get(10))
     return Header(
         sender="/".join(p for p in (get(3), get(4)) if p),
-        control_id=get(10),
-        message_type=get(9),
-        trigger=get(9, 2),
-        version=get(12) or "2.5",
-        processing_id=get(11) or "P",
+        control_id=control_id,
+        message_type=get(at) if at else "",
+        trigger=get(at, 2) if at else "",
+        version=(get(at + 3) if at else "") or "2.5",
+        processing_id=(get(at + 2) if at else "") or "P",
         sending_application=get(3),
         sending_facility=get(4),
     )
@@ -279,11 +326,29 @@ def _leaf(message: hl7.Message, segment: hl7.Segment | None, number: int, compon
 # --- values ----------------------------------------------------------------------------------
 
 
-def local_date(value: str, location: str) -> dt.date | None:
+def _without_spaces(value: str, location: str, warnings: list[str] | None, pattern: re.Pattern) -> str:
+    """A timestamp written with spaces inside (``20070207 0403-0500``) read
+    without them when that makes it valid, noted in ``warnings``."""
+    if not any(ch.isspace() for ch in value):
+        return value
+    joined = "".join(value.split())
+    if pattern.fullmatch(joined):
+        if warnings is not None:
+            warnings.append(
+                _("%(field)s “%(value)s” has spaces inside: read as %(read)s.")
+                % {"field": location, "value": value, "read": joined}
+            )
+        return joined
+    return value
+
+
+def local_date(value: str, location: str, warnings: list[str] | None = None) -> dt.date | None:
     """An HL7 DTM as a date in the hospital's time zone: a timestamp with an
-    offset (20150209113419+0110) is converted; one without is taken as local."""
+    offset (20150209113419+0110) is converted; one without is taken as local.
+    Spaces inside are dropped with a warning (see _without_spaces)."""
     if not value:
         return None
+    value = _without_spaces(value, location, warnings, _DTM_RE)
     try:
         moment = hl7.parse_datetime(value) if _DTM_RE.fullmatch(value) else None
     except (ValueError, OverflowError):
@@ -299,18 +364,49 @@ def local_date(value: str, location: str) -> dt.date | None:
     return moment.date()
 
 
-def birth_date(value: str, location: str) -> dt.date | None:
-    """A birth date as written (an offset does not move a birthday)."""
+OLDEST_AGE_YEARS = 120  # a birth date further back is a typing error (1726 for 1976), not a patient
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+
+
+def birth_date_problem(born: dt.date, today: dt.date) -> str:
+    """Why a birth date cannot be right (empty when it can): in the future,
+    before 1900, or more than OLDEST_AGE_YEARS years ago. Shared by the HL7
+    and FHIR readers."""
+    if born > today:
+        return _("in the future")
+    try:
+        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS)
+    except ValueError:  # 29 February
+        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS, day=28)
+    if born < EARLIEST_BIRTH or born < oldest:
+        return _("more than %(years)s years ago") % {"years": OLDEST_AGE_YEARS}
+    return ""
+
+
+def birth_date(value: str, location: str, warnings: list[str] | None = None) -> dt.date | None:
+    """A birth date as written (an offset does not move a birthday). One
+    that cannot be right (see birth_date_problem) is left out with a warning:
+    the discharge is real even when the birth year was mistyped."""
     if not value:
         return None
+    value = _without_spaces(value, location, warnings, _DTM_RE)
     try:
-        return dt.datetime.strptime(value[:8], "%Y%m%d").date()
+        born = dt.datetime.strptime(value[:8], "%Y%m%d").date()
     except ValueError:
         raise Hl7Error(
             _("“%(value)s” is not an HL7 date (YYYYMMDD).") % {"value": value},
             location=location,
             condition=ERR_DATA_TYPE,
         ) from None
+    problem = birth_date_problem(born, timezone.localdate())
+    if problem:
+        if warnings is not None:
+            warnings.append(
+                _("%(field)s birth date %(date)s is %(problem)s: left out.")
+                % {"field": location, "date": born.isoformat(), "problem": problem}
+            )
+        return None
+    return born
 
 
 def person_name(family: str, given: str, middle: str = "") -> str:
@@ -365,10 +461,27 @@ SEXES = {"M": Patient.Sex.MALE, "F": Patient.Sex.FEMALE}
 WardLookup = Callable[[str, str], Department | None]  # (sender, code) -> department
 
 
-def adt_record(message: hl7.Message, header: Header, *, ward_lookup: WardLookup) -> AdtRecord:
+INPATIENT = "I"  # PV1-2 (HL7 table 0004): the default and only discharge class unless a sender says otherwise
+
+
+def adt_record(
+    message: hl7.Message,
+    header: Header,
+    *,
+    ward_lookup: WardLookup,
+    discharge_classes: Collection[str] = (INPATIENT,),
+) -> AdtRecord:
     """Read an ADT^A03/A08/A11/A13 into an :class:`AdtRecord`; raise
     Hl7Error (AE) naming the field when something required is missing or
-    unreadable."""
+    unreadable.
+
+    A stay whose patient class (PV1-2) is not one of ``discharge_classes``
+    (an outpatient or emergency visit) is no discharge: the record says why
+    in ``ignored`` (an A08 of such a visit still updates the patient). Read
+    leniently, each noted in ``warnings``: spaces inside timestamps, an
+    empty PV1-2 (taken as inpatient), an empty PV1-44 (``admitted_on`` None:
+    the caller finds the stay by its visit number PV1-19 or its discharge
+    date), an impossible birth date (left out)."""
     warnings: list[str] = []
     evn, pid, pv1 = _first(message, "EVN"), _first(message, "PID"), _first(message, "PV1")
     if pid is None:
@@ -381,7 +494,7 @@ def adt_record(message: hl7.Message, header: Header, *, ward_lookup: WardLookup)
         )
     mrn = _mrn(message, pid)
     patient_data = _patient_data(message, pid, warnings)
-    deceased_on = local_date(_leaf(message, pid, 29), "PID-29") if _leaf(message, pid, 30) != "N" else None
+    deceased_on = local_date(_leaf(message, pid, 29), "PID-29", warnings) if _leaf(message, pid, 30) != "N" else None
     record = AdtRecord(
         trigger=header.trigger,
         mrn=mrn,
@@ -391,32 +504,41 @@ def adt_record(message: hl7.Message, header: Header, *, ward_lookup: WardLookup)
         department=None,
         deceased_on=deceased_on,
         warnings=warnings,
+        visit_number=_leaf(message, pv1, 19)[:100],
     )
-    record.admitted_on = local_date(_leaf(message, pv1, 44), "PV1-44")
+    if header.trigger in MERGE_EVENTS:
+        record.prior_mrn = _prior_mrn(message, mrn)
+        return record
+    patient_class = _leaf(message, pv1, 2).upper()
+    if pv1 is not None and patient_class and patient_class not in discharge_classes:
+        record.ignored = _("Not an inpatient discharge (PV1-2 patient class %(class)s): nothing registered.") % {
+            "class": patient_class
+        }
+        if header.trigger != UPDATE:
+            return record
+        # An A08 of an outpatient visit: the patient's details only.
+        warnings.append(record.ignored)
+        record.ignored = ""
+        return record
+    record.admitted_on = local_date(_leaf(message, pv1, 44), "PV1-44", warnings)
     if header.trigger in (CANCEL_ADMIT, CANCEL_DISCHARGE):
         return record
-    discharged_on = local_date(_leaf(message, pv1, 45), "PV1-45")
+    discharged_on = local_date(_leaf(message, pv1, 45), "PV1-45", warnings)
     if discharged_on is None and header.trigger == DISCHARGE:
         discharged_on = _discharge_fallback(message, evn, warnings)
     if discharged_on is None:
         return record  # an A08 of a patient still in hospital: only the patient changes
     if pv1 is None:
         raise Hl7Error(_("The message has no PV1 segment."), location="PV1", condition=ERR_SEGMENT_SEQUENCE)
-    if record.admitted_on is None:
-        raise Hl7Error(_("PV1-44 (admit date/time) is empty."), location="PV1-44", condition=ERR_REQUIRED_FIELD)
-    if discharged_on < record.admitted_on:
+    if not patient_class:
+        warnings.append(_("PV1-2 (patient class) is empty: taken as I (inpatient)."))
+    if record.admitted_on is not None and discharged_on < record.admitted_on:
         raise Hl7Error(
             _("The discharge date is before the admission date."), location="PV1-45", condition=ERR_DATA_TYPE
         )
     if discharged_on > timezone.localdate():
         raise Hl7Error(_("The discharge date is in the future."), location="PV1-45", condition=ERR_DATA_TYPE)
     record.discharged_on = discharged_on
-    patient_class = _leaf(message, pv1, 2)
-    if patient_class not in ("", "I"):
-        warnings.append(
-            _("PV1-2 (patient class) is %(class)s, not I (inpatient): registered as a discharge all the same.")
-            % {"class": patient_class}
-        )
     if _leaf(message, pv1, 36) in EXPIRED_DISPOSITIONS and record.deceased_on is None:
         record.deceased_on = discharged_on  # died in hospital: the family is never called
     record.department = _department(message, pv1, header, ward_lookup)
@@ -434,18 +556,44 @@ def adt_record(message: hl7.Message, header: Header, *, ward_lookup: WardLookup)
     return record
 
 
-def _mrn(message: hl7.Message, pid: hl7.Segment) -> str:
-    """PID-3: the identifier of type MR when repeated, else the first."""
-    identifiers = [rep for rep in _repetitions(message, pid, 3) if _component(rep, 1)]
+def _mrn(message: hl7.Message, pid: hl7.Segment, location: str = "PID-3") -> str:
+    """PID-3 (or MRG-1): the identifier of type MR when repeated, else the first."""
+    number = int(location.rsplit("-", 1)[1])
+    identifiers = [rep for rep in _repetitions(message, pid, number) if _component(rep, 1)]
     if not identifiers:
         raise Hl7Error(
-            _("PID-3 (patient identifier list) is empty: no MRN."), location="PID-3", condition=ERR_REQUIRED_FIELD
+            _("%(field)s (patient identifier list) is empty: no MRN.") % {"field": location},
+            location=location,
+            condition=ERR_REQUIRED_FIELD,
         )
     chosen = next((rep for rep in identifiers if _component(rep, 5).upper() == "MR"), identifiers[0])
     mrn = _component(chosen, 1)
     if len(mrn) > Patient._meta.get_field("mrn").max_length:
-        raise Hl7Error(_("PID-3 MRN “%(mrn)s” is too long.") % {"mrn": mrn}, location="PID-3", condition=ERR_DATA_TYPE)
+        raise Hl7Error(
+            _("%(field)s MRN “%(mrn)s” is too long.") % {"field": location, "mrn": mrn},
+            location=location,
+            condition=ERR_DATA_TYPE,
+        )
     return mrn
+
+
+def _prior_mrn(message: hl7.Message, mrn: str) -> str:
+    """MRG-1 of a merge: the MRN of the record joined into PID-3's."""
+    mrg = _first(message, "MRG")
+    if mrg is None:
+        raise Hl7Error(
+            _("The merge has no MRG segment: which record to merge is not said."),
+            location="MRG",
+            condition=ERR_SEGMENT_SEQUENCE,
+        )
+    prior = _mrn(message, mrg, "MRG-1")
+    if prior == mrn:
+        raise Hl7Error(
+            _("MRG-1 names the same MRN as PID-3 (%(mrn)s): nothing to merge.") % {"mrn": mrn},
+            location="MRG-1",
+            condition=ERR_DATA_TYPE,
+        )
+    return prior
 
 
 def _patient_data(message: hl7.Message, pid: hl7.Segment, warnings: list[str]) -> dict[str, Any]:
@@ -457,7 +605,7 @@ def _patient_data(message: hl7.Message, pid: hl7.Segment, warnings: list[str]) -
     if not name:
         raise Hl7Error(_("PID-5 (patient name) is empty."), location="PID-5", condition=ERR_REQUIRED_FIELD)
     data["name"] = name[:100]
-    born = birth_date(_leaf(message, pid, 7), "PID-7")
+    born = birth_date(_leaf(message, pid, 7), "PID-7", warnings)
     if born:
         data["birth_date"] = born
     sex = _leaf(message, pid, 8).upper()
@@ -490,7 +638,7 @@ def _patient_data(message: hl7.Message, pid: hl7.Segment, warnings: list[str]) -
 
 def _discharge_fallback(message: hl7.Message, evn: hl7.Segment | None, warnings: list[str]) -> dt.date | None:
     for location, number in (("EVN-6", 6), ("EVN-2", 2)):
-        day = local_date(_leaf(message, evn, number), location)
+        day = local_date(_leaf(message, evn, number), location, warnings)
         if day is not None:
             warnings.append(
                 _("PV1-45 (discharge date/time) is empty: the discharge date was taken from %(field)s.")
@@ -552,15 +700,20 @@ def _escape(text: str) -> str:
 MSA_TEXT_LENGTH = 80  # MSA-3 holds 80 characters; the whole reason goes in ERR-8.
 
 
-def _shorten(text: str, length: int) -> str:
+def _shorten(text: str, length: int, ellipsis: str = "…") -> str:
     """Cut before escaping, so an escape sequence is never split, and say so with an ellipsis."""
-    return text if len(text) <= length else text[: length - 1] + "…"
+    return text if len(text) <= length else text[: length - len(ellipsis)] + ellipsis
 
 
-def build_ack(*, header: Header | None, ack_code: str, text: str = "", error: Hl7Error | None = None) -> str:
+def build_ack(
+    *, header: Header | None, ack_code: str, text: str = "", error: Hl7Error | None = None, encoding: str = "utf-8"
+) -> str:
     """An HL7 v2.5 ACK: MSH, MSA (MSA-1 code, MSA-2 the control id we
     acknowledge, MSA-3 the reason) and, for an error, ERR (ERR-2 location,
-    ERR-3 table 0357 code, ERR-4 severity, ERR-8 the reason)."""
+    ERR-3 table 0357 code, ERR-4 severity, ERR-8 the reason). The reason is
+    spelled in what ``encoding`` (the sender's character set) can write."""
+    text = encodable(text, encoding)
+    ellipsis = encodable("…", encoding)
     now = timezone.localtime().strftime("%Y%m%d%H%M%S%z")
     control_id = header.control_id if header else ""
     msh = "|".join(
@@ -579,7 +732,10 @@ def build_ack(*, header: Header | None, ack_code: str, text: str = "", error: Hl
             header.version if header else "2.5",
         ]
     )
-    segments = [msh, "|".join(["MSA", ack_code, _escape(control_id), _escape(_shorten(text, MSA_TEXT_LENGTH))])]
+    segments = [
+        msh,
+        "|".join(["MSA", ack_code, _escape(control_id), _escape(_shorten(text, MSA_TEXT_LENGTH, ellipsis))]),
+    ]
     if error is not None:
         match = re.fullmatch(r"([A-Z0-9]{3})-(\d+)", error.location)
         location = f"{match[1]}^1^{match[2]}" if match else ""
@@ -588,6 +744,31 @@ def build_ack(*, header: Header | None, ack_code: str, text: str = "", error: Hl
     return "\r".join(segments) + "\r"
 
 
+# Typographic characters of our own texts and their plain-ASCII spelling, for
+# a character set that lacks them.
+_PLAIN = {"“": '"', "”": '"', "‘": "'", "’": "'", "…": "...", "–": "-", "—": "-", "→": "->", "\u00a0": " "}
+
+
+def encodable(text: str, encoding: str) -> str:
+    """``text`` with what ``encoding`` cannot write spelled in ASCII (curly
+    quotes as straight ones, the ellipsis as three dots) or, failing that,
+    replaced by "?"."""
+    try:
+        text.encode(encoding)
+        return text
+    except UnicodeEncodeError:
+        pass
+    out = []
+    for char in text:
+        try:
+            char.encode(encoding)
+            out.append(char)
+        except UnicodeEncodeError:
+            out.append(_PLAIN.get(char, "?"))
+    return "".join(out)
+
+
 def frame(text: str, encoding: str = "utf-8") -> bytes:
-    """MLLP framing: <VT> message <FS><CR>."""
-    return MLLP_START + text.encode(encoding, errors="replace") + MLLP_END
+    """MLLP framing: <VT> message <FS><CR>, the message in ``encoding``
+    (characters it cannot write spelled in ASCII, see :func:`encodable`)."""
+    return MLLP_START + encodable(text, encoding).encode(encoding) + MLLP_END

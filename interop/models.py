@@ -14,8 +14,10 @@ class Kind(models.TextChoices):
 
 class InboundMessage(models.Model):
     """One message or bundle as received. Stored before it is acknowledged;
-    never deleted. HL7 messages are unique per sender and control id (MSH-10),
-    so a message sent twice is recognised and not processed again."""
+    never deleted. An HL7 message that was not refused is unique per sender
+    and control id (MSH-10), so a message sent twice is recognised and not
+    processed again; a refused one (status error) leaves its control id free,
+    so the sender's corrected resend is processed anew."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received, waiting to be processed")
@@ -41,6 +43,10 @@ class InboundMessage(models.Model):
         verbose_name=_("discharge"),
     )
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    # The patients an HL7 message is about (PID-3's MRN; a merge's MRG-1 too):
+    # messages about one patient are processed in the order received.
+    patient_key = models.CharField(_("patient MRN"), max_length=64, blank=True)
+    other_patient_key = models.CharField(_("merged patient MRN"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-pk"]
@@ -49,11 +55,20 @@ class InboundMessage(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "sender", "control_id"],
-                condition=~Q(control_id=""),
-                name="inbound_message_unique_control_id",
+                condition=~Q(control_id="") & ~Q(status="error"),
+                name="inbound_message_unique_accepted_control_id",
             ),
         ]
-        indexes = [models.Index(fields=["status", "received_at"], name="inbound_status_received_idx")]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="inbound_status_received_idx"),
+            # The messages still waiting for a patient, which go before a later one about her.
+            models.Index(
+                fields=["patient_key", "id"], condition=Q(status="received"), name="inbound_waiting_patient_idx"
+            ),
+            models.Index(
+                fields=["other_patient_key", "id"], condition=Q(status="received"), name="inbound_waiting_merged_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.event_type} {self.control_id or self.pk}"
@@ -92,3 +107,71 @@ class WardMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.code} → {self.department}"
+
+
+class FeedSender(models.Model):
+    """A hospital system that sends us messages, and what it may send.
+
+    HL7: ``name`` is MSH-3/MSH-4 as the inbox shows it ("HIS/HOSP"); a sender
+    without a row takes the defaults (inpatient discharges only), one
+    switched off is refused. FHIR: the system that pushes bundles with its
+    own token (only the token's SHA-256 is kept); the endpoint knows the
+    sender by its token alone."""
+
+    DEFAULT_CLASSES = {Kind.HL7: ("I",), Kind.FHIR: ("IMP",)}
+
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
+    name = models.CharField(
+        _("sender"),
+        max_length=200,
+        help_text=_("HL7: MSH-3/MSH-4 as the inbox shows them (HIS/HOSP). FHIR: a name for the system."),
+    )
+    discharge_classes = models.CharField(
+        _("patient classes that are discharges"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Comma-separated. HL7: PV1-2 codes (I inpatient, O outpatient, E emergency...); FHIR: Encounter "
+            "class codes (IMP, AMB, EMER...). Empty: I for HL7, IMP for FHIR."
+        ),
+    )
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Switched off, its messages are refused and its token opens nothing.")
+    )
+    token_hash = models.CharField(_("token (SHA-256)"), max_length=64, blank=True, editable=False, db_index=True)
+    token_hint = models.CharField(_("token starts with"), max_length=8, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("sending system")
+        verbose_name_plural = _("sending systems")
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="feed_sender_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name}"
+
+    def classes(self) -> tuple[str, ...]:
+        """The patient classes this sender's discharges have."""
+        given = tuple(dict.fromkeys(c.strip().upper() for c in self.discharge_classes.split(",") if c.strip()))
+        return given or self.DEFAULT_CLASSES[self.kind]
+
+
+class StayVisit(models.Model):
+    """The hospital system's visit number (HL7 PV1-19) of a stay, per sender:
+    how a later message that lacks the admission date (PV1-44) finds it."""
+
+    sender = models.CharField(_("sender"), max_length=200)
+    visit_number = models.CharField(_("visit number"), max_length=100)
+    discharge = models.ForeignKey(
+        "calls.Discharge", on_delete=models.PROTECT, related_name="visits", verbose_name=_("discharge")
+    )
+
+    class Meta:
+        verbose_name = _("visit number")
+        verbose_name_plural = _("visit numbers")
+        constraints = [models.UniqueConstraint(fields=["sender", "visit_number"], name="stay_visit_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.sender} {self.visit_number}"

@@ -106,7 +106,7 @@ class PatientAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
     list_display = ("mrn", "name", "sex", "birth_date", "phone", "deceased_on", "declined_calls_on", "archived")
     list_filter = (DeceasedFilter, "sex", "education", "archived", "phone_needs_correction")
     search_fields = ("mrn", "name", "phone", "family_phone", "family_name")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("merged_into", "created_at", "updated_at")
 
     def save_model(self, request, obj, form, change):
         """Through the services: a correction, a death or a refusal (which

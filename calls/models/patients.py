@@ -48,6 +48,17 @@ class Patient(models.Model):
     deceased_on = models.DateField(_("died on"), null=True, blank=True)
     declined_calls_on = models.DateField(_("asked for no more calls on"), null=True, blank=True)
     archived = models.BooleanField(_("archived"), default=False)
+    # Two records of one person joined (an HL7 A40 merge): this record's stays
+    # and complaints moved to the surviving one; it stays, archived, so its
+    # MRN still finds her and its audit trail still counts as hers.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_patients",
+        verbose_name=_("merged into"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -22,7 +22,7 @@ from followup.models import AuditEvent, User
 
 from ..models import Discharge, FollowUpCall, Patient
 from .cancellation import calls_cancel_open
-from .queue import generate_calls
+from .queue import calls_reopen, generate_calls
 
 _IDS_PER_GENERATION = 500
 CREATE, CHANGE = AuditEvent.Action.CREATE, AuditEvent.Action.CHANGE
@@ -119,11 +119,14 @@ def _upsert(
     (``discharge.patient_details_kept``), and another ward's stay is never
     changed or moved (docs/access.md). Every change is audited as ``actor``."""
     patient = Patient.objects.select_for_update().filter(mrn=mrn).first()
+    if patient is not None and patient.merged_into_id:  # an MRN merged into another record: that one
+        patient = Patient.objects.select_for_update().get(pk=patient.merged_into_id)
     stay = Discharge.objects.filter(patient=patient, admitted_on=admitted_on).first() if patient else None
     problem = _outside_scope_problem(by=by, patient=patient, name=patient_data.get("name", ""), stay=stay)
     if problem:
         raise ValidationError(problem, code="outside_scope")
     kept = patient is not None and by is not None and not access.can_see_patient(by, patient.pk)
+    patient_created = patient is None
     if patient is None:
         patient = Patient.objects.create(mrn=mrn, **patient_data)
         audit_change(
@@ -140,16 +143,19 @@ def _upsert(
         )
         fields, action = ["patient", "admitted_on", *discharge_data], CREATE
     else:
+        was_archived = stay.archived
         fields, action = _save_changes(stay, discharge_data), CHANGE
+        stay.reopened = was_archived and not stay.archived
     if fields:
         audit_change(
             actor=actor, action=action, object_type="stay", object_id=stay.pk, fields=fields, patient_id=patient.pk
         )
-    calls_cancel_open(
-        calls=FollowUpCall.objects.filter(discharge__patient=patient, discharge__admitted_on__lt=admitted_on),
-        reason=FollowUpCall.CancelReason.READMITTED,
-        actor=actor,
-    )
+    if not patient_created:  # a patient new here has no earlier stay
+        calls_cancel_open(
+            calls=FollowUpCall.objects.filter(discharge__patient=patient, discharge__admitted_on__lt=admitted_on),
+            reason=FollowUpCall.CancelReason.READMITTED,
+            actor=actor,
+        )
     stay.patient_details_kept = kept
     return stay, created
 
@@ -184,6 +190,8 @@ def discharge_register(
         source=source,
         actor=actor_of(by, via),
     )
+    if getattr(discharge, "reopened", False):  # cancelled (A11/A13), now sent again
+        calls_reopen(discharge=discharge, actor=actor_of(by, via))
     generated = generate_calls(week=timezone.localdate(), discharges=[discharge.pk], actor=actor_of(by, via))
     # A broken rule of the ward keeps the stay but plans none of its calls
     # (logged); the weekly run plans them once the rule is corrected.

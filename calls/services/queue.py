@@ -33,11 +33,11 @@ from operator import or_
 from typing import NamedTuple
 
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from followup import access
-from followup.audit import audit_change
+from followup.audit import audit_change, audit_changes
 from followup.dates import week_bounds
 from followup.models import AuditEvent, User
 from followup.roles import Role
@@ -369,8 +369,11 @@ def _generate_step(
             "responsible_nurse__is_active",
             "patient__preferred_call_time",
         )
-        .iterator(chunk_size=CHUNK_SIZE)
     )
+    # A few discharges (one registered or imported now) in one round trip;
+    # the weekly run's thousands streamed through a server-side cursor.
+    small = discharge_ids is not None and len(discharge_ids) <= CHUNK_SIZE
+    rows = list(rows) if small else rows.iterator(chunk_size=CHUNK_SIZE)
     created = missed = 0
     batch: list = []
     copying, missed_status = writer.copying, FollowUpCall.Status.MISSED
@@ -397,7 +400,8 @@ def _generate_step(
                 batch = []
         writer.add(batch)
     finally:
-        rows.close()
+        if not small:
+            rows.close()
     return GenerationResult(created=created, already_present=present, missed=missed)
 
 
@@ -523,4 +527,62 @@ def generate_calls(
     return result
 
 
-__all__ = ["CATCH_UP_DAYS", "GenerationResult", "generate_calls", "parse_iso_week", "place_call"]
+@transaction.atomic
+def calls_reopen(*, discharge: Discharge, actor: "User | str", today: dt.date | None = None) -> int:
+    """The hospital sent a discharge it had cancelled (A11/A13) again: the
+    calls cancelled with it are planned again, as a generation today would
+    plan them from its (possibly corrected) discharge date: scheduled, or
+    missed when already past their lateness limit, each assigned afresh.
+    Calls cancelled for another reason (a death, a refusal, a readmission)
+    stay cancelled, and so does everything when the stay no longer gets
+    calls (the patient died or declined, a later stay superseded it).
+    Returns how many calls were reopened; generate_calls then adds any the
+    stay never had."""
+    today = today or timezone.localdate()
+    if not _callable_discharges([discharge.pk]).exists():
+        return 0
+    calls = list(
+        FollowUpCall.objects.select_for_update(of=("self",))
+        .filter(
+            discharge=discharge,
+            status=FollowUpCall.Status.CANCELLED,
+            cancel_reason=FollowUpCall.CancelReason.DISCHARGE_CANCELLED,
+            step__isnull=False,
+            step__rule__is_active=True,
+        )
+        .select_related("step", "discharge__patient", "discharge__responsible_nurse")
+        .order_by("pk")
+    )
+    if not calls:
+        return 0
+    monday, sunday = week_bounds(today)
+    assigner = _Assigner(department=discharge.department, monday=monday, sunday=sunday)
+    now = timezone.now()
+    for call in calls:
+        planner = _Planner(step=call.step, today=today)
+        stay = call.discharge
+        plan = planner.plan(stay.discharged_on)
+        nurse = stay.responsible_nurse
+        FollowUpCall.objects.filter(pk=call.pk).update(
+            due_date=plan.due,
+            earliest_on=plan.earliest,
+            latest_on=plan.latest,
+            scheduled_for=planner.moment(plan.day, stay.patient.preferred_call_time)[0],
+            next_attempt_on=None,
+            assigned_to_id=assigner.pick(nurse.pk if nurse else None, nurse.is_active if nurse else None),
+            status=plan.status,
+            cancel_reason="",
+            version=F("version") + 1,
+            updated_at=now,
+        )
+    audit_changes(
+        actor=actor,
+        object_type="call",
+        objects=[(call.pk, discharge.patient_id) for call in calls],
+        fields=["status", "cancel_reason", "due_date", "scheduled_for", "assigned_to"],
+        note="reopened: discharge sent again",
+    )
+    return len(calls)
+
+
+__all__ = ["CATCH_UP_DAYS", "GenerationResult", "calls_reopen", "generate_calls", "parse_iso_week", "place_call"]

@@ -3,6 +3,7 @@ admin site and the hospital feeds change records only through these
 services, which check what the pages check (dates, the version a nurse may
 have open, the nurse working in the ward) and regenerate calls."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,13 +14,13 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from followup import access
-from followup.audit import actor_of, audit_change
+from followup.audit import actor_of, audit_change, audit_changes
 from followup.dates import date_problem
 from followup.models import AuditEvent, User
 
 from ..models import Discharge, FollowUpCall, Patient
 from .call_work import CallChanged
-from .cancellation import calls_cancel_open
+from .cancellation import calls_cancel_open, patient_decline_calls, patient_mark_deceased
 from .discharges import stay_date_problems
 from .queue import generate_calls
 
@@ -54,6 +55,118 @@ def patient_update(*, patient: Patient, changes: dict[str, Any], by: User | None
         patient.save(update_fields=[*changed, "updated_at"])
         audit_change(actor=actor_of(by, via), object_type="patient", object_id=patient.pk, fields=changed)
     return changed
+
+
+# Details the surviving record takes from the merged one where it has none.
+MERGE_FILLS = (
+    "birth_date",
+    "phone",
+    "family_name",
+    "family_relation",
+    "family_phone",
+    "address",
+    "education",
+    "communication_needs",
+    "communication_notes",
+    "preferred_call_time",
+)
+
+
+@dataclass
+class MergeResult:
+    stays: int
+    complaints: int
+    filled: list[str]
+
+
+@transaction.atomic
+def patient_merge(*, survivor: Patient, merged: Patient, by: User | None, via: str = "") -> MergeResult:
+    """Two records of one person become one (HL7 A40/A34/A47, "merge patient
+    identifier list"): ``merged``'s stays (and with them their calls) and
+    complaints move to ``survivor``; survivor's empty details are filled from
+    merged's; a death or a refusal on either holds for her; her earlier stays'
+    open calls are cancelled as at a readmission. ``merged`` stays, archived,
+    with ``merged_into`` set, so its MRN still finds her (followup.access.
+    patient_by_mrn) and its audit trail counts as hers (followup.audit);
+    records merged into it before now point at ``survivor`` too. The merge
+    itself is recorded on both patients' trails ("merged 12 into 7").
+
+    Refused (ValidationError, nothing changed): the same record twice, a
+    record already merged, or a stay of each admitted on the same day (one
+    stay registered twice: which is right is a person's call)."""
+    actor = actor_of(by, via)
+    if survivor.pk == merged.pk:
+        raise ValidationError(_("A patient cannot be merged into herself."))
+    locked = {
+        p.pk: p for p in Patient.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk]).order_by("pk")
+    }
+    survivor, merged = locked[survivor.pk], locked[merged.pk]
+    for record in (survivor, merged):
+        if record.merged_into_id:
+            raise ValidationError(
+                _("The record with MRN %(mrn)s was merged into another already.") % {"mrn": record.mrn}
+            )
+    clash = (
+        Discharge.objects.filter(patient=survivor)
+        .filter(admitted_on__in=Discharge.objects.filter(patient=merged).values("admitted_on"))
+        .order_by("admitted_on")
+        .values_list("admitted_on", flat=True)
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            _(
+                "Both records (MRN %(survivor)s and %(merged)s) have a stay admitted on %(date)s: one stay registered "
+                "twice. Correct or archive one of them, then merge again."
+            )
+            % {"survivor": survivor.mrn, "merged": merged.mrn, "date": clash.isoformat()}
+        )
+    note = f"merged {merged.pk} into {survivor.pk}"
+    now = timezone.now()
+    stays = list(Discharge.objects.filter(patient=merged).values_list("pk", flat=True))
+    Discharge.objects.filter(pk__in=stays).update(patient=survivor, updated_at=now)
+    audit_changes(
+        actor=actor, object_type="stay", objects=[(pk, survivor.pk) for pk in stays], fields=["patient"], note=note
+    )
+    complaints = list(merged.complaints.values_list("pk", flat=True))  # complaints.Complaint, by its relation
+    merged.complaints.update(patient=survivor, updated_at=now)
+    audit_changes(
+        actor=actor,
+        object_type="complaint",
+        objects=[(pk, survivor.pk) for pk in complaints],
+        fields=["patient"],
+        note=note,
+    )
+    filled = {
+        name: getattr(merged, name)
+        for name in MERGE_FILLS
+        if getattr(merged, name) not in (None, "", []) and getattr(survivor, name) in (None, "", [])
+    }
+    if "phone" in filled:
+        filled["phone_needs_correction"] = merged.phone_needs_correction
+    if survivor.sex == Patient.Sex.UNKNOWN and merged.sex != Patient.Sex.UNKNOWN:
+        filled["sex"] = merged.sex
+    for name, value in filled.items():
+        setattr(survivor, name, value)
+    if filled:
+        survivor.save(update_fields=[*filled, "updated_at"])
+    Patient.objects.filter(merged_into=merged).update(merged_into=survivor, updated_at=now)
+    Patient.objects.filter(pk=merged.pk).update(merged_into=survivor, archived=True, updated_at=now)
+    merged.merged_into, merged.archived = survivor, True
+    audit_change(actor=actor, object_type="patient", object_id=survivor.pk, fields=list(filled), note=note)
+    audit_change(actor=actor, object_type="patient", object_id=merged.pk, fields=["merged_into", "archived"], note=note)
+    if merged.deceased_on and not survivor.deceased_on:
+        patient_mark_deceased(patient=survivor, died_on=merged.deceased_on, actor=actor)
+    if merged.declined_calls_on and not survivor.declined_calls_on:
+        patient_decline_calls(patient=survivor, on=merged.declined_calls_on, actor=actor)
+    latest = Discharge.objects.filter(patient=survivor).order_by("-admitted_on").values_list("admitted_on", flat=True)
+    if latest:
+        calls_cancel_open(
+            calls=FollowUpCall.objects.filter(discharge__patient=survivor, discharge__admitted_on__lt=latest[0]),
+            reason=FollowUpCall.CancelReason.READMITTED,
+            actor=actor,
+        )
+    return MergeResult(stays=len(stays), complaints=len(complaints), filled=sorted(filled))
 
 
 def discharge_update_problems(*, discharge: Discharge, changes: dict[str, Any]) -> list[str]:

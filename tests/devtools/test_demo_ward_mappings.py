@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import call_command
 
-from interop.models import WardMapping
+from interop.models import FeedSender, WardMapping
 
 
 @pytest.mark.django_db
@@ -13,4 +13,7 @@ def test_demo_seed_maps_the_fhir_default_and_the_sample_ward(settings):
     assert sorted(WardMapping.objects.values_list("kind", "code", "department__code")) == [
         ("fhir", "*", "GSUR"),
         ("hl7", "HUH AE OMU", "CARD"),
+    ]
+    assert list(FeedSender.objects.values_list("kind", "name", "discharge_classes")) == [
+        ("hl7", "ADTApp/GHHSFacility", "I,P")
     ]

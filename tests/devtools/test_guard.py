@@ -25,6 +25,7 @@ COMMANDS = [
     pytest.param("benchmark_pages", {"calls": 20, "runs": 1}, id="benchmark_pages"),
     pytest.param("benchmark_queue", {"discharges": 10}, id="benchmark_queue", marks=on_postgresql),
     pytest.param("benchmark_dashboard", {"calls": 10, "runs": 1}, id="benchmark_dashboard", marks=on_postgresql),
+    pytest.param("benchmark_feed", {"messages": 5}, id="benchmark_feed", marks=on_postgresql),
 ]
 
 

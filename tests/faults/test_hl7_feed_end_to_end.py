@@ -28,6 +28,7 @@ from django.conf import settings
 from django.utils import timezone
 from hl7.mllp import open_hl7_connection
 
+from calls.models import Discharge, FollowUpCall
 from interop.tasks import process_message
 from tests.faults.helpers import wait_for
 from tests.faults.worker_jobs import FEED_DEPARTMENT, FEED_STEP_OFFSETS, FEED_WARD
@@ -196,3 +197,43 @@ def test_a_discharge_sent_over_mllp_is_processed_by_the_worker_into_its_calls_an
     )
     assert worker.results(PROCESSING) == ["processed", None]
     assert shared_database.feed_state() == processed
+
+
+PAIRS = 20
+
+
+def test_two_workers_keep_each_patients_order_so_every_cancelled_discharge_ends_cancelled(
+    shared_database, start_worker, hl7_listener
+):
+    """The issue's trial: an A03, then after its AA an A13 for the same
+    patient, 20 times, with two workers taking the tasks: each A13 must
+    find and cancel its stay, never overtake it."""
+    shared_database.seed_feed_ward()
+    workers = [start_worker("first"), start_worker("second")]
+    logs = {"first": workers[0].log, "second": workers[1].log, "listener": hl7_listener.log}
+    today = timezone.localdate()
+    discharged, admitted = today - dt.timedelta(days=1), today - dt.timedelta(days=5)
+    for n in range(PAIRS):
+        mrn = f"ORD{n:04d}^^^HOSP^MR"
+        common = {"pid3": mrn, "ward": f"{FEED_WARD}^301^2^HOSP", "admit": f"{admitted:%Y%m%d}0930"}
+        assert (
+            msa(send(hl7_listener.address, adt(control_id=f"D{n}", discharge=f"{discharged:%Y%m%d}1030", **common)))[0]
+            == "AA"
+        )
+        assert msa(send(hl7_listener.address, adt("A13", control_id=f"C{n}", discharge="", **common)))[0] == "AA"
+
+    wait_for(
+        lambda: "received" not in {status for _id, status in shared_database.message_statuses()},
+        what="both workers to process every message",
+        timeout=120,
+        logs=logs,
+    )
+    assert {status for _id, status in shared_database.message_statuses()} == {"processed"}
+    stays_sql = f"SELECT archived, count(*) FROM {Discharge._meta.db_table} GROUP BY archived"  # noqa: S608  # nosec B608
+    stays = shared_database.query(stays_sql, [])
+    assert [(bool(archived), count) for archived, count in stays] == [(True, PAIRS)]
+    calls_sql = f"SELECT status, count(*) FROM {FollowUpCall._meta.db_table} GROUP BY status"  # noqa: S608  # nosec B608
+    calls = shared_database.query(calls_sql, [])
+    assert [(status, count) for status, count in calls] == [("cancelled", PAIRS)]
+    # Both workers took part.
+    assert all(worker.results(PROCESSING) for worker in workers)

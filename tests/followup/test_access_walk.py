@@ -138,7 +138,7 @@ def test_no_role_reaches_a_page_or_object_outside_its_role_and_departments(reque
 @pytest.mark.django_db
 def test_anonymous_visitors_reach_only_the_public_pages(client, world):
     objects, _ = world
-    public = {"healthz", "favicon", "login", "set_language", "interop:fhir_bundle"}
+    public = {"healthz", "favicon", "login", "set_language", "interop:fhir_bundle", "interop:fhir_metadata"}
     reached = []
     for name, pattern in url_patterns():
         url = reverse(name, kwargs=kwargs_for(name, pattern, objects))

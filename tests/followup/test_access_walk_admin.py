@@ -34,7 +34,7 @@ from complaints.models import Category, ChannelResponseTarget, Complaint, Holida
 from followup.audit import AUDITED_ADMIN_APPS, audit_record
 from followup.models import AuditEvent
 from followup.roles import Role
-from interop.models import InboundMessage, Kind, WardMapping
+from interop.models import FeedSender, InboundMessage, Kind, WardMapping
 from tests.factories import DepartmentFactory, FollowUpCallFactory, ScriptVersionFactory, UserFactory
 
 OURS, THEIRS = "CARD", "ONCO"  # the walking nurses work in cardiology
@@ -99,6 +99,7 @@ ADMIN_MODELS: dict[str, Expect] = {
     "followup.user": Expect(ADMIN),
     "interop.inboundmessage": Expect(ADMIN),  # the raw inbox of every ward: the administrator's
     "interop.wardmapping": Expect(ADMIN),
+    "interop.feedsender": Expect(ADMIN),  # the sending systems and their tokens
 }
 
 # Views a model admin adds to the standard five: who may use them. They act
@@ -180,6 +181,7 @@ def _configuration_objects(officer, admin_user) -> None:
     ChannelResponseTarget.objects.create(channel="hotline", first_response_value=30, first_response_unit="minutes")
     Notification.objects.create(recipient=officer, text="Complaint overdue")
     WardMapping.objects.create(kind=Kind.FHIR, code="*", department=Department.objects.get(code=OURS))
+    FeedSender.objects.create(kind=Kind.HL7, name="HIS/HOSP", discharge_classes="I")
     seen = {"user_agent": "walk", "ip_address": "10.0.0.9", "username": "mallory", "http_accept": "*/*"}
     AccessAttempt.objects.create(**seen, path_info="/", get_data="", post_data="", failures_since_start=1)
     AccessLog.objects.create(**seen, path_info="/")

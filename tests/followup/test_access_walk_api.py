@@ -4,9 +4,10 @@ test_access_walk_admin).
 
 Every URL that answers without a session is named in WITHOUT_SESSION with
 what guards it: a new one fails the walk until it says. The FHIR endpoint
-refuses every request without the token, with another token or scheme, or
-from a sender it does not accept; a refused request writes nothing and
-leaves a "refused" row naming the feed. The fragments a page fetches after
+refuses every request without a sending system's token, with another token
+or scheme, or with the token of a system switched off; the token alone names
+the sender (a header never does); a refused request writes nothing and
+leaves a "refused" row. The fragments a page fetches after
 loading (the unread badge, the session keep-alive) answer only a logged-in
 user, about that user."""
 
@@ -21,7 +22,8 @@ from django.utils import timezone
 from calls.models import Discharge, FollowUpCall, Patient
 from complaints.models import Notification
 from followup.models import AuditEvent
-from interop.models import InboundMessage, Kind, WardMapping
+from interop.models import FeedSender, InboundMessage, Kind, WardMapping
+from interop.services import feed_sender_issue_token
 from tests.factories import DepartmentFactory, UserFactory
 from tests.interop.conftest import NOW
 from tests.interop.test_fhir import PRACTITIONER, bundle, encounter, patient
@@ -36,13 +38,12 @@ WITHOUT_SESSION = {
     "favicon": "nothing to guard: a redirect to a static file",
     "login": "the log-in form (django-axes locks out guessing)",
     "set_language": "nothing to guard: a language cookie",
-    "interop:fhir_bundle": "the bearer token INTEROP_API_TOKEN and the senders INTEROP_API_SENDERS",
+    "interop:fhir_bundle": "a bearer token of an active sending system (interop.FeedSender)",
+    "interop:fhir_metadata": "nothing to guard: what the endpoint accepts (no patient data, no sender names)",
 }
 
-TOKEN = "walk-token-9f1c"
 FHIR = reverse("interop:fhir_bundle")
 TOKEN_REQUIRED = [{"severity": "error", "code": "login", "diagnostics": "A valid API token is required."}]
-SENDER_REFUSED = [{"severity": "error", "code": "forbidden", "diagnostics": "This sender may not push bundles here."}]
 
 
 def test_every_url_answering_without_a_session_says_what_guards_it():
@@ -55,15 +56,19 @@ def test_every_url_answering_without_a_session_says_what_guards_it():
 
 
 @pytest.fixture
-def feed(settings):
-    """The endpoint open to the token, for the hospital's system "HIS"; FHIR
-    stays default to cardiology."""
-    settings.INTEROP_API_TOKEN = TOKEN
-    settings.INTEROP_API_SENDERS = ["HIS"]
+def feed():
+    """The hospital's system "HIS" with its token; FHIR stays default to
+    cardiology. A second system, "OLD", is switched off."""
     cardiology = DepartmentFactory(code="CARD")
     WardMapping.objects.create(kind=Kind.FHIR, code=WardMapping.DEFAULT_CODE, department=cardiology)
+    issuer = UserFactory(username="issuer")
+    tokens = {
+        name: feed_sender_issue_token(sender=FeedSender.objects.create(kind=Kind.FHIR, name=name), by=issuer)
+        for name in ("HIS", "OLD")
+    }
+    FeedSender.objects.filter(name="OLD").update(active=False)
     with time_machine.travel(NOW, tick=False):
-        yield
+        yield tokens
 
 
 def written() -> dict[str, int]:
@@ -74,6 +79,7 @@ def written() -> dict[str, int]:
 def feed_trail() -> list[tuple]:
     return list(
         AuditEvent.objects.exclude(action=AuditEvent.Action.LOGIN)
+        .exclude(object_type="sender")  # the fixture's tokens
         .order_by("pk")
         .values_list("actor_name", "source", "action", "status_code")
     )
@@ -86,55 +92,28 @@ def push(client=None, **headers):
 
 
 @pytest.mark.parametrize(
-    ("headers", "status", "issues", "actor"),
+    ("headers", "issues"),
     [
-        pytest.param({"X-Sender": "HIS"}, 401, TOKEN_REQUIRED, "fhir:HIS", id="no token"),
-        pytest.param(
-            {"Authorization": "Bearer guessed", "X-Sender": "HIS"}, 401, TOKEN_REQUIRED, "fhir:HIS", id="wrong token"
-        ),
-        pytest.param(
-            {"Authorization": f"Bearer {TOKEN}x", "X-Sender": "HIS"},
-            401,
-            TOKEN_REQUIRED,
-            "fhir:HIS",
-            id="token and more",
-        ),
-        pytest.param(
-            {"Authorization": f"Bearer {TOKEN[:-1]}", "X-Sender": "HIS"},
-            401,
-            TOKEN_REQUIRED,
-            "fhir:HIS",
-            id="token cut short",
-        ),
-        pytest.param(
-            {"Authorization": f"Basic {TOKEN}", "X-Sender": "HIS"}, 401, TOKEN_REQUIRED, "fhir:HIS", id="another scheme"
-        ),
-        pytest.param({"Authorization": TOKEN, "X-Sender": "HIS"}, 401, TOKEN_REQUIRED, "fhir:HIS", id="no scheme"),
-        pytest.param(
-            {"Authorization": f"Bearer {TOKEN}", "X-Sender": "EHR-2"},
-            403,
-            SENDER_REFUSED,
-            "fhir:EHR-2",
-            id="wrong sender",
-        ),
-        pytest.param(
-            {"Authorization": f"Bearer {TOKEN}", "X-Sender": "his"},
-            403,
-            SENDER_REFUSED,
-            "fhir:his",
-            id="sender in another case",
-        ),
-        pytest.param({"Authorization": f"Bearer {TOKEN}"}, 403, SENDER_REFUSED, "fhir:api", id="no sender"),
+        pytest.param({"X-Sender": "HIS"}, TOKEN_REQUIRED, id="no token"),
+        pytest.param({"Authorization": "Bearer guessed", "X-Sender": "HIS"}, TOKEN_REQUIRED, id="wrong token"),
+        pytest.param({"Authorization": "Bearer {HIS}x"}, TOKEN_REQUIRED, id="token and more"),
+        pytest.param({"Authorization": "Bearer {HIS_CUT}"}, TOKEN_REQUIRED, id="token cut short"),
+        pytest.param({"Authorization": "Basic {HIS}"}, TOKEN_REQUIRED, id="another scheme"),
+        pytest.param({"Authorization": "{HIS}"}, TOKEN_REQUIRED, id="no scheme"),
+        pytest.param({"Authorization": "Bearer {OLD}", "X-Sender": "OLD"}, TOKEN_REQUIRED, id="switched off"),
+        pytest.param({"Authorization": "Bearer 令牌<script>"}, TOKEN_REQUIRED, id="foreign characters"),
     ],
 )
-def test_a_refused_push_writes_nothing_and_leaves_a_refusal(feed, headers, status, issues, actor):
+def test_a_refused_push_writes_nothing_and_leaves_a_refusal(feed, headers, issues):
+    values = {"HIS": feed["HIS"], "HIS_CUT": feed["HIS"][:-1], "OLD": feed["OLD"]}
+    headers = {name: value.format(**values) for name, value in headers.items()}
     before = written()
 
     response = push(**headers)
 
-    assert (response.status_code, response.json()["issue"]) == (status, issues)
+    assert (response.status_code, response.json()["issue"]) == (401, issues)
     assert written() == before
-    assert feed_trail() == [(actor, "feed", "refused", status)]
+    assert feed_trail() == [("fhir:unknown", "feed", "refused", 401)]
 
 
 def test_a_session_is_no_token(feed):
@@ -149,23 +128,15 @@ def test_a_session_is_no_token(feed):
     assert written() == before
 
 
-def test_the_endpoint_is_closed_when_no_token_is_configured(feed, settings):
-    settings.INTEROP_API_TOKEN = ""
-
-    response = push(**{"Authorization": "Bearer ", "X-Sender": "HIS"})
-
-    assert (response.status_code, written()["Discharge"]) == (401, 0)
-
-
 @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
 def test_only_post_is_answered_and_other_methods_write_nothing(feed, method):
-    response = getattr(Client(), method)(FHIR, headers={"Authorization": f"Bearer {TOKEN}", "X-Sender": "HIS"})
+    response = getattr(Client(), method)(FHIR, headers={"Authorization": f"Bearer {feed['HIS']}"})
 
     assert (response.status_code, written()["InboundMessage"]) == (405, 0)
 
 
-def test_the_token_from_an_accepted_sender_registers_the_discharge(feed):
-    response = push(**{"Authorization": f"Bearer {TOKEN}", "X-Sender": "HIS"})
+def test_the_token_names_the_sender_that_registers_the_discharge(feed):
+    response = push(**{"Authorization": f"Bearer {feed['HIS']}", "X-Sender": "EHR-2"})
 
     assert response.status_code == 200
     assert list(Discharge.objects.values_list("patient__mrn", "department__code", "source")) == [
@@ -175,12 +146,12 @@ def test_the_token_from_an_accepted_sender_registers_the_discharge(feed):
     assert AuditEvent.objects.filter(action=AuditEvent.Action.REFUSED).count() == 0
 
 
-def test_any_sender_is_accepted_when_no_senders_are_configured(feed, settings):
-    settings.INTEROP_API_SENDERS = []
+def test_metadata_answers_anyone_and_names_no_sender(feed):
+    response = Client().get(reverse("interop:fhir_metadata"))
 
-    response = push(**{"Authorization": f"Bearer {TOKEN}", "X-Sender": "EHR-2"})
-
-    assert (response.status_code, InboundMessage.objects.get().sender) == (200, "EHR-2")
+    assert response.status_code == 200
+    assert "HIS" not in response.content.decode()
+    assert written()["InboundMessage"] == 0
 
 
 # --- JSON and fragments ------------------------------------------------------------------------

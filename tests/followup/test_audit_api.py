@@ -9,7 +9,9 @@ from django.urls import resolve
 
 from followup.audit import (
     AuditMiddleware,
+    audit_batch,
     audit_change,
+    audit_changes,
     audit_events_for_patient,
     changed_fields,
     current_request,
@@ -296,3 +298,38 @@ def test_a_patients_trail_finds_rows_by_patient_and_rows_written_before_rows_had
     found = audit_events_for_patient(patient_id=patient_id, call_ids=[call.pk])
 
     assert sorted(event.pk for event in found) == [event.pk for event in mine]
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+def test_a_batch_writes_its_rows_with_one_insert_when_it_ends(nurse, django_assert_num_queries):
+    patient = PatientFactory()
+
+    with django_assert_num_queries(1), audit_batch():
+        audit_change(actor=nurse, object_type="patient", object_id=patient.pk, fields=["phone"])
+        audit_changes(actor="hl7:HIS", object_type="call", objects=[(7, patient.pk), (8, patient.pk)], note="x")
+
+    assert list(AuditEvent.objects.order_by("pk").values_list("actor_name", "object_type", "object_id")) == [
+        ("alice", "patient", str(patient.pk)),
+        ("hl7:HIS", "call", "7"),
+        ("hl7:HIS", "call", "8"),
+    ]
+
+
+def test_a_batch_that_raises_writes_nothing(nurse):
+    with pytest.raises(ValueError, match="boom"), audit_batch():
+        audit_change(actor=nurse, object_type="patient", object_id=1, fields=["phone"])
+        raise ValueError("boom")
+
+    assert AuditEvent.objects.count() == 0
+
+
+def test_a_batch_inside_a_batch_adds_to_the_outer_one(nurse):
+    with audit_batch():
+        audit_change(actor=nurse, object_type="patient", object_id=1)
+        with audit_batch():
+            audit_change(actor=nurse, object_type="patient", object_id=2)
+        assert AuditEvent.objects.count() == 0
+
+    assert list(AuditEvent.objects.order_by("pk").values_list("object_id", flat=True)) == ["1", "2"]

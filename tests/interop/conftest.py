@@ -84,13 +84,17 @@ def adt(
     dg1: str | None = "I25.1^冠心病^I10",
     extra: tuple[str, ...] = (),
     version: str = "2.5",
+    charset: str = "UNICODE UTF-8",
+    patient_class: str = "I",
+    visit: str = "",
 ) -> str:
     """An ADT message as HL7 v2.5 chapter 3 lays it out (segments joined by CR)."""
     pv1 = [""] * 46
-    pv1[0], pv1[1], pv1[2], pv1[3], pv1[7], pv1[44], pv1[45] = "PV1", "1", "I", ward, doctor, admit, discharge
+    pv1[0], pv1[1], pv1[2], pv1[3], pv1[7], pv1[44], pv1[45] = "PV1", "1", patient_class, ward, doctor, admit, discharge
+    pv1[19] = visit
     segments = [
         f"MSH|^~\\&|{sending[0]}|{sending[1]}|FOLLOWUP||20261120103500+0800||ADT^{trigger}^ADT_A03|{control_id}"
-        f"|P|{version}|||||CHN|UNICODE UTF-8",
+        f"|P|{version}|||||CHN|{charset}",
         f"EVN|{evn_trigger or trigger}|20261120103500+0800||||{evn6}",
         f"PID|1||{pid3}||{name}||{birth}|{sex}|||||{phone}",
         "|".join(pv1).rstrip("|"),

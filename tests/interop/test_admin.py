@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from calls.models import Discharge
-from interop.models import InboundMessage, Kind, WardMapping
+from followup.models import AuditEvent
+from interop.models import FeedSender, InboundMessage, Kind, WardMapping
 from interop.services import hl7_message_receive
 
 from .conftest import adt
@@ -26,6 +27,9 @@ def test_admin_role_holds_the_interop_permissions(admin_user):
         "interop.add_wardmapping",
         "interop.change_wardmapping",
         "interop.delete_wardmapping",
+        "interop.view_feedsender",
+        "interop.add_feedsender",
+        "interop.change_feedsender",
     }
 
 
@@ -115,3 +119,65 @@ def test_message_page_shows_the_payload_and_the_error(client_for, admin_user, ca
     page = response.content.decode()
     assert page.count("PV1-3: Unknown ward “9Z” from HIS/HOSP") == 1
     assert page.count("PID|1||ZY0001^^^HOSP^MR") == 1
+
+
+# --- sending systems ------------------------------------------------------------------------------
+
+SENDERS = reverse("admin:interop_feedsender_changelist")
+
+
+def shown_tokens(response) -> list[tuple[str, str]]:
+    return [(sender.name, token) for sender, token in response.context["issued"]]
+
+
+def test_adding_a_fhir_sender_shows_its_token_once_and_keeps_only_its_hash(client_for, admin_user, cardiology, now):
+    from interop.services import feed_sender_by_token
+
+    client = client_for(admin_user)
+    response = client.post(
+        reverse("admin:interop_feedsender_add"),
+        {"kind": "fhir", "name": "EHR", "discharge_classes": "IMP", "active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    [(name, token)] = shown_tokens(response)
+    sender = FeedSender.objects.get()
+    assert (name, sender.token_hint, len(token)) == ("EHR", token[:6], 43)
+    assert token not in sender.token_hash
+    assert feed_sender_by_token(token) == sender
+    assert token not in client.get(reverse("admin:interop_feedsender_change", args=[sender.pk])).content.decode()
+    assert list(AuditEvent.objects.filter(object_type="sender").values_list("actor_name", "fields", "note")) == [
+        ("dave", "token_hash", "token issued")
+    ]
+
+
+def test_a_new_token_replaces_the_old_one_and_hl7_senders_get_none(client_for, admin_user):
+    from interop.services import feed_sender_by_token, feed_sender_issue_token
+
+    ehr = FeedSender.objects.create(kind=Kind.FHIR, name="EHR")
+    his = FeedSender.objects.create(kind=Kind.HL7, name="HIS/HOSP")
+    old = feed_sender_issue_token(sender=ehr, by=admin_user)
+
+    response = client_for(admin_user).post(SENDERS, {"action": "issue_token", "_selected_action": [ehr.pk, his.pk]})
+
+    [(name, new)] = shown_tokens(response)
+    assert (name, feed_sender_by_token(new), feed_sender_by_token(old)) == ("EHR", ehr, None)
+    his.refresh_from_db()
+    assert his.token_hash == ""
+
+
+def test_adding_an_hl7_sender_sets_its_patient_classes(client_for, admin_user):
+    response = client_for(admin_user).post(
+        reverse("admin:interop_feedsender_add"),
+        {"kind": "hl7", "name": "HIS/HOSP", "discharge_classes": "I, O", "active": "on"},
+    )
+
+    assert response.status_code == 302
+    assert FeedSender.objects.get().classes() == ("I", "O")
+
+
+def test_senders_cannot_be_deleted(client_for, admin_user):
+    sender = FeedSender.objects.create(kind=Kind.HL7, name="HIS/HOSP")
+
+    assert client_for(admin_user).get(reverse("admin:interop_feedsender_delete", args=[sender.pk])).status_code == 403

@@ -150,7 +150,10 @@ def test_only_finished_inpatient_encounters_are_discharges(cardiology, now):
 
     message, _outcome = fhir_payload_receive(payload=bundle(*resources))
 
-    assert (message.status, message.warnings) == ("ignored", "No finished inpatient (IMP) encounter in the input.")
+    assert (message.status, message.warnings) == (
+        "ignored",
+        "No finished encounter of class IMP in the input: not an inpatient discharge.",
+    )
     assert Discharge.objects.count() == 0
 
 

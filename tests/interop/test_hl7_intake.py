@@ -319,14 +319,97 @@ def test_garbage_is_rejected_and_kept_for_the_admin(db, django_capture_on_commit
     assert (stored.status, stored.payload, stored.control_id) == ("error", "hello there", "")
 
 
-def test_a_resent_refused_message_gets_the_same_refusal(
+def test_a_refused_message_sent_again_unchanged_is_checked_and_refused_again(
     cardiology, now, eager_celery, django_capture_on_commit_callbacks
 ):
     receive(adt(ward="9Z"), django_capture_on_commit_callbacks)
     again = receive(adt(ward="9Z"), django_capture_on_commit_callbacks)
 
-    assert (again.ack_code, again.duplicate) == ("AE", True)
-    assert InboundMessage.objects.count() == 1
+    assert (again.ack_code, again.duplicate) == ("AE", False)
+    assert list(InboundMessage.objects.values_list("control_id", "status")) == [
+        ("MSG0001", "error"),
+        ("MSG0001", "error"),
+    ]
+
+
+def test_a_refused_message_resent_corrected_with_the_same_control_id_is_processed(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
+    refused = receive(adt(ward="9Z^1^1"), django_capture_on_commit_callbacks)
+    corrected = receive(adt(ward="3A^301^2^HOSP"), django_capture_on_commit_callbacks)
+
+    assert (refused.ack_code, corrected.ack_code, corrected.duplicate) == ("AE", "AA", False)
+    assert msa(corrected.ack) == ("AA", "MSG0001", "Accepted.")
+    assert Discharge.objects.get().department == cardiology
+    assert list(InboundMessage.objects.order_by("pk").values_list("control_id", "status")) == [
+        ("MSG0001", "error"),
+        ("MSG0001", "processed"),
+    ]
+    # Resent once more, it is the accepted one's duplicate.
+    third = receive(adt(ward="3A^301^2^HOSP"), django_capture_on_commit_callbacks)
+    assert (third.ack_code, third.duplicate, third.message.status) == ("AA", True, "processed")
+
+
+def test_a_message_accepted_but_failing_in_processing_is_processed_anew_when_resent(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
+    first = receive(adt(), django_capture_on_commit_callbacks, execute=False)
+    WardMapping.objects.all().delete()  # the ward mapping is gone when the worker gets to it
+    inbound_message_process(message_id=first.message.pk)
+    assert InboundMessage.objects.get().status == "error"
+    WardMapping.objects.create(kind=Kind.HL7, code="3A", department=cardiology)
+
+    again = receive(adt(), django_capture_on_commit_callbacks)
+
+    assert (again.ack_code, again.duplicate) == ("AA", False)
+    assert list(InboundMessage.objects.order_by("pk").values_list("status", flat=True)) == ["error", "processed"]
+    assert Discharge.objects.count() == 1
+
+
+def test_reprocessing_leaves_a_refused_message_whose_resend_was_accepted(
+    cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
+    receive(adt(ward="9Z^1^1"), django_capture_on_commit_callbacks)
+    receive(adt(), django_capture_on_commit_callbacks)
+    WardMapping.objects.create(kind=Kind.HL7, code="9Z", department=cardiology)
+
+    counts = inbound_messages_reprocess(messages=InboundMessage.objects.all(), by=UserFactory())
+
+    assert counts == {}
+    assert list(InboundMessage.objects.order_by("pk").values_list("status", flat=True)) == ["error", "processed"]
+    assert Discharge.objects.count() == 1
+
+
+# MSH with one field too many between MSH-7 and MSH-9: MSH-9 is empty, the
+# type and the control id stand one field later.
+SHIFTED_MSH = "MSH|^~\\&|HIS|HOSP|FOLLOWUP||20261120103500|||ADT^A03^ADT_A03|{id}|P|2.5"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "echoed"),
+    [
+        (SHIFTED_MSH.format(id="BAD0001"), SHIFTED_MSH.format(id="BAD0002"), ("BAD0001", "BAD0002")),
+        # No message type anywhere near MSH-9: MSH-10 as it stands.
+        ("MSH|^~\\&|HIS|HOSP|||20261120|||n1|P", "MSH|^~\\&|HIS|HOSP|||20261120|||n2|P", ("n1", "n2")),
+        # The message type where MSH-10 should be, and nothing after it: no control id.
+        ("MSH|^~\\&|HIS|HOSP|||20261120|||ADT", "MSH|^~\\&|HIS|HOSP|||20261120|||ADT^A08", ("", "")),
+    ],
+    ids=["shifted", "empty-msh9", "type-in-msh10"],
+)
+def test_each_message_with_an_unreadable_msh_is_kept_under_its_own_identity(
+    first, second, echoed, db, django_capture_on_commit_callbacks
+):
+    rest = "\rPID|1||ZY0001^^^HOSP^MR||张^三\r"
+    receipts = [receive(header + rest, django_capture_on_commit_callbacks) for header in (first, second)]
+
+    assert [(r.ack_code, r.duplicate, msa(r.ack)[1]) for r in receipts] == [
+        ("AR", False, echoed[0]),
+        ("AR", False, echoed[1]),
+    ]
+    assert list(InboundMessage.objects.order_by("pk").values_list("sender", "control_id", "status")) == [
+        ("HIS/HOSP", echoed[0], "error"),
+        ("HIS/HOSP", echoed[1], "error"),
+    ]
 
 
 def test_admin_fixes_the_ward_mapping_and_reprocesses(

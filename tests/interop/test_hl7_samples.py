@@ -6,14 +6,21 @@ import hl7
 import pytest
 
 from calls.models import Discharge, Patient
-from interop.models import InboundMessage, Kind, WardMapping
+from interop.models import FeedSender, InboundMessage, Kind, WardMapping
 from interop.services import hl7_message_receive
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def homerton(cardiology):
+def homerton_sender(db):
+    """The samples' stays have patient class P (preadmit): their sender is
+    configured to take P as well as I as discharges."""
+    return FeedSender.objects.create(kind=Kind.HL7, name="ADTApp/GHHSFacility", discharge_classes="I, p")
+
+
+@pytest.fixture
+def homerton(cardiology, homerton_sender):
     WardMapping.objects.create(kind=Kind.HL7, sender="ADTApp/GHHSFacility", code="HUH AE OMU", department=cardiology)
     return cardiology
 
@@ -54,8 +61,21 @@ def test_current_a03_sample_is_a_discharge_despite_evn1_saying_a01(
         "EVN-1 says A01 but MSH-9 says A03: MSH-9 was followed.",
         "Phone “2222” is not a valid number: kept, marked for correction.",
         "Family phone “121111” is not a valid number: left out.",
-        "PV1-2 (patient class) is P, not I (inpatient): registered as a discharge all the same.",
     ]
+
+
+def test_the_a03_sample_is_no_discharge_for_a_sender_that_takes_inpatients_only(
+    samples, cardiology, now, eager_celery, django_capture_on_commit_callbacks
+):
+    WardMapping.objects.create(kind=Kind.HL7, code="HUH AE OMU", department=cardiology)
+
+    receipt = receive_sample(samples, "msft-fhirconverter_ADT-A03-01.hl7", django_capture_on_commit_callbacks)
+
+    assert msa(receipt.ack) == ("AA", "MSG00001")
+    assert receipt.text == "Not an inpatient discharge (PV1-2 patient class P): nothing registered."
+    message = InboundMessage.objects.get()
+    assert (message.status, message.warnings.splitlines()[-1]) == ("ignored", receipt.text)
+    assert Patient.objects.count() == 0
 
 
 def test_short_a03_sample_without_dg1_still_registers(
@@ -103,7 +123,7 @@ def test_a08_sample_alone_creates_the_stay_it_describes(
 
 
 def test_a03_sample_with_an_unmapped_ward_is_refused_then_reprocessed(
-    samples, cardiology, now, eager_celery, django_capture_on_commit_callbacks
+    samples, cardiology, homerton_sender, now, eager_celery, django_capture_on_commit_callbacks
 ):
     receipt = receive_sample(samples, "msft-fhirconverter_ADT-A03-01.hl7", django_capture_on_commit_callbacks)
 

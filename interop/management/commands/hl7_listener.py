@@ -1,6 +1,6 @@
 import signal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from interop.mllp import make_server
@@ -18,7 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=2575, help="TCP port (2575 is HL7's registered port).")
 
     def handle(self, *args, host: str, port: int, **options):
-        server = make_server(host, port)
+        try:
+            server = make_server(host, port)
+        except (ValueError, OSError) as exc:  # a wrong allow-list entry, a missing certificate, a port in use
+            raise CommandError(_("The HL7 listener cannot start: %(reason)s") % {"reason": exc}) from None
         signal.signal(signal.SIGTERM, _stop)
         try:
             where = {"host": host, "port": server.server_address[1]}
