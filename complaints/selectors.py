@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followup import access
-from followup.dates import start_of_day
+from followup.dates import add_years, start_of_day
 from followup.figures import Rate
 
 from .models import Category, Complaint, ComplaintEvent, Measure, Notification, Promise, ResolutionMeasure, Severity
@@ -191,13 +191,6 @@ class Quarter:
         return Period.of_quarter(self).q()
 
 
-def _shift_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year without one
-        return day.replace(year=day.year + years, day=28)
-
-
 def _add_months(day: dt.date, months: int) -> dt.date:
     """The first of the month ``months`` after the month of ``day`` (a first)."""
     index = day.year * 12 + day.month - 1 + months
@@ -288,7 +281,7 @@ class Period:
 
     @property
     def year_before(self) -> "Period":
-        return Period(_shift_years(self.start, -1), _shift_years(self.end, -1), self.kind)
+        return Period(add_years(self.start, -1), add_years(self.end, -1), self.kind)
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
         """[start, end) in the hospital's time zone."""

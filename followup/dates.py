@@ -33,18 +33,27 @@ from django.utils.translation import gettext
 EARLIEST = dt.date(1900, 1, 1)
 PLAN_YEARS = 10
 PERIOD_YEARS = 100
+OLDEST_AGE_YEARS = 120  # nobody discharged was born longer ago than this
 
 
-def _years_later(day: dt.date, years: int) -> dt.date:
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (earlier when negative); 29 February
+    becomes the 28th in a year without one."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
         return day.replace(year=day.year + years, day=28)
 
 
+def oldest_birth_date(today: dt.date | None = None) -> dt.date:
+    """The earliest birth date of a living patient: OLDEST_AGE_YEARS before
+    today. One further back is a typing error (1726 for 1976)."""
+    return add_years(today or timezone.localdate(), -OLDEST_AGE_YEARS)
+
+
 def latest_plausible(today: dt.date | None = None, *, years: int = PLAN_YEARS) -> dt.date:
     """The latest date accepted ``years`` ahead of today."""
-    return _years_later(today or timezone.localdate(), years)
+    return add_years(today or timezone.localdate(), years)
 
 
 def date_problem(

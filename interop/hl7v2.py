@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from calls.models import Department, Patient
 from calls.phones import normalise_phone
+from followup.dates import EARLIEST, OLDEST_AGE_YEARS, oldest_birth_date
 
 MLLP_START = b"\x0b"
 MLLP_END = b"\x1c\r"
@@ -364,21 +365,13 @@ def local_date(value: str, location: str, warnings: list[str] | None = None) -> 
     return moment.date()
 
 
-OLDEST_AGE_YEARS = 120  # a birth date further back is a typing error (1726 for 1976), not a patient
-EARLIEST_BIRTH = dt.date(1900, 1, 1)
-
-
 def birth_date_problem(born: dt.date, today: dt.date) -> str:
     """Why a birth date cannot be right (empty when it can): in the future,
     before 1900, or more than OLDEST_AGE_YEARS years ago. Shared by the HL7
     and FHIR readers."""
     if born > today:
         return _("in the future")
-    try:
-        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS)
-    except ValueError:  # 29 February
-        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS, day=28)
-    if born < EARLIEST_BIRTH or born < oldest:
+    if born < EARLIEST or born < oldest_birth_date(today):
         return _("more than %(years)s years ago") % {"years": OLDEST_AGE_YEARS}
     return ""
 

@@ -7,7 +7,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from followup.dates import PeriodDateField
+from followup.dates import PeriodDateField, add_years
 from followup.forms import LongTextField, filter_form_helper
 
 from ..models import Department, FollowUpCall, SpotCheck
@@ -44,19 +44,12 @@ class DashboardFilterForm(forms.Form):
         if start and end:
             if start > end:
                 raise forms.ValidationError(_("The start date must be on or before the end date."))
-            if (end - start).days > MAX_RANGE_DAYS or end > _plus_two_years(start):
+            if (end - start).days > MAX_RANGE_DAYS or end > add_years(start, 2):
                 raise forms.ValidationError(_("Choose a range of at most two years."))
         return cleaned
 
     def period(self) -> Period:
         return Period(self.cleaned_data["start"], self.cleaned_data["end"])
-
-
-def _plus_two_years(day: dt.date) -> dt.date:
-    try:
-        return day.replace(year=day.year + 2)
-    except ValueError:
-        return day.replace(year=day.year + 2, day=28)
 
 
 class SpotCheckFilterForm(forms.Form):

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.selectors import complaint_figures
 from followup import access
+from followup.dates import add_years
 from followup.figures import Rate
 from followup.models import User
 
@@ -66,18 +67,11 @@ class Period:
         return Period(self.start - dt.timedelta(days=self.days), self.start - dt.timedelta(days=1))
 
     def year_earlier(self) -> "Period":
-        return Period(_minus_year(self.start), _minus_year(self.end))
+        return Period(add_years(self.start, -1), add_years(self.end, -1))
 
     @property
     def q(self) -> Q:
         return Q(due_date__gte=self.start, due_date__lte=self.end)
-
-
-def _minus_year(day: dt.date) -> dt.date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
 
 
 def default_period(today: dt.date | None = None) -> Period:

@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followup import access
-from followup.dates import date_problem
+from followup.dates import OLDEST_AGE_YEARS, date_problem, oldest_birth_date
 from followup.models import User
 
 from ..models import Department, Discharge, Patient
@@ -64,7 +63,6 @@ DISCHARGE_FIELDS = (
     "told_about_followup",
 )
 PHONE_FIELDS = ("phone", "family_phone")
-OLDEST_YEARS = 120  # nobody discharged was born longer ago than this
 # Free text that may run over several lines (a pasted note); the rest is one line.
 MULTILINE_FIELDS = {"address", "communication_notes", "condition_at_discharge", "open_problems"}
 CHOICE_FIELDS = {
@@ -82,7 +80,7 @@ class IntakePolicy:
     # A number that is not one: refused (a person can correct it now), or kept
     # and marked for correction (a system's record: the ward corrects it).
     keep_invalid_phone: bool = False
-    # A birth date more than OLDEST_YEARS ago: refused, or left out with a warning.
+    # A birth date more than OLDEST_AGE_YEARS ago: refused, or left out with a warning.
     drop_doubtful_birth_date: bool = False
 
 
@@ -151,14 +149,6 @@ def _text_problem(name: str, value: str) -> str | None:
     return None
 
 
-def _years_ago(years: int) -> dt.date:
-    today = timezone.localdate()
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
-
-
 def nurse_works_in(nurse: User, department: Department) -> bool:
     return access.ward_staff([department.pk]).filter(pk=nurse.pk).exists()
 
@@ -210,10 +200,10 @@ def intake_check(
             refuse(name, _("“%(value)s” is not one of the choices.") % {"value": data[name]})
     born = patient.get("birth_date")
     doubtful = born and date_problem(born)
-    if born and not doubtful and born < _years_ago(OLDEST_YEARS):
+    if born and not doubtful and born < oldest_birth_date():
         doubtful = _("The birth date %(date)s is more than %(years)s years ago: check the year.") % {
             "date": born.isoformat(),
-            "years": OLDEST_YEARS,
+            "years": OLDEST_AGE_YEARS,
         }
     if doubtful and policy.drop_doubtful_birth_date:
         warnings.append(_("Birth date %(date)s left out: %(reason)s") % {"date": born.isoformat(), "reason": doubtful})
