@@ -185,13 +185,6 @@ def patient_for(user: User, pk: int) -> Patient:
     return patient
 
 
-def discharge_for(user: User, pk: int) -> Discharge:
-    discharge = visible_discharges(user).filter(pk=pk).first()
-    if discharge is None:
-        raise Http404
-    return discharge
-
-
 # --- calls -------------------------------------------------------------------------------------
 
 
@@ -258,13 +251,6 @@ def visible_complaints(user: User) -> QuerySet[Complaint]:
         )
         return Complaint.objects.filter(Exists(involved))
     return Complaint.objects.none()
-
-
-def complaint_for(user: User, pk: int) -> Complaint:
-    complaint = visible_complaints(user).filter(pk=pk).first()
-    if complaint is None:
-        raise Http404
-    return complaint
 
 
 def complaint_department_choices(user: User) -> QuerySet[Department]:

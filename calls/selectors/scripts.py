@@ -108,13 +108,6 @@ def published_versions(script_id: int) -> list[ScriptVersion]:
     )
 
 
-def latest_published_version(script: CallScript, *, ui_language: str | None = None) -> ScriptVersion | None:
-    """The published version of ``script`` a nurse working in ``ui_language``
-    (default: the active language) sees."""
-    language = ui_language if ui_language is not None else get_language()
-    return pick_version(published_versions(script.pk), ui_language=language, main_language=script.language)
-
-
 def diagnosis_fits(match: str, *, diagnosis: str, icd10: str) -> bool:
     """An empty match fits every diagnosis; otherwise the words must appear in
     the diagnosis text or the ICD-10 code must start with them (any case)."""
