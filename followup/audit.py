@@ -287,38 +287,16 @@ def actor_of(by: "User | None", via: str = "") -> "User | str":
     return via or by or "system"
 
 
-def _change_event(
-    *,
-    actor: "User | str",
-    object_type: str,
-    object_id: object,
-    action: str,
-    fields: Iterable[str],
-    patient_id: object,
-    note: str,
-    request: HttpRequest | None,
-) -> AuditEvent:
-    if object_type not in OBJECT_TYPES:
-        raise ValueError(f"unknown audit object type {object_type!r}")
-    if action not in AuditEvent.Action.values:
-        raise ValueError(f"unknown audit action {action!r}")
+def _checked_patient_id(object_type: str, object_id: object, patient_id: object) -> int | None:
+    """The patient id a change row names (a patient's own id for a "patient"); a value that is not an id raises."""
     if patient_id is None and object_type == "patient":
         patient_id = _as_db_int(object_id)
-    if patient_id is not None:
-        checked = _as_db_int(patient_id)
-        if checked is None:
-            raise ValueError(f"not a patient id: {patient_id!r}")
-        patient_id = checked
-    return AuditEvent(
-        **_actor_columns(actor, request),
-        action=action,
-        object_type=object_type,
-        object_id=_clean(object_id, 64),
-        patient_id=patient_id,
-        fields=_field_names(fields),
-        note=_clean(note, 500),
-        **_request_columns(request),
-    )
+    if patient_id is None:
+        return None
+    checked = _as_db_int(patient_id)
+    if checked is None:
+        raise ValueError(f"not a patient id: {patient_id!r}")
+    return checked
 
 
 def audit_change(
@@ -377,21 +355,28 @@ def _record_changes(
     fields: Iterable[str],
     note: str,
 ) -> list[AuditEvent]:
-    context = _current.get()
-    request = context.request if context is not None else None
+    if object_type not in OBJECT_TYPES:
+        raise ValueError(f"unknown audit object type {object_type!r}")
+    if action not in AuditEvent.Action.values:
+        raise ValueError(f"unknown audit action {action!r}")
     if isinstance(fields, str):
         raise TypeError("fields is a list of field names, not one string")
-    fields = list(fields)
+    context = _current.get()
+    request = context.request if context is not None else None
+    # What every row of the call shares, worked out once however many objects.
+    shared = {
+        **_actor_columns(actor, request),
+        "action": action,
+        "object_type": object_type,
+        "fields": _field_names(fields),
+        "note": _clean(note, 500),
+        **_request_columns(request),
+    }
     events = [
-        _change_event(
-            actor=actor,
-            object_type=object_type,
-            object_id=object_id,
-            action=action,
-            fields=fields,
-            patient_id=patient_id,
-            note=note,
-            request=request,
+        AuditEvent(
+            **shared,
+            object_id=_clean(object_id, 64),
+            patient_id=_checked_patient_id(object_type, object_id, patient_id),
         )
         for object_id, patient_id in objects
     ]
