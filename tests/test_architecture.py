@@ -2,8 +2,9 @@
 arrows between apps run one way (calls and complaints use followup,
 complaints uses calls, interop uses calls), with one named exception."""
 
-import ast
 from pathlib import Path
+
+from tests.import_scan import imported_names
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ("followup", "calls", "complaints", "interop")
@@ -35,36 +36,17 @@ def _modules() -> dict[str, Path]:
     return found
 
 
-def _type_checking_only(tree: ast.Module) -> set[ast.AST]:
-    """Imports under ``if TYPE_CHECKING:``: read by type checkers, never run."""
-    skipped = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
-            skipped.update(ast.walk(node))
-    return skipped
-
-
 def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    skipped = _type_checking_only(tree)
-    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    """The product modules ``name`` imports when it runs (not for type checking only)."""
+    names = imported_names(
+        path.read_text(encoding="utf-8"), name, is_package=path.name == "__init__.py", runtime_only=True
+    )
     targets = set()
-    for node in ast.walk(tree):
-        if node in skipped:
-            continue
-        if isinstance(node, ast.Import):
-            candidates = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            prefix = ".".join([*base, node.module] if node.module else base)
-            candidates = [f"{prefix}.{alias.name}" for alias in node.names] + [prefix]
-        else:
-            continue
-        for candidate in candidates:
-            while candidate and candidate not in modules and "." in candidate:
-                candidate = candidate.rsplit(".", 1)[0]
-            if candidate in modules and candidate != name:
-                targets.add(candidate)
+    for candidate in names:
+        while candidate and candidate not in modules and "." in candidate:
+            candidate = candidate.rsplit(".", 1)[0]
+        if candidate in modules and candidate != name:
+            targets.add(candidate)
     return targets
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tests.import_scan import imported_names
+
 BASE = Path(settings.BASE_DIR)
 PRODUCT_APPS = ("followup", "calls", "complaints", "interop")
 DEVTOOLS = "followup.devtools"
@@ -18,22 +20,6 @@ DEVTOOLS = "followup.devtools"
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(BASE).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imported_names(source: str, module: str, *, is_package: bool) -> list[str]:
-    """Every module an import statement of ``module`` names, relative imports
-    resolved (``from . import x`` names both the package and ``package.x``)."""
-    package = module.split(".") if is_package else module.split(".")[:-1]
-    names = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            parent = ".".join([*base, *([node.module] if node.module else [])])
-            names.append(parent)
-            names.extend(f"{parent}.{alias.name}" for alias in node.names)
-    return names
 
 
 def dotted_strings(source: str) -> list[str]:
@@ -105,3 +91,13 @@ def test_devtools_on_a_server_installs_the_commands_and_seed_demo_still_wants_fo
         "CommandError: seed_demo refuses to run with DEBUG off: it creates demo log-ins. "
         "Use --force on a demo server only."
     )
+
+
+def test_runtime_only_leaves_out_type_checking_imports():
+    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from calls.models import Patient\nimport os\n"
+    assert "calls.models" in imported_names(source, "followup.access", is_package=False)
+    assert imported_names(source, "followup.access", is_package=False, runtime_only=True) == [
+        "typing",
+        "typing.TYPE_CHECKING",
+        "os",
+    ]
