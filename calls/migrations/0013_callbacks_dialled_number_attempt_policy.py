@@ -9,6 +9,7 @@ step's dialling hours to hold it."""
 
 import datetime
 
+import django.core.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -84,6 +85,7 @@ class Migration(migrations.Migration):
             name="attempt_days",
             field=models.PositiveIntegerField(
                 default=2,
+                validators=[django.core.validators.MinValueValidator(1)],
                 help_text="The unanswered dials must fall on at least this many different days: several dials within minutes on one day never lose a patient.",
                 verbose_name="on at least this many days",
             ),

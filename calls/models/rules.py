@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -57,6 +58,7 @@ class RuleStep(models.Model):
     attempt_days = models.PositiveIntegerField(
         _("on at least this many days"),
         default=2,
+        validators=[MinValueValidator(1)],
         help_text=_(
             "The unanswered dials must fall on at least this many different days: "
             "several dials within minutes on one day never lose a patient."

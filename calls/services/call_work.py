@@ -411,10 +411,13 @@ def call_complete(
     last_result = call.attempts.order_by("-started_at", "-pk").values_list("result", flat=True).first()
     if last_result != CallAttempt.Result.ANSWERED:
         attempt_count += 1
+    # A callback agreed earlier is settled by the call being made.
+    settled = {"callback_at": None} if call.callback_at is not None else {}
     _locked_update(
         call=call,
         by=by,
         expected_version=expected_version,
+        **settled,
         status=FollowUpCall.Status.COMPLETED,
         answered_by=answered_by,
         satisfaction=satisfaction,

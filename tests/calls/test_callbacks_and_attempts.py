@@ -12,7 +12,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from calls.models import CallAttempt, FollowUpCall
-from calls.services.call_work import attempt_policy_of, call_record_attempt
+from calls.services.call_work import attempt_policy_of, call_complete, call_record_attempt
 from followup.models import AuditEvent
 from tests.calls.call_work_helpers import NOW, TODAY, make_call, ward_of
 
@@ -315,3 +315,29 @@ def test_a_callback_needs_its_time_and_who_asked_and_nothing_else_has_them(nurse
         dial(call, nurse, result, **kwargs)
 
     assert refused.value.message_dict == errors
+
+
+def test_completing_the_call_settles_the_callback(nurse):
+    call = make_call(department=ward_of(nurse), nurse=nurse)
+    dial(call, nurse, Result.CALLBACK, callback_at=at(TODAY, 18), callback_asked_by="patient")
+    call.refresh_from_db()
+
+    with time_machine.travel(at(TODAY, 18, 2), tick=False):
+        call_complete(
+            call=call,
+            by=nurse,
+            expected_version=call.version,
+            answered_by="patient",
+            answers={},
+            satisfaction="satisfied",
+            item_scores={},
+            summary="Called back as agreed.",
+            duration_seconds=300,
+        )
+
+    call.refresh_from_db()
+    assert (call.status, call.callback_at, list(call.attempts.values_list("result", flat=True))) == (
+        FollowUpCall.Status.COMPLETED,
+        None,
+        ["callback", "answered"],
+    )
