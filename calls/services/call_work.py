@@ -31,6 +31,7 @@ from ..models import (
     ItemScore,
     Patient,
     Question,
+    RuleStep,
     SatisfactionItem,
     ScriptVersion,
 )
@@ -38,11 +39,6 @@ from ..phones import normalise_phone
 from .cancellation import patient_decline_calls, patient_mark_deceased
 
 CREATE = AuditEvent.Action.CREATE
-# The attempt policy of a call booked by a nurse (no rule step): as a new step's defaults.
-DEFAULT_MAX_ATTEMPTS = 3
-DEFAULT_ATTEMPT_DAYS = 2
-DEFAULT_DIAL_FROM = dt.time(8, 0)
-DEFAULT_DIAL_UNTIL = dt.time(20, 0)
 # A callback further ahead than this is a typing slip, or a call to book at the end of this one.
 CALLBACK_HORIZON_DAYS = 30
 MAX_DURATION_SECONDS = 3 * 60 * 60
@@ -135,8 +131,17 @@ class AttemptPolicy:
         return count >= self.attempts and days >= self.days
 
 
+def _step_default(name: str):
+    return RuleStep._meta.get_field(name).default
+
+
+# The policy of a call booked by a nurse (no rule step): a new step's defaults
+# (3 dials on 2 days, 08:00-20:00).
 DEFAULT_POLICY = AttemptPolicy(
-    attempts=DEFAULT_MAX_ATTEMPTS, days=DEFAULT_ATTEMPT_DAYS, dial_from=DEFAULT_DIAL_FROM, dial_until=DEFAULT_DIAL_UNTIL
+    attempts=_step_default("max_attempts"),
+    days=_step_default("attempt_days"),
+    dial_from=_step_default("dial_from"),
+    dial_until=_step_default("dial_until"),
 )
 
 
