@@ -32,7 +32,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class CallAttemptInline(ReadOnlyInline):
     model = CallAttempt
-    fields = ["started_at", "nurse", "result", "note"]
+    fields = ["started_at", "nurse", "result", "dialled", "dialled_number", "callback_at", "callback_asked_by", "note"]
 
 
 class CallAnswerInline(ReadOnlyInline):
@@ -92,6 +92,7 @@ class FollowUpCallAdmin(AdminScopeMixin, NoDeleteAdmin):
         "cancel_reason",
         "script_version",
         "attempt_count",
+        "callback_at",
         "answered_by",
         "satisfaction",
         "summary",
@@ -134,12 +135,22 @@ class CallAttemptAdmin(AdminScopeMixin, NoDeleteAdmin):
     def scope(user):
         return CallAttempt.objects.filter(call__in=access.visible_calls(user, include_deceased=True))
 
-    list_display = ["call", "started_at", "nurse", "result"]
-    list_filter = ["result", "call__discharge__department"]
+    list_display = ["call", "started_at", "nurse", "result", "dialled"]
+    list_filter = ["result", "dialled", "call__discharge__department"]
     search_fields = ["call__discharge__patient__name", "call__discharge__patient__mrn", "note"]
     list_select_related = ["call__discharge__patient", "nurse"]
     date_hierarchy = "started_at"
-    readonly_fields = ["call", "nurse", "started_at", "result", "note"]
+    readonly_fields = [
+        "call",
+        "nurse",
+        "started_at",
+        "result",
+        "dialled",
+        "dialled_number",
+        "callback_at",
+        "callback_asked_by",
+        "note",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False

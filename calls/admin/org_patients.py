@@ -303,6 +303,9 @@ class RuleStepInline(admin.TabularInline):
         "window_start",
         "window_end",
         "max_attempts",
+        "attempt_days",
+        "dial_from",
+        "dial_until",
         "script",
     )
 

@@ -1,16 +1,28 @@
 """Forms of the worklist, the call screen and the clinical alert list."""
 
+import datetime as dt
+
 import django_filters
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout, Submit
+from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup.dates import PeriodDateFilter
 from followup.forms import LongTextField
 
-from ..models import CallAttempt, ClinicalAlert, FollowUpCall, SatisfactionItem
-from ..services.call_work import parse_duration, validate_death_date, validate_next_call_on
+from ..models import CallAttempt, ClinicalAlert, FollowUpCall, Patient, SatisfactionItem
+from ..phones import normalise_phone
+from ..services.call_work import (
+    DEFAULT_POLICY,
+    AttemptPolicy,
+    callback_problems,
+    parse_duration,
+    validate_death_date,
+    validate_next_call_on,
+)
 
 
 def _inline_helper(submit_label) -> FormHelper:
@@ -80,22 +92,127 @@ class ReassignForm(forms.Form):
 
 
 class AttemptForm(forms.Form):
+    """One dial: which number, the result, and for "asked to call back" when
+    and who asked. static/js/attempt-form.js shows the other number and the
+    callback fields only when they apply; without it they are always shown,
+    and ignored unless they apply."""
+
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
+    # Pre-checked with the number a nurse dials first; a post without it means that number.
+    dialled = forms.ChoiceField(
+        label=_("Number dialled"), choices=CallAttempt.Dialled.choices, widget=forms.RadioSelect, required=False
+    )
+    other_number = forms.CharField(
+        label=_("Other number"),
+        required=False,
+        max_length=40,
+        help_text=_("As you dialled it; it is saved in international form."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
     result = forms.ChoiceField(label=_("Result of this dial"), choices=CallAttempt.Result.choices)
+    callback_on = forms.DateField(
+        label=_("Call back on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    callback_time = forms.TimeField(
+        label=_("Call back at (hospital time)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    callback_asked_by = forms.ChoiceField(
+        label=_("Who asked to be called back"),
+        choices=FollowUpCall.AnsweredBy.choices,
+        required=False,
+        widget=forms.RadioSelect,
+    )
     note = LongTextField(label=_("Note"), required=False)
     no_more_calls = forms.BooleanField(
         label=_("The patient asks for no more calls (cancels every remaining call)"), required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, patient: Patient | None = None, policy: AttemptPolicy = DEFAULT_POLICY, **kwargs):
         super().__init__(*args, prefix="attempt", **kwargs)
+        self.policy = policy
+        on_record = {
+            CallAttempt.Dialled.PATIENT: bool(patient and patient.phone),
+            CallAttempt.Dialled.FAMILY: bool(patient and patient.family_phone),
+            CallAttempt.Dialled.OTHER: True,
+        }
+        choices = [(value, label) for value, label in CallAttempt.Dialled.choices if on_record[value]]
+        self.fields["dialled"].choices = choices
+        prefers_family = patient is not None and Patient.CommunicationNeed.PREFERS_FAMILY in (
+            patient.communication_needs or []
+        )
+        if prefers_family and on_record[CallAttempt.Dialled.FAMILY]:
+            self.fields["dialled"].initial = CallAttempt.Dialled.FAMILY
+        else:
+            self.fields["dialled"].initial = choices[0][0]
+        if policy.has_hours:
+            self.fields["callback_time"].help_text = _("Between %(start)s and %(end)s.") % {
+                "start": f"{policy.dial_from:%H:%M}",
+                "end": f"{policy.dial_until:%H:%M}",
+            }
         self.helper = _inline_helper(_("Record attempt"))
+        self.helper.layout = Layout(
+            "expected_version",
+            "dialled",
+            Div("other_number", css_class="attempt-other-number"),
+            "result",
+            Fieldset(
+                _("Callback"),
+                "callback_on",
+                "callback_time",
+                "callback_asked_by",
+                css_class="attempt-callback",
+            ),
+            "note",
+            "no_more_calls",
+        )
 
     def clean(self):
         data = super().clean()
-        if data.get("no_more_calls") and data.get("result") != CallAttempt.Result.REFUSED:
+        result = data.get("result")
+        if data.get("no_more_calls") and result != CallAttempt.Result.REFUSED:
             self.add_error("no_more_calls", _('Tick this only when the result is "Refused".'))
+        if not data.get("dialled") and "dialled" not in self.errors:
+            data["dialled"] = self.fields["dialled"].initial
+        if data.get("dialled") == CallAttempt.Dialled.OTHER:
+            self._clean_other_number(data)
+        else:
+            data["other_number"] = ""
+        data["callback_at"] = None
+        if result == CallAttempt.Result.CALLBACK:
+            self._clean_callback(data)
+        else:
+            data["callback_asked_by"] = ""
         return data
+
+    def _clean_other_number(self, data: dict) -> None:
+        if "other_number" in self.errors:
+            return
+        if not data.get("other_number", "").strip():
+            self.add_error("other_number", _("Type the number you dialled."))
+            return
+        try:
+            data["other_number"] = normalise_phone(data["other_number"])
+        except ValidationError as error:
+            self.add_error("other_number", error)
+
+    def _clean_callback(self, data: dict) -> None:
+        day, at = data.get("callback_on"), data.get("callback_time")
+        if day is None and "callback_on" not in self.errors:
+            self.add_error("callback_on", _("Say on which day to call back."))
+        if at is None and "callback_time" not in self.errors:
+            self.add_error("callback_time", _("Say at what time to call back."))
+        if not data.get("callback_asked_by"):
+            self.add_error("callback_asked_by", _("Say who asked to be called back: the patient or a family member."))
+        if day is None or at is None:
+            return
+        moment = dt.datetime.combine(day, at.replace(second=0, microsecond=0), tzinfo=timezone.get_current_timezone())
+        problems = callback_problems(at=moment, policy=self.policy)
+        for part, message in problems:
+            self.add_error("callback_on" if part == "day" else "callback_time", message)
+        if not problems:
+            data["callback_at"] = moment
 
 
 class CompleteForm(forms.Form):

@@ -1,6 +1,9 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -60,6 +63,12 @@ class FollowUpCall(models.Model):
     latest_on = models.DateField(_("may be made until"))
     scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
     next_attempt_on = models.DateField(_("next try suggested on"), null=True, blank=True)
+    callback_at = models.DateTimeField(
+        _("callback agreed for"),
+        null=True,
+        blank=True,
+        help_text=_("The time the patient or the family asked to be called back; cleared by the next dial."),
+    )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -127,17 +136,43 @@ class FollowUpCall(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @property
+    def planned_on(self) -> dt.date:
+        """The day the call is planned for: the next try (an agreed callback's
+        day, or the day suggested after an unanswered dial), else the day the
+        queue placed it on, else the due date. The worklist sorts by the same
+        (calls.selectors.worklist)."""
+        if self.next_attempt_on is not None:
+            return self.next_attempt_on
+        if self.scheduled_for is not None:
+            return timezone.localdate(self.scheduled_for)
+        return self.due_date
+
+    @property
+    def planned_time(self) -> dt.time | None:
+        """The planned time of day (hospital time): an agreed callback's, else
+        the queue's; None for a booked call with no time."""
+        moment = self.callback_at or self.scheduled_for
+        return timezone.localtime(moment).time() if moment is not None else None
+
 
 class CallAttempt(models.Model):
-    """One dial of a call."""
+    """One dial of a call: which number, what came of it, and for a callback
+    when and who asked."""
 
     class Result(models.TextChoices):
         ANSWERED = "answered", _("Answered")
+        CALLBACK = "callback", _("Asked to call back")
         NO_ANSWER = "no_answer", _("No answer")
         BUSY = "busy", _("Busy")
         SWITCHED_OFF = "switched_off", _("Switched off")
         WRONG_NUMBER = "wrong_number", _("Wrong number")
         REFUSED = "refused", _("Refused")
+
+    class Dialled(models.TextChoices):
+        PATIENT = "patient", _("Patient's phone")
+        FAMILY = "family", _("Family contact's phone")
+        OTHER = "other", _("Another number")
 
     call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("call"))
     nurse = models.ForeignKey(
@@ -145,12 +180,32 @@ class CallAttempt(models.Model):
     )
     started_at = models.DateTimeField(_("started at"))
     result = models.CharField(_("result"), max_length=15, choices=Result.choices)
+    dialled = models.CharField(
+        _("number dialled"),
+        max_length=10,
+        choices=Dialled.choices,
+        blank=True,
+        help_text=_("Empty on attempts recorded before the number was asked, and on a completion without a dial."),
+    )
+    dialled_number = models.CharField(_("number"), max_length=32, blank=True)
+    callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
+    callback_asked_by = models.CharField(
+        _("callback asked by"), max_length=10, choices=FollowUpCall.AnsweredBy.choices, blank=True
+    )
     note = models.TextField(_("note"), blank=True)
 
     class Meta:
         ordering = ["call", "started_at"]
         verbose_name = _("call attempt")
         verbose_name_plural = _("call attempts")
+        constraints = [
+            models.CheckConstraint(
+                # A callback has its time; no other result has one.
+                condition=Q(result="callback", callback_at__isnull=False)
+                | (~Q(result="callback") & Q(callback_at__isnull=True)),
+                name="attempt_callback_has_a_time",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.call_id} · {self.get_result_display()}"

@@ -1,4 +1,7 @@
+import datetime as dt
+
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -47,7 +50,34 @@ class RuleStep(models.Model):
     )
     window_start = models.TimeField(_("calling window starts"))
     window_end = models.TimeField(_("calling window ends"))
-    max_attempts = models.PositiveIntegerField(_("maximum attempts"), default=3)
+    max_attempts = models.PositiveIntegerField(
+        _("maximum attempts"),
+        default=3,
+        help_text=_("Unanswered dials before the call is lost to follow-up."),
+    )
+    attempt_days = models.PositiveIntegerField(
+        _("on at least this many days"),
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "The unanswered dials must fall on at least this many different days: "
+            "several dials within minutes on one day never lose a patient."
+        ),
+    )
+    dial_from = models.TimeField(
+        _("no dialling before"),
+        null=True,
+        blank=True,
+        default=dt.time(8, 0),
+        help_text=_("Hospital time. Leave both dialling hours empty for no limit."),
+    )
+    dial_until = models.TimeField(
+        _("no dialling after"),
+        null=True,
+        blank=True,
+        default=dt.time(20, 0),
+        help_text=_("Dials outside these hours do not count towards lost to follow-up; callbacks must fall inside."),
+    )
     script = models.ForeignKey(
         "calls.CallScript",
         on_delete=models.PROTECT,
@@ -65,6 +95,15 @@ class RuleStep(models.Model):
             models.UniqueConstraint(fields=["rule", "offset_days"], name="rule_step_unique_offset"),
             models.CheckConstraint(condition=Q(window_end__gt=F("window_start")), name="rule_step_window_order"),
             models.CheckConstraint(condition=Q(max_attempts__gte=1), name="rule_step_at_least_one_attempt"),
+            models.CheckConstraint(
+                condition=Q(attempt_days__gte=1, attempt_days__lte=F("max_attempts")),
+                name="rule_step_attempt_days_within_attempts",
+            ),
+            models.CheckConstraint(
+                condition=Q(dial_from__isnull=True, dial_until__isnull=True)
+                | Q(dial_from__isnull=False, dial_until__gt=F("dial_from")),
+                name="rule_step_dial_hours_order",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -83,6 +122,33 @@ class RuleStep(models.Model):
             problem = weekdays_problem(self.weekdays)
             if problem:
                 errors["weekdays"] = [problem]
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self):
+        """The attempt policy as the services need it: no more days than
+        dials, both dialling hours or neither, and the calling window inside
+        them (a call planned at 21:00 could never be dialled)."""
+        super().clean()
+        errors: dict = {}
+        if self.attempt_days and self.max_attempts and self.attempt_days > self.max_attempts:
+            errors["attempt_days"] = [
+                _("The dials cannot fall on more days than there are dials: at most %(n)s.") % {"n": self.max_attempts}
+            ]
+        if (self.dial_from is None) != (self.dial_until is None):
+            errors["dial_until"] = [_("Give both dialling hours, or leave both empty for no limit.")]
+        elif self.dial_from is not None and self.dial_until <= self.dial_from:
+            errors["dial_until"] = [_("The end of the dialling hours must be after their start.")]
+        elif (
+            self.dial_from is not None
+            and self.window_start is not None
+            and self.window_end is not None
+            and (self.window_start < self.dial_from or self.window_end > self.dial_until)
+        ):
+            errors["window_start"] = [
+                _("The calling window must lie within the dialling hours (%(start)s-%(end)s).")
+                % {"start": f"{self.dial_from:%H:%M}", "end": f"{self.dial_until:%H:%M}"}
+            ]
         if errors:
             raise ValidationError(errors)
 

@@ -15,7 +15,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,17 +28,28 @@ TABS = ("today", "week", "overdue", "all")
 ROW_RELATED = ("discharge__patient", "discharge__department", "step", "assigned_to")
 
 
-def _with_markers(calls: QuerySet[FollowUpCall], today: dt.date) -> QuerySet[FollowUpCall]:
+def _with_markers(calls: QuerySet[FollowUpCall], today: dt.date, now: dt.datetime) -> QuerySet[FollowUpCall]:
+    """The sort keys and badges of a worklist row, all from the call's own
+    row (and one EXISTS): ``work_on`` is the planned day as
+    FollowUpCall.planned_on says it, ``work_at`` the planned moment (an
+    agreed callback's, else the queue's), ``callback_due`` a callback whose
+    time has come."""
     # A red flag of the same stay (any of its calls) still waiting for action.
     open_alert = ClinicalAlert.objects.filter(call__discharge_id=OuterRef("discharge_id"), resolved_at__isnull=True)
     return calls.annotate(
         has_red_flag=Exists(open_alert),
+        callback_due=Case(
+            When(callback_at__lte=now, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
         is_overdue=Case(
             When(status__in=FollowUpCall.OPEN_STATUSES, due_date__lt=today, then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         ),
-        work_on=Coalesce("next_attempt_on", "due_date"),
+        work_on=Coalesce("next_attempt_on", TruncDate("scheduled_for"), "due_date"),
+        work_at=Coalesce("callback_at", "scheduled_for"),
     )
 
 
@@ -57,9 +68,12 @@ def _tab_filters(today: dt.date) -> dict[str, Q]:
     }
 
 
-def worklist_calls(*, user: User, tab: str = "today", today: dt.date | None = None) -> QuerySet[FollowUpCall]:
+def worklist_calls(
+    *, user: User, tab: str = "today", today: dt.date | None = None, now: dt.datetime | None = None
+) -> QuerySet[FollowUpCall]:
     """The worklist rows of one tab, most urgent first (see worklist_for_tab)."""
-    return worklist_for_tab(worklist_base(user=user, today=today), tab=tab, today=today).select_related(*ROW_RELATED)
+    base = worklist_base(user=user, today=today, now=now)
+    return worklist_for_tab(base, tab=tab, today=today).select_related(*ROW_RELATED)
 
 
 def worklist_tab_counts(*, calls: QuerySet[FollowUpCall], today: dt.date | None = None) -> dict[str, int]:
@@ -70,29 +84,36 @@ def worklist_tab_counts(*, calls: QuerySet[FollowUpCall], today: dt.date | None 
     return calls.aggregate(**{tab: Count("pk", filter=q) for tab, q in filters.items()})
 
 
-def worklist_base(*, user: User, today: dt.date | None = None) -> QuerySet[FollowUpCall]:
+def worklist_base(
+    *, user: User, today: dt.date | None = None, now: dt.datetime | None = None
+) -> QuerySet[FollowUpCall]:
     """The user's open calls (the work queue) with their markers, before tab
     and filters. Closed calls are history: the call screen shows them."""
     calls = access.visible_calls(user).filter(status__in=FollowUpCall.OPEN_STATUSES)
-    return _with_markers(calls, today or timezone.localdate())
+    now = now or timezone.now()
+    return _with_markers(calls, today or timezone.localdate(now), now)
 
 
 def worklist_for_tab(
     calls: QuerySet[FollowUpCall], *, tab: str, today: dt.date | None = None
 ) -> QuerySet[FollowUpCall]:
     """One tab's calls, most urgent first: an open red flag of the stay,
-    then overdue calls, then by the day to work on and the time. Every sort
-    key lives on the call row, so a page is picked without any join."""
+    then callbacks whose agreed time has come (earliest first), then overdue
+    calls, then by the planned day and time. Every sort key lives on the call
+    row, so a page is picked without any join."""
     today = today or timezone.localdate()
     return calls.filter(_tab_filters(today)[tab]).order_by(
-        "-has_red_flag", "-is_overdue", "work_on", "scheduled_for", "pk"
+        "-has_red_flag", "-callback_due", "-is_overdue", "work_on", "work_at", "pk"
     )
 
 
-def worklist_rows(*, ids: list[int], today: dt.date | None = None) -> list[FollowUpCall]:
+def worklist_rows(
+    *, ids: list[int], today: dt.date | None = None, now: dt.datetime | None = None
+) -> list[FollowUpCall]:
     """The calls of one page (``ids`` in display order) with their patient,
     department, step and nurse: one query by primary key."""
-    calls = _with_markers(FollowUpCall.objects.filter(pk__in=ids), today or timezone.localdate())
+    now = now or timezone.now()
+    calls = _with_markers(FollowUpCall.objects.filter(pk__in=ids), today or timezone.localdate(now), now)
     by_pk = {call.pk: call for call in calls.select_related(*ROW_RELATED)}
     return [by_pk[pk] for pk in ids if pk in by_pk]
 

@@ -8,7 +8,8 @@ the update happens only if nobody changed the call since; otherwise
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -30,13 +31,16 @@ from ..models import (
     ItemScore,
     Patient,
     Question,
+    RuleStep,
     SatisfactionItem,
     ScriptVersion,
 )
+from ..phones import normalise_phone
 from .cancellation import patient_decline_calls, patient_mark_deceased
 
 CREATE = AuditEvent.Action.CREATE
-DEFAULT_MAX_ATTEMPTS = 3
+# A callback further ahead than this is a typing slip, or a call to book at the end of this one.
+CALLBACK_HORIZON_DAYS = 30
 MAX_DURATION_SECONDS = 3 * 60 * 60
 UNANSWERED_RESULTS = frozenset(
     {
@@ -92,8 +96,121 @@ def _locked_update(
     )
 
 
-def max_attempts_of(call: FollowUpCall) -> int:
-    return call.step.max_attempts if call.step_id else DEFAULT_MAX_ATTEMPTS
+@dataclass(frozen=True)
+class AttemptPolicy:
+    """When a call that nobody answers becomes "lost to follow-up": after
+    ``attempts`` unanswered dials falling on at least ``days`` different days
+    (hospital time), counting only dials made between ``dial_from`` and
+    ``dial_until`` (no limit when None). Three dials within minutes on one
+    day therefore never lose a patient (docs/call-queue.md)."""
+
+    attempts: int
+    days: int
+    dial_from: dt.time | None
+    dial_until: dt.time | None
+
+    @property
+    def has_hours(self) -> bool:
+        return self.dial_from is not None and self.dial_until is not None
+
+    def in_hours(self, moment: dt.datetime) -> bool:
+        """Whether ``moment`` is inside the dialling hours, to the minute:
+        "not after 20:00" lets 20:00 pass, not 20:01."""
+        if not self.has_hours:
+            return True
+        local = timezone.localtime(moment).time().replace(second=0, microsecond=0)
+        return self.dial_from <= local <= self.dial_until
+
+    def tally(self, dials: Iterable[dt.datetime]) -> tuple[int, int]:
+        """(unanswered dials that count, different days they fall on)."""
+        counted = [moment for moment in dials if self.in_hours(moment)]
+        return len(counted), len({timezone.localdate(moment) for moment in counted})
+
+    def is_lost(self, dials: Iterable[dt.datetime]) -> bool:
+        count, days = self.tally(dials)
+        return count >= self.attempts and days >= self.days
+
+
+def _step_default(name: str):
+    return RuleStep._meta.get_field(name).default
+
+
+# The policy of a call booked by a nurse (no rule step): a new step's defaults
+# (3 dials on 2 days, 08:00-20:00).
+DEFAULT_POLICY = AttemptPolicy(
+    attempts=_step_default("max_attempts"),
+    days=_step_default("attempt_days"),
+    dial_from=_step_default("dial_from"),
+    dial_until=_step_default("dial_until"),
+)
+
+
+def attempt_policy_of(call: FollowUpCall) -> AttemptPolicy:
+    """The call's rule step's policy; a booked call's is DEFAULT_POLICY."""
+    if not call.step_id:
+        return DEFAULT_POLICY
+    step = call.step
+    return AttemptPolicy(
+        attempts=step.max_attempts,
+        days=max(1, min(step.attempt_days, step.max_attempts)),
+        dial_from=step.dial_from if step.dial_until is not None else None,
+        dial_until=step.dial_until if step.dial_from is not None else None,
+    )
+
+
+def callback_problems(
+    *, at: dt.datetime, policy: AttemptPolicy, now: dt.datetime | None = None
+) -> list[tuple[str, str]]:
+    """What is wrong with calling back at ``at``, as (part, message) pairs,
+    part being "day" or "time": it must be later than now, at most
+    CALLBACK_HORIZON_DAYS ahead, and inside the dialling hours."""
+    now = now or timezone.now()
+    if at <= now:
+        return [
+            (
+                "time",
+                _("That time has passed: choose a time later than now (%(now)s).")
+                % {"now": f"{timezone.localtime(now):%Y-%m-%d %H:%M}"},
+            )
+        ]
+    latest = timezone.localdate(now) + dt.timedelta(days=CALLBACK_HORIZON_DAYS)
+    problems = []
+    if timezone.localdate(at) > latest:
+        problems.append(
+            (
+                "day",
+                _("A callback can be at most %(days)s days ahead: on %(date)s at the latest.")
+                % {"days": CALLBACK_HORIZON_DAYS, "date": latest.isoformat()},
+            )
+        )
+    if not policy.in_hours(at):
+        problems.append(
+            (
+                "time",
+                _("This ward does not dial before %(start)s or after %(end)s: choose a time between them.")
+                % {"start": f"{policy.dial_from:%H:%M}", "end": f"{policy.dial_until:%H:%M}"},
+            )
+        )
+    return problems
+
+
+def number_dialled(*, patient: Patient, dialled: str, other_number: str = "") -> str:
+    """The number behind the nurse's choice: the patient's phone, the family
+    contact's, or another number she typed (normalised to E.164)."""
+    if dialled == CallAttempt.Dialled.PATIENT:
+        if not patient.phone:
+            raise ValidationError(_("The patient has no phone number on record: choose the number you dialled."))
+        return patient.phone
+    if dialled == CallAttempt.Dialled.FAMILY:
+        if not patient.family_phone:
+            raise ValidationError(_("No family contact's phone is on record: choose the number you dialled."))
+        return patient.family_phone
+    if dialled == CallAttempt.Dialled.OTHER:
+        number = normalise_phone(other_number)
+        if not number:
+            raise ValidationError(_("Type the number you dialled."))
+        return number
+    raise ValidationError(_("Choose the number you dialled."))
 
 
 def next_calling_day(*, call: FollowUpCall, after: dt.date) -> dt.date:
@@ -116,21 +233,58 @@ def call_record_attempt(
     expected_version: int,
     no_more_calls: bool = False,
     script_version: ScriptVersion | None = None,
+    dialled: str = CallAttempt.Dialled.PATIENT,
+    other_number: str = "",
+    callback_at: dt.datetime | None = None,
+    callback_asked_by: str = "",
 ) -> CallAttempt:
-    """Record one dial. Unanswered: the call stays in the queue with the next
-    try suggested on another calling day, or becomes unreachable once the
-    maximum attempts are used. A wrong number flags the patient's phone. A
-    refusal closes this call, and every call of the patient when they ask for
-    no more."""
-    today = timezone.localdate()
+    """Record one dial of ``dialled`` (the patient's phone, the family
+    contact's or ``other_number``). Unanswered: the call stays in the queue
+    with the next try suggested on another calling day, or is lost to
+    follow-up once the step's attempt policy is met (AttemptPolicy). Asked to
+    call back: the call is planned for ``callback_at`` (later than now, within
+    CALLBACK_HORIZON_DAYS and the dialling hours), asked by the patient or the
+    family. A wrong number flags the patient's phone when that was dialled.
+    A refusal closes this call, and every call of the patient when they ask
+    for no more."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    policy = attempt_policy_of(call)
+    patient = call.discharge.patient
+    errors: dict[str, list] = {}
+    if result not in CallAttempt.Result.values:
+        errors["result"] = [_("Unknown attempt result.")]
+    try:
+        number = number_dialled(patient=patient, dialled=dialled, other_number=other_number)
+    except ValidationError as error:
+        errors["dialled"] = error.messages
+    if result == CallAttempt.Result.CALLBACK:
+        if callback_at is None:
+            errors["callback_at"] = [_("Say when to call back: a day and a time.")]
+        else:
+            problems = [message for _part, message in callback_problems(at=callback_at, policy=policy, now=now)]
+            if problems:
+                errors["callback_at"] = problems
+        if callback_asked_by not in FollowUpCall.AnsweredBy.values:
+            errors["callback_asked_by"] = [_("Say who asked to be called back: the patient or a family member.")]
+    elif callback_at is not None or callback_asked_by:
+        errors["callback_at"] = [_("A callback time goes only with the result “Asked to call back”.")]
+    if errors:
+        raise ValidationError(errors)
+
     attempts = call.attempt_count + 1
     values: dict[str, Any] = {"attempt_count": attempts}
+    if call.callback_at is not None or result == CallAttempt.Result.CALLBACK:
+        values["callback_at"] = callback_at  # a new dial settles the callback agreed before
     if result == CallAttempt.Result.ANSWERED:
         values.update(status=FollowUpCall.Status.IN_PROGRESS, next_attempt_on=None)
         if script_version is not None and call.script_version_id is None:
             values["script_version"] = script_version
+    elif result == CallAttempt.Result.CALLBACK:
+        values.update(status=FollowUpCall.Status.SCHEDULED, next_attempt_on=timezone.localdate(callback_at))
     elif result in UNANSWERED_RESULTS:
-        if attempts >= max_attempts_of(call):
+        earlier = call.attempts.filter(result__in=UNANSWERED_RESULTS).values_list("started_at", flat=True)
+        if policy.is_lost([*earlier, now]):
             values.update(status=FollowUpCall.Status.UNREACHABLE, next_attempt_on=None)
         else:
             next_try = next_calling_day(call=call, after=today)
@@ -139,12 +293,21 @@ def call_record_attempt(
         values.update(
             status=FollowUpCall.Status.CANCELLED, cancel_reason=FollowUpCall.CancelReason.DECLINED, next_attempt_on=None
         )
-    else:
-        raise ValidationError(_("Unknown attempt result."), code="invalid")
-    _locked_update(call=call, by=by, expected_version=expected_version, note=f"attempt: {result}", **values)
-    attempt = CallAttempt.objects.create(call=call, nurse=by, started_at=timezone.now(), result=result, note=note)
-    patient = call.discharge.patient
-    if result == CallAttempt.Result.WRONG_NUMBER:
+    # Which kind of number, never the number itself: the audit trail names, it does not copy.
+    audit_note = f"attempt: {result}; dialled: {dialled}"
+    _locked_update(call=call, by=by, expected_version=expected_version, note=audit_note, **values)
+    attempt = CallAttempt.objects.create(
+        call=call,
+        nurse=by,
+        started_at=now,
+        result=result,
+        dialled=dialled,
+        dialled_number=number,
+        callback_at=callback_at,
+        callback_asked_by=callback_asked_by if result == CallAttempt.Result.CALLBACK else "",
+        note=note,
+    )
+    if result == CallAttempt.Result.WRONG_NUMBER and dialled == CallAttempt.Dialled.PATIENT:
         Patient.objects.filter(pk=patient.pk).update(phone_needs_correction=True)
         patient.phone_needs_correction = True
         audit_change(actor=by, object_type="patient", object_id=patient.pk, fields=["phone_needs_correction"])
@@ -253,10 +416,13 @@ def call_complete(
     last_result = call.attempts.order_by("-started_at", "-pk").values_list("result", flat=True).first()
     if last_result != CallAttempt.Result.ANSWERED:
         attempt_count += 1
+    # A callback agreed earlier is settled by the call being made.
+    settled = {"callback_at": None} if call.callback_at is not None else {}
     _locked_update(
         call=call,
         by=by,
         expected_version=expected_version,
+        **settled,
         status=FollowUpCall.Status.COMPLETED,
         answered_by=answered_by,
         satisfaction=satisfaction,

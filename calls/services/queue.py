@@ -569,6 +569,7 @@ def calls_reopen(*, discharge: Discharge, actor: "User | str", today: dt.date | 
             latest_on=plan.latest,
             scheduled_for=planner.moment(plan.day, stay.patient.preferred_call_time)[0],
             next_attempt_on=None,
+            callback_at=None,
             assigned_to_id=assigner.pick(nurse.pk if nurse else None, nurse.is_active if nurse else None),
             status=plan.status,
             cancel_reason="",

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -27,8 +28,10 @@ from ..models import CallAttempt, FollowUpCall, Patient, SatisfactionItem, Scrip
 from ..selectors.scripts import script_render, script_version_for_call
 from ..selectors.worklist import alert_for_user, alerts_open_for, call_for_user, earlier_calls
 from ..services.call_work import (
+    UNANSWERED_RESULTS,
     CallChanged,
     alert_resolve,
+    attempt_policy_of,
     call_complete,
     call_record_attempt,
     call_record_death,
@@ -97,6 +100,11 @@ def _call_context(
     patient = call.discharge.patient
     initial = {"expected_version": call.version}
     needs = dict(Patient.CommunicationNeed.choices)
+    attempts = list(call.attempts.select_related("nurse").order_by("started_at", "pk"))
+    policy = attempt_policy_of(call)
+    unanswered, unanswered_days = policy.tally(a.started_at for a in attempts if a.result in UNANSWERED_RESULTS)
+    # The callback agreed on the last dial, with who asked for it.
+    callback = attempts[-1] if call.callback_at and attempts and attempts[-1].callback_at else None
     return {
         "call": call,
         "patient": patient,
@@ -104,7 +112,12 @@ def _call_context(
         "age": patient.age_on(timezone.localdate()),
         "communication_needs": [needs.get(code, code) for code in patient.communication_needs or []],
         "earlier_calls": earlier_calls(call=call, user=request.user),
-        "attempts": list(call.attempts.select_related("nurse").order_by("started_at", "pk")),
+        "attempts": attempts,
+        "policy": policy,
+        "unanswered": unanswered,
+        "unanswered_days": unanswered_days,
+        "outside_dialling_hours": not policy.in_hours(timezone.now()),
+        "callback": callback,
         # An open call has no outcome yet: skip those two queries.
         "saved_answers": []
         if call.is_open
@@ -114,7 +127,7 @@ def _call_context(
         else list(call.item_scores.select_related("item").order_by("item__order", "item__code")),
         "script": script,
         "answers_form": answers_form or CallAnswersForm(questions=questions),
-        "attempt_form": attempt_form or AttemptForm(initial=initial),
+        "attempt_form": attempt_form or AttemptForm(initial=initial, patient=patient, policy=policy),
         "complete_form": complete_form or CompleteForm(initial=initial),
         "deceased_form": deceased_form or DeceasedForm(initial=initial, discharged_on=call.discharge.discharged_on),
         # The complaints app serves this form; the call prefills it.
@@ -125,7 +138,6 @@ def _call_context(
         "show_forms": call.is_open
         or conflict is not None
         or any(form is not None for form in (attempt_form, complete_form, answers_form, deceased_form)),
-        "max_attempts": call.step.max_attempts if call.step_id else 3,
     }
 
 
@@ -161,12 +173,13 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*NURSES)
 def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
     call = call_for_user(user=request.user, pk=pk)
-    form = AttemptForm(request.POST)
+    patient, policy = call.discharge.patient, attempt_policy_of(call)
+    form = AttemptForm(request.POST, patient=patient, policy=policy)
     if not form.is_valid():
         return _render_call(request, call, status=400, attempt_form=form)
     data = form.cleaned_data
     try:
-        call_record_attempt(
+        attempt = call_record_attempt(
             call=call,
             by=request.user,
             result=data["result"],
@@ -174,6 +187,10 @@ def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
             expected_version=data["expected_version"],
             no_more_calls=data["no_more_calls"],
             script_version=script_version_for_call(call=call),
+            dialled=data["dialled"],
+            other_number=data["other_number"],
+            callback_at=data["callback_at"],
+            callback_asked_by=data["callback_asked_by"],
         )
     except CallChanged as changed:
         current = call_for_user(user=request.user, pk=pk)
@@ -182,11 +199,11 @@ def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             current,
             status=409,
-            attempt_form=_rebind(AttemptForm, request, changed.current, "attempt"),
+            attempt_form=_rebind(AttemptForm, request, changed.current, "attempt", patient=patient, policy=policy),
             conflict=_conflict(changed.current, typed),
         )
     except ValidationError as error:
-        form.add_error(None, error)
+        form.add_error(None, error.messages)
         return _render_call(request, call, status=400, attempt_form=form)
     except (OperationalError, InterfaceError):
         logger.exception("Database error while recording an attempt on call %s", pk)
@@ -196,7 +213,27 @@ def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
     if call.status == FollowUpCall.Status.IN_PROGRESS:
         messages.success(request, _("Answered: go through the script and record the outcome."))
         return redirect(reverse("calls:call_detail", args=[call.pk]) + "#outcome")
-    if call.status == FollowUpCall.Status.SCHEDULED:
+    if not policy.in_hours(attempt.started_at) and attempt.result in UNANSWERED_RESULTS:
+        messages.warning(
+            request,
+            _(
+                "This dial was outside the dialling hours (%(start)s-%(end)s): "
+                "it does not count towards lost to follow-up."
+            )
+            % {"start": f"{policy.dial_from:%H:%M}", "end": f"{policy.dial_until:%H:%M}"},
+        )
+    if attempt.result == CallAttempt.Result.CALLBACK:
+        moment = timezone.localtime(attempt.callback_at)
+        messages.success(
+            request,
+            _("Callback agreed for %(day)s at %(time)s, asked by: %(who)s. The call is on the worklist for then.")
+            % {
+                "day": date_format(moment.date(), "SHORT_DATE_FORMAT"),
+                "time": f"{moment:%H:%M}",
+                "who": attempt.get_callback_asked_by_display().lower(),
+            },
+        )
+    elif call.status == FollowUpCall.Status.SCHEDULED:
         messages.info(
             request,
             _("Attempt %(n)d recorded (%(result)s). Next try suggested on %(day)s.")

@@ -54,13 +54,14 @@ def _reassign_form(request: HttpRequest, data=None) -> ReassignForm | None:
 
 @role_required(Role.NURSE, Role.HEAD_NURSE)
 def worklist(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
     tab = request.GET.get("tab", "today")
     if tab not in TABS:
         tab = "today"
     filterset = WorklistFilter(
         request.GET,
-        queryset=worklist_base(user=request.user, today=today),
+        queryset=worklist_base(user=request.user, today=today, now=now),
         departments=access.departments_of(request.user),
     )
     calls = filterset.qs
@@ -69,7 +70,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(worklist_for_tab(calls, tab=tab, today=today).values_list("pk", flat=True), PAGE_SIZE)
     paginator.count = counts[tab]  # counted with the tabs already: one query less
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = worklist_rows(ids=list(page.object_list), today=today)
+    page.object_list = worklist_rows(ids=list(page.object_list), today=today, now=now)
     for call in page.object_list:
         patient = call.discharge.patient
         call.masked_phone = mask_phone(patient.phone)

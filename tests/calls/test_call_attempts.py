@@ -9,6 +9,7 @@ from tests.calls.call_work_helpers import NOW, TODAY, make_call, ward_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 Result = CallAttempt.Result
+WEEK = dt.timedelta(days=7)
 
 
 @pytest.fixture
@@ -47,11 +48,12 @@ def test_booked_call_without_a_step_is_suggested_the_next_weekday(nurse):
     assert call.next_attempt_on == dt.date(2026, 11, 20)  # Friday
 
 
-def test_reaching_max_attempts_marks_the_call_unreachable(nurse):
-    call = make_call(department=ward_of(nurse), nurse=nurse)
+def test_reaching_max_attempts_on_enough_days_marks_the_call_unreachable(nurse):
+    call = make_call(department=ward_of(nurse), nurse=nurse)  # 3 dials on at least 2 days
 
-    for result in (Result.NO_ANSWER, Result.BUSY, Result.SWITCHED_OFF):
-        dial(call, nurse, result)
+    for moment, result in ((NOW, Result.NO_ANSWER), (NOW, Result.BUSY), (NOW + WEEK, Result.SWITCHED_OFF)):
+        with time_machine.travel(moment, tick=False):
+            dial(call, nurse, result)
 
     call.refresh_from_db()
     assert (call.status, call.attempt_count, call.next_attempt_on) == (FollowUpCall.Status.UNREACHABLE, 3, None)

@@ -43,6 +43,9 @@ def rule_post(department, **step):
         "steps-0-window_start": "14:00",
         "steps-0-window_end": "17:00",
         "steps-0-max_attempts": "3",
+        "steps-0-attempt_days": "2",
+        "steps-0-dial_from": "08:00",
+        "steps-0-dial_until": "20:00",
         "steps-0-script": "",
     }
     data.update({f"steps-0-{name}": value for name, value in step.items()})

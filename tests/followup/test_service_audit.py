@@ -236,7 +236,15 @@ def test_attempts_deaths_and_reassignments_are_audited_with_field_names(nurse, c
     call_work.call_record_death(call=call, by=nurse, died_on=dt.date(2026, 11, 20), expected_version=call.version)
 
     assert rows() == [
-        ("alice", "user", "change", "call", patient_id, "attempt_count,status,next_attempt_on", "attempt: busy"),
+        (
+            "alice",
+            "user",
+            "change",
+            "call",
+            patient_id,
+            "attempt_count,status,next_attempt_on",
+            "attempt: busy; dialled: patient",
+        ),
         ("alice", "user", "change", "call", patient_id, "assigned_to", "reassigned"),
         ("alice", "user", "change", "call", patient_id, "answered_by,attempt_count", "death reported"),
         ("alice", "user", "change", "patient", patient_id, "deceased_on", ""),

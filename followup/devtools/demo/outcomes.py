@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from calls.models import CallAttempt, ClinicalAlert, FollowUpCall, Question, SatisfactionItem
 from calls.selectors.scripts import script_version_for_call
-from calls.services.call_work import call_complete, call_record_attempt, call_record_death, max_attempts_of
+from calls.services.call_work import attempt_policy_of, call_complete, call_record_attempt, call_record_death
 from calls.services.spot_checks import previous_week, spot_checks_sample
 
 SUMMARIES = {
@@ -61,11 +61,29 @@ def _satisfaction(rng: random.Random) -> str:
     return FollowUpCall.Satisfaction.BASIC if roll < 0.98 else FollowUpCall.Satisfaction.UNSATISFIED
 
 
-def _move_back(call: FollowUpCall, moment: dt.datetime) -> None:
+def _move_back(call: FollowUpCall, moment: dt.datetime, *, attempts: bool = True) -> None:
     """Put the demo call's times on the day it was made."""
     FollowUpCall.objects.filter(pk=call.pk).update(completed_at=moment)
-    CallAttempt.objects.filter(call=call).update(started_at=moment)
+    if attempts:
+        CallAttempt.objects.filter(call=call).update(started_at=moment)
     ClinicalAlert.objects.filter(call=call).update(raised_at=moment, due_at=moment + dt.timedelta(hours=24))
+
+
+def _dial_until_lost(call: FollowUpCall, nurse, moment: dt.datetime) -> None:
+    """Unanswered dials on the days before the call's moment, one a day, until
+    the step's attempt policy makes the call lost to follow-up (one more dial
+    than the policy needs: the dial of now counts only inside the dialling
+    hours, the ones moved back always do)."""
+    policy = attempt_policy_of(call)
+    dials = max(policy.attempts, policy.days) + 1
+    for n in range(dials):
+        call.refresh_from_db()
+        if call.status != FollowUpCall.Status.SCHEDULED:
+            break
+        attempt = call_record_attempt(
+            call=call, by=nurse, result=CallAttempt.Result.NO_ANSWER, expected_version=call.version
+        )
+        CallAttempt.objects.filter(pk=attempt.pk).update(started_at=moment - dt.timedelta(days=dials - 1 - n))
 
 
 def seed(stdout) -> None:
@@ -97,14 +115,8 @@ def seed(stdout) -> None:
             died += 1
             continue
         if roll < 0.09:
-            for _ in range(max_attempts_of(call)):
-                call.refresh_from_db()
-                if call.status != FollowUpCall.Status.SCHEDULED:
-                    break
-                call_record_attempt(
-                    call=call, by=nurse, result=CallAttempt.Result.NO_ANSWER, expected_version=call.version
-                )
-            _move_back(call, moment)
+            _dial_until_lost(call, nurse, moment)
+            _move_back(call, moment, attempts=False)
             lost += 1
             continue
         version = script_version_for_call(call=call)
