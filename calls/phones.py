@@ -31,3 +31,16 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
             params={"value": text},
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def readable_phone(stored: str) -> str:
+    """A stored E.164 number grouped the way people read it aloud and dial
+    it from paper ("+8613812345678" -> "+86 138 1234 5678"); anything that
+    does not parse comes back as it is."""
+    if not stored:
+        return ""
+    try:
+        number = phonenumbers.parse(stored, None if stored.startswith("+") else settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return stored
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .dashboard import views as dashboard
-from .views import calls, discharges, patients, scripts, worklist
+from .views import call_sheet, calls, discharges, patients, scripts, worklist
 
 app_name = "calls"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("discharges/", discharges.discharge_list, name="discharge_list"),
     path("discharges/new/", discharges.discharge_new, name="discharge_new"),
     path("reassign/", worklist.reassign, name="reassign"),
+    path("sheet/", call_sheet.call_sheet, name="call_sheet"),
     path("<int:pk>/", calls.call_detail, name="call_detail"),
     path("<int:pk>/attempt/", calls.call_attempt, name="call_attempt"),
     path("<int:pk>/complete/", calls.call_complete_view, name="call_complete"),

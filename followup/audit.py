@@ -227,11 +227,39 @@ def audit_record(
 ) -> AuditEvent:
     """One row about a request (a page view, a refusal, a log-in): the
     middleware's and the auth signals' writer. Services use audit_change."""
+    event = _request_event(
+        request=request,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        user=user,
+        status_code=status_code,
+        patient_id=patient_id,
+        actor_name=actor_name,
+        source=source,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def _request_event(
+    *,
+    request: HttpRequest | None,
+    action: str,
+    object_type: str = "",
+    object_id: object = "",
+    user=None,
+    status_code: int | None = None,
+    patient_id: int | None = None,
+    actor_name: str | None = None,
+    source: str = AuditEvent.Source.USER,
+) -> AuditEvent:
+    """The unsaved row audit_record writes."""
     user = user if user is not None else getattr(request, "user", None)
     authenticated = _authenticated(user)
     if actor_name is None:
         actor_name = user.get_username() if authenticated else ""
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=user if authenticated else None,
         actor_name=_clean(actor_name, 150),
         source=source,
@@ -554,18 +582,23 @@ def _record_response(request: HttpRequest, response: HttpResponse, context: _Req
         action = AuditEvent.Action.EXPORT
     else:
         action = AuditEvent.Action.VIEW
+    events = []
     for item in _objects_of(request):
         patient_id = item.patient_id
         if patient_id is LOOK_UP:
             patient_id = _patient_of(item.type, item.id) if item.type and item.id != "" else None
-        audit_record(
-            request=request,
-            action=action,
-            object_type=item.type,
-            object_id=item.id,
-            patient_id=_as_db_int(patient_id) if patient_id is not None else None,
-            status_code=status,
+        events.append(
+            _request_event(
+                request=request,
+                action=action,
+                object_type=item.type,
+                object_id=item.id,
+                patient_id=_as_db_int(patient_id) if patient_id is not None else None,
+                status_code=status,
+            )
         )
+    # One INSERT however many objects the page showed (a call sheet names each of its calls).
+    AuditEvent.objects.bulk_create(events, batch_size=500)
 
 
 class AuditMiddleware:
