@@ -68,7 +68,7 @@ def worklist_rows(client, **params) -> list[tuple[str, str, str]]:
     html = client.get(WORKLIST, params).content.decode()
     rows = []
     for row in re.findall(r"<tr class=\"[^\"]*\">(.*?)</tr>", html, re.S):
-        name = text(re.search(r'<a href="/calls/\d+/">(.*?)</a>', row).group(1))
+        name = text(re.search(r'<a[^>]* href="/calls/\d+/">(.*?)</a>', row).group(1))
         badges = " ".join(text(b) for b in re.findall(r'<span class="badge[^"]*">(.*?)</span>', row))
         rows.append((name, text(PLANNED_CELL.search(row).group(1)), badges))
     return rows
