@@ -1,0 +1,125 @@
+"""Scoring stays for readmission risk (calls.risk) and recording the
+emergency visits the score counts.
+
+Scoring is set-based: ``discharges_rescore`` reads the stays and the
+emergency visits of their patients in two queries and writes the changed
+scores with one ``bulk_update``, so a file of 200,000 rows pays a few
+queries per batch, not per row. A score is derived data: the change that
+caused it (a stay registered, a visit recorded) carries the audit row.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+
+from followup.audit import audit_change
+from followup.models import AuditEvent, User
+
+from ..models import Discharge, Patient, Visit
+from ..risk import lace_score
+from ..risk.lace import EMERGENCY_LOOKBACK_DAYS
+
+RISK_FIELDS = ("risk_score", "risk_lower_bound", "risk_tier", "risk_detail")
+
+
+def discharge_risk(discharge: Discharge, emergency_days: list[dt.date]):
+    """The LACE score of one stay, given the days of its patient's recorded
+    emergency visits."""
+    since = discharge.admitted_on - dt.timedelta(days=EMERGENCY_LOOKBACK_DAYS)
+    recorded = sum(1 for day in emergency_days if since <= day < discharge.admitted_on)
+    visits: int | None = None
+    source, at_least = "", recorded
+    if discharge.reported_emergency_visits is not None:
+        visits, source = discharge.reported_emergency_visits, "reported"
+    elif settings.RISK_EMERGENCY_VISITS_COMPLETE:  # the feeds send every visit: none recorded means none
+        visits, source = recorded, "visits"
+    return lace_score(
+        admitted_on=discharge.admitted_on,
+        discharged_on=discharge.discharged_on,
+        admission_type=discharge.admission_type,
+        icd10_codes=[discharge.icd10, *discharge.secondary_icd10],
+        emergency_visits=visits,
+        emergency_source=source,
+        emergency_visits_at_least=at_least,
+        high=settings.RISK_HIGH,
+        moderate=settings.RISK_MODERATE,
+    )
+
+
+def discharges_rescore(*, discharge_ids: Iterable[int]) -> int:
+    """Work out the risk of these stays again; return how many changed."""
+    stays = list(
+        Discharge.objects.filter(pk__in=list(discharge_ids)).only(
+            "patient_id",
+            "admitted_on",
+            "discharged_on",
+            "admission_type",
+            "icd10",
+            "secondary_icd10",
+            "reported_emergency_visits",
+            *RISK_FIELDS,
+        )
+    )
+    if not stays:
+        return 0
+    earliest = min(stay.admitted_on for stay in stays) - dt.timedelta(days=EMERGENCY_LOOKBACK_DAYS)
+    days: dict[int, list[dt.date]] = defaultdict(list)
+    for patient_id, day in Visit.objects.filter(
+        patient_id__in={stay.patient_id for stay in stays}, kind=Visit.Kind.EMERGENCY, visited_on__gte=earliest
+    ).values_list("patient_id", "visited_on"):
+        days[patient_id].append(day)
+    changed = []
+    for stay in stays:
+        score = discharge_risk(stay, days[stay.patient_id])
+        values = {
+            "risk_score": score.total,
+            "risk_lower_bound": score.lower_bound,
+            "risk_tier": score.tier,
+            "risk_detail": score.as_dict(),
+        }
+        if any(getattr(stay, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(stay, name, value)
+            changed.append(stay)
+    Discharge.objects.bulk_update(changed, RISK_FIELDS, batch_size=1000)
+    return len(changed)
+
+
+@transaction.atomic
+def visit_record(
+    *,
+    patient: Patient,
+    visited_on: dt.date,
+    source: str,
+    source_reference: str = "",
+    kind: str = Visit.Kind.EMERGENCY,
+    actor: "User | str",
+) -> Visit:
+    """Record an emergency visit (once per patient and day, however often a
+    feed repeats it) and score again the patient's stays it falls in the six
+    months before."""
+    visit, created = Visit.objects.get_or_create(
+        patient=patient,
+        kind=kind,
+        visited_on=visited_on,
+        defaults={"source": source, "source_reference": source_reference[:200]},
+    )
+    if created:
+        audit_change(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            object_type="visit",
+            object_id=visit.pk,
+            fields=["patient", "kind", "visited_on", "source", "source_reference"],
+            patient_id=patient.pk,
+        )
+        later = Discharge.objects.filter(
+            patient=patient,
+            admitted_on__gt=visited_on,
+            admitted_on__lte=visited_on + dt.timedelta(days=EMERGENCY_LOOKBACK_DAYS),
+        ).values_list("pk", flat=True)
+        discharges_rescore(discharge_ids=later)
+    return visit
