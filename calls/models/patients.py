@@ -137,6 +137,13 @@ class Discharge(models.Model):
         _("readmission risk tier"), max_length=10, choices=RiskTier.choices, default=RiskTier.UNKNOWN
     )
     risk_detail = models.JSONField(_("readmission risk detail"), default=dict, blank=True)
+    # The outcome ledger (calls.risk.outcomes, docs/outcomes.md): what happened
+    # in the month after this discharge, as the desk knows it; worked out
+    # again whenever a later stay, visit or death arrives or is corrected.
+    readmitted_unplanned_31 = models.BooleanField(_("unplanned readmission within 0-31 days"), default=False)
+    readmitted_30 = models.BooleanField(_("readmitted within 30 days (any cause)"), default=False)
+    emergency_visit_30 = models.BooleanField(_("emergency visit within 30 days"), default=False)
+    died_30 = models.BooleanField(_("died within 30 days"), default=False)
     attending_doctor = models.CharField(_("attending doctor"), max_length=100, blank=True)
     responsible_nurse = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -21,6 +21,8 @@ from followup.models import AuditEvent, User
 from ..models import Discharge, Patient, Visit
 from ..risk import lace_score
 from ..risk.lace import EMERGENCY_LOOKBACK_DAYS
+from ..risk.outcomes import Stay as OutcomeStay
+from ..risk.outcomes import outcome_of
 
 RISK_FIELDS = ("risk_score", "risk_lower_bound", "risk_tier", "risk_detail")
 
@@ -122,4 +124,55 @@ def visit_record(
             admitted_on__lte=visited_on + dt.timedelta(days=EMERGENCY_LOOKBACK_DAYS),
         ).values_list("pk", flat=True)
         discharges_rescore(discharge_ids=later)
+        outcomes_recompute(patient_ids=[patient.pk])
     return visit
+
+
+OUTCOME_FIELDS = ("readmitted_unplanned_31", "readmitted_30", "emergency_visit_30", "died_30")
+
+
+def outcomes_recompute(*, patient_ids: Iterable[int]) -> int:
+    """Work out again the outcome ledger of every stay of these patients
+    (docs/outcomes.md) from their stays, emergency visits and dates of
+    death, in three queries; return how many stays changed. Cancelled
+    stays are no readmission."""
+    ids = set(patient_ids)
+    if not ids:
+        return 0
+    stays = list(
+        Discharge.objects.filter(patient_id__in=ids).only(
+            "patient_id", "admitted_on", "discharged_on", "icd10", "archived", *OUTCOME_FIELDS
+        )
+    )
+    visits: dict[int, list[dt.date]] = defaultdict(list)
+    for patient_id, day in Visit.objects.filter(patient_id__in=ids, kind=Visit.Kind.EMERGENCY).values_list(
+        "patient_id", "visited_on"
+    ):
+        visits[patient_id].append(day)
+    died = dict(Patient.objects.filter(pk__in=ids).values_list("pk", "deceased_on"))
+    by_patient: dict[int, list[OutcomeStay]] = defaultdict(list)
+    for stay in stays:
+        if not stay.archived:
+            by_patient[stay.patient_id].append(OutcomeStay(stay.pk, stay.admitted_on, stay.discharged_on, stay.icd10))
+    changed = []
+    for stay in stays:
+        outcome = outcome_of(
+            OutcomeStay(stay.pk, stay.admitted_on, stay.discharged_on, stay.icd10),
+            later_stays=by_patient[stay.patient_id],
+            emergency_days=visits[stay.patient_id],
+            died_on=died.get(stay.patient_id),
+            depth=settings.OUTCOME_DIAGNOSIS_DEPTH,
+            planned_prefixes=settings.OUTCOME_PLANNED_CODES,
+        )
+        values = {
+            "readmitted_unplanned_31": outcome.readmitted_unplanned,
+            "readmitted_30": outcome.readmitted_all_cause,
+            "emergency_visit_30": outcome.emergency_visit,
+            "died_30": outcome.died,
+        }
+        if any(getattr(stay, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(stay, name, value)
+            changed.append(stay)
+    Discharge.objects.bulk_update(changed, OUTCOME_FIELDS, batch_size=1000)
+    return len(changed)
