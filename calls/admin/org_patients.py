@@ -26,6 +26,7 @@ from followup.weekdays import WeekdaysField
 
 from ..imports import ImportFileError, read_discharge_file
 from ..models import Department, Discharge, FollowUpRule, Patient, RuleStep
+from ..risk import RiskTier
 from ..services.cancellation import patient_decline_calls, patient_mark_deceased
 from ..services.discharge_import import discharges_import
 from ..services.discharges import discharge_register
@@ -280,6 +281,13 @@ class RuleStepForm(forms.ModelForm):
     """The calling days as one checkbox per weekday (stored as numbers)."""
 
     weekdays = WeekdaysField(label=_("calling days"), help_text=_("Tick the days the ward makes this call."))
+    risk_tiers = forms.TypedMultipleChoiceField(
+        label=_("readmission risk tiers"),
+        choices=RiskTier.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("None ticked: every patient. Ticked: only patients of those readmission risk tiers."),
+    )
 
     class Meta:
         model = RuleStep
@@ -304,6 +312,7 @@ class RuleStepInline(admin.TabularInline):
         "window_end",
         "max_attempts",
         "script",
+        "risk_tiers",
     )
 
 
