@@ -4,7 +4,7 @@ algorithm (Quan et al., Med Care 2005). Pure functions: no database, so the
 form, the file import and the feeds score a discharge the same way, and a
 batch of 200,000 is scored without a query per row."""
 
-from .charlson import charlson_conditions, charlson_index, normalise_icd10
+from .charlson import charlson_conditions, charlson_index, normalise_icd10, split_codes
 from .lace import Component, LaceScore, RiskTier, lace_score
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "charlson_index",
     "lace_score",
     "normalise_icd10",
+    "split_codes",
 ]

@@ -371,6 +371,8 @@ WEIGHTS: dict[str, int] = {
 HIERARCHY = (("msld", "mld"), ("diabwc", "diab"), ("metacanc", "canc"))
 
 _NOT_CODE = re.compile(r"[^A-Z0-9]")
+# An ICD-10 code as hospitals write it: I21, I21.0, China's clinical version I21.001 or E11.900x001.
+ICD10_CODE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4}([X+][0-9]{3})?)?$")
 # The first code of a prefix: one letter, then digits (I21, E112, C78).
 _PREFIX_INDEX: dict[str, list[tuple[str, str]]] = {}
 for _condition, _prefixes in QUAN_ICD10.items():
@@ -400,3 +402,21 @@ def charlson_conditions(codes: Iterable[str]) -> set[str]:
 
 def charlson_index(codes: Iterable[str]) -> int:
     return sum(WEIGHTS[condition] for condition in charlson_conditions(codes))
+
+
+def split_codes(value) -> tuple[list[str], list[str]]:
+    """Codes from a list or a text separated by commas, semicolons or spaces:
+    (the good ones in capitals, without repeats; the ones that are not codes)."""
+    items = value if isinstance(value, list | tuple) else re.split(r"[,;，；、\s]+", str(value or ""))
+    codes: list[str] = []
+    bad: list[str] = []
+    for item in items:
+        code = str(item).strip().upper()
+        if not code:
+            continue
+        if ICD10_CODE.match(code) and len(code) <= 16:
+            if code not in codes:
+                codes.append(code)
+        else:
+            bad.append(code[:20])
+    return codes, bad

@@ -22,7 +22,6 @@ file of 200,000 rows is checked with one query per chunk, not per row.
 """
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +37,7 @@ from followup.models import AuditEvent, User
 
 from ..models import Department, Discharge, Patient, Visit
 from ..phones import normalise_phone
+from ..risk import split_codes
 from .discharges import discharge_register, stay_date_errors
 from .risk import visit_record
 
@@ -78,8 +78,6 @@ CHOICE_FIELDS = {
     "nursing_level": ["", *Discharge.NursingLevel.values],
     "admission_type": ["", *Discharge.AdmissionType.values],
 }
-# An ICD-10 code as hospitals write it: I21, I21.0, China's clinical version I21.001 or E11.900x001.
-ICD10_CODE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4}([X+][0-9]{3})?)?$")
 MAX_SECONDARY_DIAGNOSES = 30
 MAX_REPORTED_VISITS = 99
 
@@ -165,24 +163,6 @@ def text_problem(name: str, value: str) -> str | None:
     return None
 
 
-def _secondary_codes(value) -> tuple[list[str], list[str]]:
-    """Codes from a list or a text separated by commas, semicolons or spaces:
-    (the good ones in capitals, without repeats; the ones that are not codes)."""
-    items = value if isinstance(value, list | tuple) else re.split(r"[,;，；、\s]+", str(value or ""))
-    codes: list[str] = []
-    bad: list[str] = []
-    for item in items:
-        code = str(item).strip().upper()
-        if not code:
-            continue
-        if ICD10_CODE.match(code) and len(code) <= 16:
-            if code not in codes:
-                codes.append(code)
-        else:
-            bad.append(code[:20])
-    return codes, bad
-
-
 def nurse_works_in(nurse: User, department: Department) -> bool:
     return access.ward_staff([department.pk]).filter(pk=nurse.pk).exists()
 
@@ -229,7 +209,7 @@ def intake_check(
     if "icd10" in stay:
         stay["icd10"] = stay["icd10"].upper()
     if "secondary_icd10" in stay:
-        codes, bad = _secondary_codes(stay["secondary_icd10"])
+        codes, bad = split_codes(stay["secondary_icd10"])
         stay["secondary_icd10"] = codes
         if bad and policy.drop_unreadable_codes:  # a system's record: keep the rest, say what was left out
             warnings.append(_("Secondary diagnoses left out, not ICD-10 codes: %(codes)s") % {"codes": ", ".join(bad)})

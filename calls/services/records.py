@@ -23,7 +23,7 @@ from .call_work import CallChanged
 from .cancellation import calls_cancel_open, patient_decline_calls, patient_mark_deceased
 from .discharges import stay_date_problems
 from .queue import generate_calls
-from .risk import discharges_rescore, outcomes_recompute
+from .risk import OUTCOME_INPUTS, RISK_INPUTS, discharges_rescore, outcomes_recompute
 
 
 def _changed(obj, data: dict[str, Any]) -> list[str]:
@@ -218,6 +218,10 @@ def discharge_update(*, discharge: Discharge, changes: dict[str, Any], by: User 
         audit_change(
             actor=actor, object_type="stay", object_id=discharge.pk, fields=changed, patient_id=discharge.patient_id
         )
+        if set(changed) & RISK_INPUTS:  # before the calls: a rule step may be for some risk tiers only
+            discharges_rescore(discharge_ids=[discharge.pk])
+        if set(changed) & OUTCOME_INPUTS:
+            outcomes_recompute(patient_ids=[discharge.patient_id])
         generate_calls(week=timezone.localdate(), discharges=[discharge.pk], actor=actor)
     return changed
 

@@ -25,6 +25,16 @@ from ..risk.outcomes import Stay as OutcomeStay
 from ..risk.outcomes import outcome_of
 
 RISK_FIELDS = ("risk_score", "risk_lower_bound", "risk_tier", "risk_detail")
+# Stay fields a score or an outcome is worked out from: correcting one works them out again.
+RISK_INPUTS = {
+    "admitted_on",
+    "discharged_on",
+    "admission_type",
+    "icd10",
+    "secondary_icd10",
+    "reported_emergency_visits",
+}
+OUTCOME_INPUTS = {"admitted_on", "discharged_on", "icd10", "archived", "patient"}
 
 
 def discharge_risk(discharge: Discharge, emergency_days: list[dt.date]):
