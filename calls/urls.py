@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .dashboard import outcome_views
 from .dashboard import views as dashboard
 from .views import call_sheet, calls, discharges, patients, scripts, worklist
 
@@ -23,6 +24,9 @@ urlpatterns = [
     path("dashboard/calls/", dashboard.dashboard_calls, name="dashboard_calls"),
     path("dashboard/export.csv", dashboard.dashboard_export, {"fmt": "csv"}, name="dashboard_export_csv"),
     path("dashboard/export.xlsx", dashboard.dashboard_export, {"fmt": "xlsx"}, name="dashboard_export_xlsx"),
+    path("dashboard/outcomes/", outcome_views.outcome_report_page, name="outcome_report"),
+    path("dashboard/outcomes.csv", outcome_views.outcome_report_export, {"fmt": "csv"}, name="outcome_report_csv"),
+    path("dashboard/outcomes.xlsx", outcome_views.outcome_report_export, {"fmt": "xlsx"}, name="outcome_report_xlsx"),
     path("spot-checks/", dashboard.spot_check_list, name="spot_checks"),
     path("spot-checks/<int:pk>/", dashboard.spot_check_detail, name="spot_check_detail"),
 ]

@@ -73,6 +73,7 @@ OBJECT_TYPES = frozenset(
         "evidence",
         "spot_check",
         "sender",  # an interop.FeedSender (a sending system's token)
+        "visit",  # a calls.Visit (an emergency department visit)
     }
 )
 
@@ -90,6 +91,7 @@ LABEL_SOURCES = {
 PATIENT_OF: dict[str, tuple[str, str, str]] = {
     "patient": ("calls", "Patient", "pk"),
     "stay": ("calls", "Discharge", "patient_id"),
+    "visit": ("calls", "Visit", "patient_id"),
     "call": ("calls", "FollowUpCall", "discharge__patient_id"),
     "callattempt": ("calls", "CallAttempt", "call__discharge__patient_id"),
     "alert": ("calls", "ClinicalAlert", "call__discharge__patient_id"),
@@ -104,6 +106,7 @@ PATIENT_OF: dict[str, tuple[str, str, str]] = {
 ADMIN_OBJECT_TYPES = {
     "calls.patient": "patient",
     "calls.discharge": "stay",
+    "calls.visit": "visit",
     "calls.followupcall": "call",
     "calls.clinicalalert": "alert",
     "calls.spotcheck": "spot_check",

@@ -301,6 +301,19 @@ DASHBOARD_MIN_N = env.int("DASHBOARD_MIN_N", default=10)
 # Share of each nurse's completed calls sampled weekly for the head nurse's spot checks.
 SPOT_CHECK_SHARE = env.float("SPOT_CHECK_SHARE", default=0.1)
 
+# Readmission risk (calls.risk, docs/risk.md): LACE at or above RISK_HIGH is
+# high risk, at or above RISK_MODERATE moderate. RISK_EMERGENCY_VISITS_COMPLETE
+# says the feeds send every emergency visit, so none recorded means none (else
+# an unreported count stays "unknown").
+RISK_HIGH = env.int("RISK_HIGH", default=10)
+RISK_MODERATE = env.int("RISK_MODERATE", default=5)
+RISK_EMERGENCY_VISITS_COMPLETE = env.bool("RISK_EMERGENCY_VISITS_COMPLETE", default=False)
+# Outcome ledger (docs/outcomes.md): an unplanned readmission has the same
+# principal diagnosis compared at this many ICD-10 characters, and a principal
+# code not starting with one of the planned-care prefixes.
+OUTCOME_DIAGNOSIS_DEPTH = env.int("OUTCOME_DIAGNOSIS_DEPTH", default=3)
+OUTCOME_PLANNED_CODES = env.list("OUTCOME_PLANNED_CODES", default=["Z51"])
+
 # Hours the head nurse has to act on a red-flag answer before the alert is overdue.
 CLINICAL_ALERT_HOURS = env.int("CLINICAL_ALERT_HOURS", default=24)
 

@@ -27,6 +27,26 @@ ICD10_SYSTEMS = ("http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-
 INPATIENT_CLASSES = ("IMP",)  # the default; a sender may take others (interop.FeedSender)
 EXPIRED_DISPOSITIONS = {"exp", "20"}  # discharge-disposition "exp", NUBC 20: the patient died
 SKIPPED_STATUSES = {"cancelled", "entered-in-error", "planned"}
+EMERGENCY_CLASS = "EMER"
+# Encounter.priority (v3 ActPriority) and hospitalization.admitSource -> Discharge.AdmissionType.
+PRIORITIES = {
+    "EM": "emergency",
+    "UR": "emergency",
+    "S": "emergency",
+    "A": "emergency",
+    "EL": "elective",
+    "R": "elective",
+}
+ADMIT_SOURCES = {
+    "emd": "emergency",
+    "hosp-trans": "transfer",
+    "nursing": "transfer",
+    "psych": "transfer",
+    "rehab": "transfer",
+    "gp": "elective",
+    "mp": "elective",
+    "outp": "elective",
+}
 GENDERS = {"male": Patient.Sex.MALE, "female": Patient.Sex.FEMALE}
 
 WardLookup = Callable[[list[str]], Department | None]  # candidate codes -> department
@@ -47,8 +67,19 @@ class FhirDischarge:
 
 
 @dataclass
+class FhirVisit:
+    """An emergency encounter (class EMER): a visit, not a discharge."""
+
+    encounter_id: str
+    mrn: str
+    patient_data: dict[str, Any]
+    visited_on: dt.date
+
+
+@dataclass
 class FhirReading:
     discharges: list[FhirDischarge] = field(default_factory=list)
+    visits: list[FhirVisit] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -166,11 +197,18 @@ def read_discharges(
     reading = FhirReading()
     index = _Index(resources)
     for encounter in resources:
-        if encounter["resourceType"] != "Encounter" or not _class_codes(encounter) & set(classes):
-            continue
-        if encounter.get("status") in SKIPPED_STATUSES or not (encounter.get("period") or {}).get("end"):
+        if encounter["resourceType"] != "Encounter" or encounter.get("status") in SKIPPED_STATUSES:
             continue
         label = f"Encounter/{encounter.get('id', '?')}"
+        codes = _class_codes(encounter)
+        if EMERGENCY_CLASS in codes and EMERGENCY_CLASS not in classes:
+            try:
+                reading.visits.append(_visit(encounter, index, reading.warnings))
+            except ValueError as exc:
+                reading.errors.append(f"{label}: {exc}")
+            continue
+        if not codes & set(classes) or not (encounter.get("period") or {}).get("end"):
+            continue
         try:
             reading.discharges.append(_discharge(encounter, index, ward_lookup, reading.warnings))
         except ValueError as exc:
@@ -215,6 +253,7 @@ def _discharge(encounter: dict[str, Any], index: _Index, ward_lookup: WardLookup
             % {"codes": ", ".join(_ward_codes(encounter, index)) or "-"}
         )
     diagnosis, icd10 = _diagnosis(encounter, index)
+    risk_data = _risk_data(encounter, index, icd10)
     patient_data = _patient_data(patient, warnings)
     deceased_on = local_date(patient.get("deceasedDateTime"), "Patient.deceasedDateTime")
     disposition = (encounter.get("hospitalization") or {}).get("dischargeDisposition") or {}
@@ -232,8 +271,58 @@ def _discharge(encounter: dict[str, Any], index: _Index, ward_lookup: WardLookup
             "diagnosis": diagnosis[:255],
             "icd10": icd10[:16],
             "attending_doctor": _attending(encounter, index)[:100],
+            **risk_data,
         },
     )
+
+
+def _visit(encounter: dict[str, Any], index: _Index, warnings: list[str]) -> FhirVisit:
+    patient = index.get(encounter.get("subject"), "Patient")
+    if patient is None:
+        raise ValueError(_("its subject Patient is not in the input."))
+    period = encounter.get("period") or {}
+    visited_on = local_date(period.get("start") or period.get("end"), "period.start")
+    if visited_on is None:
+        raise ValueError(_("period.start (the visit's date) is empty."))
+    if visited_on > timezone.localdate():
+        raise ValueError(_("The visit date is in the future."))
+    return FhirVisit(
+        encounter_id=encounter.get("id") or "",
+        mrn=_mrn(patient),
+        patient_data=_patient_data(patient, warnings),
+        visited_on=visited_on,
+    )
+
+
+def _codes(concept: dict[str, Any]) -> set[str]:
+    return {c.get("code") for c in (concept or {}).get("coding") or [] if isinstance(c, dict) and c.get("code")}
+
+
+def _risk_data(encounter: dict[str, Any], index: _Index, principal: str) -> dict[str, Any]:
+    """Admission type (Encounter.priority, else hospitalization.admitSource)
+    and the secondary diagnoses (ICD-10 codes of the encounter's other
+    Conditions); what the input does not carry is left out, so an update
+    never blanks it."""
+    data: dict[str, Any] = {}
+    priority = next((PRIORITIES[c] for c in _codes(encounter.get("priority")) if c in PRIORITIES), "")
+    source = _codes((encounter.get("hospitalization") or {}).get("admitSource"))
+    admission_type = priority or next((ADMIT_SOURCES[c] for c in sorted(source) if c in ADMIT_SOURCES), "")
+    if admission_type:
+        data["admission_type"] = admission_type
+    conditions = list(index.conditions_of(encounter))
+    for entry in encounter.get("diagnosis") or []:
+        condition = index.get((entry or {}).get("condition"), "Condition")
+        if condition is not None and condition not in conditions:
+            conditions.append(condition)
+    if conditions:
+        codes = [
+            coding["code"].upper()
+            for condition in conditions
+            for coding in (condition.get("code") or {}).get("coding") or []
+            if (coding.get("system") or "").lower() in ICD10_SYSTEMS and isinstance(coding.get("code"), str)
+        ]
+        data["secondary_icd10"] = [code for code in dict.fromkeys(codes) if code != principal]
+    return data
 
 
 def _mrn(patient: dict[str, Any]) -> str:

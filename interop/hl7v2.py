@@ -116,6 +116,7 @@ class AdtRecord:
     visit_number: str = ""  # PV1-19
     prior_mrn: str = ""  # MRG-1 of a merge (A34/A40/A47): the record merged into this one
     ignored: str = ""  # why this is no discharge (a patient class not taken), else empty
+    emergency_visit_on: dt.date | None = None  # an emergency department visit (PV1-2 E), not a stay
 
 
 # --- decoding and parsing ---------------------------------------------------------------
@@ -455,6 +456,10 @@ WardLookup = Callable[[str, str], Department | None]  # (sender, code) -> depart
 
 
 INPATIENT = "I"  # PV1-2 (HL7 table 0004): the default and only discharge class unless a sender says otherwise
+EMERGENCY = "E"  # PV1-2: an emergency department visit, recorded as a visit (calls.Visit), not a discharge
+# PV1-4 admission type (HL7 table 0007) and PV1-14 admit source (table 0023) -> Discharge.AdmissionType.
+ADMISSION_TYPES = {"E": "emergency", "U": "emergency", "A": "emergency", "R": "elective", "C": "elective"}
+ADMIT_SOURCES = {"7": "emergency", "4": "transfer", "5": "transfer", "6": "transfer"}
 
 
 def adt_record(
@@ -503,6 +508,16 @@ def adt_record(
         record.prior_mrn = _prior_mrn(message, mrn)
         return record
     patient_class = _leaf(message, pv1, 2).upper()
+    if patient_class == EMERGENCY and EMERGENCY not in discharge_classes and header.trigger == DISCHARGE:
+        # The end of an emergency visit: counted by the readmission risk and the outcome ledger.
+        record.emergency_visit_on = local_date(_leaf(message, pv1, 44), "PV1-44", warnings) or local_date(
+            _leaf(message, pv1, 45), "PV1-45", warnings
+        )
+        if record.emergency_visit_on is None:
+            record.emergency_visit_on = _discharge_fallback(message, evn, warnings)
+        if record.emergency_visit_on > timezone.localdate():
+            raise Hl7Error(_("The visit date is in the future."), location="PV1-44", condition=ERR_DATA_TYPE)
+        return record
     if pv1 is not None and patient_class and patient_class not in discharge_classes:
         record.ignored = _("Not an inpatient discharge (PV1-2 patient class %(class)s): nothing registered.") % {
             "class": patient_class
@@ -546,6 +561,13 @@ def adt_record(
         "icd10": icd10[:16],
         "attending_doctor": _xcn(attending[0])[:100] if attending else "",
     }
+    # What the message does not carry is left out, so an update never blanks it.
+    secondary = _secondary_codes(message)
+    if secondary is not None:
+        record.discharge_data["secondary_icd10"] = secondary
+    admission_type = ADMISSION_TYPES.get(_leaf(message, pv1, 4).upper()) or ADMIT_SOURCES.get(_leaf(message, pv1, 14))
+    if admission_type:
+        record.discharge_data["admission_type"] = admission_type
     return record
 
 
@@ -662,6 +684,26 @@ def _department(message: hl7.Message, pv1: hl7.Segment, header: Header, ward_loo
     return department
 
 
+def _icd10_of(message: hl7.Message, segment: hl7.Segment) -> str:
+    coded = _repetitions(message, segment, 3)
+    code = coded[0] if coded else []
+    if _component(code, 3).upper() in ICD10_SYSTEMS:
+        return _component(code, 1).upper()
+    if _component(code, 6).upper() in ICD10_SYSTEMS:
+        return _component(code, 4).upper()
+    return ""
+
+
+def _secondary_codes(message: hl7.Message) -> list[str] | None:
+    """The ICD-10 codes of every DG1 but the principal one, in order (None:
+    the message has no DG1, so it says nothing about them)."""
+    segments = _segments(message, "DG1")
+    if not segments:
+        return None
+    chosen = next((s for s in segments if _leaf(message, s, 15) == "1"), segments[0])
+    return [code for s in segments if s is not chosen and (code := _icd10_of(message, s))]
+
+
 def _diagnosis(message: hl7.Message) -> tuple[str, str]:
     """(text, ICD-10 code) of the first DG1 (the one with priority 1 if any):
     DG1-3 coded (ICD-10 when its coding system says so, or the alternate
@@ -673,12 +715,7 @@ def _diagnosis(message: hl7.Message) -> tuple[str, str]:
     coded = _repetitions(message, chosen, 3)
     code = coded[0] if coded else []
     text = _component(code, 2) or _leaf(message, chosen, 4) or _component(code, 1)
-    icd10 = ""
-    if _component(code, 3).upper() in ICD10_SYSTEMS:
-        icd10 = _component(code, 1)
-    elif _component(code, 6).upper() in ICD10_SYSTEMS:
-        icd10 = _component(code, 4)
-    return text, icd10.upper()
+    return text, _icd10_of(message, chosen)
 
 
 # --- acknowledgements ----------------------------------------------------------------------

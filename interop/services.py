@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from calls.models import Department, Discharge, Patient
 from calls.services.cancellation import patient_mark_deceased
-from calls.services.intake import POLICIES, DischargeIntake, discharge_intake
+from calls.services.intake import POLICIES, DischargeIntake, discharge_intake, visit_register
 from calls.services.records import discharge_cancel, patient_create, patient_merge, patient_update
 from followup.audit import audit_batch, audit_change, audit_changes
 from followup.models import AuditEvent, User
@@ -381,8 +381,19 @@ def _process_hl7(row: InboundMessage) -> tuple[str, Discharge | None, list[str]]
         return InboundMessage.Status.IGNORED, None, [*warnings, record.ignored]
     if header.trigger in hl7v2.MERGE_EVENTS:
         return _merge(record, header.sender, actor, warnings)
-    patient_id, record.mrn = _patient_of_mrn(record.mrn)
     reference = f"{header.sender}:{header.control_id}" if header.sender else header.control_id
+    if record.emergency_visit_on is not None:
+        visit_register(
+            mrn=record.mrn,
+            patient_data=record.patient_data,
+            visited_on=record.emergency_visit_on,
+            source=Discharge.Source.HL7,
+            source_reference=reference,
+            actor=actor,
+            warnings=warnings,
+        )
+        return InboundMessage.Status.PROCESSED, None, warnings
+    patient_id, record.mrn = _patient_of_mrn(record.mrn)
     if header.trigger in (hl7v2.CANCEL_ADMIT, hl7v2.CANCEL_DISCHARGE):
         discharge = _stay_to_cancel(record, header.sender)
         if discharge is None:
@@ -680,7 +691,18 @@ def _process_fhir(row: InboundMessage) -> Outcome:
     reading = fhir.read_discharges(resources, ward_lookup=_fhir_ward_lookup(row.sender), classes=classes)
     if reading.errors:  # checked before anything is written: a bad input changes nothing
         return Outcome(InboundMessage.Status.ERROR, errors=reading.errors, warnings=reading.warnings)
-    if not reading.discharges:
+    outcome = Outcome(InboundMessage.Status.PROCESSED, warnings=reading.warnings)
+    for visit in sorted(reading.visits, key=lambda v: (v.visited_on, v.encounter_id)):
+        visit_register(
+            mrn=_current_mrn(visit.mrn),
+            patient_data=visit.patient_data,
+            visited_on=visit.visited_on,
+            source=Discharge.Source.FHIR,
+            source_reference=visit.encounter_id,
+            actor=feed_actor(row),
+            warnings=outcome.warnings,
+        )
+    if not reading.discharges and not reading.visits:
         return Outcome(
             InboundMessage.Status.IGNORED,
             warnings=[
@@ -689,7 +711,6 @@ def _process_fhir(row: InboundMessage) -> Outcome:
                 % {"classes": ", ".join(classes)},
             ],
         )
-    outcome = Outcome(InboundMessage.Status.PROCESSED, warnings=reading.warnings)
     # Earlier stays first, so a readmission cancels the calls of the stay before it.
     for item in sorted(reading.discharges, key=lambda d: (d.admitted_on, d.encounter_id)):
         item.mrn = _current_mrn(item.mrn)

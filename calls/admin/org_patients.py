@@ -26,6 +26,7 @@ from followup.weekdays import WeekdaysField
 
 from ..imports import ImportFileError, read_discharge_file
 from ..models import Department, Discharge, FollowUpRule, Patient, RuleStep
+from ..risk import RiskTier, split_codes
 from ..services.cancellation import patient_decline_calls, patient_mark_deceased
 from ..services.discharge_import import discharges_import
 from ..services.discharges import discharge_register
@@ -136,9 +137,27 @@ class DischargeAdminForm(forms.ModelForm):
     """Refuses what discharge_update / discharge_register would refuse, so the
     admin shows it on the form."""
 
+    secondary_icd10 = forms.CharField(
+        label=_("secondary diagnoses (ICD-10)"),
+        max_length=600,
+        required=False,
+        help_text=_("Separated by commas, for example: E11.9, I10, N18.3"),
+    )
+
     class Meta:
         model = Discharge
         fields = "__all__"  # noqa: DJ007 - the admin passes its own field list
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "secondary_icd10" in self.fields:
+            self.initial["secondary_icd10"] = ", ".join(self.instance.secondary_icd10 or [])
+
+    def clean_secondary_icd10(self):
+        codes, bad = split_codes(self.cleaned_data["secondary_icd10"])
+        if bad:
+            raise ValidationError(gettext("Not ICD-10 codes: %(codes)s") % {"codes": ", ".join(bad)})
+        return codes
 
     def clean(self):
         cleaned = super().clean()
@@ -168,13 +187,35 @@ class DischargeAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
         "source",
         "archived",
     )
-    list_filter = ("department", "source", "nursing_level", "told_about_followup", "archived")
+    list_filter = (
+        "department",
+        "source",
+        "risk_tier",
+        "admission_type",
+        "nursing_level",
+        "told_about_followup",
+        "archived",
+    )
     list_select_related = ("patient", "department", "responsible_nurse")
     search_fields = ("patient__mrn", "patient__name", "diagnosis", "icd10", "attending_doctor")
     date_hierarchy = "discharged_on"
     raw_id_fields = ("patient",)
     autocomplete_fields = ("department",)
-    readonly_fields = ("source", "source_reference", "created_by", "created_at", "updated_at")
+    readonly_fields = (
+        "source",
+        "source_reference",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "risk_score",
+        "risk_lower_bound",
+        "risk_tier",
+        "risk_detail",
+        "readmitted_unplanned_31",
+        "readmitted_30",
+        "emergency_visit_30",
+        "died_30",
+    )
     change_list_template = "admin/calls/discharge/change_list.html"
 
     def get_changeform_initial_data(self, request):
@@ -280,6 +321,13 @@ class RuleStepForm(forms.ModelForm):
     """The calling days as one checkbox per weekday (stored as numbers)."""
 
     weekdays = WeekdaysField(label=_("calling days"), help_text=_("Tick the days the ward makes this call."))
+    risk_tiers = forms.TypedMultipleChoiceField(
+        label=_("readmission risk tiers"),
+        choices=RiskTier.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("None ticked: every patient. Ticked: only patients of those readmission risk tiers."),
+    )
 
     class Meta:
         model = RuleStep
@@ -307,6 +355,7 @@ class RuleStepInline(admin.TabularInline):
         "dial_from",
         "dial_until",
         "script",
+        "risk_tiers",
     )
 
 

@@ -73,6 +73,25 @@ class DischargeForm(forms.Form):
     diagnosis = forms.CharField(label=_("Diagnosis"), max_length=255)
     icd10 = forms.CharField(label=_("ICD-10 code"), max_length=16, required=False)
     attending_doctor = forms.CharField(label=_("Attending doctor"), max_length=100, required=False)
+    admission_type = forms.ChoiceField(
+        label=_("Admission type"),
+        choices=[("", _("Not known")), *Discharge.AdmissionType.choices],
+        required=False,
+        help_text=_("Emergency admissions add to the readmission risk (LACE)."),
+    )
+    secondary_icd10 = forms.CharField(
+        label=_("Secondary diagnoses (ICD-10 codes)"),
+        max_length=600,
+        required=False,
+        help_text=_("Separated by commas, for example: E11.9, I10, N18.3"),
+    )
+    reported_emergency_visits = forms.IntegerField(
+        label=_("Emergency visits in the 6 months before admission"),
+        min_value=0,
+        max_value=99,
+        required=False,
+        help_text=_("Leave empty when not known."),
+    )
     responsible_nurse = forms.ModelChoiceField(
         label=_("Responsible nurse"), queryset=User.objects.none(), required=False
     )
@@ -109,6 +128,7 @@ class DischargeForm(forms.Form):
                 Row(Column("department"), Column("admitted_on"), Column("discharged_on")),
                 Row(Column("diagnosis"), Column("icd10"), Column("attending_doctor")),
                 Row(Column("responsible_nurse"), Column("nursing_level")),
+                Row(Column("admission_type"), Column("secondary_icd10"), Column("reported_emergency_visits")),
                 "condition_at_discharge",
                 "open_problems",
                 "told_about_followup",

@@ -12,7 +12,7 @@
 from .dashboard import DashboardDay, DashboardItemDay
 from .followup_calls import CallAnswer, CallAttempt, ClinicalAlert, FollowUpCall, ItemScore, SpotCheck
 from .org import Department
-from .patients import Discharge, Patient
+from .patients import Discharge, Patient, Visit
 from .rules import FollowUpRule, RuleStep
 from .scripts import CallScript, Question, SatisfactionItem, ScriptVersion, TalkingPoint
 
@@ -35,4 +35,5 @@ __all__ = [
     "ScriptVersion",
     "SpotCheck",
     "TalkingPoint",
+    "Visit",
 ]

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from ..risk import RiskTier
+
 
 class Patient(models.Model):
     """A person discharged from the hospital. Never deleted: archived instead."""
@@ -102,6 +104,11 @@ class Discharge(models.Model):
         HL7 = "hl7", _("HL7 v2 message")
         FHIR = "fhir", _("FHIR bundle")
 
+    class AdmissionType(models.TextChoices):
+        EMERGENCY = "emergency", _("Emergency")
+        ELECTIVE = "elective", _("Elective")
+        TRANSFER = "transfer", _("Transfer from another hospital")
+
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="discharges", verbose_name=_("patient"))
     department = models.ForeignKey(
         "calls.Department", on_delete=models.PROTECT, related_name="discharges", verbose_name=_("department")
@@ -110,6 +117,33 @@ class Discharge(models.Model):
     discharged_on = models.DateField(_("discharged on"))
     diagnosis = models.CharField(_("diagnosis"), max_length=255)
     icd10 = models.CharField(_("ICD-10 code"), max_length=16, blank=True)
+    admission_type = models.CharField(
+        _("admission type"), max_length=10, choices=AdmissionType.choices, blank=True, help_text=_("Blank: not known.")
+    )
+    # Secondary diagnoses as ICD-10 codes, in the order the source gave them.
+    secondary_icd10 = models.JSONField(_("secondary diagnoses (ICD-10)"), default=list, blank=True)
+    # Emergency visits in the six months before admission as a person or a
+    # file reported them (None: not reported; visits the feeds record are
+    # counted from Visit instead).
+    reported_emergency_visits = models.PositiveSmallIntegerField(
+        _("emergency visits in the 6 months before admission"), null=True, blank=True
+    )
+    # The readmission risk worked out at registration (calls.risk): the total
+    # (None when a component is unknown), its lower bound, the tier, and
+    # each component with where it came from.
+    risk_score = models.PositiveSmallIntegerField(_("readmission risk (LACE)"), null=True, blank=True)
+    risk_lower_bound = models.PositiveSmallIntegerField(_("readmission risk, at least"), default=0)
+    risk_tier = models.CharField(
+        _("readmission risk tier"), max_length=10, choices=RiskTier.choices, default=RiskTier.UNKNOWN
+    )
+    risk_detail = models.JSONField(_("readmission risk detail"), default=dict, blank=True)
+    # The outcome ledger (calls.risk.outcomes, docs/outcomes.md): what happened
+    # in the month after this discharge, as the desk knows it; worked out
+    # again whenever a later stay, visit or death arrives or is corrected.
+    readmitted_unplanned_31 = models.BooleanField(_("unplanned readmission within 0-31 days"), default=False)
+    readmitted_30 = models.BooleanField(_("readmitted within 30 days (any cause)"), default=False)
+    emergency_visit_30 = models.BooleanField(_("emergency visit within 30 days"), default=False)
+    died_30 = models.BooleanField(_("died within 30 days"), default=False)
     attending_doctor = models.CharField(_("attending doctor"), max_length=100, blank=True)
     responsible_nurse = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -151,3 +185,31 @@ class Discharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} · {self.department} · {self.discharged_on:%Y-%m-%d}"
+
+
+class Visit(models.Model):
+    """A hospital visit that is not a stay the desk follows up: an emergency
+    department visit (HL7 patient class E, FHIR EMER encounter). Counted by
+    the risk score (LACE's E) and by the outcome ledger."""
+
+    class Kind(models.TextChoices):
+        EMERGENCY = "emergency", _("Emergency department visit")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="visits", verbose_name=_("patient"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.EMERGENCY)
+    visited_on = models.DateField(_("visited on"))
+    source = models.CharField(_("source"), max_length=10, choices=Discharge.Source.choices)
+    source_reference = models.CharField(_("source reference"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-visited_on"]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        constraints = [
+            # One emergency visit a day counts once, however often a feed repeats it.
+            models.UniqueConstraint(fields=["patient", "kind", "visited_on"], name="visit_unique_patient_kind_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} · {self.get_kind_display()} · {self.visited_on:%Y-%m-%d}"

@@ -86,6 +86,15 @@ class RuleStep(models.Model):
         related_name="rule_steps",
         verbose_name=_("call script"),
     )
+    risk_tiers = models.JSONField(
+        _("readmission risk tiers"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Empty: every patient gets this call. Otherwise only patients whose readmission risk is one of "
+            "these tiers (for example an early call for high risk only)."
+        ),
+    )
 
     class Meta:
         ordering = ["rule", "order", "offset_days"]

@@ -11,6 +11,7 @@ from followup.audit import audit_change, audit_changes
 from followup.models import User
 
 from ..models import FollowUpCall, Patient
+from .risk import outcomes_recompute
 
 
 @transaction.atomic
@@ -40,6 +41,7 @@ def patient_mark_deceased(*, patient: Patient, died_on: dt.date, actor: "User | 
     Patient.objects.filter(pk=patient.pk).update(deceased_on=died_on)
     patient.deceased_on = died_on
     audit_change(actor=actor, object_type="patient", object_id=patient.pk, fields=["deceased_on"])
+    outcomes_recompute(patient_ids=[patient.pk])
     return calls_cancel_open(
         calls=FollowUpCall.objects.filter(discharge__patient=patient),
         reason=FollowUpCall.CancelReason.DECEASED,

@@ -23,6 +23,7 @@ from followup.models import AuditEvent, User
 from ..models import Discharge, FollowUpCall, Patient
 from .cancellation import calls_cancel_open
 from .queue import calls_reopen, generate_calls
+from .risk import discharges_rescore, outcomes_recompute
 
 _IDS_PER_GENERATION = 500
 CREATE, CHANGE = AuditEvent.Action.CREATE, AuditEvent.Action.CHANGE
@@ -190,6 +191,8 @@ def discharge_register(
         source=source,
         actor=actor_of(by, via),
     )
+    discharges_rescore(discharge_ids=[discharge.pk])
+    outcomes_recompute(patient_ids=[discharge.patient_id])
     if getattr(discharge, "reopened", False):  # cancelled (A11/A13), now sent again
         calls_reopen(discharge=discharge, actor=actor_of(by, via))
     generated = generate_calls(week=timezone.localdate(), discharges=[discharge.pk], actor=actor_of(by, via))

@@ -27,15 +27,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from followup import access
+from followup.audit import audit_change
 from followup.dates import OLDEST_AGE_YEARS, date_problem, oldest_birth_date
-from followup.models import User
+from followup.models import AuditEvent, User
 
-from ..models import Department, Discharge, Patient
+from ..models import Department, Discharge, Patient, Visit
 from ..phones import normalise_phone
+from ..risk import split_codes
 from .discharges import discharge_register, stay_date_errors
+from .risk import visit_record
 
 PATIENT_FIELDS = (
     "name",
@@ -61,6 +65,9 @@ DISCHARGE_FIELDS = (
     "condition_at_discharge",
     "open_problems",
     "told_about_followup",
+    "admission_type",
+    "secondary_icd10",
+    "reported_emergency_visits",
 )
 PHONE_FIELDS = ("phone", "family_phone")
 # Free text that may run over several lines (a pasted note); the rest is one line.
@@ -69,7 +76,10 @@ CHOICE_FIELDS = {
     "sex": Patient.Sex.values,
     "education": ["", *Patient.Education.values],
     "nursing_level": ["", *Discharge.NursingLevel.values],
+    "admission_type": ["", *Discharge.AdmissionType.values],
 }
+MAX_SECONDARY_DIAGNOSES = 30
+MAX_REPORTED_VISITS = 99
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,8 @@ class IntakePolicy:
     keep_invalid_phone: bool = False
     # A birth date more than OLDEST_AGE_YEARS ago: refused, or left out with a warning.
     drop_doubtful_birth_date: bool = False
+    # A secondary diagnosis that is not an ICD-10 code: refused, or left out with a warning.
+    drop_unreadable_codes: bool = False
 
 
 POLICIES = {
@@ -93,6 +105,7 @@ POLICIES = {
         diagnosis_required=False,
         keep_invalid_phone=True,
         drop_doubtful_birth_date=True,
+        drop_unreadable_codes=True,
     ),
     Discharge.Source.FHIR: IntakePolicy(
         Discharge.Source.FHIR,
@@ -100,6 +113,7 @@ POLICIES = {
         diagnosis_required=False,
         keep_invalid_phone=True,
         drop_doubtful_birth_date=True,
+        drop_unreadable_codes=True,
     ),
 }
 
@@ -139,7 +153,7 @@ _LIMITS = {
 }
 
 
-def _text_problem(name: str, value: str) -> str | None:
+def text_problem(name: str, value: str) -> str | None:
     allowed = "\t\n\r" if name in MULTILINE_FIELDS else ""
     if any((ord(ch) < 32 and ch not in allowed) or ch == "\x7f" for ch in value):
         return _("This text contains control characters: type it again or paste it as plain text.")
@@ -172,7 +186,7 @@ def intake_check(
     for name, data in [("mrn", {"mrn": mrn}), *((n, patient) for n in patient), *((n, stay) for n in stay)]:
         if isinstance(data.get(name), str):
             data[name] = data[name].strip()
-            problem = _text_problem(name, data[name])
+            problem = text_problem(name, data[name])
             if problem:
                 refuse(name, problem)
     if not mrn:
@@ -194,6 +208,24 @@ def intake_check(
                     del patient[name]
     if "icd10" in stay:
         stay["icd10"] = stay["icd10"].upper()
+    if "secondary_icd10" in stay:
+        codes, bad = split_codes(stay["secondary_icd10"])
+        stay["secondary_icd10"] = codes
+        if bad and policy.drop_unreadable_codes:  # a system's record: keep the rest, say what was left out
+            warnings.append(_("Secondary diagnoses left out, not ICD-10 codes: %(codes)s") % {"codes": ", ".join(bad)})
+        elif bad:
+            refuse("secondary_icd10", _("Not ICD-10 codes: %(codes)s") % {"codes": ", ".join(bad)})
+        if len(codes) > MAX_SECONDARY_DIAGNOSES:
+            refuse(
+                "secondary_icd10",
+                _("At most %(count)s secondary diagnoses.") % {"count": MAX_SECONDARY_DIAGNOSES},
+            )
+    visits = stay.get("reported_emergency_visits")
+    if visits is not None and not (isinstance(visits, int) and 0 <= visits <= MAX_REPORTED_VISITS):
+        refuse(
+            "reported_emergency_visits",
+            _("Enter a whole number of visits from 0 to %(most)s.") % {"most": MAX_REPORTED_VISITS},
+        )
     for name, allowed in CHOICE_FIELDS.items():
         data = patient if name in PATIENT_FIELDS else stay
         if name in data and data[name] not in allowed:
@@ -274,3 +306,44 @@ def discharge_intake(
     )
     discharge.intake_warnings = checked.warnings
     return discharge
+
+
+@transaction.atomic
+def visit_register(
+    *,
+    mrn: str,
+    patient_data: dict[str, Any],
+    visited_on: dt.date,
+    source: str,
+    source_reference: str = "",
+    actor: "User | str",
+    warnings: list[str],
+) -> Visit:
+    """An emergency visit a hospital system reports for a patient by MRN.
+    A patient the desk has never seen is recorded (their visits before the
+    first stay are what LACE's E counts), with the fields that pass the
+    intake's text checks; a known patient's details are left alone (a visit
+    is not a correction of them)."""
+    mrn = mrn.strip()
+    patient = Patient.objects.select_for_update().filter(mrn=mrn).first()
+    if patient is not None and patient.merged_into_id:
+        patient = Patient.objects.get(pk=patient.merged_into_id)
+    if patient is None:
+        kept = {}
+        for name, value in patient_data.items():
+            problem = text_problem(name, value) if isinstance(value, str) else None
+            if problem:
+                warnings.append(f"{name}: {problem}")
+            else:
+                kept[name] = value.strip() if isinstance(value, str) else value
+        patient = Patient.objects.create(mrn=mrn, **kept)
+        audit_change(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            object_type="patient",
+            object_id=patient.pk,
+            fields=["mrn", *kept],
+        )
+    return visit_record(
+        patient=patient, visited_on=visited_on, source=source, source_reference=source_reference, actor=actor
+    )

@@ -354,6 +354,8 @@ def _generate_step(
 ) -> GenerationResult:
     offset = dt.timedelta(days=step.offset_days)
     candidates = scope.filter(applies, department=department, discharged_on__range=(low - offset, high - offset))
+    if step.risk_tiers:  # a step for some readmission risk tiers only (docs/risk.md)
+        candidates = candidates.filter(risk_tier__in=step.risk_tiers)
     existing_call = FollowUpCall.objects.filter(discharge=OuterRef("pk"), step=step)
     present = FollowUpCall.objects.filter(step=step, due_date__range=(low, high))
     if discharge_ids is not None:

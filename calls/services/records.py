@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -18,11 +18,12 @@ from followup.audit import actor_of, audit_change, audit_changes
 from followup.dates import date_problem
 from followup.models import AuditEvent, User
 
-from ..models import Discharge, FollowUpCall, Patient
+from ..models import Discharge, FollowUpCall, Patient, Visit
 from .call_work import CallChanged
 from .cancellation import calls_cancel_open, patient_decline_calls, patient_mark_deceased
 from .discharges import stay_date_problems
 from .queue import generate_calls
+from .risk import OUTCOME_INPUTS, RISK_INPUTS, discharges_rescore, outcomes_recompute
 
 
 def _changed(obj, data: dict[str, Any]) -> list[str]:
@@ -128,6 +129,17 @@ def patient_merge(*, survivor: Patient, merged: Patient, by: User | None, via: s
     audit_changes(
         actor=actor, object_type="stay", objects=[(pk, survivor.pk) for pk in stays], fields=["patient"], note=note
     )
+    # Emergency visits follow (a day the survivor already has stays with the merged record: counted once).
+    taken = Visit.objects.filter(patient=survivor).values("kind", "visited_on")
+    visits = list(
+        Visit.objects.filter(patient=merged)
+        .exclude(Exists(taken.filter(kind=OuterRef("kind"), visited_on=OuterRef("visited_on"))))
+        .values_list("pk", flat=True)
+    )
+    Visit.objects.filter(pk__in=visits).update(patient=survivor)
+    audit_changes(
+        actor=actor, object_type="visit", objects=[(pk, survivor.pk) for pk in visits], fields=["patient"], note=note
+    )
     complaints = list(merged.complaints.values_list("pk", flat=True))  # complaints.Complaint, by its relation
     merged.complaints.update(patient=survivor, updated_at=now)
     audit_changes(
@@ -166,6 +178,8 @@ def patient_merge(*, survivor: Patient, merged: Patient, by: User | None, via: s
             reason=FollowUpCall.CancelReason.READMITTED,
             actor=actor,
         )
+    discharges_rescore(discharge_ids=Discharge.objects.filter(patient=survivor).values_list("pk", flat=True))
+    outcomes_recompute(patient_ids=[survivor.pk])
     return MergeResult(stays=len(stays), complaints=len(complaints), filled=sorted(filled))
 
 
@@ -204,6 +218,10 @@ def discharge_update(*, discharge: Discharge, changes: dict[str, Any], by: User 
         audit_change(
             actor=actor, object_type="stay", object_id=discharge.pk, fields=changed, patient_id=discharge.patient_id
         )
+        if set(changed) & RISK_INPUTS:  # before the calls: a rule step may be for some risk tiers only
+            discharges_rescore(discharge_ids=[discharge.pk])
+        if set(changed) & OUTCOME_INPUTS:
+            outcomes_recompute(patient_ids=[discharge.patient_id])
         generate_calls(week=timezone.localdate(), discharges=[discharge.pk], actor=actor)
     return changed
 
@@ -223,6 +241,7 @@ def discharge_cancel(*, discharge: Discharge, by: User | None, via: str = "") ->
             patient_id=discharge.patient_id,
         )
     discharge.archived = True
+    outcomes_recompute(patient_ids=[discharge.patient_id])
     return calls_cancel_open(
         calls=FollowUpCall.objects.filter(discharge=discharge),
         reason=FollowUpCall.CancelReason.DISCHARGE_CANCELLED,

@@ -242,3 +242,39 @@ def test_an_add_page_given_a_hostile_value_in_the_address_opens_empty(client_for
     assert response.status_code == 200  # ?department=abc was a 500 in Django's autocomplete widget
     # The department (an autocomplete) is dropped; the patient's raw-id box keeps the text and names no one.
     assert response.context["adminform"].form.initial.get(field) == (None if field == "department" else value)
+
+
+def _discharge_form_data(client, stay):
+    form = client.get(reverse("admin:calls_discharge_change", args=[stay.pk])).context["adminform"].form
+    data = {k: (v.pk if hasattr(v, "pk") else v) for k, v in form.initial.items() if v is not None}
+    for name in ("admitted_on", "discharged_on"):
+        data[name] = getattr(stay, name).isoformat()
+    return {k: v for k, v in data.items() if not isinstance(v, dict | list)}
+
+
+def test_correcting_the_risk_data_in_the_admin_scores_the_stay_again(client_for, admin_user):
+    stay = DischargeFactory(admitted_on=dt.date(2026, 11, 10), discharged_on=dt.date(2026, 11, 15), icd10="I50.9")
+    client = client_for(admin_user)
+    data = _discharge_form_data(client, stay)
+    data.update({"admission_type": "emergency", "secondary_icd10": "j44.9, N18.5", "reported_emergency_visits": "1"})
+
+    response = client.post(reverse("admin:calls_discharge_change", args=[stay.pk]), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    stay.refresh_from_db()
+    # 5 days: 4; emergency: 3; heart failure 1 + COPD 1 + renal disease 2 = 4: 5; one visit: 1.
+    assert (stay.secondary_icd10, stay.risk_score, stay.risk_tier) == (["J44.9", "N18.5"], 13, "high")
+
+
+def test_a_secondary_diagnosis_that_is_no_code_is_refused_in_the_admin(client_for, admin_user):
+    stay = DischargeFactory()
+    client = client_for(admin_user)
+    data = _discharge_form_data(client, stay)
+    data["secondary_icd10"] = "I10, <img src=x onerror=alert(1)>"
+
+    response = client.post(reverse("admin:calls_discharge_change", args=[stay.pk]), data)
+
+    assert response.status_code == 200
+    assert "Not ICD-10 codes: &lt;IMG" in response.content.decode()
+    stay.refresh_from_db()
+    assert stay.secondary_icd10 == []

@@ -340,6 +340,7 @@ SERVICE_MODULES = [
     "calls/services/intake.py",
     "calls/services/queue.py",
     "calls/services/records.py",
+    "calls/services/risk.py",
     "calls/services/scripts.py",
     "calls/services/spot_checks.py",
     "complaints/services.py",

@@ -46,7 +46,7 @@ def stays() -> list[tuple]:
 # --- 1. which patient classes are discharges ---------------------------------------------------
 
 
-@pytest.mark.parametrize("patient_class", ["O", "E", "N", "o", "<B>" * 40])
+@pytest.mark.parametrize("patient_class", ["O", "N", "o", "<B>" * 40])
 def test_a03_of_another_patient_class_is_acknowledged_and_registers_nothing(
     patient_class, cardiology, now, eager_celery, django_capture_on_commit_callbacks
 ):

@@ -1,0 +1,66 @@
+"""A stay's readmission risk as the screens show it: the tier with the LACE
+total (or its lower bound when a component is unknown), and each component
+with its points and where it came from."""
+
+from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..risk import RiskTier
+
+register = template.Library()
+
+LETTERS = {
+    "L": gettext_lazy("Length of stay"),
+    "A": gettext_lazy("Acute admission"),
+    "C": gettext_lazy("Comorbidity (Charlson)"),
+    "E": gettext_lazy("Emergency visits, 6 months before"),
+}
+SOURCES = {
+    "stay_dates": gettext_lazy("from the admission and discharge dates"),
+    "admission_type": gettext_lazy("from the admission type"),
+    "icd10": gettext_lazy("from the ICD-10 codes"),
+    "reported": gettext_lazy("as reported at registration"),
+    "visits": gettext_lazy("from the emergency visits recorded"),
+    "missing": gettext_lazy("not known"),
+}
+TIER_CLASSES = {
+    RiskTier.HIGH: "text-bg-danger",
+    RiskTier.MODERATE: "text-bg-warning",
+    RiskTier.LOW: "text-bg-success",
+    RiskTier.UNKNOWN: "text-bg-secondary",
+}
+
+
+@register.inclusion_tag("calls/includes/_risk_badge.html")
+def risk_badge(stay, detail: bool = False):
+    """``stay``: a Discharge (or a row with risk_tier / risk_score /
+    risk_lower_bound / risk_detail)."""
+    tier = stay.risk_tier or RiskTier.UNKNOWN
+    if stay.risk_score is not None:
+        score = _("LACE %(score)s") % {"score": stay.risk_score}
+    elif stay.risk_lower_bound:
+        score = _("LACE at least %(score)s") % {"score": stay.risk_lower_bound}
+    else:
+        score = _("LACE not known")
+    components = []
+    if detail:
+        for component in (stay.risk_detail or {}).get("components", []):
+            known = component.get("points") is not None
+            components.append(
+                {
+                    "letter": component["letter"],
+                    "label": LETTERS.get(component["letter"], component["letter"]),
+                    "value": component.get("value", ""),
+                    "points": component["points"] if known else None,
+                    "floor": component.get("floor", 0),
+                    "source": SOURCES.get(component.get("source"), component.get("source", "")),
+                }
+            )
+    return {
+        "tier": tier,
+        "tier_label": RiskTier(tier).label,
+        "css": TIER_CLASSES.get(tier, "text-bg-secondary"),
+        "score": score,
+        "components": components,
+    }
