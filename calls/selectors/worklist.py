@@ -8,6 +8,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -23,8 +24,11 @@ from followup import access
 from followup.models import User
 
 from ..models import CallAnswer, ClinicalAlert, FollowUpCall
+from ..risk import RiskTier
 
 TABS = ("today", "week", "overdue", "all")
+# Within a day, the patients most likely to come back first (docs/risk.md); unknown before low.
+RISK_ORDER = (RiskTier.HIGH, RiskTier.MODERATE, RiskTier.UNKNOWN, RiskTier.LOW)
 ROW_RELATED = ("discharge__patient", "discharge__department", "step", "assigned_to")
 
 
@@ -50,6 +54,11 @@ def _with_markers(calls: QuerySet[FollowUpCall], today: dt.date, now: dt.datetim
         ),
         work_on=Coalesce("next_attempt_on", TruncDate("scheduled_for"), "due_date"),
         work_at=Coalesce("callback_at", "scheduled_for"),
+        risk_rank=Case(
+            *(When(discharge__risk_tier=tier, then=Value(rank)) for rank, tier in enumerate(RISK_ORDER)),
+            default=Value(len(RISK_ORDER)),
+            output_field=IntegerField(),
+        ),
     )
 
 
@@ -99,11 +108,12 @@ def worklist_for_tab(
 ) -> QuerySet[FollowUpCall]:
     """One tab's calls, most urgent first: an open red flag of the stay,
     then callbacks whose agreed time has come (earliest first), then overdue
-    calls, then by the planned day and time. Every sort key lives on the call
-    row, so a page is picked without any join."""
+    calls, then by the planned day, within a day by readmission risk (high
+    first), then by the planned time. Every sort key but the risk tier (one
+    join to the stay) lives on the call row."""
     today = today or timezone.localdate()
     return calls.filter(_tab_filters(today)[tab]).order_by(
-        "-has_red_flag", "-callback_due", "-is_overdue", "work_on", "work_at", "pk"
+        "-has_red_flag", "-callback_due", "-is_overdue", "work_on", "risk_rank", "work_at", "pk"
     )
 
 
