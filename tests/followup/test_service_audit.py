@@ -335,12 +335,15 @@ SERVICE_MODULES = [
     "calls/services/scripts.py",
     "calls/services/spot_checks.py",
     "complaints/services.py",
+    "followup/services.py",
     "interop/services.py",
 ]
 # Services that change no patient, call, complaint, script or user data, with the reason.
 NOT_AUDITED = {
     "reference_allocate": "a year's complaint number counter",
     "notifications_mark_read": "the reader's own notification badges",
+    "notification_open": "the reader's own notification badge",
+    "notify": "a message to a user; the change that caused it is audited by its own service",
 }
 AUDIT_WRITERS = {"audit_change", "audit_changes"}
 
