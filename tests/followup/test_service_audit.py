@@ -239,7 +239,8 @@ def test_attempts_deaths_and_reassignments_are_audited_with_field_names(nurse, c
         ("alice", "user", "change", "call", patient_id, "attempt_count,status,next_attempt_on", "attempt: busy"),
         ("alice", "user", "change", "call", patient_id, "assigned_to", "reassigned"),
         ("alice", "user", "change", "call", patient_id, "answered_by,attempt_count", "death reported"),
-        ("alice", "user", "change", "patient", patient_id, "deceased_on", ""),
+        ("alice", "user", "create", "death", patient_id, "died_on,call", ""),
+        ("alice", "user", "change", "patient", patient_id, "deceased,deceased_on", ""),
         ("alice", "user", "change", "call", patient_id, "status,cancel_reason", "cancelled: deceased"),
     ]
     assert not AuditEvent.objects.filter(note__contains="王芳").exists()
