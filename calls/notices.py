@@ -27,11 +27,14 @@ def shorten(text: str, limit: int = COMMENT_LENGTH) -> str:
 
 def calls_reassigned_text(params: Mapping) -> str:
     count = int(params["count"])
+    values = {"by": params["by"], "count": count, "due": params["due"]}
+    if count == 1:  # "the first" of one call reads wrong in Chinese too, which has one plural form
+        return gettext("%(by)s gave you 1 call to make, due %(due)s.") % values
     return ngettext(
-        "%(by)s gave you %(count)d call to make, due %(due)s.",
+        "%(by)s gave you %(count)d call to make, the first due %(due)s.",
         "%(by)s gave you %(count)d calls to make, the first due %(due)s.",
         count,
-    ) % {"by": params["by"], "count": count, "due": params["due"]}
+    ) % values
 
 
 def spot_check_reviewed_text(params: Mapping) -> str:
