@@ -30,11 +30,14 @@ def calls_reassigned_text(params: Mapping) -> str:
     values = {"by": params["by"], "count": count, "due": params["due"]}
     if count == 1:  # "the first" of one call reads wrong in Chinese too, which has one plural form
         return gettext("%(by)s gave you 1 call to make, due %(due)s.") % values
-    return ngettext(
-        "%(by)s gave you %(count)d call to make, the first due %(due)s.",
-        "%(by)s gave you %(count)d calls to make, the first due %(due)s.",
-        count,
-    ) % values
+    return (
+        ngettext(
+            "%(by)s gave you %(count)d call to make, the first due %(due)s.",
+            "%(by)s gave you %(count)d calls to make, the first due %(due)s.",
+            count,
+        )
+        % values
+    )
 
 
 def spot_check_reviewed_text(params: Mapping) -> str:
