@@ -17,6 +17,7 @@ from calls.models import DeathRecord, FollowUpCall, SpotCheck
 from calls.services.call_work import calls_reassign
 from followup.roles import Role
 from tests.browser.helpers import log_in
+from tests.browser.test_accessibility import violations
 from tests.calls.call_work_helpers import make_call
 from tests.factories import UserFactory
 
@@ -117,6 +118,7 @@ def test_nurse_records_a_death_of_unknown_date_and_the_head_nurse_reverses_it(op
     assert nurse.locator("#calls-to-cancel tbody tr").count() == 1
     assert FollowUpCall.objects.get(pk=call.pk).status == "scheduled"
     nurse.screenshot(path=str(artifacts / f"death-confirm-{locale}.png"), full_page=True)
+    assert violations(nurse) == []
     nurse.get_by_role("button", name=words["record"]).click()
 
     nurse.wait_for_url(re.compile(rf"/calls/{call.pk}/$"))
@@ -126,6 +128,7 @@ def test_nurse_records_a_death_of_unknown_date_and_the_head_nurse_reverses_it(op
     assert nurse.locator("main .badge").first.inner_text() == words["cancelled"]
     assert nurse.locator("#attempt-form").count() == 0
     assert nurse.get_by_role("link", name=words["reverse_link"]).count() == 0
+    assert violations(nurse) == []
     record = DeathRecord.objects.get()
     assert (record.died_on, record.recorded_by.username) == (None, "lina")
 
@@ -133,6 +136,7 @@ def test_nurse_records_a_death_of_unknown_date_and_the_head_nurse_reverses_it(op
     head.goto(f"/calls/{call.pk}/")
     head.get_by_role("link", name=words["reverse_link"]).click()
     head.wait_for_url(re.compile(rf"/calls/deaths/{record.pk}/reverse/$"))
+    assert violations(head) == []
     head.get_by_role("button", name=words["reverse"]).click()  # no reason: refused, said at the top
     assert head.evaluate("document.activeElement.id") == "error-summary"
     assert head.locator("#error-summary li").inner_text() == words["missing_reason"]
@@ -180,11 +184,13 @@ def test_nurse_is_told_of_calls_handed_to_her_and_of_a_spot_check_verdict(open_a
         words["handed"].format(due=(today + dt.timedelta(days=1)).isoformat()),
     ]
     page.screenshot(path=str(artifacts / f"notifications-{locale}.png"), full_page=True)
+    assert violations(page) == []
 
     items.first.locator("a").click()
     page.wait_for_url(re.compile(rf"/calls/{done.pk}/$"))
     assert words["checked_by"] in page.locator(".spot-check-verdict").inner_text()
     assert "Ask about the medicines first." in page.locator(".spot-check-verdict").inner_text()
+    assert violations(page) == []
 
     page.go_back()
     page.reload()
