@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/attempt/", calls.call_attempt, name="call_attempt"),
     path("<int:pk>/complete/", calls.call_complete_view, name="call_complete"),
     path("<int:pk>/deceased/", calls.call_deceased, name="call_deceased"),
+    path("deaths/<int:pk>/reverse/", calls.death_reverse, name="death_reverse"),
     path("alerts/", calls.alerts, name="alerts"),
     path("patients/<int:pk>/access/", patients.patient_access, name="patient_access"),
     path("alerts/<int:pk>/resolve/", calls.alert_resolve_view, name="alert_resolve"),

@@ -11,7 +11,6 @@ from .models import (
     Complaint,
     ComplaintEvent,
     Holiday,
-    Notification,
     Promise,
     ResolutionMeasure,
     SlaPolicy,
@@ -127,8 +126,3 @@ class PromiseAdmin(AdminScopeMixin, ReadOnlyAdmin):
         return Promise.objects.filter(complaint__in=access.visible_complaints(user))
 
     list_display = ["complaint", "what", "owner", "due_on", "delivered_on"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["recipient", "text", "created_at", "read_at"]

@@ -13,3 +13,14 @@ class ComplaintsConfig(AppConfig):
             ("complaints.Category", "complaints.SlaPolicy", "complaints.WorkingCalendar"),
         )
     ]
+
+    def ready(self) -> None:
+        from functools import partial
+
+        from followup.messages import register_message
+
+        from .models import SYSTEM_MESSAGES, system_message
+
+        # Notifications about complaints are shown in each reader's language.
+        for key in SYSTEM_MESSAGES:
+            register_message(key, partial(system_message, key))

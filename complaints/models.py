@@ -537,27 +537,3 @@ class Promise(models.Model):
     @property
     def is_open(self) -> bool:
         return self.delivered_on is None
-
-
-class Notification(SystemMessage):
-    """An in-app message to one user (an SLA breach of a complaint they own)."""
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="complaint_notifications",
-        verbose_name=_("recipient"),
-    )
-    text = models.CharField(_("text"), max_length=255)
-    link = models.CharField(_("link"), max_length=255, blank=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
-
-    def __str__(self) -> str:
-        return self.text

@@ -17,7 +17,7 @@ from followup import access
 from followup.dates import add_years, start_of_day
 from followup.figures import Rate
 
-from .models import Category, Complaint, ComplaintEvent, Measure, Notification, Promise, ResolutionMeasure, Severity
+from .models import Category, Complaint, ComplaintEvent, Measure, Promise, ResolutionMeasure, Severity
 
 LIST_VIEWS = ("open", "mine", "breached", "all")
 
@@ -133,14 +133,6 @@ def open_promises(*, user) -> QuerySet[Promise]:
         .select_related("complaint", "owner")
         .order_by("due_on", "pk")
     )
-
-
-def notifications_for(user) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user)
-
-
-def unread_notification_count(user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
 # --- the analysis of a period ------------------------------------------------------------

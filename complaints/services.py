@@ -9,7 +9,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -20,6 +19,7 @@ from followup import access
 from followup.audit import audit_change
 from followup.models import AuditEvent
 from followup.roles import Role, roles_of
+from followup.services import notify
 
 from . import sla
 from .models import (
@@ -27,7 +27,6 @@ from .models import (
     Complaint,
     ComplaintEvent,
     Measure,
-    Notification,
     Promise,
     ReferenceCounter,
     ResolutionMeasure,
@@ -736,22 +735,6 @@ def _recipients(complaint: Complaint) -> list:
     return users
 
 
-def notify(
-    *, users: Iterable, text: str, link: str, message_key: str = "", message_params: dict | None = None
-) -> list[Notification]:
-    """In-app notification for each user, plus an e-mail to those who have
-    an address (sent after the transaction commits). The in-app link stays
-    relative; the e-mail's is made absolute with SITE_URL. A system message
-    (``message_key``, see SYSTEM_MESSAGES) is shown in each reader's language."""
-    message = {"message_key": message_key, "message_params": message_params or {}}
-    created = [Notification.objects.create(recipient=u, text=text, link=link, **message) for u in users]
-    emails = [u.email for u in users if u.email]
-    if emails:
-        body = f"{text}\n{settings.SITE_URL}{link}" if link else text
-        transaction.on_commit(lambda: send_mail(text, body, None, emails, fail_silently=True))
-    return created
-
-
 def _flag_breach(complaint: Complaint, *, flag: str, message_key: str, due_field: str, now: dt.datetime) -> int:
     """Flag one late complaint and tell its people; 0 when another run did."""
     if not Complaint.objects.filter(pk=complaint.pk, **{flag: False}).update(**{flag: True}):
@@ -776,17 +759,11 @@ def _flag_breach(complaint: Complaint, *, flag: str, message_key: str, due_field
     return 1
 
 
-def _notify_system(users: Iterable, key: str, params: dict, *, complaint: Complaint) -> list[Notification]:
+def _notify_system(users: Iterable, key: str, params: dict, *, complaint: Complaint) -> list:
     """A system message to each user: stored and e-mailed in the hospital's
     language, shown in each reader's own."""
-    users = list(dict.fromkeys(u for u in users if u is not None and u.is_active))
-    if not users:
-        return []
-    with translation.override(settings.LANGUAGE_CODE):
-        text = system_message(key, params)
     return notify(
         users=users,
-        text=text[:255],
         link=reverse("complaints:detail", args=[complaint.pk]),
         message_key=key,
         message_params=params,
@@ -870,11 +847,3 @@ def promise_alert_overdue(*, today: dt.date | None = None) -> int:
     if alerted:
         logger.info("Alerted %d overdue promises", alerted)
     return alerted
-
-
-@transaction.atomic
-def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
-    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    if ids is not None:
-        unread = unread.filter(pk__in=list(ids))
-    return unread.update(read_at=timezone.now())

@@ -10,6 +10,7 @@ urlpatterns = [
     path("promises/", views.promise_list, name="promises"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/badge/", views.notification_badge, name="notification_badge"),
+    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
     path("report/", views.report, name="report"),
     path("report/export.csv", views.report_export, {"fmt": "csv"}, name="report_csv"),
     path("report/export.xlsx", views.report_export, {"fmt": "xlsx"}, name="report_xlsx"),

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -13,7 +14,10 @@ from django.views.decorators.http import require_POST
 from followup import access
 from followup.errors import bad_parameter
 from followup.exports import Table, spreadsheet_response
+from followup.notifications import notification_for, notifications_for, unread_notification_count
 from followup.roles import Role, role_required
+from followup.services import notification_open as notification_open_service
+from followup.services import notifications_mark_read
 from followup.uploads import refused_uploads, upload_limit
 
 from . import forms, selectors, services
@@ -330,15 +334,26 @@ def promise_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(*HANDLERS)
 def notification_list(request: HttpRequest) -> HttpResponse:
+    """Everything the user was told (complaints, calls handed to her, spot
+    checks of her calls), newest first; "Mark all as read" by POST."""
     if request.method == "POST":
-        services.notifications_mark_read(user=request.user)
+        notifications_mark_read(user=request.user)
         return redirect("complaints:notifications")
-    page = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "complaints/notifications.html",
-        {"page": page, "unread": selectors.unread_notification_count(request.user)},
+        {"page": page, "unread": unread_notification_count(request.user)},
     )
+
+
+@role_required(*HANDLERS)
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open one notification: it counts as read from now on, and she lands
+    where it leads (the list itself when it leads nowhere)."""
+    request.audit_objects = [("notification", pk, None)]  # names no patient
+    link = notification_open_service(notification=notification_for(request.user, pk))
+    return redirect(link or reverse("complaints:notifications"))
 
 
 @role_required(*HANDLERS)
@@ -348,7 +363,7 @@ def notification_badge(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "complaints/includes/_notification_badge.html",
-        {"unread": selectors.unread_notification_count(request.user)},
+        {"unread": unread_notification_count(request.user)},
     )
 
 

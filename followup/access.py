@@ -21,7 +21,12 @@ The rules (docs/access.md explains them):
   deceased patients are left out of the work queue (``include_deceased``).
 - **Complaints.** Complaint officers (and superusers) see all; nurses and head
   nurses those involving one of their departments.
+  The call screen also opens the calls of a deceased patient
+  (``include_deceased``), read-only: they are history, not work.
 - **Alerts.** A head nurse's departments' clinical alerts.
+- **Death records.** A head nurse's departments' (the ward of the call the
+  death was reported on; for a death a feed or an import reported, any ward
+  the patient stayed in): she may reverse a mistaken one.
 
 Objects outside the scope answer 404, exactly as objects that do not exist.
 Models are looked up through the app registry so that this module, which
@@ -41,7 +46,7 @@ from django.http import Http404
 from .roles import Role, roles_of
 
 if TYPE_CHECKING:
-    from calls.models import ClinicalAlert, Department, Discharge, FollowUpCall, Patient
+    from calls.models import ClinicalAlert, DeathRecord, Department, Discharge, FollowUpCall, Patient
     from complaints.models import Complaint
 
     from .models import User
@@ -202,9 +207,7 @@ def visible_calls(user: User, *, include_deceased: bool = False) -> QuerySet[Fol
     FollowUpCall = _model("calls.FollowUpCall")
     calls = FollowUpCall.objects.all()
     if not include_deceased:
-        of_deceased = _model("calls.Discharge").objects.filter(
-            pk=OuterRef("discharge_id"), patient__deceased_on__isnull=False
-        )
+        of_deceased = _model("calls.Discharge").objects.filter(pk=OuterRef("discharge_id"), patient__deceased=True)
         calls = calls.filter(~Exists(of_deceased))
     if is_superuser(user):
         return calls
@@ -218,9 +221,11 @@ def visible_calls(user: User, *, include_deceased: bool = False) -> QuerySet[Fol
     return calls.none()
 
 
-def call_for(user: User, pk: int, *, related: tuple[str, ...] = ()) -> FollowUpCall:
-    """One call the user may see (with ``related`` loaded), or 404."""
-    call = visible_calls(user).select_related(*related).filter(pk=pk).first()
+def call_for(user: User, pk: int, *, related: tuple[str, ...] = (), include_deceased: bool = False) -> FollowUpCall:
+    """One call the user may see (with ``related`` loaded), or 404.
+    ``include_deceased``: a deceased patient's calls too (the call screen
+    shows them read-only)."""
+    call = visible_calls(user, include_deceased=include_deceased).select_related(*related).filter(pk=pk).first()
     if call is None:
         raise Http404
     return call
@@ -234,6 +239,31 @@ def visible_alerts(user: User) -> QuerySet[ClinicalAlert]:
     if Role.HEAD_NURSE not in roles_of(user):
         return ClinicalAlert.objects.none()
     return ClinicalAlert.objects.filter(call__discharge__department__in=department_ids(user))
+
+
+def visible_death_records(user: User) -> QuerySet[DeathRecord]:
+    """Death records a head nurse may act on (reverse a mistaken one): those
+    reported on a call of her departments, and those without a call (a
+    feed's, an import's, the admin's) of a patient who stayed in one of
+    them. All for a superuser; none for anyone else."""
+    DeathRecord = _model("calls.DeathRecord")
+    if is_superuser(user):
+        return DeathRecord.objects.all()
+    if Role.HEAD_NURSE not in roles_of(user):
+        return DeathRecord.objects.none()
+    departments = department_ids(user)
+    stayed = _model("calls.Discharge").objects.filter(patient_id=OuterRef("patient_id"), department__in=departments)
+    return DeathRecord.objects.filter(
+        Q(call__discharge__department__in=departments) | Q(Exists(stayed), call__isnull=True)
+    )
+
+
+def death_record_for(user: User, pk: int) -> DeathRecord:
+    """One death record the user may act on, or 404."""
+    record = visible_death_records(user).select_related("patient", "call", "recorded_by").filter(pk=pk).first()
+    if record is None:
+        raise Http404
+    return record
 
 
 # --- complaints --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_patient_ids
-from .models import AuditEvent
+from .models import AuditEvent, Notification
 
 
 @admin.register(AuditEvent)
@@ -40,6 +40,23 @@ class AuditEventAdmin(admin.ModelAdmin):
         if term:
             found |= queryset.filter(patient_id__in=audit_patient_ids(term))
         return found, may_have_duplicates
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only: notifications are written by followup.services.notify and
+    marked read by their recipient."""
+
+    list_display = ("recipient", "text", "created_at", "read_at")
 
     def has_add_permission(self, request):
         return False

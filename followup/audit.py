@@ -72,6 +72,7 @@ OBJECT_TYPES = frozenset(
         "promise",
         "evidence",
         "spot_check",
+        "death",  # a calls.DeathRecord
         "sender",  # an interop.FeedSender (a sending system's token)
         "visit",  # a calls.Visit (an emergency department visit)
     }
@@ -96,6 +97,7 @@ PATIENT_OF: dict[str, tuple[str, str, str]] = {
     "callattempt": ("calls", "CallAttempt", "call__discharge__patient_id"),
     "alert": ("calls", "ClinicalAlert", "call__discharge__patient_id"),
     "spot_check": ("calls", "SpotCheck", "call__discharge__patient_id"),
+    "death": ("calls", "DeathRecord", "patient_id"),
     "complaint": ("complaints", "Complaint", "patient_id"),
     "promise": ("complaints", "Promise", "complaint__patient_id"),
     "evidence": ("complaints", "ComplaintEvent", "complaint__patient_id"),
@@ -110,6 +112,7 @@ ADMIN_OBJECT_TYPES = {
     "calls.followupcall": "call",
     "calls.clinicalalert": "alert",
     "calls.spotcheck": "spot_check",
+    "calls.deathrecord": "death",
     "calls.scriptversion": "script",
     "complaints.complaint": "complaint",
     "complaints.promise": "promise",

@@ -1,6 +1,9 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .messages import render_message
 
 
 class User(AbstractUser):
@@ -81,3 +84,40 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type} {self.object_id}"
+
+
+class Notification(models.Model):
+    """An in-app message to one user: a complaint's deadline, a promise to
+    keep, calls handed to her, a spot-check verdict on her call. Written only
+    by ``followup.services.notify``.
+
+    A system message is kept as a key and its values (``message_key``,
+    ``message_params``) and shown in the reader's language when read
+    (``followup.messages``); ``text`` keeps it in the hospital's
+    language for the admin and e-mail, and is what is shown of a key no app
+    knows."""
+
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    text = models.CharField(_("text"), max_length=255)
+    link = models.CharField(_("link"), max_length=255, blank=True)
+    message_key = models.CharField(_("system message"), max_length=40, blank=True, editable=False)
+    message_params = models.JSONField(_("system message values"), default=dict, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def shown_text(self) -> str:
+        """The text in the reader's (the active) language."""
+        shown = render_message(self.message_key, self.message_params)
+        return self.text if shown is None else shown

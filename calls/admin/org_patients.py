@@ -71,9 +71,9 @@ class DeceasedFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(deceased_on__isnull=False)
+            return queryset.filter(deceased=True)
         if self.value() == "no":
-            return queryset.filter(deceased_on__isnull=True)
+            return queryset.filter(deceased=False)
         return queryset
 
 
@@ -104,10 +104,22 @@ class PatientAdminForm(forms.ModelForm):
 class PatientAdmin(AdminScopeMixin, NoDeleteMixin, admin.ModelAdmin):
     scope = access.visible_patients
     form = PatientAdminForm
-    list_display = ("mrn", "name", "sex", "birth_date", "phone", "deceased_on", "declined_calls_on", "archived")
+    list_display = (
+        "mrn",
+        "name",
+        "sex",
+        "birth_date",
+        "phone",
+        "deceased",
+        "deceased_on",
+        "declined_calls_on",
+        "archived",
+    )
     list_filter = (DeceasedFilter, "sex", "education", "archived", "phone_needs_correction")
     search_fields = ("mrn", "name", "phone", "family_phone", "family_name")
-    readonly_fields = ("merged_into", "created_at", "updated_at")
+    # A death is recorded by giving its date here, or on a call; a head
+    # nurse reverses a mistaken one from the call (calls.DeathRecord).
+    readonly_fields = ("deceased", "merged_into", "created_at", "updated_at")
 
     def save_model(self, request, obj, form, change):
         """Through the services: a correction, a death or a refusal (which

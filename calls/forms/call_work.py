@@ -276,19 +276,48 @@ class CompleteForm(forms.Form):
 
 
 class DeceasedForm(forms.Form):
+    """A family member says the patient died: the date when she says it, or
+    "date unknown" (families often do not say). Sent, it leads to a page
+    that says what will be cancelled; nothing is recorded before that."""
+
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
-    died_on = forms.DateField(label=_("Date of death"), widget=forms.DateInput(attrs={"type": "date"}))
+    died_on = forms.DateField(label=_("Date of death"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_unknown = forms.BooleanField(label=_("Date unknown: the family did not say"), required=False)
     note = LongTextField(label=_("Note"), required=False)
 
     def __init__(self, *args, discharged_on=None, **kwargs):
         super().__init__(*args, prefix="deceased", **kwargs)
         self.discharged_on = discharged_on
-        self.helper = _inline_helper(_("Record the death and cancel all calls"))
+        self.helper = _inline_helper(_("Continue: see what will be cancelled"))
 
     def clean_died_on(self):
         day = self.cleaned_data["died_on"]
         validate_death_date(day, discharged_on=self.discharged_on)
         return day
+
+    def clean(self):
+        data = super().clean()
+        day, unknown = data.get("died_on"), data.get("date_unknown")
+        if day and unknown:
+            self.add_error("date_unknown", _("Give the date of death or tick “Date unknown”, not both."))
+        elif day is None and not unknown and not self.has_error("died_on"):
+            self.add_error("died_on", _("Give the date of death, or tick “Date unknown” when the family did not say."))
+        return data
+
+
+class DeathReverseForm(forms.Form):
+    reason = LongTextField(
+        label=_("Why the death record is wrong"),
+        rows=3,
+        help_text=_(
+            "Required; kept with the record and in the audit trail (for example: the family meant another patient)."
+        ),
+        error_messages={"required": _("Say why the death record is wrong.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="reverse", **kwargs)
+        self.helper = _inline_helper(_("Reverse the death record"))
 
 
 class AlertFilter(django_filters.FilterSet):

@@ -6,10 +6,12 @@
   and the satisfaction items patients score
 - ``rules``: follow-up rules and their ordered steps
 - ``followup_calls``: scheduled calls, attempts, answers, alerts, spot checks
+- ``deaths``: deaths recorded (and reversed), with the calls each cancelled
 - ``dashboard``: the dashboard's summary tables (kept by PostgreSQL triggers)
 """
 
 from .dashboard import DashboardDay, DashboardItemDay
+from .deaths import DeathRecord
 from .followup_calls import CallAnswer, CallAttempt, ClinicalAlert, FollowUpCall, ItemScore, SpotCheck
 from .org import Department
 from .patients import Discharge, Patient, Visit
@@ -23,6 +25,7 @@ __all__ = [
     "ClinicalAlert",
     "DashboardDay",
     "DashboardItemDay",
+    "DeathRecord",
     "Department",
     "Discharge",
     "FollowUpCall",

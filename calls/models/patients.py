@@ -47,7 +47,10 @@ class Patient(models.Model):
     communication_needs = models.JSONField(_("communication needs"), default=list, blank=True)
     communication_notes = models.TextField(_("communication notes"), blank=True)
     preferred_call_time = models.TimeField(_("preferred time of day for calls"), null=True, blank=True)
-    deceased_on = models.DateField(_("died on"), null=True, blank=True)
+    # Recorded as died (calls.DeathRecord holds who said so, and when); the
+    # date may be unknown. Kept here too for the worklist's anti-join.
+    deceased = models.BooleanField(_("died"), default=False)
+    deceased_on = models.DateField(_("died on"), null=True, blank=True, help_text=_("Empty when the date is unknown."))
     declined_calls_on = models.DateField(_("asked for no more calls on"), null=True, blank=True)
     archived = models.BooleanField(_("archived"), default=False)
     # Two records of one person joined (an HL7 A40 merge): this record's stays
@@ -68,7 +71,12 @@ class Patient(models.Model):
         ordering = ["name", "mrn"]
         indexes = [
             # The worklist leaves out the (few) deceased: an anti-join that starts here.
-            models.Index(fields=["deceased_on"], condition=Q(deceased_on__isnull=False), name="patient_deceased_idx"),
+            models.Index(fields=["deceased"], condition=Q(deceased=True), name="patient_deceased_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deceased=True) | Q(deceased_on__isnull=True), name="patient_death_date_only_if_died"
+            ),
         ]
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
@@ -85,7 +93,7 @@ class Patient(models.Model):
     @property
     def callable(self) -> bool:
         """False once the patient died or asked for no more calls."""
-        return self.deceased_on is None and self.declined_calls_on is None and not self.archived
+        return not self.deceased and self.declined_calls_on is None and not self.archived
 
 
 class Discharge(models.Model):

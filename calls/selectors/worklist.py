@@ -8,6 +8,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -23,7 +24,7 @@ from django.utils import timezone
 from followup import access
 from followup.models import User
 
-from ..models import CallAnswer, ClinicalAlert, FollowUpCall
+from ..models import CallAnswer, ClinicalAlert, DeathRecord, FollowUpCall
 from ..risk import RiskTier
 
 TABS = ("today", "week", "overdue", "all")
@@ -129,10 +130,13 @@ def worklist_rows(
 
 
 def call_for_user(*, user: User, pk: int) -> FollowUpCall:
-    """One call with what the call screen shows, or 404 outside the user's scope."""
+    """One call with what the call screen shows, or 404 outside the user's
+    scope. A deceased patient's calls open too (read-only: closed calls
+    show no forms, and the services refuse to change them)."""
     return access.call_for(
         user,
         pk,
+        include_deceased=True,
         related=(
             "discharge__patient",
             "discharge__department",
@@ -142,6 +146,7 @@ def call_for_user(*, user: User, pk: int) -> FollowUpCall:
             "script_version__script",
             "changed_by",
             "completed_by",
+            "spot_check__reviewer",
         ),
     )
 
@@ -163,6 +168,30 @@ def earlier_calls(*, call: FollowUpCall, user: User) -> list[FollowUpCall]:
             ),
         )
         .order_by("-due_date", "-pk")
+    )
+
+
+def calls_a_death_cancels(*, call: FollowUpCall, user: User) -> tuple[list[FollowUpCall], int]:
+    """What recording the patient's death would cancel: her open calls in
+    stays ``user`` may see (soonest first), and how many more in other wards."""
+    open_calls = FollowUpCall.objects.filter(
+        discharge__patient_id=call.discharge.patient_id, status__in=FollowUpCall.OPEN_STATUSES
+    )
+    mine = access.visible_discharges(user)
+    shown = list(
+        open_calls.filter(discharge__in=mine)
+        .select_related("step", "discharge__department", "assigned_to")
+        .order_by("due_date", "pk")
+    )
+    return shown, open_calls.exclude(discharge__in=mine).count()
+
+
+def death_records_of(*, patient_id: int) -> list[DeathRecord]:
+    """The patient's death records, the standing one first, then reversed ones newest first."""
+    return list(
+        DeathRecord.objects.filter(patient_id=patient_id)
+        .select_related("recorded_by", "reversed_by", "call")
+        .order_by(F("reversed_at").desc(nulls_first=True), "-pk")
     )
 
 

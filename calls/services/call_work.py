@@ -16,13 +16,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup.audit import audit_change, audit_changes
 from followup.dates import check_date
 from followup.models import AuditEvent, User
+from followup.services import notify
 
+from .. import notices
 from ..models import (
     CallAnswer,
     CallAttempt,
@@ -351,7 +354,11 @@ def validate_next_call_on(day: dt.date | None) -> None:
     check_date(day, future=True)
 
 
-def validate_death_date(day: dt.date, *, discharged_on: dt.date) -> None:
+def validate_death_date(day: dt.date | None, *, discharged_on: dt.date) -> None:
+    """A date of death, when known, is no later than today and no earlier
+    than the discharge (the family is called after it)."""
+    if day is None:
+        return
     check_date(day, future_message=_("The date of death cannot be in the future."))
     if day < discharged_on:
         raise ValidationError(_("The date of death cannot be before the discharge."), code="before_discharge")
@@ -504,9 +511,12 @@ def call_complete(
 
 
 @transaction.atomic
-def call_record_death(*, call: FollowUpCall, by: User, died_on: dt.date, expected_version: int, note: str = "") -> int:
-    """A family member says the patient has died: record the date and cancel
-    every open call of the patient. Returns the number of calls cancelled."""
+def call_record_death(
+    *, call: FollowUpCall, by: User, died_on: dt.date | None, expected_version: int, note: str = ""
+) -> int:
+    """A family member says the patient has died: record it (``died_on``
+    None: she did not say when) and cancel every open call of the patient.
+    Returns the number of calls cancelled."""
     try:
         validate_death_date(died_on, discharged_on=call.discharge.discharged_on)
     except ValidationError as error:
@@ -522,7 +532,7 @@ def call_record_death(*, call: FollowUpCall, by: User, died_on: dt.date, expecte
     CallAttempt.objects.create(
         call=call, nurse=by, started_at=timezone.now(), result=CallAttempt.Result.ANSWERED, note=note
     )
-    cancelled = patient_mark_deceased(patient=call.discharge.patient, died_on=died_on, actor=by)
+    cancelled = patient_mark_deceased(patient=call.discharge.patient, died_on=died_on, actor=by, call=call, note=note)
     call.refresh_from_db()
     return cancelled
 
@@ -539,11 +549,31 @@ def calls_reassign(*, calls: QuerySet[FollowUpCall], to: User, by: User) -> int:
             _("%(nurse)s does not work in the department of every selected call.") % {"nurse": to},
             code="wrong_department",
         )
-    rows = list(targets.order_by("pk").values_list("pk", "discharge__patient_id"))
+    rows = list(targets.order_by("pk").values_list("pk", "discharge__patient_id", "due_date"))
     moved = FollowUpCall.objects.filter(
-        pk__in=[pk for pk, _patient in rows], status__in=FollowUpCall.OPEN_STATUSES
+        pk__in=[pk for pk, _patient, _due in rows], status__in=FollowUpCall.OPEN_STATUSES
     ).update(assigned_to=to, changed_by=by, version=F("version") + 1, updated_at=timezone.now())
-    audit_changes(actor=by, object_type="call", objects=rows, fields=["assigned_to"], note="reassigned")
+    audit_changes(
+        actor=by,
+        object_type="call",
+        objects=[(pk, patient) for pk, patient, _due in rows],
+        fields=["assigned_to"],
+        note="reassigned",
+    )
+    if moved and to.pk != by.pk:
+        # She is told, in her own language when she reads it.
+        link = (
+            reverse("calls:call_detail", args=[rows[0][0]])
+            if len(rows) == 1
+            else f"{reverse('calls:worklist')}?tab=all"
+        )
+        notify(
+            users=[to],
+            link=link,
+            message_key=notices.CALLS_REASSIGNED,
+            message_params={"by": str(by), "count": moved, "due": min(due for *_, due in rows).isoformat()},
+            email=False,
+        )
     return moved
 
 

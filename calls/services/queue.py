@@ -231,14 +231,19 @@ def _lock_department(department_id: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, department_id])
 
 
-def _callable_discharges(discharge_ids: list[int] | None):
+def _callable_discharges(discharge_ids: list[int] | None, *, if_alive: bool = False):
+    """Stays that get calls: not archived, of a patient not archived, alive
+    and not asking for no more calls, and not superseded by a later stay.
+    ``if_alive``: leave the death out of the question (what reversing a
+    death record would give)."""
     later_admission = Discharge.objects.filter(patient=OuterRef("patient"), admitted_on__gt=OuterRef("admitted_on"))
     base = Discharge.objects.filter(
         archived=False,
         patient__archived=False,
-        patient__deceased_on__isnull=True,
         patient__declined_calls_on__isnull=True,
     ).exclude(Exists(later_admission))
+    if not if_alive:
+        base = base.filter(patient__deceased=False)
     if discharge_ids is not None:
         base = base.filter(pk__in=discharge_ids)
     return base

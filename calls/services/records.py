@@ -167,7 +167,7 @@ def patient_merge(*, survivor: Patient, merged: Patient, by: User | None, via: s
     merged.merged_into, merged.archived = survivor, True
     audit_change(actor=actor, object_type="patient", object_id=survivor.pk, fields=list(filled), note=note)
     audit_change(actor=actor, object_type="patient", object_id=merged.pk, fields=["merged_into", "archived"], note=note)
-    if merged.deceased_on and not survivor.deceased_on:
+    if merged.deceased and not survivor.deceased:
         patient_mark_deceased(patient=survivor, died_on=merged.deceased_on, actor=actor)
     if merged.declined_calls_on and not survivor.declined_calls_on:
         patient_decline_calls(patient=survivor, on=merged.declined_calls_on, actor=actor)

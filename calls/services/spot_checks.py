@@ -9,12 +9,15 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from followup.audit import audit_change, audit_changes
 from followup.dates import start_of_day
 from followup.models import AuditEvent, User
+from followup.services import notify
 
+from .. import notices
 from ..models import FollowUpCall, SpotCheck
 
 
@@ -89,11 +92,28 @@ def spot_check_review(*, spot_check: SpotCheck, by: User, verdict: str, comment:
     spot_check.reviewer = by
     spot_check.reviewed_at = timezone.now()
     spot_check.save(update_fields=["verdict", "comment", "reviewer", "reviewed_at"])
+    call = spot_check.call
     audit_change(
         actor=by,
         object_type="spot_check",
         object_id=spot_check.pk,
         fields=["verdict", "comment", "reviewer", "reviewed_at"],
-        patient_id=spot_check.call.discharge.patient_id,
+        patient_id=call.discharge.patient_id,
     )
+    nurse = call.completed_by or call.assigned_to
+    if nurse is not None and nurse.pk != by.pk:
+        # The nurse whose call it was reads the verdict and the comment in her own language.
+        made = timezone.localdate(call.completed_at) if call.completed_at else call.due_date
+        notify(
+            users=[nurse],
+            link=reverse("calls:call_detail", args=[call.pk]),
+            message_key=notices.SPOT_CHECK_REVIEWED,
+            message_params={
+                "by": str(by),
+                "day": made.isoformat(),
+                "verdict": verdict,
+                "comment": notices.shorten(spot_check.comment),
+            },
+            email=False,
+        )
     return spot_check

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,20 +22,36 @@ from django.views.decorators.http import require_POST
 from followup import access
 from followup.roles import Role, role_required
 
-from ..forms.call_work import AlertFilter, AlertResolveForm, AttemptForm, CompleteForm, DeceasedForm
+from ..forms.call_work import (
+    AlertFilter,
+    AlertResolveForm,
+    AttemptForm,
+    CompleteForm,
+    DeathReverseForm,
+    DeceasedForm,
+)
 from ..forms.script_answers import CallAnswersForm
-from ..models import CallAttempt, FollowUpCall, Patient, SatisfactionItem, ScriptVersion
+from ..models import CallAttempt, FollowUpCall, Patient, SatisfactionItem, ScriptVersion, SpotCheck
 from ..selectors.scripts import script_render, script_version_for_call
-from ..selectors.worklist import alert_for_user, alerts_open_for, call_for_user, earlier_calls
+from ..selectors.worklist import (
+    alert_for_user,
+    alerts_open_for,
+    call_for_user,
+    calls_a_death_cancels,
+    death_records_of,
+    earlier_calls,
+)
 from ..services.call_work import (
     UNANSWERED_RESULTS,
     CallChanged,
+    CallNotOpen,
     alert_resolve,
     attempt_policy_of,
     call_complete,
     call_record_attempt,
     call_record_death,
 )
+from ..services.cancellation import death_record_reverse, death_reversal_plan
 from .worklist import PAGE_SIZE
 
 NURSES = (Role.NURSE, Role.HEAD_NURSE)
@@ -138,7 +154,27 @@ def _call_context(
         "show_forms": call.is_open
         or conflict is not None
         or any(form is not None for form in (attempt_form, complete_form, answers_form, deceased_form)),
+        # A head nurse's verdict on this call (a spot check), once given.
+        "spot_check": _reviewed_spot_check(call),
+        # Who recorded the death, when; whether this user may reverse it.
+        "death": _standing_death(request, patient),
     }
+
+
+def _standing_death(request: HttpRequest, patient: Patient) -> dict | None:
+    if not patient.deceased:
+        return None  # no query for the living
+    records = death_records_of(patient_id=patient.pk)
+    record = records[0] if records and records[0].is_standing else None
+    if record is None:
+        return None
+    may_reverse = access.visible_death_records(request.user).filter(pk=record.pk).exists()
+    return {"record": record, "may_reverse": may_reverse}
+
+
+def _reviewed_spot_check(call: FollowUpCall) -> SpotCheck | None:
+    spot_check = getattr(call, "spot_check", None)  # loaded with the call (None when never sampled)
+    return spot_check if spot_check is not None and spot_check.reviewed_at else None
 
 
 def _shown_version(request: HttpRequest) -> int | None:
@@ -317,13 +353,42 @@ def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("calls:worklist")
 
 
+def _death_confirm(request: HttpRequest, call: FollowUpCall, form: DeceasedForm) -> HttpResponse:
+    """The second step: what recording the death will do, before it is done."""
+    shown, elsewhere = calls_a_death_cancels(call=call, user=request.user)
+    return render(
+        request,
+        "calls/death_confirm.html",
+        {
+            "call": call,
+            "patient": call.discharge.patient,
+            "form": form,
+            "died_on": form.cleaned_data["died_on"],
+            "note": form.cleaned_data["note"],
+            "cancelled": shown,
+            "elsewhere": elsewhere,
+        },
+    )
+
+
 @require_POST
 @role_required(*NURSES)
 def call_deceased(request: HttpRequest, pk: int) -> HttpResponse:
+    """Recording a death takes two steps, without JavaScript: the call
+    screen's form is checked and answered with a page saying which calls
+    will be cancelled; only its "Record the death" button records it, and
+    its "Change" button brings the form back as typed."""
     call = call_for_user(user=request.user, pk=pk)
     form = DeceasedForm(request.POST, discharged_on=call.discharge.discharged_on)
     if not form.is_valid():
         return _render_call(request, call, status=400, deceased_form=form)
+    if "edit" in request.POST:
+        return _render_call(request, call, deceased_form=form)
+    if not call.is_open:
+        form.add_error(None, CallNotOpen(call))
+        return _render_call(request, call, status=400, deceased_form=form)
+    if request.POST.get("confirm") != "yes":
+        return _death_confirm(request, call, form)
     data = form.cleaned_data
     try:
         cancelled = call_record_death(
@@ -334,7 +399,7 @@ def call_deceased(request: HttpRequest, pk: int) -> HttpResponse:
             note=data["note"],
         )
     except CallChanged as changed:
-        typed = [(_("Date of death"), data["died_on"].isoformat())]
+        typed = [(_("Date of death"), data["died_on"].isoformat() if data["died_on"] else _("unknown"))]
         return _render_call(
             request,
             call_for_user(user=request.user, pk=pk),
@@ -352,7 +417,63 @@ def call_deceased(request: HttpRequest, pk: int) -> HttpResponse:
         _("The death of %(name)s is recorded; %(count)d open call(s) cancelled. No more calls will be made.")
         % {"name": call.discharge.patient.name, "count": cancelled},
     )
-    return redirect("calls:worklist")
+    return redirect("calls:call_detail", pk=call.pk)
+
+
+@role_required(Role.HEAD_NURSE)
+def death_reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    """A head nurse reverses a death recorded by mistake: the page says
+    which calls come back and which do not; the reason is required."""
+    record = access.death_record_for(request.user, pk)
+    request.audit_objects = [("death", record.pk, record.patient_id)]
+    if not record.is_standing:
+        raise Http404
+    form = DeathReverseForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = death_record_reverse(record=record, by=request.user, reason=form.cleaned_data["reason"])
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "The death record of %(name)s is reversed. Calls scheduled again: %(restored)d; "
+                        "recorded as missed: %(missed)d; left cancelled: %(kept)d; newly planned: %(new)d."
+                    )
+                    % {
+                        "name": record.patient.name,
+                        "restored": result.restored,
+                        "missed": result.missed,
+                        "kept": result.kept,
+                        "new": result.generated.created,
+                    },
+                )
+                return redirect(_after_reversal(request, record))
+        status = 400
+    plan = death_reversal_plan(record=record)
+    mine = set(access.visible_discharges(request.user).filter(patient=record.patient).values_list("pk", flat=True))
+    groups = [
+        (_("Scheduled again"), [c for c in plan.restore if c.discharge_id in mine]),
+        (_("Recorded as missed: their time passed"), [c for c in plan.miss if c.discharge_id in mine]),
+        (_("Left cancelled: the stay gets no calls any more"), [c for c in plan.keep if c.discharge_id in mine]),
+    ]
+    elsewhere = sum(1 for c in plan.restore + plan.miss + plan.keep if c.discharge_id not in mine)
+    return render(
+        request,
+        "calls/death_reverse.html",
+        {"record": record, "patient": record.patient, "form": form, "groups": groups, "elsewhere": elsewhere},
+        status=status,
+    )
+
+
+def _after_reversal(request: HttpRequest, record) -> str:
+    """Back to the call the death was reported on, when she may open it; else the dashboard."""
+    if record.call_id and access.visible_calls(request.user).filter(pk=record.call_id).exists():
+        return reverse("calls:call_detail", args=[record.call_id])
+    return reverse("calls:dashboard")
 
 
 def _alerts_page(

@@ -80,9 +80,10 @@ def test_family_reports_the_patient_died(page, desk):
 
     page.get_by_text("Family member says the patient has died").click()
     page.get_by_label("Date of death").fill((desk["today"] - dt.timedelta(days=1)).isoformat())
-    page.get_by_role("button", name="Record the death and cancel all calls").click()
+    page.get_by_role("button", name="Continue: see what will be cancelled").click()
+    page.get_by_role("button", name="Record the death and cancel these calls").click()
 
-    page.wait_for_url("**/calls/")
+    page.wait_for_url(re.compile(rf"/calls/{desk['call'].pk}/$"))
     assert "The death of Zhou Min is recorded" in page.locator("main").inner_text()
     page.goto("/calls/?tab=all")
     assert page.get_by_role("link", name="Zhou Min").count() == 0

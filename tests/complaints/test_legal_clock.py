@@ -13,12 +13,12 @@ from complaints import sla
 from complaints.models import (
     ChannelResponseTarget,
     Holiday,
-    Notification,
     SlaPolicy,
     TimeUnit,
     WorkingCalendar,
 )
 from complaints.services import complaint_flag_sla_breaches, complaint_record_contact
+from followup.models import Notification
 from tests.complaints.conftest import at
 
 NATIONAL = sla.Calendar(national=True)

@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from complaints import services
-from complaints.models import Complaint, Notification, Promise
+from complaints.models import Complaint, Promise
 from complaints.selectors import Quarter, complaint_report
 from complaints.tasks import alert_overdue_promises
-from followup.models import AuditEvent
+from followup.models import AuditEvent, Notification
 from followup.roles import Role
 from tests.complaints.conftest import at
 from tests.factories import UserFactory

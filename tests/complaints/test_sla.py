@@ -6,8 +6,9 @@ from django.core import mail
 from django.urls import reverse
 
 from complaints import services, sla
-from complaints.models import Complaint, ComplaintEvent, Holiday, Notification, SlaPolicy, TimeUnit, WorkingCalendar
+from complaints.models import Complaint, ComplaintEvent, Holiday, SlaPolicy, TimeUnit, WorkingCalendar
 from complaints.tasks import check_sla_breaches
+from followup.models import Notification
 from followup.roles import Role
 from tests.complaints.conftest import at
 from tests.factories import UserFactory

@@ -8,8 +8,9 @@ import pytest
 import time_machine
 
 from complaints import services
-from complaints.models import Complaint, ComplaintEvent, Notification
+from complaints.models import Complaint, ComplaintEvent
 from complaints.tasks import check_sla_breaches
+from followup.models import Notification
 from tests.complaints.conftest import at
 
 pytestmark = pytest.mark.django_db

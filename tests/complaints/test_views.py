@@ -6,7 +6,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints import services
-from complaints.models import Category, Complaint, Notification
+from complaints.models import Category, Complaint
+from followup.models import Notification
+from followup.services import notify
 from tests.pagination import Pager, pager
 
 S = Complaint.Status
@@ -215,8 +217,8 @@ def test_open_promises_page_lists_undelivered_promises_in_scope(client_for, nurs
 
 
 def test_notifications_page_shows_mine_and_marks_them_read(client_for, nurse, officer):
-    services.notify(users=[nurse], text="TS-2026-00001: first response is late.", link="/complaints/1/")
-    services.notify(users=[officer], text="Not for the nurse", link="")
+    notify(users=[nurse], text="TS-2026-00001: first response is late.", link="/complaints/1/")
+    notify(users=[officer], text="Not for the nurse", link="")
     client = client_for(nurse)
     response = client.get(reverse("complaints:notifications"))
     assert [n.text for n in response.context["page"]] == ["TS-2026-00001: first response is late."]
@@ -251,7 +253,7 @@ def test_open_promises_and_notifications_page_through_the_same_pager(client_for,
         services.promise_add(
             complaint=complaint, by=officer, what=f"Call back {n}", owner=officer, due_on=dt.date(2030, 1, 4)
         )
-    services.notify(users=[officer] * 26, text="Late", link="/complaints/1/")
+    notify(users=[officer] * 26, text="Late", link="/complaints/1/")
     client = client_for(officer)
 
     first = client.get(reverse(name))
@@ -264,7 +266,7 @@ def test_open_promises_and_notifications_page_through_the_same_pager(client_for,
 
 @pytest.mark.parametrize("count", [1, 3])
 def test_notifications_page_runs_a_fixed_number_of_queries(client_for, nurse, django_assert_num_queries, count):
-    services.notify(users=[nurse] * count, text="Late", link="/complaints/1/")
+    notify(users=[nurse] * count, text="Late", link="/complaints/1/")
     client = client_for(nurse)
     client.get(reverse("complaints:notifications"))
     with django_assert_num_queries(10):

@@ -1,8 +1,10 @@
 import io
 import json
+import re
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from calls.models import CallScript, Question, RuleStep, ScriptVersion, TalkingPoint
 from calls.services.scripts import script_version_export, script_version_publish_problems
@@ -29,13 +31,15 @@ SAFETY_GUIDANCE = {
     "zh-hans": (
         "家属接听时，先问候家里的情况，切勿一开口就问“病人怎么样了”——患者可能已经去世。"
         "若得知患者已去世：表示诚挚的哀悼（“非常抱歉听到这个消息，请您节哀”），"
-        "点击“患者已去世”记录，此后不再给这个家庭打随访电话。"
+        "展开下方的“家属告知患者已去世”，填写死亡日期（家属未说时勾选“日期不详”），"
+        "核对将取消的随访后确认登记；此后不再给这个家庭打随访电话。"
     ),
     "en": (
         "When a family member answers, ask how things are at home first; never start with "
         "“how is the patient?” - the patient may have died. If the patient has died: offer sincere "
-        "condolences (“I am so sorry for your loss”), record it with “Patient died”, and make no "
-        "further calls to this family."
+        "condolences (“I am so sorry for your loss”), open “Family member says the patient has died” below "
+        "the script, give the date of death (or tick “Date unknown” when the family did not say), check the "
+        "calls it cancels and confirm; make no further calls to this family."
     ),
 }
 
@@ -79,6 +83,20 @@ def test_every_seeded_script_has_the_four_phases_safety_guidance_and_a_booked_ne
         assert version.talking_points.filter(phase="closing", text__contains=next_call).count() == 1, version
         assert any(q.red_flag_answers for q in version.questions.all()), version
         assert script_version_publish_problems(version) == ["Only a draft can be published; this version is published."]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_safety_guidance_names_only_what_the_call_screen_shows(language):
+    """The script once said to click “患者已去世”, a button no screen has: every
+    label the guidance quotes is one the call screen shows in that language."""
+    with translation.override(language):
+        labels = {
+            translation.gettext("Family member says the patient has died"),
+            translation.gettext("Date unknown: the family did not say").split("：")[0].split(":")[0],
+        }
+    quoted = set(re.findall(r"“([^”]+)”", SAFETY_GUIDANCE[language]))
+    spoken = {"非常抱歉听到这个消息，请您节哀", "病人怎么样了", "I am so sorry for your loss", "how is the patient?"}
+    assert quoted - spoken == labels
 
 
 def test_the_demo_scripts_are_the_shared_script_files_imported_and_published_by_the_demo_admin():

@@ -5,7 +5,8 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from complaints.models import Complaint, ComplaintEvent, Notification
+from complaints.models import Complaint, ComplaintEvent
+from followup.models import Notification
 
 
 @pytest.fixture(autouse=True)

@@ -11,11 +11,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from calls.models import ClinicalAlert, FollowUpCall, SpotCheck
+from calls.models import ClinicalAlert, DeathRecord, FollowUpCall, SpotCheck
+from calls.services.cancellation import patient_mark_deceased
 from complaints import services as complaint_services
 from complaints.models import Category, Complaint
 from followup.models import AuditEvent
 from followup.roles import Role
+from followup.services import notify
 from tests.factories import (
     DepartmentFactory,
     FollowUpCallFactory,
@@ -77,11 +79,16 @@ def world(nurse, head_nurse, officer, admin_user, no_role_user):
         complaint=complaint, by=officer, what="Call back", owner=officer, due_on=timezone.localdate()
     )
     spot_check = SpotCheck.objects.create(call=done, week=timezone.localdate(), sampled_at=timezone.now())
+    died = FollowUpCallFactory(discharge__department=oncology, assigned_to=oncology_nurse)
+    patient_mark_deceased(patient=died.discharge.patient, died_on=None, actor=oncology_nurse, call=died)
+    [notice] = notify(users=[oncology_nurse], link=f"/calls/{call.pk}/", text="A call for Olga")
     objects = {
         ("calls", "pk"): call.pk,
         ("calls:spot_check_detail", "pk"): spot_check.pk,
         ("calls:patient_access", "pk"): call.discharge.patient_id,
         ("calls:alert_resolve", "pk"): alert.pk,
+        ("calls:death_reverse", "pk"): DeathRecord.objects.get().pk,
+        ("complaints:notification_open", "pk"): notice.pk,
         ("calls", "version_id"): ScriptVersionFactory().pk,
         ("complaints", "pk"): complaint.pk,
         ("complaints", "event_pk"): evidence.pk,

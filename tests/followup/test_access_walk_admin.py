@@ -30,9 +30,9 @@ from django.utils import timezone
 
 from calls.models import CallAttempt, ClinicalAlert, Department, FollowUpCall, SpotCheck
 from complaints import services as complaint_services
-from complaints.models import Category, ChannelResponseTarget, Complaint, Holiday, Notification
+from complaints.models import Category, ChannelResponseTarget, Complaint, Holiday
 from followup.audit import AUDITED_ADMIN_APPS, audit_record
-from followup.models import AuditEvent
+from followup.models import AuditEvent, Notification
 from followup.roles import Role
 from interop.models import FeedSender, InboundMessage, Kind, WardMapping
 from tests.factories import DepartmentFactory, FollowUpCallFactory, ScriptVersionFactory, UserFactory
@@ -86,7 +86,7 @@ ADMIN_MODELS: dict[str, Expect] = {
     "complaints.complaintevent": Expect(NURSES | {"officer"}, IN_THEIR_WARD),
     "complaints.holiday": Expect(frozenset({"officer"}) | ADMIN),
     "complaints.channelresponsetarget": Expect(frozenset({"officer"}) | ADMIN),
-    "complaints.notification": Expect(NOBODY),
+    "followup.notification": Expect(NOBODY),
     "complaints.promise": Expect(NURSES | {"officer"}, IN_THEIR_WARD),
     "complaints.slapolicy": Expect(frozenset({"officer"}) | ADMIN),
     "complaints.workingcalendar": Expect(frozenset({"officer"}) | ADMIN),

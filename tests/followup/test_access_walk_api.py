@@ -20,8 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Discharge, FollowUpCall, Patient
-from complaints.models import Notification
-from followup.models import AuditEvent
+from followup.models import AuditEvent, Notification
 from interop.models import FeedSender, InboundMessage, Kind, WardMapping
 from interop.services import feed_sender_issue_token
 from tests.factories import DepartmentFactory, UserFactory

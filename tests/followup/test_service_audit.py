@@ -247,7 +247,8 @@ def test_attempts_deaths_and_reassignments_are_audited_with_field_names(nurse, c
         ),
         ("alice", "user", "change", "call", patient_id, "assigned_to", "reassigned"),
         ("alice", "user", "change", "call", patient_id, "answered_by,attempt_count", "death reported"),
-        ("alice", "user", "change", "patient", patient_id, "deceased_on", ""),
+        ("alice", "user", "create", "death", patient_id, "died_on,call", ""),
+        ("alice", "user", "change", "patient", patient_id, "deceased,deceased_on", ""),
         ("alice", "user", "change", "call", patient_id, "status,cancel_reason", "cancelled: deceased"),
     ]
     assert not AuditEvent.objects.filter(note__contains="王芳").exists()
@@ -344,12 +345,15 @@ SERVICE_MODULES = [
     "calls/services/scripts.py",
     "calls/services/spot_checks.py",
     "complaints/services.py",
+    "followup/services.py",
     "interop/services.py",
 ]
 # Services that change no patient, call, complaint, script or user data, with the reason.
 NOT_AUDITED = {
     "reference_allocate": "a year's complaint number counter",
     "notifications_mark_read": "the reader's own notification badges",
+    "notification_open": "the reader's own notification badge",
+    "notify": "a message to a user; the change that caused it is audited by its own service",
 }
 AUDIT_WRITERS = {"audit_change", "audit_changes"}
 

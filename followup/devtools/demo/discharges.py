@@ -213,6 +213,6 @@ def seed(stdout) -> None:
         monday = this_monday - dt.timedelta(weeks=weeks_back)
         created += generate_calls(week=monday, today=min(monday, today)).created
     for patient in patients[::75][:DEMO_DECEASED]:
-        if patient.deceased_on is None:
+        if not patient.deceased:
             patient_mark_deceased(patient=patient, died_on=today - dt.timedelta(days=2), actor="system")
     stdout.write(f"Calls: {len(patients)} demo discharges, {created} calls generated.")
