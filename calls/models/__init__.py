@@ -7,6 +7,7 @@
 - ``rules``: follow-up rules and their ordered steps
 - ``followup_calls``: scheduled calls, attempts, answers, alerts, spot checks
 - ``dashboard``: the dashboard's summary tables (kept by PostgreSQL triggers)
+- ``self_report``: questionnaire links by text message, their messages and opt-outs
 """
 
 from .dashboard import DashboardDay, DashboardItemDay
@@ -15,6 +16,7 @@ from .org import Department
 from .patients import Discharge, Patient
 from .rules import FollowUpRule, RuleStep
 from .scripts import CallScript, Question, SatisfactionItem, ScriptVersion, TalkingPoint
+from .self_report import SelfReportLink, SelfReportMessage, SelfReportOptOut
 
 __all__ = [
     "CallAnswer",
@@ -33,6 +35,9 @@ __all__ = [
     "RuleStep",
     "SatisfactionItem",
     "ScriptVersion",
+    "SelfReportLink",
+    "SelfReportMessage",
+    "SelfReportOptOut",
     "SpotCheck",
     "TalkingPoint",
 ]
