@@ -12,6 +12,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -22,7 +23,7 @@ from django.utils import timezone
 from followup import access
 from followup.models import User
 
-from ..models import CallAnswer, ClinicalAlert, FollowUpCall
+from ..models import CallAnswer, ClinicalAlert, FollowUpCall, SelfReportLink
 
 TABS = ("today", "week", "overdue", "all")
 ROW_RELATED = ("discharge__patient", "discharge__department", "step", "assigned_to")
@@ -31,8 +32,15 @@ ROW_RELATED = ("discharge__patient", "discharge__department", "step", "assigned_
 def _with_markers(calls: QuerySet[FollowUpCall], today: dt.date) -> QuerySet[FollowUpCall]:
     # A red flag of the same stay (any of its calls) still waiting for action.
     open_alert = ClinicalAlert.objects.filter(call__discharge_id=OuterRef("discharge_id"), resolved_at__isnull=True)
+    # The patient asked for a call on the self-report form: this call (not yet
+    # answered) or the call back booked after answering (docs/self-report.md).
+    asked = SelfReportLink.objects.filter(
+        Q(call_id=OuterRef("pk"), call_me_at__isnull=False) | Q(callback_call_id=OuterRef("pk"))
+    )
     return calls.annotate(
         has_red_flag=Exists(open_alert),
+        patient_asked=Exists(asked),
+        patient_note=Subquery(asked.order_by("-pk").values("call_me_note")[:1]),
         is_overdue=Case(
             When(status__in=FollowUpCall.OPEN_STATUSES, due_date__lt=today, then=Value(True)),
             default=Value(False),
@@ -81,11 +89,12 @@ def worklist_for_tab(
     calls: QuerySet[FollowUpCall], *, tab: str, today: dt.date | None = None
 ) -> QuerySet[FollowUpCall]:
     """One tab's calls, most urgent first: an open red flag of the stay,
-    then overdue calls, then by the day to work on and the time. Every sort
-    key lives on the call row, so a page is picked without any join."""
+    then a patient's request for a call (self-report), then overdue calls,
+    then by the day to work on and the time. Every sort key but the two
+    markers lives on the call row."""
     today = today or timezone.localdate()
     return calls.filter(_tab_filters(today)[tab]).order_by(
-        "-has_red_flag", "-is_overdue", "work_on", "scheduled_for", "pk"
+        "-has_red_flag", "-patient_asked", "-is_overdue", "work_on", "scheduled_for", "pk"
     )
 
 
