@@ -87,6 +87,7 @@ class SelfReportForm(forms.Form):
                 required=False,
                 widget=forms.RadioSelect,
             )
+        self.fields["answered_by"] = self.fields.pop("answered_by")  # asked last, as on the page
 
     @property
     def question_fields(self):

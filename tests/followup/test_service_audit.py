@@ -333,6 +333,7 @@ SERVICE_MODULES = [
     "calls/services/queue.py",
     "calls/services/records.py",
     "calls/services/scripts.py",
+    "calls/services/self_report.py",
     "calls/services/spot_checks.py",
     "complaints/services.py",
     "interop/services.py",
