@@ -51,7 +51,9 @@ def test_a_real_worker_runs_a_task_sent_through_the_broker(tmp_path):
         try:
             answer = result.get(timeout=90)
         except Exception as error:
-            raise AssertionError(f"the worker did not answer: {error!r}\n--- worker log:\n{log_path.read_text()}") from error
+            raise AssertionError(
+                f"the worker did not answer: {error!r}\n--- worker log:\n{log_path.read_text()}"
+            ) from error
         assert answer == "pong"
     finally:
         worker.send_signal(signal.SIGTERM)
