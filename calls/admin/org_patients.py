@@ -304,6 +304,7 @@ class RuleStepInline(admin.TabularInline):
         "window_end",
         "max_attempts",
         "script",
+        "send_self_report_hours_before",
     )
 
 
