@@ -39,12 +39,10 @@ except ImportError:  # pragma: no cover
 
 
 class GunicornLogger(_GunicornLogger):
-    """gunicorn's logger with the request line, path and referrer of the
-    access log passed through hide_tokens."""
+    """gunicorn's logger with every value the access log may print (the
+    request line, path, referrer, environment variables) passed through
+    hide_tokens."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "f", "q"):
-            if key in atoms:
-                atoms[key] = _hidden(atoms[key])
-        return atoms
+        return {key: _hidden(value) for key, value in atoms.items()}
