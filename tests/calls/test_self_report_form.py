@@ -310,3 +310,15 @@ def test_the_token_never_reaches_the_request_log(world, caplog):
     logged = "\n".join(handler.format(record) for record in caplog.records for handler in logging.getLogger().handlers)
     assert world["token"] not in logged
     assert "/r/***" in logged
+
+
+def test_hostile_wording_and_names_are_shown_as_text(nurse):
+    call, chest, _note = scripted_self_report_call(nurse=nurse, patient__name="<img src=x onerror=alert(1)>")
+    type(chest).objects.filter(pk=chest.pk).update(patient_text="<script>alert('q')</script>" + "问" * 5000)
+    client = Client()
+    client.get(f"/r/{issue_link(call)}")
+
+    html = client.get(FORM).content.decode()
+
+    assert "<script>alert('q')" not in html and "&lt;script&gt;alert(&#x27;q&#x27;)&lt;/script&gt;" in html
+    assert "<img src=x" not in html and "&lt;img女士，您好" in html
