@@ -17,4 +17,4 @@ RUN DEBUG=true python manage.py compile_translations \
     && chown -R followup /app/var
 USER followup
 EXPOSE 8000
-CMD ["gunicorn", "followup.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "followup.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--logger-class", "followup.logs.GunicornLogger"]

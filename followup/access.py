@@ -376,3 +376,31 @@ class ScopedRawIdWidget(ForeignKeyRawIdWidget):
         except (ValueError, TypeError, ValidationError):
             allowed = False
         return super().label_and_url_for_value(value) if allowed else ("", "")
+
+
+# --- the patient's own questionnaire (no log-in) -----------------------------------------------
+
+_SELF_REPORT_RELATED = (
+    "call__discharge__patient",
+    "call__discharge__department",
+    "call__step",
+    "call__script_version",
+)
+
+
+def self_report_link_by_token_hash(digest: str):
+    """The one path to patient data without a log-in (docs/self-report.md):
+    the self-report link whose token has this SHA-256, or None. Only the
+    token names a link; the view then holds its id in the patient's session
+    (self_report_link_in_session)."""
+    if not isinstance(digest, str) or len(digest) != 64:
+        return None
+    links = _model("calls.SelfReportLink").objects.select_related(*_SELF_REPORT_RELATED)
+    return links.filter(token_hash=digest).first()
+
+
+def self_report_link_in_session(link_id: object):
+    """The link a patient's session opened with its token, or None."""
+    if not isinstance(link_id, int) or isinstance(link_id, bool):
+        return None
+    return _model("calls.SelfReportLink").objects.select_related(*_SELF_REPORT_RELATED).filter(pk=link_id).first()

@@ -45,6 +45,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from .dates import start_of_day
+from .logs import hide_tokens
 from .models import AuditEvent, User
 from .net import client_ip
 
@@ -75,14 +76,17 @@ OBJECT_TYPES = frozenset(
         "death",  # a calls.DeathRecord
         "sender",  # an interop.FeedSender (a sending system's token)
         "visit",  # a calls.Visit (an emergency department visit)
+        "self_report",  # a calls.SelfReportLink (a questionnaire link by text message)
     }
 )
 
-# Actor labels of non-user actors: "hl7:SENDER", "fhir:SENDER",
-# "task:calls.generate_weekly_queue", "import:FILENAME", "system".
+# Actor labels of non-user actors: "hl7:SENDER", "fhir:SENDER", "sms:GATEWAY",
+# "task:calls.generate_weekly_queue", "import:FILENAME", "patient:self-report", "system".
 LABEL_SOURCES = {
     "hl7": AuditEvent.Source.FEED,
     "fhir": AuditEvent.Source.FEED,
+    "sms": AuditEvent.Source.FEED,  # an SMS gateway's receipts and the replies it passes on
+    "patient": AuditEvent.Source.PATIENT,  # the patient, on the self-report form (no user)
     "task": AuditEvent.Source.TASK,
     "import": AuditEvent.Source.IMPORT,
     "system": AuditEvent.Source.SYSTEM,
@@ -103,6 +107,7 @@ PATIENT_OF: dict[str, tuple[str, str, str]] = {
     "evidence": ("complaints", "ComplaintEvent", "complaint__patient_id"),
     "complaintevent": ("complaints", "ComplaintEvent", "complaint__patient_id"),
     "message": ("interop", "InboundMessage", "discharge__patient_id"),
+    "self_report": ("calls", "SelfReportLink", "call__discharge__patient_id"),
 }
 # Admin pages of these models record the vocabulary's name; other models their model name.
 ADMIN_OBJECT_TYPES = {
@@ -210,7 +215,8 @@ def _request_columns(request: HttpRequest | None) -> dict[str, Any]:
     return {
         "ip_address": client_ip(request),
         "url_name": _clean(match.view_name if match else "", 100),
-        "path": _clean(request.get_full_path(), 500),
+        # A self-report token or the SMS gateway's key in the path never reaches the trail.
+        "path": _clean(hide_tokens(request.get_full_path()), 500),
         "method": _clean(request.method or "", 10),
     }
 
@@ -286,7 +292,9 @@ def _actor_columns(actor: "User | str", request: HttpRequest | None) -> dict[str
         prefix, colon, rest = actor.partition(":")
         source = LABEL_SOURCES.get(prefix)
         if source is None or (source != AuditEvent.Source.SYSTEM and not (colon and rest.strip())):
-            raise ValueError(f"unknown audit actor label {actor!r}: use hl7:, fhir:, task:, import: or system")
+            raise ValueError(
+                f"unknown audit actor label {actor!r}: use hl7:, fhir:, sms:, task:, import:, patient: or system"
+            )
         # A label acting inside a request (an admin's import) keeps the user who started it.
         request_user = getattr(request, "user", None)
         return {

@@ -54,6 +54,7 @@ class AuditEvent(models.Model):
         TASK = "task", _("A scheduled task")
         IMPORT = "import", _("A file import")
         SYSTEM = "system", _("The system")
+        PATIENT = "patient", _("A patient (self-report form)")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

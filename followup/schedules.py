@@ -23,6 +23,11 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
         "complaints.check_sla_breaches",
         {"minute": "*/10", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
     ),
+    # Every 10 minutes: send the self-report links that are due (none in quiet hours).
+    "Send self-report links": (
+        "calls.send_due_self_report_links",
+        {"minute": "*/10", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    ),
     # Every day at 07:30: alert owners and officers of promises past their due day.
     "Alert overdue promises": (
         "complaints.alert_overdue_promises",

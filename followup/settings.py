@@ -283,14 +283,33 @@ SITE_URL = env.str(
     "SITE_URL", default="http://127.0.0.1:8000" if DEBUG else (f"https://{_first_host}" if _first_host else "")
 ).rstrip("/")
 
+# --- Cache ---------------------------------------------------------------------------------
+# The self-report form's rate limits count here: one process's memory by
+# default; several web processes share Redis ("redis://127.0.0.1:6379/7").
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Self-report links and the gateway's callback key never reach a log in clear (docs/self-report.md).
+    "filters": {"hide_tokens": {"()": "followup.logs.HideTokens"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["hide_tokens"]},
+        "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["hide_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # runserver's request lines and "Not Found: /r/..." carry the path.
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["hide_tokens"]},
+    },
 }
 
 # --- Product settings ------------------------------------------------------------------------
@@ -340,3 +359,28 @@ INTEROP_HL7_MAX_BYTES = env.int("INTEROP_HL7_MAX_BYTES", default=1024 * 1024)
 INTEROP_HL7_TLS_CERT = env.str("INTEROP_HL7_TLS_CERT", default="")
 INTEROP_HL7_TLS_KEY = env.str("INTEROP_HL7_TLS_KEY", default="")
 INTEROP_HL7_TLS_CLIENT_CA = env.str("INTEROP_HL7_TLS_CLIENT_CA", default="")
+
+# --- Self-report by text message (docs/self-report.md) ---------------------------------------------
+# Where text messages go: "file" (each under VAR_DIR/outbox/), "aliyun" (Alibaba Cloud SMS) or a dotted path.
+SMS_BACKEND = env.str("SMS_BACKEND", default="file")
+# The approved signature (签名) every message carries, e.g. the hospital's name.
+SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="")
+# Alibaba Cloud SMS: the AccessKey pair, the approved template code per language
+# ("zh-hans=SMS_123,en=SMS_456") and the API address.
+SMS_ALIYUN_ACCESS_KEY_ID = env.str("SMS_ALIYUN_ACCESS_KEY_ID", default="")
+SMS_ALIYUN_ACCESS_KEY_SECRET = env.str("SMS_ALIYUN_ACCESS_KEY_SECRET", default="")
+SMS_ALIYUN_TEMPLATE_CODES = env.dict("SMS_ALIYUN_TEMPLATE_CODES", default={})
+SMS_ALIYUN_ENDPOINT = env.str("SMS_ALIYUN_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
+# The secret part of the addresses the gateway posts receipts and replies to; empty: they answer 404.
+SMS_CALLBACK_KEY = env.str("SMS_CALLBACK_KEY", default="")
+# Days a questionnaire link stays valid.
+SELF_REPORT_LINK_DAYS = env.int("SELF_REPORT_LINK_DAYS", default=7)
+# No message goes out between these hours (hospital time, "21:00-08:00"); empty: none.
+SELF_REPORT_QUIET_HOURS = env.str("SELF_REPORT_QUIET_HOURS", default="21:00-08:00")
+# Most text messages one patient gets in a day.
+SELF_REPORT_DAILY_CAP = env.int("SELF_REPORT_DAILY_CAP", default=2)
+# The language of a first message (the patient may switch on the form; later messages follow).
+SELF_REPORT_LANGUAGE = env.str("SELF_REPORT_LANGUAGE", default="zh-hans")
+# Requests to the form per hour from one address, and per link.
+SELF_REPORT_RATE_PER_IP = env.int("SELF_REPORT_RATE_PER_IP", default=120)
+SELF_REPORT_RATE_PER_LINK = env.int("SELF_REPORT_RATE_PER_LINK", default=60)

@@ -27,4 +27,6 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("interop/", include("interop.urls")),
     path("admin/", admin.site.urls),
+    # The patient's self-report questionnaire and the SMS gateway's callbacks (no log-in).
+    path("", include("calls.urls_self_report")),
 ]

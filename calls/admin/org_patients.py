@@ -368,6 +368,7 @@ class RuleStepInline(admin.TabularInline):
         "dial_until",
         "script",
         "risk_tiers",
+        "send_self_report_hours_before",
     )
 
 

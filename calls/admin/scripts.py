@@ -85,6 +85,7 @@ class QuestionForm(forms.ModelForm):
         fields = QUESTION_FIELDS
         widgets = {
             "text": forms.Textarea(attrs={"rows": 2, "cols": 40}),
+            "patient_text": forms.Textarea(attrs={"rows": 2, "cols": 30}),
             "unit": forms.TextInput(attrs={"size": 6}),
             "min_value": forms.NumberInput(attrs={"step": "any"}),
             "max_value": forms.NumberInput(attrs={"step": "any"}),

@@ -8,6 +8,7 @@
 - ``followup_calls``: scheduled calls, attempts, answers, alerts, spot checks
 - ``deaths``: deaths recorded (and reversed), with the calls each cancelled
 - ``dashboard``: the dashboard's summary tables (kept by PostgreSQL triggers)
+- ``self_report``: questionnaire links by text message, their messages and opt-outs
 """
 
 from .dashboard import DashboardDay, DashboardItemDay
@@ -17,6 +18,7 @@ from .org import Department
 from .patients import Discharge, Patient, Visit
 from .rules import FollowUpRule, RuleStep
 from .scripts import CallScript, Question, SatisfactionItem, ScriptVersion, TalkingPoint
+from .self_report import SelfReportLink, SelfReportMessage, SelfReportOptOut
 
 __all__ = [
     "CallAnswer",
@@ -36,6 +38,9 @@ __all__ = [
     "RuleStep",
     "SatisfactionItem",
     "ScriptVersion",
+    "SelfReportLink",
+    "SelfReportMessage",
+    "SelfReportOptOut",
     "SpotCheck",
     "TalkingPoint",
     "Visit",

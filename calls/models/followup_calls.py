@@ -34,6 +34,10 @@ class FollowUpCall(models.Model):
         PATIENT = "patient", pgettext_lazy("who answered the phone", "Patient")
         FAMILY = "family", pgettext_lazy("who answered the phone", "Family member")
 
+    class Channel(models.TextChoices):
+        PHONE = "phone", pgettext_lazy("how the call was answered", "Phone call")
+        SELF_REPORT = "self_report", pgettext_lazy("how the call was answered", "Self-report form")
+
     class Satisfaction(models.TextChoices):
         SATISFIED = "satisfied", _("Satisfied")
         BASIC = "basic", _("Basically satisfied")
@@ -91,6 +95,8 @@ class FollowUpCall(models.Model):
     answered_by = models.CharField(_("answered by"), max_length=10, choices=AnsweredBy.choices, blank=True)
     satisfaction = models.CharField(_("overall satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True)
     summary = models.TextField(_("summary"), blank=True)
+    # How the answers came: a nurse's call, or the patient's self-report form (docs/self-report.md).
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices, default=Channel.PHONE)
     next_call_on = models.DateField(_("next call booked for"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     completed_by = models.ForeignKey(

@@ -78,6 +78,16 @@ class RuleStep(models.Model):
         default=dt.time(20, 0),
         help_text=_("Dials outside these hours do not count towards lost to follow-up; callbacks must fall inside."),
     )
+    # Off when empty: docs/self-report.md.
+    send_self_report_hours_before = models.PositiveSmallIntegerField(
+        _("send a self-report link (hours before the call)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Empty: no link. Otherwise the patient gets a text message with a questionnaire this many hours "
+            "before the planned call; a nurse calls only if nobody answers or the answers need one."
+        ),
+    )
     script = models.ForeignKey(
         "calls.CallScript",
         on_delete=models.PROTECT,

@@ -154,6 +154,11 @@ class Question(models.Model):
     order = models.PositiveIntegerField(_("order"), default=0)
     text = models.TextField(_("question"))
     help_text = models.CharField(_("hint for the nurse"), max_length=255, blank=True)
+    patient_text = models.TextField(
+        _("wording for patients"),
+        blank=True,
+        help_text=_("How the self-report form asks it (empty: the nurse's wording above)."),
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.YES_NO)
     choices = models.JSONField(_("choices"), default=list, blank=True)
     required = models.BooleanField(_("required"), default=True)
@@ -190,6 +195,11 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+    @property
+    def patient_wording(self) -> str:
+        """What the self-report form asks: the patient-facing wording, else the nurse's."""
+        return self.patient_text.strip() or self.text
 
     @property
     def has_range(self) -> bool:

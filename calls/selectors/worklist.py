@@ -14,6 +14,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -24,7 +25,7 @@ from django.utils import timezone
 from followup import access
 from followup.models import User
 
-from ..models import CallAnswer, ClinicalAlert, DeathRecord, FollowUpCall
+from ..models import CallAnswer, ClinicalAlert, DeathRecord, FollowUpCall, SelfReportLink
 from ..risk import RiskTier
 
 TABS = ("today", "week", "overdue", "all")
@@ -41,6 +42,11 @@ def _with_markers(calls: QuerySet[FollowUpCall], today: dt.date, now: dt.datetim
     time has come."""
     # A red flag of the same stay (any of its calls) still waiting for action.
     open_alert = ClinicalAlert.objects.filter(call__discharge_id=OuterRef("discharge_id"), resolved_at__isnull=True)
+    # The patient asked for a call on the self-report form: this call (not yet
+    # answered) or the call back booked after answering (docs/self-report.md).
+    asked = SelfReportLink.objects.filter(
+        Q(call_id=OuterRef("pk"), call_me_at__isnull=False) | Q(callback_call_id=OuterRef("pk"))
+    )
     return calls.annotate(
         has_red_flag=Exists(open_alert),
         callback_due=Case(
@@ -48,6 +54,8 @@ def _with_markers(calls: QuerySet[FollowUpCall], today: dt.date, now: dt.datetim
             default=Value(False),
             output_field=BooleanField(),
         ),
+        patient_asked=Exists(asked),
+        patient_note=Subquery(asked.order_by("-pk").values("call_me_note")[:1]),
         is_overdue=Case(
             When(status__in=FollowUpCall.OPEN_STATUSES, due_date__lt=today, then=Value(True)),
             default=Value(False),
@@ -108,13 +116,14 @@ def worklist_for_tab(
     calls: QuerySet[FollowUpCall], *, tab: str, today: dt.date | None = None
 ) -> QuerySet[FollowUpCall]:
     """One tab's calls, most urgent first: an open red flag of the stay,
-    then callbacks whose agreed time has come (earliest first), then overdue
+    then callbacks whose agreed time has come (earliest first), then a
+    patient's request for a call on the self-report form, then overdue
     calls, then by the planned day, within a day by readmission risk (high
     first), then by the planned time. Every sort key but the risk tier (one
-    join to the stay) lives on the call row."""
+    join to the stay) and the markers lives on the call row."""
     today = today or timezone.localdate()
     return calls.filter(_tab_filters(today)[tab]).order_by(
-        "-has_red_flag", "-callback_due", "-is_overdue", "work_on", "risk_rank", "work_at", "pk"
+        "-has_red_flag", "-callback_due", "-patient_asked", "-is_overdue", "work_on", "risk_rank", "work_at", "pk"
     )
 
 

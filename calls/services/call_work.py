@@ -364,28 +364,16 @@ def validate_death_date(day: dt.date | None, *, discharged_on: dt.date) -> None:
         raise ValidationError(_("The date of death cannot be before the discharge."), code="before_discharge")
 
 
-@transaction.atomic
-def call_complete(
+def outcome_errors(
     *,
-    call: FollowUpCall,
-    by: User,
-    expected_version: int,
-    answered_by: str,
+    questions: list[Question],
     answers: Mapping[int, Any],
+    answered_by: str,
     satisfaction: str,
     item_scores: Mapping[int, int],
-    summary: str,
-    duration_seconds: int,
-    next_call_on: dt.date | None = None,
-    script_version: ScriptVersion | None = None,
-) -> FollowUpCall:
-    """Record the call's outcome: who answered, the answers, satisfaction,
-    item scores, summary and duration. Red-flag answers raise a clinical alert
-    due within CLINICAL_ALERT_HOURS; a next call date books that call. A
-    number outside its question's range is refused, or saved with a range
-    warning, as the question says (docs/scripts.md)."""
-    version = script_version or call.script_version
-    questions = list(version.questions.all()) if version else []
+) -> dict[str, list]:
+    """What is wrong with a call's outcome, by field (empty: nothing): the
+    checks a nurse's completion and a patient's self-report share."""
     errors: dict[str, list] = {}
     missing = [q for q in questions if q.required and answers.get(q.pk) in (None, "", [])]
     if missing:
@@ -409,6 +397,100 @@ def call_complete(
         errors["satisfaction"] = [_("Choose the overall satisfaction.")]
     if any(not 1 <= int(score) <= 10 for score in item_scores.values()):
         errors["item_scores"] = [_("Item scores go from 1 to 10.")]
+    return errors
+
+
+def record_answers(
+    *,
+    call: FollowUpCall,
+    questions: list[Question],
+    answers: Mapping[int, Any],
+    item_scores: Mapping[int, int],
+    actor: "User | str",
+    now: dt.datetime,
+) -> ClinicalAlert | None:
+    """Save a completed call's answers and item scores; red-flag answers
+    raise a clinical alert due within CLINICAL_ALERT_HOURS (returned). The
+    second half of a completion, shared with the patient's self-report; the
+    caller holds the transaction and has closed the call."""
+    by_pk = {q.pk: q for q in questions}
+    rows = []
+    flagged = []
+    for pk, value in answers.items():
+        question = by_pk.get(int(pk))
+        if question is None or value in (None, "", []):
+            continue
+        red = is_red_flag(question, value)
+        rows.append(
+            CallAnswer(
+                call=call,
+                question=question,
+                value=value,
+                is_red_flag=red,
+                is_out_of_range=question.is_out_of_range(value),
+            )
+        )
+        if red:
+            # In the script's language, as the nurse read it: "有无胸痛？: 是".
+            flagged.append(f"{question.text}: {question.format_answer(value)}")
+    CallAnswer.objects.bulk_create(rows)
+
+    active_items = set(SatisfactionItem.objects.filter(is_active=True).values_list("pk", flat=True))
+    ItemScore.objects.bulk_create(
+        [
+            ItemScore(call=call, item_id=int(pk), score=int(score))
+            for pk, score in item_scores.items()
+            if int(pk) in active_items and score is not None
+        ]
+    )
+    if not flagged:
+        return None
+    alert = ClinicalAlert.objects.create(
+        call=call,
+        raised_at=now,
+        due_at=now + dt.timedelta(hours=settings.CLINICAL_ALERT_HOURS),
+        reason="\n".join(flagged),
+    )
+    audit_change(
+        actor=actor,
+        action=CREATE,
+        object_type="alert",
+        object_id=alert.pk,
+        fields=["reason"],
+        patient_id=call.discharge.patient_id,
+    )
+    return alert
+
+
+@transaction.atomic
+def call_complete(
+    *,
+    call: FollowUpCall,
+    by: User,
+    expected_version: int,
+    answered_by: str,
+    answers: Mapping[int, Any],
+    satisfaction: str,
+    item_scores: Mapping[int, int],
+    summary: str,
+    duration_seconds: int,
+    next_call_on: dt.date | None = None,
+    script_version: ScriptVersion | None = None,
+) -> FollowUpCall:
+    """Record the call's outcome: who answered, the answers, satisfaction,
+    item scores, summary and duration. Red-flag answers raise a clinical alert
+    due within CLINICAL_ALERT_HOURS; a next call date books that call. A
+    number outside its question's range is refused, or saved with a range
+    warning, as the question says (docs/scripts.md)."""
+    version = script_version or call.script_version
+    questions = list(version.questions.all()) if version else []
+    errors = outcome_errors(
+        questions=questions,
+        answers=answers,
+        answered_by=answered_by,
+        satisfaction=satisfaction,
+        item_scores=item_scores,
+    )
     if not 0 < duration_seconds <= MAX_DURATION_SECONDS:
         errors["duration_seconds"] = [_("The duration must be more than 0 and at most 3 hours.")]
     try:
@@ -446,47 +528,8 @@ def call_complete(
     if last_result != CallAttempt.Result.ANSWERED:
         CallAttempt.objects.create(call=call, nurse=by, started_at=now, result=CallAttempt.Result.ANSWERED)
 
-    by_pk = {q.pk: q for q in questions}
-    rows = []
-    flagged = []
-    for pk, value in answers.items():
-        question = by_pk.get(int(pk))
-        if question is None or value in (None, "", []):
-            continue
-        red = is_red_flag(question, value)
-        rows.append(
-            CallAnswer(
-                call=call,
-                question=question,
-                value=value,
-                is_red_flag=red,
-                is_out_of_range=question.is_out_of_range(value),
-            )
-        )
-        if red:
-            # In the script's language, as the nurse read it: "有无胸痛？: 是".
-            flagged.append(f"{question.text}: {question.format_answer(value)}")
-    CallAnswer.objects.bulk_create(rows)
-
-    active_items = set(SatisfactionItem.objects.filter(is_active=True).values_list("pk", flat=True))
-    ItemScore.objects.bulk_create(
-        [
-            ItemScore(call=call, item_id=int(pk), score=int(score))
-            for pk, score in item_scores.items()
-            if int(pk) in active_items and score is not None
-        ]
-    )
+    record_answers(call=call, questions=questions, answers=answers, item_scores=item_scores, actor=by, now=now)
     patient_id = call.discharge.patient_id
-    if flagged:
-        alert = ClinicalAlert.objects.create(
-            call=call,
-            raised_at=now,
-            due_at=now + dt.timedelta(hours=settings.CLINICAL_ALERT_HOURS),
-            reason="\n".join(flagged),
-        )
-        audit_change(
-            actor=by, action=CREATE, object_type="alert", object_id=alert.pk, fields=["reason"], patient_id=patient_id
-        )
     if next_call_on is not None:
         booked = FollowUpCall.objects.create(
             discharge=call.discharge,

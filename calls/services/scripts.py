@@ -55,6 +55,7 @@ QUESTION_FIELDS = (
     "order",
     "text",
     "help_text",
+    "patient_text",
     "kind",
     "choices",
     "required",
@@ -258,6 +259,8 @@ _QUESTION_SPEC = {
     "order": (True, None, _is_int, gettext_lazy("whole number")),
     "text": (True, None, _is_text, gettext_lazy("text")),
     "help_text": (False, "", _is_text, gettext_lazy("text")),
+    # Optional in every format: files without it read as before (docs/self-report.md).
+    "patient_text": (False, "", _is_text, gettext_lazy("text")),
     "kind": (True, None, _is_text, gettext_lazy("text")),
     "choices": (False, list, _is_text_list, gettext_lazy("list of texts")),
     "required": (False, True, lambda v: isinstance(v, bool), gettext_lazy("true or false")),

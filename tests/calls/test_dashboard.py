@@ -293,8 +293,9 @@ def test_dashboard_runs_the_same_number_of_queries_whatever_the_data(
 
 # session, user, roles, department ids, headline counts (three periods), items, item
 # totals, weeks, nurses, alerts, spot checks, complaint categories, complaint counts,
-# department <select>, audit event, then the session save (savepoint, update, release)
-QUERIES = 18
+# the self-report counts and response times, department <select>, audit event, then the
+# session save (savepoint, update, release)
+QUERIES = 20
 
 
 def test_chart_data_is_embedded_as_json_without_inline_script(client_for, head_nurse, ward):

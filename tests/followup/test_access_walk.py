@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from calls.models import ClinicalAlert, DeathRecord, FollowUpCall, SpotCheck
+from calls.self_report_tokens import new_token
 from calls.services.cancellation import patient_mark_deceased
 from complaints import services as complaint_services
 from complaints.models import Category, Complaint
@@ -94,6 +95,9 @@ def world(nurse, head_nurse, officer, admin_user, no_role_user):
         ("complaints", "event_pk"): evidence.pk,
         ("complaints", "promise_pk"): promise.pk,
         ("complaints", "action"): "note",
+        # The patient's questionnaire and the SMS gateway: a token or key, never an id.
+        ("self_report", "token"): new_token(),
+        ("self_report", "key"): "not-the-key",
     }
     # Objects no department owns: every allowed role may open them.
     unscoped = {"calls:script_preview"}
@@ -146,6 +150,8 @@ def test_no_role_reaches_a_page_or_object_outside_its_role_and_departments(reque
 def test_anonymous_visitors_reach_only_the_public_pages(client, world):
     objects, _ = world
     public = {"healthz", "favicon", "login", "set_language", "interop:fhir_bundle", "interop:fhir_metadata"}
+    # Reachable, and each answers 404 (or 405) to anyone without the link's token or the gateway's key.
+    public |= {"self_report:open", "self_report:form", "self_report:sms_receipts", "self_report:sms_replies"}
     reached = []
     for name, pattern in url_patterns():
         url = reverse(name, kwargs=kwargs_for(name, pattern, objects))

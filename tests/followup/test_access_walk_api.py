@@ -39,6 +39,10 @@ WITHOUT_SESSION = {
     "set_language": "nothing to guard: a language cookie",
     "interop:fhir_bundle": "a bearer token of an active sending system (interop.FeedSender)",
     "interop:fhir_metadata": "nothing to guard: what the endpoint accepts (no patient data, no sender names)",
+    "self_report:open": "a signed random token of a link still open (only its hash is stored); rate-limited",
+    "self_report:form": "the link its token opened, held in the visitor's session; rate-limited",
+    "self_report:sms_receipts": "the SMS gateway's key (SMS_CALLBACK_KEY) in the address; 404 without it",
+    "self_report:sms_replies": "the SMS gateway's key (SMS_CALLBACK_KEY) in the address; 404 without it",
 }
 
 FHIR = reverse("interop:fhir_bundle")

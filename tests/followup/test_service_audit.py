@@ -343,6 +343,7 @@ SERVICE_MODULES = [
     "calls/services/records.py",
     "calls/services/risk.py",
     "calls/services/scripts.py",
+    "calls/services/self_report.py",
     "calls/services/spot_checks.py",
     "complaints/services.py",
     "followup/services.py",
