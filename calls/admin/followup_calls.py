@@ -93,6 +93,8 @@ class FollowUpCallAdmin(AdminScopeMixin, NoDeleteAdmin):
         "script_version",
         "attempt_count",
         "answered_by",
+        "family_member_relation",
+        "family_member_name",
         "satisfaction",
         "summary",
         "next_call_on",

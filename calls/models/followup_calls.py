@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -30,6 +31,11 @@ class FollowUpCall(models.Model):
     class AnsweredBy(models.TextChoices):
         PATIENT = "patient", pgettext_lazy("who answered the phone", "Patient")
         FAMILY = "family", pgettext_lazy("who answered the phone", "Family member")
+        BOTH = "both", pgettext_lazy("who answered the phone", "Patient and a family member")
+
+    # A family member spoke (alone or with the patient): the dashboard's
+    # family figure and the complainant a complaint raised from the call names.
+    FAMILY_SPOKE = (AnsweredBy.FAMILY, AnsweredBy.BOTH)
 
     class Satisfaction(models.TextChoices):
         SATISFIED = "satisfied", _("Satisfied")
@@ -80,6 +86,15 @@ class FollowUpCall(models.Model):
     )
     attempt_count = models.PositiveIntegerField(_("attempts so far"), default=0)
     answered_by = models.CharField(_("answered by"), max_length=10, choices=AnsweredBy.choices, blank=True)
+    # Which family member spoke, when one did (free text: "daughter", "女儿").
+    # A database default too: the benchmarks' INSERT ... SELECT name only the
+    # columns they fill.
+    family_member_relation = models.CharField(
+        _("family member's relation"), max_length=50, blank=True, default="", db_default=""
+    )
+    family_member_name = models.CharField(
+        _("family member's name"), max_length=100, blank=True, default="", db_default=""
+    )
     satisfaction = models.CharField(_("overall satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True)
     summary = models.TextField(_("summary"), blank=True)
     next_call_on = models.DateField(_("next call booked for"), null=True, blank=True)
@@ -126,6 +141,29 @@ class FollowUpCall(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def call_day(self):
+        """The day of the call: when it was completed (hospital time), else its due date."""
+        return timezone.localdate(self.completed_at) if self.completed_at else self.due_date
+
+    @property
+    def family_spoke(self) -> bool:
+        return self.answered_by in self.FAMILY_SPOKE
+
+    @property
+    def family_member(self) -> str:
+        """The family member who spoke, as recorded: "daughter, 李华"."""
+        if not self.family_spoke:
+            return ""
+        return ", ".join(part for part in (self.family_member_relation, self.family_member_name) if part)
+
+    @property
+    def respondent_display(self) -> str:
+        """Who answered, with the family member: "Patient and a family member (daughter, 李华)"."""
+        label = self.get_answered_by_display()
+        member = self.family_member
+        return f"{label} ({member})" if label and member else str(label)
 
 
 class CallAttempt(models.Model):

@@ -135,6 +135,11 @@ def earlier_calls(*, call: FollowUpCall, user: User) -> list[FollowUpCall]:
     )
 
 
+def complaints_raised_on(*, call: FollowUpCall, user: User) -> list:
+    """The complaints raised from this call that ``user`` may see, oldest first."""
+    return list(access.visible_complaints(user).filter(source_call=call).order_by("received_at", "pk"))
+
+
 def alerts_open_for(*, user: User) -> QuerySet[ClinicalAlert]:
     """Open clinical alerts of the head nurse's departments, earliest deadline first."""
     return (

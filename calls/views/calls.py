@@ -25,7 +25,13 @@ from ..forms.call_work import AlertFilter, AlertResolveForm, AttemptForm, Comple
 from ..forms.script_answers import CallAnswersForm
 from ..models import CallAttempt, FollowUpCall, Patient, SatisfactionItem, ScriptVersion
 from ..selectors.scripts import script_render, script_version_for_call
-from ..selectors.worklist import alert_for_user, alerts_open_for, call_for_user, earlier_calls
+from ..selectors.worklist import (
+    alert_for_user,
+    alerts_open_for,
+    call_for_user,
+    complaints_raised_on,
+    earlier_calls,
+)
 from ..services.call_work import (
     CallChanged,
     alert_resolve,
@@ -61,11 +67,19 @@ def _display(form: Form, name: str) -> str:
     return str(choices.get(value, value))
 
 
+def _typed_respondent(form: Form) -> str:
+    """Who answered, as the nurse typed it: "Patient and a family member (daughter, 李华)"."""
+    label = _display(form, "answered_by")
+    data = getattr(form, "cleaned_data", {})
+    member = ", ".join(v for v in (data.get("family_member_relation"), data.get("family_member_name")) if v)
+    return f"{label} ({member})" if member and label != "–" else label
+
+
 def _saved_rows(current: FollowUpCall) -> list[tuple[str, str]]:
     return [
         (_("Status"), current.get_status_display()),
         (_("Attempts so far"), str(current.attempt_count)),
-        (_("Who answered"), current.get_answered_by_display() or "–"),
+        (_("Who answered"), current.respondent_display or "–"),
         (_("Overall satisfaction"), current.get_satisfaction_display() or "–"),
         (_("Summary"), current.summary or "–"),
     ]
@@ -96,7 +110,14 @@ def _call_context(
     questions = script.questions if script else []
     patient = call.discharge.patient
     initial = {"expected_version": call.version}
+    # The family contact on record is the likeliest family member to answer.
+    outcome_initial = {
+        **initial,
+        "family_member_relation": patient.family_relation,
+        "family_member_name": patient.family_name,
+    }
     needs = dict(Patient.CommunicationNeed.choices)
+    call_url = reverse("calls:call_detail", args=[call.pk])
     return {
         "call": call,
         "patient": patient,
@@ -115,10 +136,12 @@ def _call_context(
         "script": script,
         "answers_form": answers_form or CallAnswersForm(questions=questions),
         "attempt_form": attempt_form or AttemptForm(initial=initial),
-        "complete_form": complete_form or CompleteForm(initial=initial),
+        "complete_form": complete_form or CompleteForm(initial=outcome_initial),
         "deceased_form": deceased_form or DeceasedForm(initial=initial, discharged_on=call.discharge.discharged_on),
-        # The complaints app serves this form; the call prefills it.
-        "complaint_url": f"{reverse('complaints:create')}?{urlencode({'call': call.pk})}",
+        # The complaints app serves this form; the call prefills it, and
+        # saving it brings the nurse back here.
+        "complaint_url": f"{reverse('complaints:create')}?{urlencode({'call': call.pk, 'next': call_url})}",
+        "complaints_raised": complaints_raised_on(call=call, user=request.user),
         "conflict": conflict,
         # A closed call shows its outcome, unless this nurse's typing is being
         # handed back to her (a conflict or an error): then her forms stay.
@@ -233,6 +256,8 @@ def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
             expected_version=data["expected_version"],
             answered_by=data["answered_by"],
+            family_member_relation=data["family_member_relation"],
+            family_member_name=data["family_member_name"],
             answers=answers_form.answers(),
             satisfaction=data["satisfaction"],
             item_scores=complete_form.item_scores(),
@@ -244,7 +269,7 @@ def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
     except CallChanged as changed:
         current = call_for_user(user=request.user, pk=pk)
         typed = [
-            (_("Who answered"), _display(complete_form, "answered_by")),
+            (_("Who answered"), _typed_respondent(complete_form)),
             (_("Overall satisfaction"), _display(complete_form, "satisfaction")),
             (_("Summary"), data["summary"]),
         ]

@@ -81,6 +81,7 @@ def world(nurse, head_nurse, officer, admin_user, no_role_user):
         ("calls", "pk"): call.pk,
         ("calls:spot_check_detail", "pk"): spot_check.pk,
         ("calls:patient_access", "pk"): call.discharge.patient_id,
+        ("calls:patient_detail", "pk"): call.discharge.patient_id,
         ("calls:alert_resolve", "pk"): alert.pk,
         ("calls", "version_id"): ScriptVersionFactory().pk,
         ("complaints", "pk"): complaint.pk,
