@@ -15,8 +15,6 @@ NAVIGATION = [
     (_("Administration"), "admin:index", {Role.ADMIN}),
 ]
 
-PATIENT_SEARCH_ROLES = {Role.NURSE, Role.HEAD_NURSE}
-
 
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
@@ -32,11 +30,4 @@ def navigation(request) -> dict:
     matching = [item for item in items if path.startswith(item["url"])]
     if matching:
         max(matching, key=lambda item: len(item["url"]))["active"] = True
-    # The patient search box: for those who find patients of their wards.
-    search = reverse("calls:patient_search") if held & PATIENT_SEARCH_ROLES or user.is_superuser else ""
-    return {
-        "nav_items": items,
-        "user_roles": held,
-        "session_timeout": settings.SESSION_COOKIE_AGE,
-        "patient_search_url": search,
-    }
+    return {"nav_items": items, "user_roles": held, "session_timeout": settings.SESSION_COOKIE_AGE}

@@ -1,6 +1,6 @@
 """Her calls and her patients, respondents and complaints (issue 17, items 6
 and 7), in Chromium, in English and in Chinese: the nurse finds a patient by
-phone from the navigation and opens the patient page; she completes a call
+phone from the worklist's search box and opens the patient page; she completes a call
 answered by the patient and his daughter, finds it on the "done" tab, raises
 a complaint from it that names the daughter, and saving brings her back to
 the call, which lists the complaint."""
@@ -74,15 +74,13 @@ def words(locale: str) -> dict:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_a_phone_typed_in_the_navigation_finds_the_patient_and_opens_her_page(
-    browser, live_server, desk, zhou, locale
-):
+def test_a_phone_typed_in_the_search_box_finds_the_patient_and_opens_her_page(browser, live_server, desk, zhou, locale):
     shown = words(locale)
     context, page = in_context(browser, live_server, locale)
     log_in(page, "lina")
 
-    page.locator("#nav-patient-search").fill(shown["phone"])
-    page.locator("#nav-patient-search").press("Enter")
+    page.locator("#patient-search-q").fill(shown["phone"])
+    page.locator("#patient-search-q").press("Enter")
     page.wait_for_url(re.compile(r"/calls/patients/\?q="))
     assert page.locator("#patient-results caption").inner_text() == shown["matches"]
     page.locator("#patient-results").get_by_role("link", name="Zhou Min").click()
@@ -107,7 +105,11 @@ def test_a_call_with_patient_and_daughter_leads_to_a_complaint_naming_her_and_ba
     # The call, answered by Zhou Min and his daughter.
     page.goto(reverse("calls:call_detail", args=[call.pk]))
     page.check(f'input[name="q_{desk["chest"].pk}"][value="no"]')
+    relation = page.locator('input[name="outcome-family_member_relation"]')
+    page.check('input[name="outcome-answered_by"][value="patient"]')
+    assert relation.is_visible() is False  # no stop for the keyboard when only the patient spoke
     page.check('input[name="outcome-answered_by"][value="both"]')
+    assert relation.is_visible() is True
     assert page.input_value('input[name="outcome-family_member_relation"]') == "daughter"
     assert page.input_value('input[name="outcome-family_member_name"]') == "Zhou Li"
     page.check('input[name="outcome-satisfaction"][value="basic"]')
