@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 
 class FollowUpCall(models.Model):
@@ -163,7 +163,12 @@ class FollowUpCall(models.Model):
         """Who answered, with the family member: "Patient and a family member (daughter, 李华)"."""
         label = self.get_answered_by_display()
         member = self.family_member
-        return f"{label} ({member})" if label and member else str(label)
+        if not (label and member):
+            return str(label)
+        return pgettext("who answered, and which family member", "%(who)s (%(member)s)") % {
+            "who": label,
+            "member": member,
+        }
 
 
 class CallAttempt(models.Model):

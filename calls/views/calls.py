@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from followup import access
@@ -72,7 +72,9 @@ def _typed_respondent(form: Form) -> str:
     label = _display(form, "answered_by")
     data = getattr(form, "cleaned_data", {})
     member = ", ".join(v for v in (data.get("family_member_relation"), data.get("family_member_name")) if v)
-    return f"{label} ({member})" if member and label != "–" else label
+    if not member or label == "–":
+        return label
+    return pgettext("who answered, and which family member", "%(who)s (%(member)s)") % {"who": label, "member": member}
 
 
 def _saved_rows(current: FollowUpCall) -> list[tuple[str, str]]:

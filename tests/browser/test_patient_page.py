@@ -43,7 +43,7 @@ WORDS = {
         "raise": "登记投诉",
         "save": None,  # read from the catalogue below
         "recorded": "投诉 {ref} 已登记。",
-        "respondent": "患者和家属 (daughter, Zhou Li)",
+        "respondent": "患者和家属（daughter, Zhou Li）",
         "complete": "完成随访",
     },
 }
