@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from followup import access
 from followup.dates import add_years, start_of_day
 from followup.figures import Rate
+from followup.roles import Role, has_role
 
 from .models import Category, Complaint, ComplaintEvent, Measure, Promise, ResolutionMeasure, Severity
 
@@ -94,7 +95,7 @@ def complaint_search(complaints: QuerySet[Complaint], text: str) -> QuerySet[Com
 def complaint_detail(*, user, pk: int) -> Complaint:
     complaint = (
         access.visible_complaints(user)
-        .select_related("category", "owner", "received_by", "patient", "source_call")
+        .select_related("category", "owner", "received_by", "patient", "source_call__discharge__patient")
         .prefetch_related(
             "departments",
             "staff_involved",
@@ -109,6 +110,24 @@ def complaint_detail(*, user, pk: int) -> Complaint:
     if complaint is None:
         raise Http404
     return complaint
+
+
+def complaint_links(*, user, complaint: Complaint) -> dict[str, bool]:
+    """Whether the complaint page links to the call it was raised from and
+    to the patient's page: only when the user may open them (a nurse the
+    calls of her wards she works on, nurses and head nurses the patients of
+    their wards; an officer sees neither page)."""
+    nursing = user.is_superuser or has_role(user, Role.NURSE, Role.HEAD_NURSE)
+    return {
+        "source_call_openable": bool(
+            nursing
+            and complaint.source_call_id
+            and access.visible_calls(user).filter(pk=complaint.source_call_id).exists()
+        ),
+        "patient_openable": bool(
+            nursing and complaint.patient_id and access.can_see_patient(user, complaint.patient_id)
+        ),
+    }
 
 
 def evidence_event(*, user, complaint_pk: int, event_pk: int) -> ComplaintEvent:

@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -66,20 +66,49 @@ def _call_in_scope(request: HttpRequest, call_id: str):
         raise Http404 from None
 
 
+def _initial_from_call(call) -> dict:
+    """The complaint form as the call fills it in: the person who spoke is
+    the complainant (the family member when one spoke, alone or with the
+    patient; the family contact on record when the call names nobody)."""
+    patient = call.discharge.patient
+    initial = {
+        "channel": Complaint.Channel.FOLLOW_UP_CALL,
+        "complainant_name": patient.name,
+        "complainant_phone": patient.phone,
+        "complainant_relation": Complaint.Relation.PATIENT,
+        "patient_mrn": patient.mrn,
+        "departments": [call.discharge.department],
+    }
+    if call.family_spoke:
+        relation = call.family_member_relation.casefold()
+        on_record = not relation or relation == patient.family_relation.casefold()
+        initial.update(
+            complainant_name=call.family_member_name or (patient.family_name if on_record else ""),
+            complainant_phone=patient.family_phone or patient.phone,
+            complainant_relation=Complaint.Relation.FAMILY,
+        )
+    return initial
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Where to go after saving (``?next=``): a page of this site, else ""."""
+    target = request.GET.get("next", "")
+    if (
+        not target.startswith("/")
+        or len(target) > 500
+        or any(ord(ch) < 32 or ch == "\x7f" for ch in target)
+        or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        return ""
+    return target
+
+
 @role_required(*HANDLERS)
 def complaint_create(request: HttpRequest) -> HttpResponse:
     _need(request, "complaints.add_complaint")
     call = _call_in_scope(request, request.GET["call"]) if request.GET.get("call") else None
-    initial = {}
-    if call is not None:
-        patient = call.discharge.patient
-        initial = {
-            "channel": Complaint.Channel.FOLLOW_UP_CALL,
-            "complainant_name": patient.name,
-            "complainant_phone": patient.phone,
-            "patient_mrn": patient.mrn,
-            "departments": [call.discharge.department],
-        }
+    initial = _initial_from_call(call) if call is not None else {}
+    next_url = _next_url(request)
     form = forms.ComplaintForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -114,8 +143,10 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Complaint %(ref)s recorded.") % {"ref": complaint.reference})
+            if next_url:
+                return redirect(next_url)
             return redirect("complaints:detail", pk=complaint.pk)
-    return render(request, "complaints/create.html", {"form": form, "call": call})
+    return render(request, "complaints/create.html", {"form": form, "call": call, "next_url": next_url})
 
 
 # action -> (permission, form class, service call)
@@ -239,6 +270,7 @@ def _render_detail(request, complaint, bound=None, status=200):
         "complaints/detail.html",
         {
             "complaint": complaint,
+            **selectors.complaint_links(user=request.user, complaint=complaint),
             "forms": _action_forms(request, complaint, bound),
             "deliver_form": deliver,
             "deliverable": _deliverable(request, complaint),

@@ -94,6 +94,8 @@ class FollowUpCallAdmin(AdminScopeMixin, NoDeleteAdmin):
         "attempt_count",
         "callback_at",
         "answered_by",
+        "family_member_relation",
+        "family_member_name",
         "satisfaction",
         "summary",
         "next_call_on",

@@ -46,7 +46,8 @@ CALL_CONDITIONS: dict[str, Q] = {
     "completed": COMPLETED,
     "unreachable": Q(status=Status.UNREACHABLE),
     "deceased": Q(status=Status.CANCELLED, cancel_reason=Reason.DECEASED),
-    "family": COMPLETED & Q(answered_by=FollowUpCall.AnsweredBy.FAMILY),
+    # A family member spoke, alone or with the patient.
+    "family": COMPLETED & Q(answered_by__in=FollowUpCall.FAMILY_SPOKE),
     "rated": RATED,
     "satisfied": COMPLETED & Q(satisfaction=Sat.SATISFIED),
     "basic": COMPLETED & Q(satisfaction=Sat.BASIC),

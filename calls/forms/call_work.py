@@ -20,6 +20,7 @@ from ..services.call_work import (
     AttemptPolicy,
     callback_problems,
     parse_duration,
+    respondent_check,
     validate_death_date,
     validate_next_call_on,
 )
@@ -223,6 +224,17 @@ class CompleteForm(forms.Form):
     answered_by = forms.ChoiceField(
         label=_("Who answered"), choices=FollowUpCall.AnsweredBy.choices, widget=forms.RadioSelect
     )
+    # Not max_length: a longer text is refused with respondent_check's words
+    # (a browser's maxlength would cut a paste without saying so).
+    family_member_relation = forms.CharField(
+        label=_("Family member who spoke: relation"),
+        required=False,
+        strip=False,
+        help_text=_("When a family member answered: daughter, son, wife..."),
+    )
+    family_member_name = forms.CharField(
+        label=_("Family member's name"), required=False, strip=False, help_text=_("If she or he gave it.")
+    )
     satisfaction = forms.ChoiceField(
         label=_("Overall satisfaction"), choices=FollowUpCall.Satisfaction.choices, widget=forms.RadioSelect
     )
@@ -261,6 +273,20 @@ class CompleteForm(forms.Form):
 
     def clean_duration(self) -> int:
         return parse_duration(self.cleaned_data["duration"])
+
+    def clean(self):
+        data = super().clean()
+        if "answered_by" in data:
+            relation, name, errors = respondent_check(
+                answered_by=data["answered_by"],
+                relation=data.get("family_member_relation", ""),
+                name=data.get("family_member_name", ""),
+            )
+            data["family_member_relation"], data["family_member_name"] = relation, name
+            for field_name, messages in errors.items():
+                for message in messages:
+                    self.add_error(field_name, message)
+        return data
 
     def clean_next_call_on(self):
         day = self.cleaned_data.get("next_call_on")

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 
 class FollowUpCall(models.Model):
@@ -33,6 +33,11 @@ class FollowUpCall(models.Model):
     class AnsweredBy(models.TextChoices):
         PATIENT = "patient", pgettext_lazy("who answered the phone", "Patient")
         FAMILY = "family", pgettext_lazy("who answered the phone", "Family member")
+        BOTH = "both", pgettext_lazy("who answered the phone", "Patient and a family member")
+
+    # A family member spoke (alone or with the patient): the dashboard's
+    # family figure and the complainant a complaint raised from the call names.
+    FAMILY_SPOKE = (AnsweredBy.FAMILY, AnsweredBy.BOTH)
 
     class Channel(models.TextChoices):
         PHONE = "phone", pgettext_lazy("how the call was answered", "Phone call")
@@ -93,6 +98,15 @@ class FollowUpCall(models.Model):
     )
     attempt_count = models.PositiveIntegerField(_("attempts so far"), default=0)
     answered_by = models.CharField(_("answered by"), max_length=10, choices=AnsweredBy.choices, blank=True)
+    # Which family member spoke, when one did (free text: "daughter", "女儿").
+    # A database default too: the benchmarks' INSERT ... SELECT name only the
+    # columns they fill.
+    family_member_relation = models.CharField(
+        _("family member's relation"), max_length=50, blank=True, default="", db_default=""
+    )
+    family_member_name = models.CharField(
+        _("family member's name"), max_length=100, blank=True, default="", db_default=""
+    )
     satisfaction = models.CharField(_("overall satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True)
     summary = models.TextField(_("summary"), blank=True)
     # How the answers came: a nurse's call, or the patient's self-report form (docs/self-report.md).
@@ -161,6 +175,34 @@ class FollowUpCall(models.Model):
         moment = self.callback_at or self.scheduled_for
         return timezone.localtime(moment).time() if moment is not None else None
 
+    @property
+    def call_day(self):
+        """The day of the call: when it was completed (hospital time), else its due date."""
+        return timezone.localdate(self.completed_at) if self.completed_at else self.due_date
+
+    @property
+    def family_spoke(self) -> bool:
+        return self.answered_by in self.FAMILY_SPOKE
+
+    @property
+    def family_member(self) -> str:
+        """The family member who spoke, as recorded: "daughter, 李华"."""
+        if not self.family_spoke:
+            return ""
+        return ", ".join(part for part in (self.family_member_relation, self.family_member_name) if part)
+
+    @property
+    def respondent_display(self) -> str:
+        """Who answered, with the family member: "Patient and a family member (daughter, 李华)"."""
+        label = self.get_answered_by_display()
+        member = self.family_member
+        if not (label and member):
+            return str(label)
+        return pgettext("who answered, and which family member", "%(who)s (%(member)s)") % {
+            "who": label,
+            "member": member,
+        }
+
 
 class CallAttempt(models.Model):
     """One dial of a call: which number, what came of it, and for a callback
@@ -196,7 +238,10 @@ class CallAttempt(models.Model):
     dialled_number = models.CharField(_("number"), max_length=32, blank=True)
     callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
     callback_asked_by = models.CharField(
-        _("callback asked by"), max_length=10, choices=FollowUpCall.AnsweredBy.choices, blank=True
+        _("callback asked by"),
+        max_length=10,
+        choices=[(c.value, c.label) for c in (FollowUpCall.AnsweredBy.PATIENT, FollowUpCall.AnsweredBy.FAMILY)],
+        blank=True,
     )
     note = models.TextField(_("note"), blank=True)
 

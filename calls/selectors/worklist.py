@@ -204,6 +204,11 @@ def death_records_of(*, patient_id: int) -> list[DeathRecord]:
     )
 
 
+def complaints_raised_on(*, call: FollowUpCall, user: User) -> list:
+    """The complaints raised from this call that ``user`` may see, oldest first."""
+    return list(access.visible_complaints(user).filter(source_call=call).order_by("received_at", "pk"))
+
+
 def alerts_open_for(*, user: User) -> QuerySet[ClinicalAlert]:
     """Open clinical alerts of the head nurse's departments, earliest deadline first."""
     return (

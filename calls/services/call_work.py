@@ -354,6 +354,40 @@ def validate_next_call_on(day: dt.date | None) -> None:
     check_date(day, future=True)
 
 
+RELATION_MAX_CHARS = FollowUpCall._meta.get_field("family_member_relation").max_length
+MEMBER_NAME_MAX_CHARS = FollowUpCall._meta.get_field("family_member_name").max_length
+
+
+def _one_line_problem(value: str, limit: int) -> str | None:
+    if any(ord(ch) < 32 or ch == "\x7f" for ch in value):
+        return _("This text contains control characters: type it again or paste it as plain text.")
+    if len(value) > limit:
+        return _("This text is longer than %(limit)s characters.") % {"limit": limit}
+    return None
+
+
+def respondent_check(*, answered_by: str, relation: str, name: str) -> tuple[str, str, dict[str, list[str]]]:
+    """Who answered: the family member's relation (required when a family
+    member spoke) and name (optional), trimmed, one line each; both empty
+    when only the patient spoke. Returns (relation, name, errors by field)."""
+    errors: dict[str, list[str]] = {}
+    if answered_by not in FollowUpCall.AnsweredBy.values:
+        errors["answered_by"] = [_("Say who answered the phone.")]
+        return "", "", errors
+    if answered_by not in FollowUpCall.FAMILY_SPOKE:
+        return "", "", errors
+    relation, name = " ".join((relation or "").split()), " ".join((name or "").split())
+    problem = _one_line_problem(relation or "", RELATION_MAX_CHARS)
+    if problem:
+        errors["family_member_relation"] = [problem]
+    elif not relation:
+        errors["family_member_relation"] = [_("Say which family member spoke: daughter, son, wife...")]
+    problem = _one_line_problem(name or "", MEMBER_NAME_MAX_CHARS)
+    if problem:
+        errors["family_member_name"] = [problem]
+    return relation, name, errors
+
+
 def validate_death_date(day: dt.date | None, *, discharged_on: dt.date) -> None:
     """A date of death, when known, is no later than today and no earlier
     than the discharge (the family is called after it)."""
@@ -371,9 +405,12 @@ def outcome_errors(
     answered_by: str,
     satisfaction: str,
     item_scores: Mapping[int, int],
+    family_member_relation: str = "",
+    family_member_name: str = "",
 ) -> dict[str, list]:
     """What is wrong with a call's outcome, by field (empty: nothing): the
-    checks a nurse's completion and a patient's self-report share."""
+    checks a nurse's completion and a patient's self-report share (who
+    answered, with which family member when one spoke)."""
     errors: dict[str, list] = {}
     missing = [q for q in questions if q.required and answers.get(q.pk) in (None, "", [])]
     if missing:
@@ -391,8 +428,10 @@ def outcome_errors(
                 _("“%(question)s”: %(value)s is outside the allowed range (%(range)s).")
                 % {"question": question.text, "value": question.format_answer(value), "range": question.range_text}
             )
-    if answered_by not in FollowUpCall.AnsweredBy.values:
-        errors["answered_by"] = [_("Say who answered the phone.")]
+    family_member_relation, family_member_name, respondent_errors = respondent_check(
+        answered_by=answered_by, relation=family_member_relation, name=family_member_name
+    )
+    errors.update(respondent_errors)
     if satisfaction not in FollowUpCall.Satisfaction.values:
         errors["satisfaction"] = [_("Choose the overall satisfaction.")]
     if any(not 1 <= int(score) <= 10 for score in item_scores.values()):
@@ -476,9 +515,12 @@ def call_complete(
     duration_seconds: int,
     next_call_on: dt.date | None = None,
     script_version: ScriptVersion | None = None,
+    family_member_relation: str = "",
+    family_member_name: str = "",
 ) -> FollowUpCall:
-    """Record the call's outcome: who answered, the answers, satisfaction,
-    item scores, summary and duration. Red-flag answers raise a clinical alert
+    """Record the call's outcome: who answered (the patient, a family member
+    or both, with which family member), the answers, satisfaction, item
+    scores, summary and duration. Red-flag answers raise a clinical alert
     due within CLINICAL_ALERT_HOURS; a next call date books that call. A
     number outside its question's range is refused, or saved with a range
     warning, as the question says (docs/scripts.md)."""
@@ -490,6 +532,8 @@ def call_complete(
         answered_by=answered_by,
         satisfaction=satisfaction,
         item_scores=item_scores,
+        family_member_relation=family_member_relation,
+        family_member_name=family_member_name,
     )
     if not 0 < duration_seconds <= MAX_DURATION_SECONDS:
         errors["duration_seconds"] = [_("The duration must be more than 0 and at most 3 hours.")]
@@ -499,6 +543,9 @@ def call_complete(
         errors["next_call_on"] = error.messages
     if errors:
         raise ValidationError(errors)
+    family_member_relation, family_member_name, _errors = respondent_check(
+        answered_by=answered_by, relation=family_member_relation, name=family_member_name
+    )
 
     now = timezone.now()
     attempt_count = call.attempt_count
@@ -514,6 +561,8 @@ def call_complete(
         **settled,
         status=FollowUpCall.Status.COMPLETED,
         answered_by=answered_by,
+        family_member_relation=family_member_relation,
+        family_member_name=family_member_name,
         satisfaction=satisfaction,
         summary=summary,
         duration_seconds=duration_seconds,

@@ -621,12 +621,18 @@ def self_report_submit(
     call = link.call
     version = call.script_version or link_script_version(link)
     questions = list(version.questions.all()) if version else []
+    # The form asks no more than "patient or family": the family member is
+    # the contact on record (the one the message went to when she has no phone).
+    relation = ""
+    if answered_by in FollowUpCall.FAMILY_SPOKE:
+        relation = call.discharge.patient.family_relation or "family"
     errors = outcome_errors(
         questions=questions,
         answers=answers,
         answered_by=answered_by,
         satisfaction=satisfaction,
         item_scores=item_scores,
+        family_member_relation=relation,
     )
     if errors:
         raise ValidationError(errors)
@@ -638,6 +644,7 @@ def self_report_submit(
         status=FollowUpCall.Status.COMPLETED,
         channel=FollowUpCall.Channel.SELF_REPORT,
         answered_by=answered_by,
+        family_member_relation=relation[:50],
         satisfaction=satisfaction,
         next_attempt_on=None,
         completed_at=now,

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from followup import access
@@ -38,6 +38,7 @@ from ..selectors.worklist import (
     alerts_open_for,
     call_for_user,
     calls_a_death_cancels,
+    complaints_raised_on,
     death_records_of,
     earlier_calls,
 )
@@ -80,11 +81,21 @@ def _display(form: Form, name: str) -> str:
     return str(choices.get(value, value))
 
 
+def _typed_respondent(form: Form) -> str:
+    """Who answered, as the nurse typed it: "Patient and a family member (daughter, 李华)"."""
+    label = _display(form, "answered_by")
+    data = getattr(form, "cleaned_data", {})
+    member = ", ".join(v for v in (data.get("family_member_relation"), data.get("family_member_name")) if v)
+    if not member or label == "–":
+        return label
+    return pgettext("who answered, and which family member", "%(who)s (%(member)s)") % {"who": label, "member": member}
+
+
 def _saved_rows(current: FollowUpCall) -> list[tuple[str, str]]:
     return [
         (_("Status"), current.get_status_display()),
         (_("Attempts so far"), str(current.attempt_count)),
-        (_("Who answered"), current.get_answered_by_display() or "–"),
+        (_("Who answered"), current.respondent_display or "–"),
         (_("Overall satisfaction"), current.get_satisfaction_display() or "–"),
         (_("Summary"), current.summary or "–"),
     ]
@@ -115,12 +126,19 @@ def _call_context(
     questions = script.questions if script else []
     patient = call.discharge.patient
     initial = {"expected_version": call.version}
+    # The family contact on record is the likeliest family member to answer.
+    outcome_initial = {
+        **initial,
+        "family_member_relation": patient.family_relation,
+        "family_member_name": patient.family_name,
+    }
     needs = dict(Patient.CommunicationNeed.choices)
     attempts = list(call.attempts.select_related("nurse").order_by("started_at", "pk"))
     policy = attempt_policy_of(call)
     unanswered, unanswered_days = policy.tally(a.started_at for a in attempts if a.result in UNANSWERED_RESULTS)
     # The callback agreed on the last dial, with who asked for it.
     callback = attempts[-1] if call.callback_at and attempts and attempts[-1].callback_at else None
+    call_url = reverse("calls:call_detail", args=[call.pk])
     return {
         "call": call,
         "patient": patient,
@@ -144,10 +162,12 @@ def _call_context(
         "script": script,
         "answers_form": answers_form or CallAnswersForm(questions=questions),
         "attempt_form": attempt_form or AttemptForm(initial=initial, patient=patient, policy=policy),
-        "complete_form": complete_form or CompleteForm(initial=initial),
+        "complete_form": complete_form or CompleteForm(initial=outcome_initial),
         "deceased_form": deceased_form or DeceasedForm(initial=initial, discharged_on=call.discharge.discharged_on),
-        # The complaints app serves this form; the call prefills it.
-        "complaint_url": f"{reverse('complaints:create')}?{urlencode({'call': call.pk})}",
+        # The complaints app serves this form; the call prefills it, and
+        # saving it brings the nurse back here.
+        "complaint_url": f"{reverse('complaints:create')}?{urlencode({'call': call.pk, 'next': call_url})}",
+        "complaints_raised": complaints_raised_on(call=call, user=request.user),
         "conflict": conflict,
         # A closed call shows its outcome, unless this nurse's typing is being
         # handed back to her (a conflict or an error): then her forms stay.
@@ -306,6 +326,8 @@ def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
             expected_version=data["expected_version"],
             answered_by=data["answered_by"],
+            family_member_relation=data["family_member_relation"],
+            family_member_name=data["family_member_name"],
             answers=answers_form.answers(),
             satisfaction=data["satisfaction"],
             item_scores=complete_form.item_scores(),
@@ -317,7 +339,7 @@ def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
     except CallChanged as changed:
         current = call_for_user(user=request.user, pk=pk)
         typed = [
-            (_("Who answered"), _display(complete_form, "answered_by")),
+            (_("Who answered"), _typed_respondent(complete_form)),
             (_("Overall satisfaction"), _display(complete_form, "satisfaction")),
             (_("Summary"), data["summary"]),
         ]

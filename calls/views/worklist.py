@@ -16,6 +16,7 @@ from followup.roles import Role, has_role, role_required
 
 from ..forms.call_work import ReassignForm, WorklistFilter
 from ..models import FollowUpCall
+from ..selectors.patients import DONE_PERIODS, done_calls
 from ..selectors.worklist import (
     TABS,
     worklist_base,
@@ -32,6 +33,9 @@ TAB_LABELS = {
     "overdue": gettext_lazy("Overdue"),
     "all": gettext_lazy("All open"),
 }
+# The calls completed today or this week: history, not work, so a tab of its own.
+DONE_TAB = "done"
+DONE_PERIOD_LABELS = {"today": gettext_lazy("Today"), "week": gettext_lazy("This week")}
 
 
 def mask_phone(phone: str) -> str:
@@ -57,7 +61,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     today = timezone.localdate(now)
     tab = request.GET.get("tab", "today")
-    if tab not in TABS:
+    if tab not in (*TABS, DONE_TAB):
         tab = "today"
     filterset = WorklistFilter(
         request.GET,
@@ -66,20 +70,30 @@ def worklist(request: HttpRequest) -> HttpResponse:
     )
     calls = filterset.qs
     counts = worklist_tab_counts(calls=calls, today=today)
-    # Page through primary keys (no joins), then load that page's rows by key.
-    paginator = Paginator(worklist_for_tab(calls, tab=tab, today=today).values_list("pk", flat=True), PAGE_SIZE)
-    paginator.count = counts[tab]  # counted with the tabs already: one query less
-    page = paginator.get_page(request.GET.get("page"))
-    page.object_list = worklist_rows(ids=list(page.object_list), today=today, now=now)
-    for call in page.object_list:
-        patient = call.discharge.patient
-        call.masked_phone = mask_phone(patient.phone)
-        call.age = patient.age_on(today)
-        call.days_since_discharge = (today - call.discharge.discharged_on).days
+    done_period = ""
+    if tab == DONE_TAB:
+        done_period = request.GET.get("period", "today")
+        if done_period not in DONE_PERIODS:
+            done_period = "today"
+        page = Paginator(done_calls(user=request.user, period=done_period, today=today), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+    else:
+        # Page through primary keys (no joins), then load that page's rows by key.
+        paginator = Paginator(worklist_for_tab(calls, tab=tab, today=today).values_list("pk", flat=True), PAGE_SIZE)
+        paginator.count = counts[tab]  # counted with the tabs already: one query less
+        page = paginator.get_page(request.GET.get("page"))
+        page.object_list = worklist_rows(ids=list(page.object_list), today=today, now=now)
+        for call in page.object_list:
+            patient = call.discharge.patient
+            call.masked_phone = mask_phone(patient.phone)
+            call.age = patient.age_on(today)
+            call.days_since_discharge = (today - call.discharge.discharged_on).days
     query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("tab", None)
+    for name in ("page", "tab", "period"):
+        query.pop(name, None)
     tabs = [{"key": key, "label": TAB_LABELS[key], "count": counts[key], "active": key == tab} for key in TABS]
+    tabs.append({"key": DONE_TAB, "label": _("Done"), "count": None, "active": tab == DONE_TAB})
     return render(
         request,
         "calls/worklist.html",
@@ -88,6 +102,12 @@ def worklist(request: HttpRequest) -> HttpResponse:
             "page": page,
             "tab": tab,
             "tabs": tabs,
+            "done_period": done_period,
+            # A head nurse's "done" tab holds her wards' calls, a nurse's her own.
+            "done_of_wards": request.user.is_superuser or has_role(request.user, Role.HEAD_NURSE),
+            "done_periods": [
+                {"key": key, "label": label, "active": key == done_period} for key, label in DONE_PERIOD_LABELS.items()
+            ],
             "filter_query": query.urlencode(),
             "reassign_form": _reassign_form(request),
             "today": today,

@@ -100,6 +100,7 @@ def test_next_call_date_books_a_call_for_the_same_nurse(nurse, scripted):
         by=nurse,
         expected_version=1,
         answered_by="family",
+        family_member_relation="son",
         answers={chest.pk: "no"},
         satisfaction="basic",
         item_scores={},

@@ -41,6 +41,7 @@ def test_second_nurse_completing_is_told_sees_both_versions_and_loses_nothing(cl
         f"q_{note.pk}": "Wants a diet leaflet",
         "outcome-expected_version": "1",
         "outcome-answered_by": "family",
+        "outcome-family_member_relation": "daughter",
         "outcome-satisfaction": "basic",
         f"outcome-item_{attitude.pk}": "8",
         "outcome-summary": "Daughter says he is eating well.",
@@ -59,7 +60,7 @@ def test_second_nurse_completing_is_told_sees_both_versions_and_loses_nothing(cl
     assert response.context["conflict"].rows == [
         ("Status", "In progress", "–"),
         ("Attempts so far", "1", "–"),
-        ("Who answered", "–", "Family member"),
+        ("Who answered", "–", "Family member (daughter)"),
         ("Overall satisfaction", "–", "Basically satisfied"),
         ("Summary", "–", "Daughter says he is eating well."),
     ]

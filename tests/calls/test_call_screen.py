@@ -58,7 +58,7 @@ def test_call_screen_shows_record_phones_script_and_earlier_calls(client_for, nu
         "Good afternoon, I am your ward nurse.",
         f'name="q_{chest.pk}"',
         "Doing fine at day 3",
-        f'href="/complaints/new/?call={call.pk}"',
+        f'href="/complaints/new/?call={call.pk}&amp;next=%2Fcalls%2F{call.pk}%2F"',
     ):
         assert expected in html
     assert response.context["script"].version == version
@@ -161,8 +161,8 @@ def test_call_screen_queries_do_not_grow_with_earlier_calls(earlier, client_for,
         CallAnswer.objects.create(call=done, question=chest, value="no")
     client = client_for(nurse)
 
-    # includes the audit-trail insert of the page view
-    with django_assert_num_queries(16):
+    # includes the audit-trail insert of the page view and the complaints raised from the call
+    with django_assert_num_queries(17):
         response = client.get(reverse("calls:call_detail", args=[call.pk]))
 
     assert len(response.context["earlier_calls"]) == earlier

@@ -55,7 +55,7 @@ def test_summary_figures_equal_the_figures_counted_from_the_calls(head_nurse):
         call.status = S.COMPLETED
         call.completed_at = timezone.now()
         call.satisfaction = ("satisfied", "basic", "unsatisfied", "")[i % 4]
-        call.answered_by = ("patient", "family")[i % 2]
+        call.answered_by = ("patient", "family", "both")[i % 3]
         call.duration_seconds = 200 + 10 * i if i % 5 else None
         call.save()
         ItemScore.objects.create(call=call, item=item, score=1 + i % 10)

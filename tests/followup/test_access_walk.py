@@ -87,6 +87,7 @@ def world(nurse, head_nurse, officer, admin_user, no_role_user):
         ("calls", "pk"): call.pk,
         ("calls:spot_check_detail", "pk"): spot_check.pk,
         ("calls:patient_access", "pk"): call.discharge.patient_id,
+        ("calls:patient_detail", "pk"): call.discharge.patient_id,
         ("calls:alert_resolve", "pk"): alert.pk,
         ("calls:death_reverse", "pk"): DeathRecord.objects.get().pk,
         ("complaints:notification_open", "pk"): notice.pk,

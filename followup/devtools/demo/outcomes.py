@@ -123,11 +123,17 @@ def seed(stdout) -> None:
         red = rng.random() < 0.03
         questions = list(version.questions.select_related("version__script")) if version else []
         language = version.language if version else "zh-hans"
+        patient = call.discharge.patient
+        answered_by = FollowUpCall.AnsweredBy.FAMILY if rng.random() < 0.55 else FollowUpCall.AnsweredBy.PATIENT
+        if answered_by == FollowUpCall.AnsweredBy.FAMILY and call.pk % 3 == 0:  # the draws stay as they were
+            answered_by = FollowUpCall.AnsweredBy.BOTH
         call_complete(
             call=call,
             by=nurse,
             expected_version=call.version,
-            answered_by=FollowUpCall.AnsweredBy.FAMILY if rng.random() < 0.55 else FollowUpCall.AnsweredBy.PATIENT,
+            answered_by=answered_by,
+            family_member_relation=patient.family_relation or "女儿",
+            family_member_name=patient.family_name,
             answers={q.pk: _answer(q, rng, red) for q in questions},
             satisfaction=_satisfaction(rng),
             item_scores={item.pk: rng.choice([7, 8, 9, 9, 10, 10, 10]) for item in items},
