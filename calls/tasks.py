@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from .services.drafts import call_drafts_purge
 from .services.queue import generate_calls, parse_iso_week
 
 logger = logging.getLogger(__name__)
@@ -29,3 +30,12 @@ def generate_weekly_queue(week: str | None = None) -> dict:
         "missed": result.missed,
         "failed_departments": list(result.failed_departments),
     }
+
+
+@shared_task(name="calls.purge_call_drafts")
+def purge_call_drafts() -> int:
+    """Delete the call drafts of closed calls and those untouched for a week
+    (calls.services.drafts.KEEP_DAYS). Safe to run twice."""
+    purged = call_drafts_purge()
+    logger.info("Call drafts purged: %d", purged)
+    return purged

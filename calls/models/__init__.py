@@ -7,9 +7,11 @@
 - ``rules``: follow-up rules and their ordered steps
 - ``followup_calls``: scheduled calls, attempts, answers, alerts, spot checks
 - ``dashboard``: the dashboard's summary tables (kept by PostgreSQL triggers)
+- ``drafts``: what a nurse typed on a call and has not saved yet
 """
 
 from .dashboard import DashboardDay, DashboardItemDay
+from .drafts import CallDraft
 from .followup_calls import CallAnswer, CallAttempt, ClinicalAlert, FollowUpCall, ItemScore, SpotCheck
 from .org import Department
 from .patients import Discharge, Patient
@@ -19,6 +21,7 @@ from .scripts import CallScript, Question, SatisfactionItem, ScriptVersion, Talk
 __all__ = [
     "CallAnswer",
     "CallAttempt",
+    "CallDraft",
     "CallScript",
     "ClinicalAlert",
     "DashboardDay",

@@ -34,6 +34,7 @@ from ..models import (
     ScriptVersion,
 )
 from .cancellation import patient_decline_calls, patient_mark_deceased
+from .drafts import draft_after_attempt, drafts_discard
 
 CREATE = AuditEvent.Action.CREATE
 DEFAULT_MAX_ATTEMPTS = 3
@@ -150,6 +151,7 @@ def call_record_attempt(
         audit_change(actor=by, object_type="patient", object_id=patient.pk, fields=["phone_needs_correction"])
     if result == CallAttempt.Result.REFUSED and no_more_calls:
         patient_decline_calls(patient=patient, on=today, actor=by)
+    draft_after_attempt(call=call, by=by)
     return attempt
 
 
@@ -272,6 +274,7 @@ def call_complete(
     )
     if last_result != CallAttempt.Result.ANSWERED:
         CallAttempt.objects.create(call=call, nurse=by, started_at=now, result=CallAttempt.Result.ANSWERED)
+    drafts_discard(calls=[call.pk], actor=by, reason="completed")
 
     by_pk = {q.pk: q for q in questions}
     rows = []

@@ -11,6 +11,7 @@ from followup.audit import audit_change, audit_changes
 from followup.models import User
 
 from ..models import FollowUpCall, Patient
+from .drafts import drafts_discard
 
 
 @transaction.atomic
@@ -30,6 +31,8 @@ def calls_cancel_open(*, calls: QuerySet[FollowUpCall], reason: str, actor: "Use
     audit_changes(
         actor=actor, object_type="call", objects=rows, fields=["status", "cancel_reason"], note=f"cancelled: {reason}"
     )
+    # What nurses had typed on these calls will never be sent now.
+    drafts_discard(calls=[pk for pk, _patient in rows], actor=actor, reason=f"cancelled: {reason}")
     return changed
 
 

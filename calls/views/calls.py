@@ -20,10 +20,12 @@ from django.views.decorators.http import require_POST
 
 from followup import access
 from followup.roles import Role, role_required
+from followup.sessions import return_after_login
 
 from ..forms.call_work import AlertFilter, AlertResolveForm, AttemptForm, CompleteForm, DeceasedForm
 from ..forms.script_answers import CallAnswersForm
 from ..models import CallAttempt, FollowUpCall, Patient, SatisfactionItem, ScriptVersion
+from ..selectors.drafts import call_draft_of, put_back
 from ..selectors.scripts import script_render, script_version_for_call
 from ..selectors.worklist import alert_for_user, alerts_open_for, call_for_user, earlier_calls
 from ..services.call_work import (
@@ -150,13 +152,31 @@ def _conflict(current: FollowUpCall, typed: list[tuple[str, str]]) -> Conflict:
     )
 
 
+@return_after_login(keeps_typing=True)
 @role_required(*NURSES)
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     call = call_for_user(user=request.user, pk=pk)
     request.audit_objects = [("call", call.pk, call.discharge.patient_id)]
-    return _render_call(request, call)
+    draft = call_draft_of(call=call, user=request.user)
+    if draft is None:
+        return _render_call(request, call)
+    # What she typed and had not saved (a reload, a lost connection, a log-in) is back in the forms.
+    version = script_version_for_call(call=call)
+    questions = script_render(version=version).questions if version else []
+    context = _call_context(
+        request,
+        call,
+        version=version,
+        attempt_form=put_back(AttemptForm(initial={}), draft),
+        answers_form=put_back(CallAnswersForm(questions=questions), draft),
+        complete_form=put_back(CompleteForm(initial={}), draft),
+    )
+    context["draft"] = draft
+    context["draft_typed_at"] = int(draft.typed_at.timestamp() * 1000)
+    return render(request, "calls/call.html", context)
 
 
+@return_after_login("calls:call_detail", keeps_typing=True)
 @require_POST
 @role_required(*NURSES)
 def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
@@ -213,6 +233,7 @@ def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("calls:worklist")
 
 
+@return_after_login("calls:call_detail", keeps_typing=True)
 @require_POST
 @role_required(*NURSES)
 def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
