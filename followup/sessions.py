@@ -87,6 +87,34 @@ def return_after_login(view_name: str | None = None, *, keeps_typing: bool = Fal
     return decorate
 
 
+def answers_json(view: Callable) -> Callable:
+    """View decorator: a script's endpoint (the call screen's autosave). Once
+    the session has ended it answers 401 in JSON, never the log-in page nor a
+    "you were logged out" message for it, even to a request that does not say
+    it wants JSON."""
+    view.answers_json = True
+    return view
+
+
+TYPING_SENT = "followup_typing_sent"
+
+
+def typing_sent(request: HttpRequest, key: str) -> None:
+    """A form holding what was typed on a page was accepted: the next page
+    tells the browser to drop its copy of that typing (``key``, as the page
+    named it; static/js/call-draft.js)."""
+    sent = request.session.get(TYPING_SENT, [])
+    request.session[TYPING_SENT] = [*sent[-9:], key]
+
+
+def pop_typing_sent(request: HttpRequest) -> list[str]:
+    session = getattr(request, "session", None)
+    if session is None or TYPING_SENT not in session:
+        return []
+    value = session.pop(TYPING_SENT)
+    return [key for key in value if isinstance(key, str)] if isinstance(value, list) else []
+
+
 def _view_of(path: str):
     try:
         return resolve(path)
@@ -151,8 +179,14 @@ def inactive_message(next_path: str) -> str:
     return text
 
 
-def wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
+def wants_json(request: HttpRequest, view_func=None) -> bool:
+    """A script's request: it asks for JSON, or its view answers only JSON."""
+    if "application/json" in request.headers.get("Accept", ""):
+        return True
+    if view_func is None:
+        match = _view_of(request.path_info)
+        view_func = match.func if match else None
+    return bool(getattr(view_func, "answers_json", False))
 
 
 def logged_out_json() -> JsonResponse:
@@ -165,7 +199,7 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
     script's request gets 401)."""
 
     def handle_no_permission(self, request: HttpRequest, view_func) -> HttpResponse:
-        if wants_json(request):
+        if wants_json(request, view_func):
             return logged_out_json()
         if request.method in ("GET", "HEAD"):
             return super().handle_no_permission(request, view_func)

@@ -115,9 +115,13 @@ def call_draft_save(
     _check_open(call)
     fields = draft_fields_from(fields)
     now = timezone.now()
+    if call_version is None or call.changed_by_id == by.pk:
+        # Her typing started before her own last change (a dial she recorded, the save sent as
+        # the page left): that change is no conflict for her. Anyone else's still is.
+        call_version = call.version
     values = {
         "fields": fields,
-        "call_version": call.version if call_version is None else max(0, min(call_version, call.version)),
+        "call_version": max(0, min(call_version, call.version)),
         "typed_at": _believable(typed_at, now),
         "updated_at": now,
     }

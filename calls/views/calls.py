@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from followup import access
 from followup.roles import Role, role_required
-from followup.sessions import return_after_login
+from followup.sessions import return_after_login, typing_sent
 
 from ..forms.call_work import AlertFilter, AlertResolveForm, AttemptForm, CompleteForm, DeceasedForm
 from ..forms.script_answers import CallAnswersForm
@@ -99,6 +99,19 @@ def _call_context(
     patient = call.discharge.patient
     initial = {"expected_version": call.version}
     needs = dict(Patient.CommunicationNeed.choices)
+    handed_back = conflict is not None or any(
+        form is not None for form in (attempt_form, complete_form, answers_form, deceased_form)
+    )
+    answers_form = answers_form or CallAnswersForm(questions=questions)
+    attempt_form = attempt_form or AttemptForm(initial=initial)
+    complete_form = complete_form or CompleteForm(initial=initial)
+    # Her draft (what she typed and had not sent before a reload, a lost connection or a new
+    # log-in) fills the forms she is not sending now; only she sees it (docs/forms.md).
+    draft = call_draft_of(call=call, user=request.user)
+    if draft is not None:
+        for form in (answers_form, attempt_form, complete_form):
+            if not form.is_bound:
+                put_back(form, draft)
     return {
         "call": call,
         "patient": patient,
@@ -115,20 +128,28 @@ def _call_context(
         if call.is_open
         else list(call.item_scores.select_related("item").order_by("item__order", "item__code")),
         "script": script,
-        "answers_form": answers_form or CallAnswersForm(questions=questions),
-        "attempt_form": attempt_form or AttemptForm(initial=initial),
-        "complete_form": complete_form or CompleteForm(initial=initial),
+        "answers_form": answers_form,
+        "attempt_form": attempt_form,
+        "complete_form": complete_form,
         "deceased_form": deceased_form or DeceasedForm(initial=initial, discharged_on=call.discharge.discharged_on),
         # The complaints app serves this form; the call prefills it.
         "complaint_url": f"{reverse('complaints:create')}?{urlencode({'call': call.pk})}",
         "conflict": conflict,
         # A closed call shows its outcome, unless this nurse's typing is being
         # handed back to her (a conflict or an error): then her forms stay.
-        "show_forms": call.is_open
-        or conflict is not None
-        or any(form is not None for form in (attempt_form, complete_form, answers_form, deceased_form)),
+        "show_forms": call.is_open or handed_back,
         "max_attempts": call.step.max_attempts if call.step_id else 3,
+        "draft": draft,
+        "draft_key": draft_key(request, call),
+        "draft_shown": draft is not None and request.method == "GET",
+        # By the clock of the browser that saved it: call-draft.js compares it with its own copy.
+        "draft_typed_at": int(draft.typed_at.timestamp() * 1000) if draft else 0,
     }
+
+
+def draft_key(request: HttpRequest, call: FollowUpCall) -> str:
+    """How the page names her typing of this call in the browser (data-draft-key)."""
+    return f"{request.user.pk}:{call.pk}"
 
 
 def _shown_version(request: HttpRequest) -> int | None:
@@ -157,23 +178,7 @@ def _conflict(current: FollowUpCall, typed: list[tuple[str, str]]) -> Conflict:
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     call = call_for_user(user=request.user, pk=pk)
     request.audit_objects = [("call", call.pk, call.discharge.patient_id)]
-    draft = call_draft_of(call=call, user=request.user)
-    if draft is None:
-        return _render_call(request, call)
-    # What she typed and had not saved (a reload, a lost connection, a log-in) is back in the forms.
-    version = script_version_for_call(call=call)
-    questions = script_render(version=version).questions if version else []
-    context = _call_context(
-        request,
-        call,
-        version=version,
-        attempt_form=put_back(AttemptForm(initial={}), draft),
-        answers_form=put_back(CallAnswersForm(questions=questions), draft),
-        complete_form=put_back(CompleteForm(initial={}), draft),
-    )
-    context["draft"] = draft
-    context["draft_typed_at"] = int(draft.typed_at.timestamp() * 1000)
-    return render(request, "calls/call.html", context)
+    return _render_call(request, call)
 
 
 @return_after_login("calls:call_detail", keeps_typing=True)
@@ -213,6 +218,8 @@ def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, LOST_CONNECTION)
         return _render_call(request, call, status=503, attempt_form=form)
     call.refresh_from_db()
+    if not call.is_open:
+        typing_sent(request, draft_key(request, call))
     if call.status == FollowUpCall.Status.IN_PROGRESS:
         messages.success(request, _("Answered: go through the script and record the outcome."))
         return redirect(reverse("calls:call_detail", args=[call.pk]) + "#outcome")
@@ -289,6 +296,7 @@ def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
         complete_form.add_error(None, LOST_CONNECTION)
         return _render_call(request, call, status=503, **forms)
     call.refresh_from_db()
+    typing_sent(request, draft_key(request, call))
     if hasattr(call, "clinical_alert"):
         messages.warning(request, _("Red-flag answers: the head nurse has been alerted to act."))
     for question, value in answers_form.out_of_range():
@@ -331,6 +339,7 @@ def call_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         form.add_error(None, error.messages)
         return _render_call(request, call, status=400, deceased_form=form)
+    typing_sent(request, draft_key(request, call))
     messages.success(
         request,
         _("The death of %(name)s is recorded; %(count)d open call(s) cancelled. No more calls will be made.")

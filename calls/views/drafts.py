@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from followup.roles import Role, role_required
+from followup.sessions import answers_json
 
 from ..selectors.worklist import call_for_user
 from ..services.drafts import call_draft_save, draft_fields_from
@@ -26,6 +27,7 @@ def _typed_at(value: str) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC) if ms is not None else None
 
 
+@answers_json
 @require_POST
 @role_required(Role.NURSE, Role.HEAD_NURSE)
 def call_draft(request: HttpRequest, pk: int) -> JsonResponse:

@@ -3,32 +3,25 @@
 // with the outcome) are sent to the server as her draft shortly after she stops
 // typing (calls:call_draft); the page shows them again when she comes back.
 //
-// While the server cannot take them (no connection, logged out), they are kept
-// in this browser's localStorage, and only then: the copy is removed as soon as
-// the server has the same typing. On load, a kept copy newer than the server's
-// draft is put back in the forms and sent. Copies older than a day are removed.
-// Before any form of the page is sent, the draft is saved first, so a form sent
-// after the session ended (the log-in page) loses nothing either.
+// Until the server has them (no connection, logged out, or sent with a form as
+// the page left), they are kept in this browser's localStorage, and only then:
+// the copy is removed as soon as the server has the same typing, once a form
+// that closed the call was accepted (the next page names it in <body
+// data-typing-sent>), or after a day. On load, a kept copy newer than the
+// server's draft is put back in the forms and sent.
+//
+// Loaded on every page (for the clean-up); it does the rest on the call screen.
 (function () {
   "use strict";
-  var main = document.querySelector("[data-draft-url]");
   var PREFIX = "followup-draft:";
   var MAX_AGE_MS = 24 * 60 * 60 * 1000;
   var WAIT_MS = 800;
+  var RETRY_MS = 15 * 1000;
+  var body = document.body;
+  var main = document.querySelector("[data-draft-url]");
 
   function storage() {
     try { return window.localStorage; } catch (error) { return null; }
-  }
-
-  function sweep(store) {
-    var now = Date.now();
-    for (var i = store.length - 1; i >= 0; i--) {
-      var key = store.key(i);
-      if (key && key.indexOf(PREFIX) === 0) {
-        var entry = read(store, key);
-        if (!entry || !(now - entry.at < MAX_AGE_MS)) { store.removeItem(key); }
-      }
-    }
   }
 
   function read(store, key) {
@@ -36,7 +29,17 @@
   }
 
   var store = storage();
-  if (store) { sweep(store); }
+  if (store) {
+    var sent = (body.dataset.typingSent || "").split(" ").filter(Boolean).map(function (key) { return PREFIX + key; });
+    var now = Date.now();
+    for (var i = store.length - 1; i >= 0; i--) {
+      var name = store.key(i);
+      if (name && name.indexOf(PREFIX) === 0) {
+        var old = read(store, name);
+        if (sent.indexOf(name) !== -1 || !old || !(now - old.at < MAX_AGE_MS)) { store.removeItem(name); }
+      }
+    }
+  }
   if (!main) { return; }
 
   var url = main.dataset.draftUrl;
@@ -45,32 +48,33 @@
   var forms = Array.prototype.slice.call(document.querySelectorAll("form[data-draft-part]"));
   var status = document.getElementById("draft-status");
   var notice = document.getElementById("draft-notice");
-  var retry = null;
   var seq = 0;
   var timer = null;
+  var retry = null;
   var inFlight = null;
   var closed = false;
 
   function say(element, message, kind) {
-    // Only a change is written: a live region re-reads what it is given.
+    // Only a change is written: a live region reads out what it is given.
     if (!element) { return; }
     if (element.textContent !== message) { element.textContent = message; }
     element.dataset.kind = kind || "";
   }
 
-  function fields() {
+  function fields(except) {
     var pairs = [];
     forms.forEach(function (form) {
-      new FormData(form).forEach(function (value, name) {
-        if (typeof value === "string") { pairs.push([name, value]); }
+      if (form === except) { return; }
+      new FormData(form).forEach(function (value, field) {
+        if (typeof value === "string") { pairs.push([field, value]); }
       });
     });
     return pairs;
   }
 
-  function keepHere(pairs) {
+  function keepHere() {
     if (!store) { return; }
-    try { store.setItem(key, JSON.stringify({ at: Date.now(), seq: seq, fields: pairs })); } catch (error) { /* full */ }
+    try { store.setItem(key, JSON.stringify({ at: Date.now(), seq: seq, fields: fields() })); } catch (error) { /* full */ }
   }
 
   function forget(uptoSeq) {
@@ -83,10 +87,12 @@
     var values = {};
     pairs.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
     forms.forEach(function (form) {
+      // A form the server sent back with what she posted already shows her typing.
+      if (form.hasAttribute("data-draft-bound")) { return; }
       Array.prototype.forEach.call(form.elements, function (element) {
-        var name = element.name;
-        if (!name || element.type === "hidden" || element.type === "submit" || element.type === "button") { return; }
-        var given = values[name] || [];
+        var field = element.name;
+        if (!field || element.type === "hidden" || element.type === "submit" || element.type === "button") { return; }
+        var given = values[field] || [];
         if (element.type === "radio" || element.type === "checkbox") {
           element.checked = given.indexOf(element.value) !== -1;
         } else if (element.tagName === "SELECT") {
@@ -100,9 +106,17 @@
     });
   }
 
+  function payload() {
+    var data = new URLSearchParams();
+    fields(null).forEach(function (pair) { data.append(pair[0], pair[1]); });
+    var entry = store ? read(store, key) : null;
+    data.append("draft-typed_at", String(entry ? entry.at : Date.now()));
+    return data;
+  }
+
   function retryLater() {
     clearTimeout(retry);
-    retry = setTimeout(save, 15000);
+    retry = setTimeout(save, RETRY_MS);
   }
 
   function save() {
@@ -114,31 +128,25 @@
       // One request at a time: the next save starts when this one ends.
       return inFlight.then(function () { return save(); });
     }
-    var sent = seq;
-    var body = new URLSearchParams();
-    fields().forEach(function (pair) { body.append(pair[0], pair[1]); });
-    var entry = store ? read(store, key) : null;
-    body.append("draft-typed_at", String(entry ? entry.at : Date.now()));
+    var sentSeq = seq;
     inFlight = fetch(url, {
       method: "POST",
-      body: body,
+      body: payload(),
       credentials: "same-origin",
       headers: { "Accept": "application/json" },
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.ok && !response.redirected) {
-          forget(sent);
+          forget(sentSeq);
           say(status, data.message || "");
-          // A problem is over once saved; the note that typing was put back stays.
-          if (notice && notice.dataset.kind === "problem") { say(notice, ""); }
+          say(notice, "");
           document.dispatchEvent(new CustomEvent("followup:session-touched"));
           return true;
         }
         if (response.status === 401) {
           say(notice, notice.dataset.loggedOut, "problem");
         } else if (response.status === 409) {
-          // The call is closed: nothing more to keep.
-          closed = true;
+          closed = true;  // the call is closed: nothing more to keep
           forget(Infinity);
           say(notice, data.message || notice.dataset.failed, "problem");
         } else {
@@ -160,29 +168,31 @@
 
   function typed() {
     seq += 1;
-    keepHere(fields());
+    keepHere();
     clearTimeout(timer);
     timer = setTimeout(save, WAIT_MS);
   }
 
-  window.addEventListener("online", function () { if (store && store.getItem(key)) { save(); } });
   forms.forEach(function (form) {
     form.addEventListener("input", typed);
     form.addEventListener("change", typed);
   });
+  window.addEventListener("online", function () { if (store && store.getItem(key)) { save(); } });
 
-  // Any form of the page (the call's own, the language switch, log out): the draft first.
+  // A form of the page is being sent (the call's own, the language switch, log out): no
+  // autosave races it. Typing the server has not got stays here: the next page drops it if
+  // the form closed the call (data-typing-sent), and this call's screen puts it back
+  // otherwise. The dial form's own fields are done with once it is sent: the copy keeps the
+  // rest only (a refused dial comes back as she posted it anyway).
   Array.prototype.forEach.call(document.querySelectorAll('form[method="post"]'), function (form) {
-    form.addEventListener("submit", function (event) {
-      if (form.dataset.draftFlushed === "true" || (!timer && !(store && store.getItem(key)))) { return; }
-      event.preventDefault();
-      var submitter = event.submitter;
-      var done = function () {
-        form.dataset.draftFlushed = "true";
-        if (form.requestSubmit) { form.requestSubmit(submitter || undefined); } else { form.submit(); }
-      };
-      // Sent either way after at most three seconds: a slow server must not hold the form back.
-      Promise.race([save(), new Promise(function (resolve) { setTimeout(resolve, 3000); })]).then(done, done);
+    form.addEventListener("submit", function () {
+      clearTimeout(timer);
+      timer = null;
+      var entry = store ? read(store, key) : null;
+      if (entry && forms.indexOf(form) !== -1 && form !== main) {
+        entry.fields = fields(form);
+        try { store.setItem(key, JSON.stringify(entry)); } catch (error) { /* full */ }
+      }
     });
   });
 
@@ -190,11 +200,16 @@
   var kept = store ? read(store, key) : null;
   if (kept && kept.at > serverTypedAt && Array.isArray(kept.fields)) {
     putBack(kept.fields);
-    say(notice, notice.dataset.restored, "restored");
+    if (!document.querySelector("form[data-draft-bound]")) {
+      var restored = document.getElementById("draft-restored");
+      say(restored, restored.dataset.text);
+    }
     seq = (kept.seq || 0) + 1;
-    keepHere(fields());
+    keepHere();
     save();
-  } else if (kept) {
-    store.removeItem(key);
+  } else {
+    if (kept) { store.removeItem(key); }
+    // The server sent a form back (refused) with what she posted: that is her latest typing.
+    if (document.querySelector("form[data-draft-bound]")) { save(); }
   }
 })();

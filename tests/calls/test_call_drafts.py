@@ -232,6 +232,11 @@ def test_a_get_is_not_allowed(client_for, nurse, desk):
 def test_a_logged_out_autosave_is_told_so_in_json(client, desk):
     response = save(client, desk["call"], typed(desk))
     assert (response.status_code, response.json()["error"]) == (401, "logged_out")
+    # A request that does not ask for JSON gets it anyway, and leaves no "you were logged
+    # out" message behind for the log-in page.
+    plain = client.post(reverse("calls:call_draft", args=[desk["call"].pk]), typed(desk))
+    assert (plain.status_code, plain.json()["error"]) == (401, "logged_out")
+    assert "logged out" not in client.get(reverse("login")).content.decode()
 
 
 # --- putting it back ------------------------------------------------------------------------
@@ -262,6 +267,61 @@ def test_the_call_screen_puts_her_draft_back(client_for, nurse, desk):
     assert 'data-draft-typed-at="' + str(int(NOW.timestamp() * 1000)) + '"' in html
     # Nothing shows as an error: she has not sent anything yet.
     assert "Please answer this question." not in html
+
+
+def test_a_refused_form_comes_back_as_posted_and_the_other_form_from_her_draft(client_for, nurse, desk):
+    client = client_for(nurse)
+    call = desk["call"]
+    save(client, call, typed(desk, **{"attempt-note": "Daughter's mobile"}))
+
+    response = client.post(
+        reverse("calls:call_complete", args=[call.pk]),
+        {"outcome-expected_version": "1", "outcome-summary": "Posted summary", "outcome-duration": ""},
+    )
+
+    assert response.status_code == 400
+    assert response.context["complete_form"]["summary"].value() == "Posted summary"
+    assert response.context["attempt_form"]["note"].value() == "Daughter's mobile"
+    html = response.content.decode()
+    assert "What you typed on this call" not in html
+    assert html.count("data-draft-bound") == 1
+
+
+def test_a_form_accepted_tells_the_next_page_to_drop_the_browsers_copy(client_for, nurse, desk):
+    client = client_for(nurse)
+    call = desk["call"]
+    busy = client.post(
+        reverse("calls:call_attempt", args=[call.pk]),
+        {"attempt-expected_version": call.version, "attempt-result": "busy"},
+        follow=True,
+    )
+    # The call is still open: what the browser kept is put back on the call screen, not dropped.
+    assert 'data-typing-sent=""' in busy.content.decode()
+    call.refresh_from_db()
+    done = client.post(
+        reverse("calls:call_complete", args=[call.pk]),
+        {
+            f"q_{desk['chest'].pk}": "no",
+            "outcome-expected_version": call.version,
+            "outcome-answered_by": "patient",
+            "outcome-satisfaction": "satisfied",
+            "outcome-summary": "fine",
+            "outcome-duration": "5",
+        },
+        follow=True,
+    )
+    assert f'data-typing-sent="{nurse.pk}:{call.pk}"' in done.content.decode()
+    # Said once: the page after it has nothing to drop.
+    assert 'data-typing-sent=""' in client.get(reverse("calls:worklist")).content.decode()
+
+
+def test_her_own_dial_is_no_conflict_for_her_typing(client_for, nurse, desk):
+    client = client_for(nurse)
+    call = desk["call"]
+    call_work.call_record_attempt(call=call, by=nurse, result="busy", expected_version=call.version)
+    # A save sent as the page left, arriving after the dial: it names the version before it.
+    save(client, call, typed(desk, **{"outcome-expected_version": "1"}))
+    assert CallDraft.objects.get().call_version == 2
 
 
 def test_nobody_else_sees_her_draft_not_even_her_head_nurse(client_for, nurse, head_nurse, desk):
