@@ -8,6 +8,7 @@ from django.utils import timezone
 from followup.sms import SmsError, get_backend
 
 from .models import FollowUpCall
+from .services.drafts import call_drafts_purge
 from .services.queue import generate_calls, parse_iso_week
 from .services.self_report import (
     calls_due_a_link,
@@ -89,3 +90,12 @@ def send_self_report_link(self, call_id: int) -> str:
         raise self.retry(countdown=send_backoff(self.request.retries)) from None
     self_report_message_sent(message=claim.message, result=result, actor=actor)
     return "sent"
+
+
+@shared_task(name="calls.purge_call_drafts")
+def purge_call_drafts() -> int:
+    """Delete the call drafts of closed calls and those untouched for a week
+    (calls.services.drafts.KEEP_DAYS). Safe to run twice."""
+    purged = call_drafts_purge()
+    logger.info("Call drafts purged: %d", purged)
+    return purged

@@ -2,7 +2,7 @@ from django.urls import path
 
 from .dashboard import outcome_views
 from .dashboard import views as dashboard
-from .views import call_sheet, calls, discharges, patients, scripts, worklist
+from .views import call_sheet, calls, discharges, drafts, patients, scripts, worklist
 
 app_name = "calls"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/", calls.call_detail, name="call_detail"),
     path("<int:pk>/attempt/", calls.call_attempt, name="call_attempt"),
     path("<int:pk>/complete/", calls.call_complete_view, name="call_complete"),
+    path("<int:pk>/draft/", drafts.call_draft, name="call_draft"),
     path("<int:pk>/deceased/", calls.call_deceased, name="call_deceased"),
     path("deaths/<int:pk>/reverse/", calls.death_reverse, name="death_reverse"),
     path("alerts/", calls.alerts, name="alerts"),

@@ -58,6 +58,10 @@ REFUSED_STATUSES = {403, 404}
 REFUSED_FEED_STATUSES = {401, 403, 404}
 # Fragments that show no patient or complaint data (the unread-notification badge).
 NOT_AUDITED_VIEWS = {"complaints:notification_badge"}
+# Writes whose service records what matters itself and whose every request would only add noise:
+# the call screen's autosave (every few seconds while a nurse types; calls.services.drafts audits
+# a draft's start and end). Their refusals are still recorded.
+SERVICE_RECORDED_VIEWS = {"calls:call_draft"}
 
 # What services name in audit_change. A new kind of object is added here.
 OBJECT_TYPES = frozenset(
@@ -77,6 +81,7 @@ OBJECT_TYPES = frozenset(
         "sender",  # an interop.FeedSender (a sending system's token)
         "visit",  # a calls.Visit (an emergency department visit)
         "self_report",  # a calls.SelfReportLink (a questionnaire link by text message)
+        "draft",  # a calls.CallDraft: what a nurse typed on a call, not saved yet
     }
 )
 
@@ -583,7 +588,7 @@ def _record_response(request: HttpRequest, response: HttpResponse, context: _Req
         return
     if status in REFUSED_STATUSES or _admin_refused(request, response):
         action = AuditEvent.Action.REFUSED
-    elif status >= 400:
+    elif status >= 400 or request.resolver_match.view_name in SERVICE_RECORDED_VIEWS:
         return
     elif request.method in WRITE_METHODS:
         if context.changes:

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role, roles_of
+from .sessions import pop_typing_sent
 
 # (label, url name, roles that see the link)
 NAVIGATION = [
@@ -30,4 +31,10 @@ def navigation(request) -> dict:
     matching = [item for item in items if path.startswith(item["url"])]
     if matching:
         max(matching, key=lambda item: len(item["url"]))["active"] = True
-    return {"nav_items": items, "user_roles": held, "session_timeout": settings.SESSION_COOKIE_AGE}
+    return {
+        "nav_items": items,
+        "user_roles": held,
+        "session_timeout": settings.SESSION_COOKIE_AGE,
+        # Typing the last request sent and had accepted: the browser drops its copy (call-draft.js).
+        "typing_sent": pop_typing_sent(request),
+    }

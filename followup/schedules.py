@@ -33,6 +33,11 @@ PERIODIC_TASKS: dict[str, tuple[str, dict[str, str]]] = {
         "complaints.alert_overdue_promises",
         {"minute": "30", "hour": "7", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
     ),
+    # Every day at 03:15: delete call drafts of closed calls and those untouched for a week.
+    "Purge old call drafts": (
+        "calls.purge_call_drafts",
+        {"minute": "15", "hour": "3", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    ),
 }
 
 

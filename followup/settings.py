@@ -78,7 +78,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's, but a form sent after the session ended returns to its page after log-in (followup/sessions.py).
+    "followup.sessions.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Logs out a session older than SESSION_ABSOLUTE_SECONDS, however active.
     "followup.sessions.SessionLifetimeMiddleware",

@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -7,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from . import health
 from .roles import home_url_for
+from .sessions import inactive_message
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -39,3 +41,16 @@ def favicon(request: HttpRequest) -> HttpResponse:
 def keepalive(request: HttpRequest) -> HttpResponse:
     """Touch the session (saved on every request) so inactivity expiry restarts."""
     return HttpResponse(status=204)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in page, saying why she is on it when the page she was on
+    sent her here after inactivity (``?reason=inactive``)."""
+
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.request.GET.get("reason") == "inactive":
+            context["logged_out_reason"] = inactive_message(self.get_redirect_url())
+        return context

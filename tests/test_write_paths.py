@@ -15,7 +15,7 @@ from complaints.models import Complaint
 
 BASE = Path(settings.BASE_DIR)
 PRODUCT_APPS = ("calls", "complaints", "interop", "followup")
-SERVICED = ("Patient", "Discharge", "FollowUpCall", "Complaint")
+SERVICED = ("Patient", "Discharge", "FollowUpCall", "Complaint", "CallDraft")
 # Where writes belong (services), and the developer tools that build demo and
 # benchmark data in bulk (followup/devtools: left out in production, and its
 # commands refuse a database that holds a hospital's records).
@@ -28,7 +28,7 @@ WRITE = re.compile(
     r"\b(?P<model>" + "|".join(SERVICED) + r")\.objects\b[^\n]*?\.(create|update|delete|bulk_create|bulk_update|"
     r"get_or_create|update_or_create)\("
 )
-SAVE_OF = re.compile(r"\b(patient|discharge|call|stay|complaint)\.(save|delete)\(")
+SAVE_OF = re.compile(r"\b(patient|discharge|call|stay|complaint|draft)\.(save|delete)\(")
 
 
 def product_files():

@@ -9,10 +9,12 @@
 - ``deaths``: deaths recorded (and reversed), with the calls each cancelled
 - ``dashboard``: the dashboard's summary tables (kept by PostgreSQL triggers)
 - ``self_report``: questionnaire links by text message, their messages and opt-outs
+- ``drafts``: what a nurse typed on a call and has not saved yet
 """
 
 from .dashboard import DashboardDay, DashboardItemDay
 from .deaths import DeathRecord
+from .drafts import CallDraft
 from .followup_calls import CallAnswer, CallAttempt, ClinicalAlert, FollowUpCall, ItemScore, SpotCheck
 from .org import Department
 from .patients import Discharge, Patient, Visit
@@ -23,6 +25,7 @@ from .self_report import SelfReportLink, SelfReportMessage, SelfReportOptOut
 __all__ = [
     "CallAnswer",
     "CallAttempt",
+    "CallDraft",
     "CallScript",
     "ClinicalAlert",
     "DashboardDay",

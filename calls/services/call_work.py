@@ -40,6 +40,7 @@ from ..models import (
 )
 from ..phones import normalise_phone
 from .cancellation import patient_decline_calls, patient_mark_deceased
+from .drafts import draft_after_attempt, drafts_discard
 
 CREATE = AuditEvent.Action.CREATE
 # A callback further ahead than this is a typing slip, or a call to book at the end of this one.
@@ -316,6 +317,7 @@ def call_record_attempt(
         audit_change(actor=by, object_type="patient", object_id=patient.pk, fields=["phone_needs_correction"])
     if result == CallAttempt.Result.REFUSED and no_more_calls:
         patient_decline_calls(patient=patient, on=today, actor=by)
+    draft_after_attempt(call=call, by=by)
     return attempt
 
 
@@ -576,6 +578,7 @@ def call_complete(
     )
     if last_result != CallAttempt.Result.ANSWERED:
         CallAttempt.objects.create(call=call, nurse=by, started_at=now, result=CallAttempt.Result.ANSWERED)
+    drafts_discard(calls=[call.pk], actor=by, reason="completed")
 
     record_answers(call=call, questions=questions, answers=answers, item_scores=item_scores, actor=by, now=now)
     patient_id = call.discharge.patient_id

@@ -20,6 +20,7 @@ from followup.dates import start_of_day, week_bounds
 from followup.models import AuditEvent, User
 
 from ..models import DeathRecord, FollowUpCall, Patient
+from .drafts import drafts_discard
 from .queue import GenerationResult, _Assigner, _callable_discharges, _Planner, generate_calls, place_call
 from .risk import outcomes_recompute
 
@@ -39,6 +40,8 @@ def _cancel_open(*, calls: QuerySet[FollowUpCall], reason: str, actor: "User | s
     audit_changes(
         actor=actor, object_type="call", objects=rows, fields=["status", "cancel_reason"], note=f"cancelled: {reason}"
     )
+    # What nurses had typed on these calls will never be sent now.
+    drafts_discard(calls=[pk for pk, _patient in rows], actor=actor, reason=f"cancelled: {reason}")
     return [pk for pk, _patient in rows]
 
 

@@ -42,6 +42,7 @@ from ..models import (
 from ..phones import normalise_phone
 from ..self_report_tokens import new_token, token_hash
 from .call_work import outcome_errors, record_answers
+from .drafts import drafts_discard
 
 PATIENT = "patient:self-report"
 CREATE = AuditEvent.Action.CREATE
@@ -660,6 +661,7 @@ def self_report_submit(
         raise LinkClosed()
     call.refresh_from_db()
     link.answered_at, link.draft = now, {}
+    drafts_discard(calls=[call.pk], actor=PATIENT, reason="completed by self-report")
     audit_change(
         actor=PATIENT,
         object_type="call",

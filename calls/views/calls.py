@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from followup import access
 from followup.roles import Role, role_required
+from followup.sessions import return_after_login, typing_sent
 
 from ..forms.call_work import (
     AlertFilter,
@@ -32,6 +33,7 @@ from ..forms.call_work import (
 )
 from ..forms.script_answers import CallAnswersForm
 from ..models import CallAttempt, FollowUpCall, Patient, SatisfactionItem, ScriptVersion, SpotCheck
+from ..selectors.drafts import call_draft_of, put_back
 from ..selectors.scripts import script_render, script_version_for_call
 from ..selectors.worklist import (
     alert_for_user,
@@ -139,6 +141,19 @@ def _call_context(
     # The callback agreed on the last dial, with who asked for it.
     callback = attempts[-1] if call.callback_at and attempts and attempts[-1].callback_at else None
     call_url = reverse("calls:call_detail", args=[call.pk])
+    handed_back = conflict is not None or any(
+        form is not None for form in (attempt_form, complete_form, answers_form, deceased_form)
+    )
+    answers_form = answers_form or CallAnswersForm(questions=questions)
+    attempt_form = attempt_form or AttemptForm(initial=initial, patient=patient, policy=policy)
+    complete_form = complete_form or CompleteForm(initial=outcome_initial)
+    # Her draft (what she typed and had not sent before a reload, a lost connection or a new
+    # log-in) fills the forms she is not sending now; only she sees it (docs/forms.md).
+    draft = call_draft_of(call=call, user=request.user)
+    if draft is not None:
+        for form in (answers_form, attempt_form, complete_form):
+            if not form.is_bound:
+                put_back(form, draft)
     return {
         "call": call,
         "patient": patient,
@@ -160,9 +175,9 @@ def _call_context(
         if call.is_open
         else list(call.item_scores.select_related("item").order_by("item__order", "item__code")),
         "script": script,
-        "answers_form": answers_form or CallAnswersForm(questions=questions),
-        "attempt_form": attempt_form or AttemptForm(initial=initial, patient=patient, policy=policy),
-        "complete_form": complete_form or CompleteForm(initial=outcome_initial),
+        "answers_form": answers_form,
+        "attempt_form": attempt_form,
+        "complete_form": complete_form,
         "deceased_form": deceased_form or DeceasedForm(initial=initial, discharged_on=call.discharge.discharged_on),
         # The complaints app serves this form; the call prefills it, and
         # saving it brings the nurse back here.
@@ -171,13 +186,16 @@ def _call_context(
         "conflict": conflict,
         # A closed call shows its outcome, unless this nurse's typing is being
         # handed back to her (a conflict or an error): then her forms stay.
-        "show_forms": call.is_open
-        or conflict is not None
-        or any(form is not None for form in (attempt_form, complete_form, answers_form, deceased_form)),
+        "show_forms": call.is_open or handed_back,
         # A head nurse's verdict on this call (a spot check), once given.
         "spot_check": _reviewed_spot_check(call),
         # Who recorded the death, when; whether this user may reverse it.
         "death": _standing_death(request, patient),
+        "draft": draft,
+        "draft_key": draft_key(request, call),
+        "draft_shown": draft is not None and request.method == "GET",
+        # By the clock of the browser that saved it: call-draft.js compares it with its own copy.
+        "draft_typed_at": int(draft.typed_at.timestamp() * 1000) if draft else 0,
     }
 
 
@@ -195,6 +213,11 @@ def _standing_death(request: HttpRequest, patient: Patient) -> dict | None:
 def _reviewed_spot_check(call: FollowUpCall) -> SpotCheck | None:
     spot_check = getattr(call, "spot_check", None)  # loaded with the call (None when never sampled)
     return spot_check if spot_check is not None and spot_check.reviewed_at else None
+
+
+def draft_key(request: HttpRequest, call: FollowUpCall) -> str:
+    """How the page names her typing of this call in the browser (data-draft-key)."""
+    return f"{request.user.pk}:{call.pk}"
 
 
 def _shown_version(request: HttpRequest) -> int | None:
@@ -218,6 +241,7 @@ def _conflict(current: FollowUpCall, typed: list[tuple[str, str]]) -> Conflict:
     )
 
 
+@return_after_login(keeps_typing=True)
 @role_required(*NURSES)
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     call = call_for_user(user=request.user, pk=pk)
@@ -225,6 +249,7 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_call(request, call)
 
 
+@return_after_login("calls:call_detail", keeps_typing=True)
 @require_POST
 @role_required(*NURSES)
 def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
@@ -266,6 +291,8 @@ def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, LOST_CONNECTION)
         return _render_call(request, call, status=503, attempt_form=form)
     call.refresh_from_db()
+    if not call.is_open:
+        typing_sent(request, draft_key(request, call))
     if call.status == FollowUpCall.Status.IN_PROGRESS:
         messages.success(request, _("Answered: go through the script and record the outcome."))
         return redirect(reverse("calls:call_detail", args=[call.pk]) + "#outcome")
@@ -306,6 +333,7 @@ def call_attempt(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("calls:worklist")
 
 
+@return_after_login("calls:call_detail", keeps_typing=True)
 @require_POST
 @role_required(*NURSES)
 def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -363,6 +391,7 @@ def call_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
         complete_form.add_error(None, LOST_CONNECTION)
         return _render_call(request, call, status=503, **forms)
     call.refresh_from_db()
+    typing_sent(request, draft_key(request, call))
     if hasattr(call, "clinical_alert"):
         messages.warning(request, _("Red-flag answers: the head nurse has been alerted to act."))
     for question, value in answers_form.out_of_range():
@@ -434,6 +463,7 @@ def call_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         form.add_error(None, error.messages)
         return _render_call(request, call, status=400, deceased_form=form)
+    typing_sent(request, draft_key(request, call))
     messages.success(
         request,
         _("The death of %(name)s is recorded; %(count)d open call(s) cancelled. No more calls will be made.")

@@ -338,6 +338,7 @@ SERVICE_MODULES = [
     "calls/services/cancellation.py",
     "calls/services/discharges.py",
     "calls/services/discharge_import.py",
+    "calls/services/drafts.py",
     "calls/services/intake.py",
     "calls/services/queue.py",
     "calls/services/records.py",
