@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from calls.models import CallDraft, FollowUpCall
+from calls.models import CallAttempt, CallDraft, FollowUpCall
 from calls.services import call_work
 from calls.services.drafts import KEEP_DAYS, call_draft_save, call_drafts_purge, draft_fields_from
 from calls.tasks import purge_call_drafts
@@ -55,6 +55,7 @@ def typed(desk, **overrides):
         f"q_{chest.pk}": "no",
         f"q_{note.pk}": "Asks about her diet",
         "outcome-answered_by": "family",
+        "outcome-family_member_relation": "daughter",
         "outcome-summary": "Recovering; daughter helps with medicines.",
         "outcome-duration": "6:40",
         "draft-typed_at": str(int(NOW.timestamp() * 1000)),
@@ -89,6 +90,7 @@ def test_a_draft_keeps_the_typed_fields_and_leaves_out_the_hidden_ones(client_fo
         f"q_{chest.pk}": ["no"],
         f"q_{note.pk}": ["Asks about her diet"],
         "outcome-answered_by": ["family"],
+        "outcome-family_member_relation": ["daughter"],
         "outcome-summary": ["Recovering; daughter helps with medicines."],
         "outcome-duration": ["6:40"],
     }
@@ -259,7 +261,7 @@ def test_the_call_screen_puts_her_draft_back(client_for, nurse, desk):
     )
     assert response.context["attempt_form"]["result"].value() == "answered"
     checked = re.findall(r'<input type="radio"[^>]* name="([^"]+)" value="([^"]+)"[^>]* checked>', html)
-    assert checked == [(f"q_{chest.pk}", "no"), ("outcome-answered_by", "family")]
+    assert checked == [("attempt-dialled", "patient"), (f"q_{chest.pk}", "no"), ("outcome-answered_by", "family")]
     assert (
         "What you typed on this call (saved at 2026-11-19 16:10) is back in the form. "
         "It stays a draft, seen only by you, until you complete the call." in html
@@ -346,6 +348,7 @@ def test_a_change_saved_by_someone_else_meanwhile_still_shows_as_a_conflict(clie
             f"q_{chest.pk}": "no",
             "outcome-expected_version": "1",
             "outcome-answered_by": "family",
+            "outcome-family_member_relation": "daughter",
             "outcome-satisfaction": "satisfied",
             "outcome-summary": "Recovering",
             "outcome-duration": "6:40",
@@ -417,6 +420,9 @@ def test_an_unanswered_dial_forgets_the_dial_form_but_keeps_the_answers(client_f
 
 def test_the_last_unanswered_dial_discards_the_draft(client_for, nurse, desk):
     call = desk["call"]
+    # Two unanswered dials on two earlier days: the third is the last the step allows.
+    for days in (2, 1):
+        CallAttempt.objects.create(call=call, nurse=nurse, started_at=NOW - dt.timedelta(days=days), result="no_answer")
     FollowUpCall.objects.filter(pk=call.pk).update(attempt_count=2)
     call.refresh_from_db()
     save(client_for(nurse), call, typed(desk))

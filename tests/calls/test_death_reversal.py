@@ -175,7 +175,7 @@ def test_reversal_restores_exactly_the_calls_still_worth_making(story, nurse, he
     )
     assert (story["patient"].deceased, story["patient"].deceased_on) == (False, None)
     patient_id = story["patient"].pk
-    restored = "status,cancel_reason,scheduled_for,next_attempt_on,assigned_to"
+    restored = "status,cancel_reason,scheduled_for,next_attempt_on,callback_at,assigned_to"
     assert audit_rows(mark) == [
         ("bob", "user", "change", "death", patient_id, "reversed_at,reversed_by,reversal_reason", ""),
         ("bob", "user", "change", "patient", patient_id, "deceased,deceased_on", "death reversed"),
