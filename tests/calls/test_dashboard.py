@@ -143,6 +143,7 @@ def test_reach_rate_excludes_calls_cancelled_for_other_reasons_than_death(client
     assert cells(html, "due")["current"] == "7"
     assert cells(html, "reach") == {
         "current": "60.0%",
+        "count": "3",
         "n": "n = 5",
         "previous": "too few (n = 0)",
         "change-previous": "–",
@@ -166,6 +167,7 @@ def test_headlines_compare_with_the_previous_period_and_a_year_earlier(client_fo
     html = client_for(head_nurse).get(reverse("calls:dashboard")).content.decode()
     assert cells(html, "satisfied") == {
         "current": "75.0%",
+        "count": "3",
         "n": "n = 4",
         "previous": "100.0% (n = 2)",
         "change-previous": "-25.0 pp",
@@ -174,6 +176,7 @@ def test_headlines_compare_with_the_previous_period_and_a_year_earlier(client_fo
     }
     assert cells(html, "completed") == {
         "current": "4",
+        "count": "4",
         "n": "",
         "previous": "2",
         "change-previous": "+2",
@@ -291,10 +294,11 @@ def test_dashboard_runs_the_same_number_of_queries_whatever_the_data(
         assert client.get(reverse("calls:dashboard")).status_code == 200
 
 
-# session, user, roles, department ids, headline counts (three periods), items, item
+# session, user, roles, departments, headline counts (three periods), items, item
 # totals, weeks, nurses, alerts, spot checks, complaint categories, complaint counts,
-# department <select>, audit event, then the session save (savepoint, update, release)
-QUERIES = 18
+# patients (stays per combination), complaint reasons, department <select>, audit
+# event, then the session save (savepoint, update, release)
+QUERIES = 20
 
 
 def test_chart_data_is_embedded_as_json_without_inline_script(client_for, head_nurse, ward):

@@ -16,7 +16,7 @@ NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))
 @pytest.fixture
 def data(head_nurse, settings):
     settings.DASHBOARD_MIN_N = 1
-    mine = DepartmentFactory(code="CARD")
+    mine = DepartmentFactory(code="CARD", name="Cardiology")
     mine.staff.add(head_nurse)
     other = DepartmentFactory(code="ONC")
     row = {"due_date": dt.date(2026, 11, 20), "status": FollowUpCall.Status.COMPLETED, "satisfaction": "satisfied"}
@@ -29,15 +29,27 @@ def data(head_nurse, settings):
 def test_csv_export_holds_the_dashboard_tables_of_her_departments_only(client_for, head_nurse, data):
     response = client_for(head_nurse).get(reverse("calls:dashboard_export_csv"), {"start": "2026-11-01"})
     assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="dashboard-20261101-20261126.csv"'
+    assert response["Content-Disposition"] == 'attachment; filename="dashboard-CARD-20261101-20261126.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == ["Headline figures"]
-    assert rows[1][:3] == ["Figure", "This period (%)", "n"]
-    assert rows[2][:2] == ["Calls due", "3"]
-    assert rows[4][:3] == ["Reach rate", "100.0", "3"]
+    assert rows[:3] == [
+        ["Dashboard"],
+        ["Departments", "From", "To", "Days"],
+        ["Cardiology", "2026-11-01", "2026-11-26", "26"],
+    ]
+    assert rows[4] == ["Headline figures"]
+    assert rows[5][:4] == ["Figure", "This period (%)", "Count", "n"]
+    assert rows[6][:2] == ["Calls due", "3"]
+    assert rows[8][:4] == ["Reach rate", "100.0", "3", "3"]
     titles = [r[0] for i, r in enumerate(rows) if i == 0 or (rows[i - 1] == [] and r)]
     assert titles == [
+        "Dashboard",
         "Headline figures",
+        "Patients",
+        "Patients by sex",
+        "Patients by age at discharge",
+        "Patients by ICD-10 chapter",
+        "Patients by ICD-10 code",
+        "Complaint reasons",
         "Overall satisfaction",
         "Item scores",
         "Weekly trend",
@@ -55,21 +67,30 @@ def test_csv_export_holds_the_dashboard_tables_of_her_departments_only(client_fo
 def test_xlsx_export_has_one_sheet_per_table(client_for, head_nurse, data):
     response = client_for(head_nurse).get(reverse("calls:dashboard_export_xlsx"))
     assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="dashboard-CARD-20261030-20261126.xlsx"'
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == [
-        "1 Headline figures",
-        "2 Overall satisfaction",
-        "3 Item scores",
-        "4 Weekly trend",
-        "5 Nurses",
-        "6 Spot checks",
-        "7 Complaints by category",
-        "8 Complaints by severity",
-        "9 Complaints by status",
-        "10 Complaints by outcome",
-        "11 Complaint SLA",
+        "1 Dashboard",
+        "2 Headline figures",
+        "3 Patients",
+        "4 Patients by sex",
+        "5 Patients by age at discharge",
+        "6 Patients by ICD-10 chapter",
+        "7 Patients by ICD-10 code",
+        "8 Complaint reasons",
+        "9 Overall satisfaction",
+        "10 Item scores",
+        "11 Weekly trend",
+        "12 Nurses",
+        "13 Spot checks",
+        "14 Complaints by category",
+        "15 Complaints by severity",
+        "16 Complaints by status",
+        "17 Complaints by outcome",
+        "18 Complaint SLA",
     ]
-    sheet = book["1 Headline figures"]
+    assert [c.value for c in book["1 Dashboard"][2]] == ["Cardiology", "2026-10-30", "2026-11-26", 28]
+    sheet = book["2 Headline figures"]
     assert [c.value for c in sheet[2]][:2] == ["Calls due", 3]
 
 
