@@ -12,7 +12,7 @@ from django.urls import reverse
 from calls.dashboard import patients as pt
 from calls.models import FollowUpCall
 from followup.roles import Role
-from tests.calls.cohorts import END, EXPECTED, REASONS, START, build_cardiology, cardiology_stays
+from tests.calls.cohorts import END, REASONS, START, build_cardiology, cardiology_stays
 from tests.factories import DepartmentFactory, UserFactory, bulk_stays
 
 S = FollowUpCall.Status
