@@ -317,6 +317,13 @@ def test_the_week_in_progress_is_marked_so_far_in_the_table_and_the_chart(client
     )
     assert [(week, bool(marker)) for week, marker in weeks] == [("2026-11-16", False), ("2026-11-23", True)]
     assert response.context["chart_data"]["weeks"]["labels"] == ["2026-11-16", "2026-11-23 (so far)"]
+    assert response.context["chart_data"]["weeks"]["partial"] == [False, True]
+    csv_text = client_for(head_nurse).get(reverse("calls:dashboard_export_csv")).content.decode("utf-8-sig")
+    weekly = csv_text.split("Weekly trend\r\n")[1].split("\r\n\r\n")[0].splitlines()
+    assert [(row.split(",")[0], row.split(",")[-1]) for row in weekly[1:]] == [
+        ("2026-11-16", ""),
+        ("2026-11-23", "so far"),
+    ]
 
 
 def test_dashboard_speaks_chinese(client_for, head_nurse, ward):

