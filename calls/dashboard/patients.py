@@ -30,10 +30,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from django.db.models import (
-    BooleanField,
     Case,
-    Exists,
-    ExpressionWrapper,
+    Count,
     F,
     IntegerField,
     OuterRef,
@@ -61,25 +59,34 @@ FAMILY_TOOK_PART: tuple[str, ...] = (AnsweredBy.FAMILY,)
 PATIENT_AND_FAMILY: tuple[str, ...] = ()
 
 
-def family_conditions() -> dict[str, Q]:
+def family_conditions(prefix: str = "") -> dict[str, Q]:
     """Who took part in a completed call, as every dashboard figure, list and
     summary counts it: the one reader of ``FollowUpCall.answered_by`` (and of
     the summary's copy of it). ``family``: a family member took part;
-    ``patient_and_family``: both were on the call."""
-    completed = Q(status=Status.COMPLETED)
+    ``patient_and_family``: both were on the call. ``prefix``: the path to
+    the call ("calls__" from a discharge)."""
+    completed = Q(**{f"{prefix}status": Status.COMPLETED})
     return {
-        "family": completed & Q(answered_by__in=FAMILY_TOOK_PART),
-        "patient_and_family": completed & Q(answered_by__in=PATIENT_AND_FAMILY),
+        "family": completed & Q(**{f"{prefix}answered_by__in": FAMILY_TOOK_PART}),
+        "patient_and_family": completed & Q(**{f"{prefix}answered_by__in": PATIENT_AND_FAMILY}),
     }
 
 
 # --- the stays of a period and their outcome -------------------------------------------------
 
-OUTCOMES = {
-    "reached": Q(reached=True),
-    "deceased": Q(deceased=True),
-    "lost": Q(lost=True),
+# A stay's calls counted by what its outcome hangs on (annotations of with_states).
+STAY_CALL_COUNTS = {
+    "completed_calls": Q(calls__status=Status.COMPLETED),
+    "deceased_calls": Q(calls__status=Status.CANCELLED, calls__cancel_reason=FollowUpCall.CancelReason.DECEASED),
+    "unreachable_calls": Q(calls__status=Status.UNREACHABLE),
+    "family_calls": family_conditions("calls__")["family"],
 }
+OUTCOMES = {
+    "reached": Q(completed_calls__gt=0),
+    "deceased": Q(deceased_calls__gt=0),
+    "lost": Q(completed_calls=0, deceased_calls=0, unreachable_calls__gt=0),
+}
+FAMILY = Q(family_calls__gt=0)
 SATISFACTIONS = tuple(FollowUpCall.Satisfaction.values)
 
 
@@ -102,23 +109,17 @@ def last_rated_call(calls: QuerySet[FollowUpCall]) -> QuerySet[FollowUpCall]:
 
 
 def with_states(stays: QuerySet[Discharge]) -> QuerySet[Discharge]:
-    """The stays annotated with their outcome (``reached``, ``deceased``,
-    ``lost``), ``family`` and ``rating`` (the last rated call's overall
+    """The stays annotated with how many of their calls their outcome hangs
+    on (STAY_CALL_COUNTS: one join of the calls, grouped per stay; OUTCOMES
+    and FAMILY filter on them), ``rating`` (the last rated call's overall
     rating, "" for none), ``sex``, ``age`` at discharge and ``age_band``."""
     calls = FollowUpCall.objects.filter(discharge=OuterRef("pk"))
-    states = stays.annotate(
-        reached=Exists(calls.filter(status=Status.COMPLETED)),
-        deceased=Exists(calls.filter(status=Status.CANCELLED, cancel_reason=FollowUpCall.CancelReason.DECEASED)),
-        unreachable=Exists(calls.filter(status=Status.UNREACHABLE)),
-        family=Exists(calls.filter(family_conditions()["family"])),
+    return stays.annotate(
+        **{name: Count("calls", filter=condition) for name, condition in STAY_CALL_COUNTS.items()},
         rating=Coalesce(Subquery(last_rated_call(calls).values("satisfaction")[:1]), Value("")),
         sex=F("patient__sex"),
         age=_age_at_discharge(),
-    )
-    return states.annotate(
-        lost=ExpressionWrapper(Q(unreachable=True, reached=False, deceased=False), output_field=BooleanField()),
-        age_band=age_band_expression("age"),
-    )
+    ).annotate(age_band=age_band_expression("age"))
 
 
 def _age_at_discharge():
