@@ -615,7 +615,9 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
 
 
 def _raised_on(stays) -> QuerySet[Complaint]:
-    return Complaint.objects.filter(source_call__discharge__in=stays)
+    # source_call first: most complaints come another way, and the planner then
+    # looks up the few calls instead of hashing every call of the hospital.
+    return Complaint.objects.filter(source_call__isnull=False, source_call__discharge__in=stays)
 
 
 def complaint_reasons(*, stays) -> list[dict]:

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Avg, Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncWeek
 from django.http import Http404
 from django.utils import timezone
@@ -32,6 +32,8 @@ from ..models import (
     ClinicalAlert,
     DashboardDay,
     DashboardItemDay,
+    DashboardStay,
+    DashboardStayDay,
     Department,
     Discharge,
     FollowUpCall,
@@ -376,6 +378,8 @@ def _spot_check_figures(src: Source, calls: QuerySet) -> dict:
 
 # What a stay is counted by (calls/dashboard/patients.py): one row per combination.
 STAY_KEYS = ("sex", "age_band", "icd10", "reached", "deceased", "lost", "family", "rating")
+# A stay's state as the list shows it (with_states' annotations, DashboardStay's columns).
+STAY_STATE_FIELDS = (*pt.STAY_CALL_COUNTS, "rating", "sex", "age_band")
 
 
 @dataclass
@@ -413,7 +417,14 @@ class PatientFigures:
 def _stay_rows(src: Source, department_ids: list[int], period: Period) -> list[dict]:
     """The period's stays counted per combination of STAY_KEYS, in one query:
     each stay's state (pt.with_states: its calls joined and counted once),
-    grouped again by state."""
+    grouped again by state; on PostgreSQL the trigger-kept stay summary
+    (calls/dashboard/stay_summary.py), a few rows per day."""
+    if src.summary:
+        days = DashboardStayDay.objects.filter(
+            department_id__in=department_ids, discharged_on__gte=period.start, discharged_on__lte=period.end
+        )
+        rows = days.values(*STAY_KEYS).annotate(n=Sum("stays")).filter(n__gt=0).order_by()
+        return [{**{key: row[key] for key in STAY_KEYS}, "stays": row["n"]} for row in rows]
     stays = pt.with_states(pt.cohort(department_ids=department_ids, start=period.start, end=period.end))
     per_stay = stays.values("pk", "sex", "age_band", "icd10", "rating", *pt.STAY_CALL_COUNTS).order_by()
     inner, params = per_stay.query.sql_with_params()
@@ -618,6 +629,7 @@ def dashboard_stays(
     icd10: str | None = None,
     chapter: str = "",
     complaint_category: int | None = None,
+    source: Source | None = None,
 ) -> QuerySet[Discharge]:
     """The stays behind a patient figure, in the head nurse's departments,
     with the conditions the figure counts (calls/dashboard/patients.py);
@@ -635,17 +647,25 @@ def dashboard_stays(
         stays = stays.filter(pt.chapter_q(chapter))
     if complaint_category is not None:
         stays = stays.filter(stay_has_complaint(complaint_category))
-    stays = pt.with_states(stays)
-    if outcome:
-        stays = stays.filter(pt.OUTCOMES[outcome])
-    if satisfaction:
-        stays = stays.filter(rating=satisfaction)
-    if family:
-        stays = stays.filter(pt.FAMILY)
-    if sex:
-        stays = stays.filter(sex=sex)
-    if age_band:
-        stays = stays.filter(age_band=age_band)
+    conditions = [
+        *([pt.OUTCOMES[outcome]] if outcome else []),
+        *([Q(rating=satisfaction)] if satisfaction else []),
+        *([pt.FAMILY] if family else []),
+        *([Q(sex=sex)] if sex else []),
+        *([Q(age_band=age_band)] if age_band else []),
+    ]
+    if (source or default_source()).summary:
+        # The trigger-kept stay rows answer the conditions (the same names as
+        # with_states'), and give the shown rows their state.
+        if conditions:
+            stays = stays.filter(pk__in=DashboardStay.objects.filter(*conditions).values("discharge_id"))
+        kept = DashboardStay.objects.filter(discharge_id=OuterRef("pk"))
+        return (
+            stays.annotate(**{name: Subquery(kept.values(name)[:1]) for name in STAY_STATE_FIELDS})
+            .select_related("patient", "department")
+            .order_by("-discharged_on", "patient__name", "pk")
+        )
+    stays = pt.with_states(stays).filter(*conditions)
     return stays.select_related("patient", "department").order_by("-discharged_on", "patient__name", "pk")
 
 

@@ -9,7 +9,7 @@
 - ``dashboard``: the dashboard's summary tables (kept by PostgreSQL triggers)
 """
 
-from .dashboard import DashboardDay, DashboardItemDay
+from .dashboard import DashboardDay, DashboardItemDay, DashboardStay, DashboardStayDay
 from .followup_calls import CallAnswer, CallAttempt, ClinicalAlert, FollowUpCall, ItemScore, SpotCheck
 from .org import Department
 from .patients import Discharge, Patient
@@ -23,6 +23,8 @@ __all__ = [
     "ClinicalAlert",
     "DashboardDay",
     "DashboardItemDay",
+    "DashboardStay",
+    "DashboardStayDay",
     "Department",
     "Discharge",
     "FollowUpCall",
