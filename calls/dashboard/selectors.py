@@ -425,6 +425,8 @@ def _stay_rows(src: Source, department_ids: list[int], period: Period) -> list[d
         )
         rows = days.values(*STAY_KEYS).annotate(n=Sum("stays")).filter(n__gt=0).order_by()
         return [{**{key: row[key] for key in STAY_KEYS}, "stays": row["n"]} for row in rows]
+    if not department_ids:
+        return []
     stays = pt.with_states(pt.cohort(department_ids=department_ids, start=period.start, end=period.end))
     per_stay = stays.values("pk", "sex", "age_band", "icd10", "rating", *pt.STAY_CALL_COUNTS).order_by()
     inner, params = per_stay.query.sql_with_params()
