@@ -568,7 +568,7 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
         "severity": Severity.choices,
         "status": Complaint.Status.choices,
     }
-    categories = list(Category.objects.order_by("order", "pk").values_list("pk", "name_en", "name_zh"))
+    categories = list(Category.objects.order_by("order", "pk").values_list("pk", "name_en", "name_zh", "code"))
     row = complaints.aggregate(
         total=Count("pk"),
         responded=Count("pk", filter=Q(first_responded_at__isnull=False)),
@@ -582,7 +582,7 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
             for name, choices in groups.items()
             for value, _label in choices
         },
-        **{f"category__{pk}": Count("pk", filter=Q(category_id=pk)) for pk, _en, _zh in categories},
+        **{f"category__{pk}": Count("pk", filter=Q(category_id=pk)) for pk, _en, _zh, _code in categories},
         **_outcome_aggregates(),
     )
     total = row["total"]
@@ -598,12 +598,14 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
                 "n": row[f"category__{pk}"],
                 "rate": Rate(row[f"category__{pk}"], total),
                 "label": Category.localized_name(name_en, name_zh),
+                "code": code,
             }
-            for pk, name_en, name_zh in categories
+            for pk, name_en, name_zh, code in categories
             if row[f"category__{pk}"]
         ],
     }
     outcomes = _outcome_result(row)
+    result["outcome_base"] = outcomes["base"]
     result["outcome_pending"] = outcomes["pending"]
     result["by_outcome"] = [{"param": "outcome", **r} for r in outcomes["rows"]]
     for name, choices in groups.items():
@@ -618,3 +620,50 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
             for value, label in choices
         ]
     return result
+
+
+# --- complaints raised on the follow-up calls of hospital stays (the dashboard's patients) ---------
+
+
+def _raised_on(stays) -> QuerySet[Complaint]:
+    # source_call first: most complaints come another way, and the planner then
+    # looks up the few calls instead of hashing every call of the hospital.
+    return Complaint.objects.filter(source_call__isnull=False, source_call__discharge__in=stays)
+
+
+def complaint_reasons(*, stays) -> list[dict]:
+    """By main category, the complaints raised on a follow-up call of the
+    ``stays`` (a queryset of discharges, already scoped by the caller) and
+    how many of the stays had one: one aggregate query."""
+    rows = (
+        _raised_on(stays)
+        .values("category_id", "category__code", "category__name_en", "category__name_zh", "category__order")
+        .annotate(complaints=Count("pk"), stays=Count("source_call__discharge", distinct=True))
+        .order_by("category__order", "category__code")
+    )
+    return [
+        {
+            "category_id": r["category_id"],
+            "code": r["category__code"],
+            "label": Category.localized_name(r["category__name_en"], r["category__name_zh"]),
+            "complaints": r["complaints"],
+            "stays": r["stays"],
+        }
+        for r in rows
+    ]
+
+
+def stay_has_complaint(category_id: int) -> Exists:
+    """For a queryset of discharges: a complaint of this main category was
+    raised on one of the stay's follow-up calls (as complaint_reasons counts)."""
+    return Exists(Complaint.objects.filter(source_call__discharge=OuterRef("pk"), category_id=category_id))
+
+
+def complaints_raised_on_stay(*, discharge_id: int) -> QuerySet[Complaint]:
+    """The complaints raised on the follow-up calls of one stay (the caller
+    has checked the stay is in the user's scope)."""
+    return (
+        Complaint.objects.filter(source_call__discharge_id=discharge_id)
+        .select_related("category")
+        .order_by("received_at", "pk")
+    )

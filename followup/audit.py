@@ -132,7 +132,7 @@ ADMIN_OBJECT_TYPES = {
 ADMIN_OBJECT_VIEWS = {"change", "history", "delete"}
 # URL keyword arguments whose name is not the object type.
 URL_KWARG_TYPES = {"version": "script", "event": "evidence"}
-PK_TYPES = {"calls:spot_check_detail": "spot_check"}
+PK_TYPES = {"calls:spot_check_detail": "spot_check", "calls:dashboard_stay": "stay"}
 
 FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 MAX_DB_INT = 2**63 - 1

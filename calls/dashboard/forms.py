@@ -10,10 +10,21 @@ from django.utils.translation import gettext_lazy as _
 from followup.dates import PeriodDateField, add_years
 from followup.forms import LongTextField, filter_form_helper
 
-from ..models import Department, FollowUpCall, SpotCheck
+from ..models import Department, FollowUpCall, Patient, SpotCheck
+from . import patients as pt
 from .selectors import Period, default_period
 
 MAX_RANGE_DAYS = 2 * 366
+
+
+def period_problem(start: dt.date, end: dt.date) -> str | None:
+    """What is wrong with a dashboard period, in plain words (the page and
+    the dashboard_figures command say the same)."""
+    if start > end:
+        return str(_("The start date must be on or before the end date."))
+    if (end - start).days > MAX_RANGE_DAYS or end > add_years(start, 2):
+        return str(_("Choose a range of at most two years."))
+    return None
 
 
 class DashboardFilterForm(forms.Form):
@@ -42,10 +53,9 @@ class DashboardFilterForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
-            if start > end:
-                raise forms.ValidationError(_("The start date must be on or before the end date."))
-            if (end - start).days > MAX_RANGE_DAYS or end > add_years(start, 2):
-                raise forms.ValidationError(_("Choose a range of at most two years."))
+            problem = period_problem(start, end)
+            if problem:
+                raise forms.ValidationError(problem)
         return cleaned
 
     def period(self) -> Period:
@@ -104,6 +114,26 @@ class DashboardCallsFilterForm(forms.Form):
     )
     due_from = PeriodDateField(label=_("Due from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     due_to = PeriodDateField(label=_("Due until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    cancel_reason = forms.ChoiceField(
+        label=_("Cancel reason"),
+        required=False,
+        choices=[("", _("Any reason")), *FollowUpCall.CancelReason.choices],
+    )
+    satisfaction = forms.MultipleChoiceField(
+        label=_("Overall satisfaction"),
+        required=False,
+        choices=FollowUpCall.Satisfaction.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    family = forms.ChoiceField(
+        label=_("Who took part"),
+        required=False,
+        choices=[
+            ("", _("Anyone")),
+            ("family", _("Family took part")),
+            ("patient_and_family", _("Patient and family together")),
+        ],
+    )
     nurse = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, departments, **kwargs):
@@ -114,6 +144,69 @@ class DashboardCallsFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("due_from"), cleaned.get("due_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date must be on or before the end date."))
+        return cleaned
+
+
+class DashboardStaysFilterForm(forms.Form):
+    """The patients (stays) behind a dashboard patient figure: the plain GET
+    names the dashboard links carry."""
+
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        queryset=Department.objects.none(),
+        required=False,
+        empty_label=_("All my departments"),
+    )
+    discharged_from = PeriodDateField(
+        label=_("Discharged from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    discharged_to = PeriodDateField(
+        label=_("Discharged until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    outcome = forms.ChoiceField(
+        label=_("Follow-up"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            ("reached", _("Reached")),
+            ("deceased", _("Deceased")),
+            ("lost", _("Lost to follow-up")),
+        ],
+    )
+    satisfaction = forms.ChoiceField(
+        label=_("Last overall rating"),
+        required=False,
+        choices=[("", _("Any")), *FollowUpCall.Satisfaction.choices],
+    )
+    family = forms.BooleanField(label=_("Family took part"), required=False)
+    sex = forms.ChoiceField(label=_("Sex"), required=False, choices=[("", _("Any")), *Patient.Sex.choices])
+    age_band = forms.ChoiceField(
+        label=_("Age at discharge"),
+        required=False,
+        choices=lambda: [("", _("Any")), *((code, pt.age_band_label(code)) for code in pt.AGE_BAND_CODES)],
+    )
+    chapter = forms.ChoiceField(
+        label=_("ICD-10 chapter"),
+        required=False,
+        choices=lambda: [("", _("Any")), *((number, pt.chapter_label(number)) for number in pt.CHAPTER_CODES)],
+    )
+    icd10 = forms.CharField(label=_("ICD-10 code"), required=False, max_length=16)
+    complaint_category = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, departments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments
+        self.helper = filter_form_helper(Submit("filter", _("Filter"), css_class="btn-primary"))
+
+    def clean_icd10(self):
+        """Empty: any code; the list's value for "no code" (pt.BLANK_CODE) stays."""
+        return self.cleaned_data["icd10"].strip() or None
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("discharged_from"), cleaned.get("discharged_to")
         if start and end and start > end:
             raise forms.ValidationError(_("The start date must be on or before the end date."))
         return cleaned

@@ -1,9 +1,13 @@
-"""The dashboard's figures arranged for people: the tables the page, the
-print view and the CSV/XLSX export share, and the chart data."""
+"""The dashboard's figures arranged for people and machines: the tables the
+page, the print view and the CSV/XLSX export share, the chart data, the
+export's file name, and the figures as JSON (the page's ``?format=json`` and
+``manage.py dashboard_figures --json``)."""
+
+import re
 
 from django.utils.translation import gettext_lazy as _
 
-from followup.figures import Rate
+from followup.figures import Rate, min_n
 
 from .selectors import Dashboard
 
@@ -14,6 +18,24 @@ def _cell(value):
     return value
 
 
+def departments_label(d: Dashboard) -> str:
+    return ", ".join(dept.name for dept in d.departments)
+
+
+def export_filename(d: Dashboard, fmt: str) -> str:
+    """dashboard-<department codes>-<first day>-<last day>.<fmt>, in ASCII
+    letters, digits and dashes only (a code with none of them is named by
+    its id; more than three departments by their number)."""
+    if len(d.departments) > 3:
+        scope = f"{len(d.departments)}-departments"
+    else:
+        scope = "-".join(
+            re.sub(r"[^A-Za-z0-9]+", "", dept.code)[:20] or f"department{dept.pk}" for dept in d.departments
+        )
+    parts = ["dashboard", scope, f"{d.period.start:%Y%m%d}", f"{d.period.end:%Y%m%d}"]
+    return "-".join(part for part in parts if part) + f".{fmt}"
+
+
 def dashboard_tables(d: Dashboard) -> list[tuple[str, list[str], list[list]]]:
     """The dashboard's tables as (title, headers, rows) for CSV and XLSX."""
     pct = "%"
@@ -21,6 +43,7 @@ def dashboard_tables(d: Dashboard) -> list[tuple[str, list[str], list[list]]]:
         [
             str(h.label),
             _cell(h.current),
+            h.count,
             h.current.n if h.is_rate else "",
             _cell(h.previous),
             _cell(h.year_ago),
@@ -29,13 +52,20 @@ def dashboard_tables(d: Dashboard) -> list[tuple[str, list[str], list[list]]]:
         ]
         for h in d.headlines
     ]
-    headline_rows.append([str(_("Red flags open")), d.alerts["open"], "", "", "", "", ""])
+    headline_rows.append([str(_("Red flags open")), d.alerts["open"], d.alerts["open"], "", "", "", "", ""])
+    p = d.patients
     tables = [
+        (
+            str(_("Dashboard")),
+            [str(_("Departments")), str(_("From")), str(_("To")), str(_("Days"))],
+            [[departments_label(d), d.period.start.isoformat(), d.period.end.isoformat(), d.period.days]],
+        ),
         (
             str(_("Headline figures")),
             [
                 str(_("Figure")),
                 f"{_('This period')} ({pct})",
+                str(_("Count")),
                 "n",
                 f"{_('Previous period')} ({pct})",
                 f"{_('A year earlier')} ({pct})",
@@ -45,9 +75,27 @@ def dashboard_tables(d: Dashboard) -> list[tuple[str, list[str], list[list]]]:
             headline_rows,
         ),
         (
+            str(_("Patients")),
+            [str(_("Figure")), str(_("Patients")), pct, "n"],
+            [[str(f.label), f.count, _cell(f.rate) if f.rate else "", f.rate.n if f.rate else ""] for f in p.headlines],
+        ),
+        *(
+            (
+                str(title),
+                [str(_("Group")), str(_("Patients")), f"{_('Share of patients')} ({pct})", "n", str(_("Reached"))],
+                [[r["label"], r["patients"], _cell(r["rate"]), r["rate"].n, r["reached"]] for r in p_rows],
+            )
+            for title, p_rows in patient_breakdowns(d)
+        ),
+        (
+            str(_("Complaint reasons")),
+            [str(_("Category")), str(_("Complaints")), str(_("Patients")), f"{_('Share of patients')} ({pct})", "n"],
+            [[r["label"], r["complaints"], r["stays"], _cell(r["rate"]), r["rate"].n] for r in p.complaint_reasons],
+        ),
+        (
             str(_("Overall satisfaction")),
             [str(_("Share")), pct, "n"],
-            [[str(label), _cell(rate), rate.n] for label, rate in d.boxes],
+            [[str(label), _cell(rate), rate.n] for label, rate, _query in d.boxes],
         ),
         (
             str(_("Item scores")),
@@ -81,6 +129,7 @@ def dashboard_tables(d: Dashboard) -> list[tuple[str, list[str], list[list]]]:
                 "n",
                 f"{_('Satisfied')} ({pct})",
                 "n",
+                str(_("Note")),
             ],
             [
                 [
@@ -91,6 +140,7 @@ def dashboard_tables(d: Dashboard) -> list[tuple[str, list[str], list[list]]]:
                     w["reach"].n,
                     _cell(w["satisfaction"]),
                     w["satisfaction"].n,
+                    str(_("so far")) if w["in_progress"] else "",
                 ]
                 for w in d.weeks
             ],
@@ -179,6 +229,81 @@ COMPLAINT_GROUPS = [
 ]
 
 
+def patient_breakdowns(d: Dashboard) -> list[tuple[str, list[dict]]]:
+    p = d.patients
+    return [
+        (_("Patients by sex"), p.by_sex),
+        (_("Patients by age at discharge"), p.by_age_band),
+        (_("Patients by ICD-10 chapter"), p.by_chapter),
+        (_("Patients by ICD-10 code"), p.by_icd10),
+    ]
+
+
+def _share(rate: Rate) -> dict:
+    return {"count": rate.num, "n": rate.n, "percent": rate.percent}
+
+
+def figures_json(d: Dashboard) -> dict:
+    """Every headline figure under stable keys (docs/dashboard.md, "Figures
+    as JSON"): what hospitals report upward. Codes, never translated labels,
+    so the same figures give the same JSON in every language."""
+    c, p, s, k = d.counts, d.patients, d.spot_checks, d.complaints
+    calls = {h.key: h.current for h in d.headlines}
+    return {
+        "departments": [{"code": dept.code, "name": dept.name} for dept in d.departments],
+        "start": d.period.start.isoformat(),
+        "end": d.period.end.isoformat(),
+        "min_n": min_n(),
+        "calls_due": c["due"],
+        "calls_completed": c["completed"],
+        "calls_unreachable": c["unreachable"],
+        "calls_deceased": c["deceased"],
+        "calls_reach_denominator": c["countable"],
+        "calls_rated": c["rated"],
+        "calls_satisfied": c["satisfied"],
+        "calls_basically_satisfied": c["basic"],
+        "calls_unsatisfied": c["unsatisfied"],
+        "family_participations": c["family"],
+        "calls_with_patient_and_family": c["patient_and_family"],
+        "reach_rate": _share(calls["reach"]),
+        "family_share": _share(calls["family"]),
+        "calls_satisfied_share": _share(calls["satisfied"]),
+        "calls_satisfied_or_basic_share": _share(calls["satisfied_or_basic"]),
+        **{f.key: f.count for f in p.headlines},
+        "patients_rated": p.rated,
+        **{f"{f.key}_share": _share(f.rate) for f in p.headlines if f.rate is not None},
+        "patients_by_sex": [{"sex": r["value"], "patients": r["patients"], "reached": r["reached"]} for r in p.by_sex],
+        "patients_by_age_band": [
+            {"age_band": r["value"], "patients": r["patients"], "reached": r["reached"]} for r in p.by_age_band
+        ],
+        "patients_by_icd10_chapter": [
+            {"chapter": r["value"], "patients": r["patients"], "reached": r["reached"]} for r in p.by_chapter
+        ],
+        "patients_by_icd10": [
+            {"code": r["value"], "patients": r["patients"], "reached": r["reached"]} for r in p.by_icd10
+        ],
+        "complaint_reasons": [
+            {"category": r["code"], "complaints": r["complaints"], "patients": r["stays"], "share": _share(r["rate"])}
+            for r in p.complaint_reasons
+        ],
+        "red_flags_open": d.alerts["open"],
+        "red_flags_overdue": d.alerts["overdue"],
+        "spot_checks_sampled": s["sampled"],
+        "spot_checks_reviewed": s["reviewed"],
+        "spot_checks_good": s["good"],
+        "spot_checks_needs_improvement": s["needs_improvement"],
+        "complaints": k["total"],
+        "complaints_first_response_in_time": _share(k["first_response"]),
+        "complaints_resolved_in_time": _share(k["resolution"]),
+        "complaints_by_category": {r["code"]: r["n"] for r in k["by_category"]},
+        "complaints_by_severity": {r["value"]: r["n"] for r in k["by_severity"]},
+        "complaints_by_status": {r["value"]: r["n"] for r in k["by_status"]},
+        "complaints_by_outcome": {r["value"]: r["n"] for r in k["by_outcome"]},
+        "complaints_with_outcome": k["outcome_base"],
+        "complaints_without_outcome": k["outcome_pending"],
+    }
+
+
 def dashboard_chart_data(d: Dashboard) -> dict:
     """What static/js/dashboard.js draws (labels already translated)."""
     return {
@@ -187,6 +312,8 @@ def dashboard_chart_data(d: Dashboard) -> dict:
                 f"{w['week'].isoformat()} ({_('so far')})" if w["in_progress"] else w["week"].isoformat()
                 for w in d.weeks
             ],
+            # The week holding today is not over: drawn dashed, its point hollow.
+            "partial": [w["in_progress"] for w in d.weeks],
             "series": [
                 {"label": str(_("Reach rate")), "data": [w["reach"].percent for w in d.weeks]},
                 {"label": str(_("Satisfied")), "data": [w["satisfaction"].percent for w in d.weeks]},
@@ -209,7 +336,7 @@ def dashboard_chart_data(d: Dashboard) -> dict:
             "label": str(_("Complaints")),
         },
         "boxes": {
-            "labels": [str(label) for label, _rate in d.boxes],
-            "data": [rate.percent for _label, rate in d.boxes],
+            "labels": [str(label) for label, _rate, _query in d.boxes],
+            "data": [rate.percent for _label, rate, _query in d.boxes],
         },
     }

@@ -13,19 +13,35 @@ place in ``calls`` that reads complaints.
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, F, FloatField, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncWeek
+from django.http import Http404
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from complaints.selectors import complaint_figures
+from complaints.selectors import complaint_figures, complaint_reasons, complaints_raised_on_stay, stay_has_complaint
 from followup import access
 from followup.dates import add_years
 from followup.figures import Rate
 from followup.models import User
 
-from ..models import ClinicalAlert, DashboardDay, DashboardItemDay, Department, FollowUpCall, ItemScore, SpotCheck
+from ..models import (
+    ClinicalAlert,
+    DashboardDay,
+    DashboardItemDay,
+    DashboardStay,
+    DashboardStayDay,
+    Department,
+    Discharge,
+    FollowUpCall,
+    ItemScore,
+    Patient,
+    SpotCheck,
+)
+from . import patients as pt
 from .summary import summary_in_use
 
 Status = FollowUpCall.Status
@@ -46,8 +62,9 @@ CALL_CONDITIONS: dict[str, Q] = {
     "completed": COMPLETED,
     "unreachable": Q(status=Status.UNREACHABLE),
     "deceased": Q(status=Status.CANCELLED, cancel_reason=Reason.DECEASED),
-    # A family member spoke, alone or with the patient.
-    "family": COMPLETED & Q(answered_by__in=FollowUpCall.FAMILY_SPOKE),
+    # who took part: calls.dashboard.patients.family_conditions, the one reader of answered_by
+    "family": pt.family_conditions()["family"],
+    "patient_and_family": pt.family_conditions()["patient_and_family"],
     "rated": RATED,
     "satisfied": COMPLETED & Q(satisfaction=Sat.SATISFIED),
     "basic": COMPLETED & Q(satisfaction=Sat.BASIC),
@@ -85,7 +102,7 @@ def default_period(today: dt.date | None = None) -> Period:
 class Headline:
     key: str
     label: str
-    status: str  # worklist status filter behind the figure ("" = all)
+    params: dict  # the call-list filters behind the figure (its count, or a rate's numerator)
     current: int | Rate
     previous: int | Rate
     year_ago: int | Rate
@@ -93,6 +110,15 @@ class Headline:
     @property
     def is_rate(self) -> bool:
         return isinstance(self.current, Rate)
+
+    @property
+    def count(self) -> int:
+        """What the figure's link lists: the count, or a rate's numerator."""
+        return self.current.num if self.is_rate else self.current
+
+    @property
+    def query(self) -> str:
+        return urlencode(self.params, doseq=True)
 
     @staticmethod
     def _change(now, then) -> float | int | None:
@@ -115,9 +141,10 @@ class Headline:
 class Dashboard:
     period: Period
     department_ids: list[int]
+    departments: list[Department]
     headlines: list[Headline]
     counts: dict[str, int]
-    boxes: list[tuple[str, Rate]]
+    boxes: list[tuple[str, Rate, str]]  # label, share, call-list filters of its numerator
     items: list[dict]
     items_total: dict
     weeks: list[dict]
@@ -125,6 +152,8 @@ class Dashboard:
     alerts: dict[str, int]
     spot_checks: dict
     complaints: dict = field(default_factory=dict)
+    patients: "PatientFigures | None" = None
+    today: dt.date | None = None
 
 
 # --- scope ---------------------------------------------------------------------------------
@@ -229,20 +258,28 @@ def _headline_values(c: dict[str, int]) -> dict[str, int | Rate]:
         "unreachable": c["unreachable"],
         "deceased": c["deceased"],
         "family": Rate(c["family"], c["completed"]),
+        "patient_and_family": c["patient_and_family"],
         "satisfied": Rate(c["satisfied"], c["rated"]),
         "satisfied_or_basic": Rate(c["satisfied"] + c["basic"], c["rated"]),
     }
 
 
+COMPLETED_PARAMS = {"status": Status.COMPLETED}
+# key, label, the call-list filters listing what the figure counts (a rate: its numerator)
 HEADLINES = [
-    ("due", _("Calls due"), ""),
-    ("completed", _("Completed"), Status.COMPLETED),
-    ("reach", _("Reach rate"), Status.COMPLETED),
-    ("unreachable", _("Unreachable (lost to follow-up)"), Status.UNREACHABLE),
-    ("deceased", _("Deceased"), Status.CANCELLED),
-    ("family", _("Answered by family"), Status.COMPLETED),
-    ("satisfied", _("Satisfied"), Status.COMPLETED),
-    ("satisfied_or_basic", _("Satisfied or basically satisfied"), Status.COMPLETED),
+    ("due", _("Calls due"), {}),
+    ("completed", _("Completed"), COMPLETED_PARAMS),
+    ("reach", _("Reach rate"), COMPLETED_PARAMS),
+    ("unreachable", _("Unreachable (lost to follow-up)"), {"status": Status.UNREACHABLE}),
+    ("deceased", _("Deceased"), {"status": Status.CANCELLED, "cancel_reason": Reason.DECEASED}),
+    ("family", _("Family took part"), {**COMPLETED_PARAMS, "family": "family"}),
+    ("patient_and_family", _("Patient and family together"), {**COMPLETED_PARAMS, "family": "patient_and_family"}),
+    ("satisfied", _("Satisfied"), {**COMPLETED_PARAMS, "satisfaction": [Sat.SATISFIED]}),
+    (
+        "satisfied_or_basic",
+        _("Satisfied or basically satisfied"),
+        {**COMPLETED_PARAMS, "satisfaction": [Sat.SATISFIED, Sat.BASIC]},
+    ),
 ]
 
 
@@ -337,12 +374,199 @@ def _spot_check_figures(src: Source, calls: QuerySet) -> dict:
     return row
 
 
+# --- patients ------------------------------------------------------------------------------
+
+# What a stay is counted by (calls/dashboard/patients.py): one row per combination.
+STAY_KEYS = ("sex", "age_band", "icd10", "reached", "deceased", "lost", "family", "rating")
+# A stay's state as the list shows it (with_states' annotations, DashboardStay's columns).
+STAY_STATE_FIELDS = (*pt.STAY_CALL_COUNTS, "rating", "sex", "age_band")
+
+
+@dataclass
+class PatientFigure:
+    key: str  # stable key (the JSON export's)
+    label: str
+    count: int
+    rate: Rate | None  # the count's share, with its n; None for the cohort itself
+    params: dict  # the patient-list filters listing what it counts
+
+    @property
+    def query(self) -> str:
+        return urlencode(self.params)
+
+
+@dataclass
+class PatientFigures:
+    discharged: int
+    reached: int
+    deceased: int
+    lost: int
+    family: int
+    rated: int
+    satisfied: int
+    basic: int
+    unsatisfied: int
+    headlines: list[PatientFigure]
+    by_sex: list[dict]
+    by_age_band: list[dict]
+    by_chapter: list[dict]
+    by_icd10: list[dict]
+    complaint_reasons: list[dict]
+
+
+def _stay_rows(src: Source, department_ids: list[int], period: Period) -> list[dict]:
+    """The period's stays counted per combination of STAY_KEYS, in one query:
+    each stay's state (pt.with_states: its calls joined and counted once),
+    grouped again by state; on PostgreSQL the trigger-kept stay summary
+    (calls/dashboard/stay_summary.py), a few rows per day."""
+    if src.summary:
+        days = DashboardStayDay.objects.filter(
+            department_id__in=department_ids, discharged_on__gte=period.start, discharged_on__lte=period.end
+        )
+        rows = days.values(*STAY_KEYS).annotate(n=Sum("stays")).filter(n__gt=0).order_by()
+        return [{**{key: row[key] for key in STAY_KEYS}, "stays": row["n"]} for row in rows]
+    if not department_ids:
+        return []
+    stays = pt.with_states(pt.cohort(department_ids=department_ids, start=period.start, end=period.end))
+    per_stay = stays.values("pk", "sex", "age_band", "icd10", "rating", *pt.STAY_CALL_COUNTS).order_by()
+    inner, params = per_stay.query.sql_with_params()
+    flags = {
+        "reached": "completed_calls > 0",
+        "deceased": "deceased_calls > 0",
+        "lost": "completed_calls = 0 AND deceased_calls = 0 AND unreachable_calls > 0",
+        "family": "family_calls > 0",
+    }
+    cases = [f"CASE WHEN {condition} THEN 1 ELSE 0 END" for condition in flags.values()]
+    columns = ", ".join(["sex", "age_band", "icd10", "rating", *cases])
+    # the ORM's SQL (its values as parameters) and constants
+    sql = f"SELECT {columns}, COUNT(*) FROM ({inner}) AS stays GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"  # noqa: S608  # nosec B608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    return [
+        {
+            "sex": sex,
+            "age_band": age_band,
+            "icd10": icd10,
+            "rating": rating,
+            **{flag: bool(value) for flag, value in zip(flags, values, strict=True)},
+            "stays": n,
+        }
+        for sex, age_band, icd10, rating, *values, n in found
+    ]
+
+
+def _breakdown(rows: list[dict], key, values: list[str], label, param: str, discharged: int) -> list[dict]:
+    """Patients and reached patients per value of ``key`` (a row's key or a
+    function of the row), in the order of ``values``; values no stay has are
+    left out unless listed first in ``values``."""
+    patients: dict[str, int] = {}
+    reached: dict[str, int] = {}
+    for row in rows:
+        value = key(row) if callable(key) else row[key]
+        patients[value] = patients.get(value, 0) + row["stays"]
+        reached[value] = reached.get(value, 0) + (row["stays"] if row["reached"] else 0)
+    ordered = [v for v in values if v in patients] + sorted(v for v in patients if v not in values)
+    return [
+        {
+            "value": value,
+            "label": label(value),
+            "patients": patients[value],
+            "reached": reached[value],
+            "rate": Rate(patients[value], discharged),
+            "reach": Rate(reached[value], patients[value]),
+            "query": urlencode({param: value if value != "" else pt.BLANK_CODE}),
+        }
+        for value in ordered
+    ]
+
+
+def _patient_figures(src: Source, department_ids: list[int], period: Period) -> PatientFigures:
+    rows = _stay_rows(src, department_ids, period)
+
+    def total(**flags) -> int:
+        return sum(r["stays"] for r in rows if all(r[k] == v for k, v in flags.items()))
+
+    discharged = total()
+    reached, deceased, lost, family = total(reached=True), total(deceased=True), total(lost=True), total(family=True)
+    rated = sum(r["stays"] for r in rows if r["rating"])
+    satisfied, basic, unsatisfied = (total(rating=value) for value in pt.SATISFACTIONS)
+    headlines = [
+        PatientFigure("patients_discharged", _("Patients discharged"), discharged, None, {}),
+        PatientFigure(
+            "patients_reached",
+            _("Reached (at least one completed call)"),
+            reached,
+            Rate(reached, discharged),
+            {"outcome": "reached"},
+        ),
+        PatientFigure(
+            "patients_deceased", _("Deceased"), deceased, Rate(deceased, discharged), {"outcome": "deceased"}
+        ),
+        PatientFigure("patients_lost", _("Lost to follow-up"), lost, Rate(lost, discharged), {"outcome": "lost"}),
+        PatientFigure("patients_with_family", _("Family took part"), family, Rate(family, reached), {"family": "on"}),
+        PatientFigure(
+            "patients_satisfied", _("Satisfied"), satisfied, Rate(satisfied, rated), {"satisfaction": "satisfied"}
+        ),
+        PatientFigure(
+            "patients_basically_satisfied",
+            _("Basically satisfied"),
+            basic,
+            Rate(basic, rated),
+            {"satisfaction": "basic"},
+        ),
+        PatientFigure(
+            "patients_unsatisfied",
+            _("Unsatisfied"),
+            unsatisfied,
+            Rate(unsatisfied, rated),
+            {"satisfaction": "unsatisfied"},
+        ),
+    ]
+    sexes = dict(Patient.Sex.choices)
+    reasons = complaint_reasons(stays=pt.cohort(department_ids=department_ids, start=period.start, end=period.end))
+    for reason in reasons:
+        reason["rate"] = Rate(reason["stays"], discharged)
+        reason["query"] = urlencode({"complaint_category": reason["category_id"]})
+    return PatientFigures(
+        discharged=discharged,
+        reached=reached,
+        deceased=deceased,
+        lost=lost,
+        family=family,
+        rated=rated,
+        satisfied=satisfied,
+        basic=basic,
+        unsatisfied=unsatisfied,
+        headlines=headlines,
+        by_sex=_breakdown(rows, "sex", pt.SEX_CODES, lambda v: str(sexes.get(v, v)), "sex", discharged),
+        by_age_band=_breakdown(rows, "age_band", pt.AGE_BAND_CODES, pt.age_band_label, "age_band", discharged),
+        by_chapter=_breakdown(
+            rows, lambda r: pt.chapter_of(r["icd10"]), pt.CHAPTER_CODES, pt.chapter_label, "chapter", discharged
+        ),
+        by_icd10=sorted(
+            _breakdown(rows, "icd10", [], lambda v: v or str(_("No code")), "icd10", discharged),
+            key=lambda r: (-r["patients"], r["value"]),
+        ),
+        complaint_reasons=reasons,
+    )
+
+
 def dashboard_figures(
-    *, department_ids: list[int], period: Period, today: dt.date | None = None, source: Source | None = None
+    *,
+    department_ids: list[int],
+    period: Period,
+    today: dt.date | None = None,
+    source: Source | None = None,
+    departments: list[Department] | None = None,
 ) -> Dashboard:
     """Everything the dashboard shows for these departments and period, in a
-    fixed number of queries whatever the amount of data."""
+    fixed number of queries whatever the amount of data. ``departments``:
+    the Department rows of ``department_ids`` when the caller has them
+    (read here otherwise), which exports and print name."""
     today = today or timezone.localdate()
+    if departments is None:
+        departments = list(Department.objects.filter(pk__in=department_ids).order_by("name", "pk"))
     src = source or default_source()
     calls = src.calls(department_ids)
     current = calls.filter(period.q)
@@ -353,23 +577,28 @@ def dashboard_figures(
         Headline(
             key=key,
             label=label,
-            status=status,
+            params=params,
             current=values["current"][key],
             previous=values["previous"][key],
             year_ago=values["year_ago"][key],
         )
-        for key, label, status in HEADLINES
+        for key, label, params in HEADLINES
     ]
     now = counts["current"]
+
+    def rated(value: str) -> str:
+        return urlencode({**COMPLETED_PARAMS, "satisfaction": value})
+
     boxes = [
-        (_("Top box: satisfied"), Rate(now["satisfied"], now["rated"])),
-        (_("Middle: basically satisfied"), Rate(now["basic"], now["rated"])),
-        (_("Bottom box: unsatisfied"), Rate(now["unsatisfied"], now["rated"])),
+        (_("Top box: satisfied"), Rate(now["satisfied"], now["rated"]), rated(Sat.SATISFIED)),
+        (_("Middle: basically satisfied"), Rate(now["basic"], now["rated"]), rated(Sat.BASIC)),
+        (_("Bottom box: unsatisfied"), Rate(now["unsatisfied"], now["rated"]), rated(Sat.UNSATISFIED)),
     ]
     items, items_total = _item_figures(src, src.scores(department_ids, period))
     return Dashboard(
         period=period,
         department_ids=department_ids,
+        departments=departments,
         headlines=headlines,
         counts=now,
         boxes=boxes,
@@ -380,4 +609,82 @@ def dashboard_figures(
         alerts=_alert_figures(department_ids),
         spot_checks=_spot_check_figures(src, current),
         complaints=complaint_figures(department_ids=department_ids, start=period.start, end=period.end),
+        patients=_patient_figures(src, department_ids, period),
+        today=today,
     )
+
+
+# --- the lists behind the patient figures -------------------------------------------------------
+
+
+def dashboard_stays(
+    *,
+    user: User,
+    department: Department | None = None,
+    discharged_from: dt.date | None = None,
+    discharged_to: dt.date | None = None,
+    outcome: str = "",
+    satisfaction: str = "",
+    family: bool = False,
+    sex: str = "",
+    age_band: str = "",
+    icd10: str | None = None,
+    chapter: str = "",
+    complaint_category: int | None = None,
+    source: Source | None = None,
+) -> QuerySet[Discharge]:
+    """The stays behind a patient figure, in the head nurse's departments,
+    with the conditions the figure counts (calls/dashboard/patients.py);
+    ``icd10`` pt.BLANK_CODE: stays without a code."""
+    stays = access.visible_discharges(user).filter(department__in=access.dashboard_departments(user), archived=False)
+    if department is not None:
+        stays = stays.filter(department=department)
+    if discharged_from:
+        stays = stays.filter(discharged_on__gte=discharged_from)
+    if discharged_to:
+        stays = stays.filter(discharged_on__lte=discharged_to)
+    if icd10 is not None:
+        stays = stays.filter(icd10="" if icd10 == pt.BLANK_CODE else icd10)
+    if chapter:
+        stays = stays.filter(pt.chapter_q(chapter))
+    if complaint_category is not None:
+        stays = stays.filter(stay_has_complaint(complaint_category))
+    conditions = [
+        *([pt.OUTCOMES[outcome]] if outcome else []),
+        *([Q(rating=satisfaction)] if satisfaction else []),
+        *([pt.FAMILY] if family else []),
+        *([Q(sex=sex)] if sex else []),
+        *([Q(age_band=age_band)] if age_band else []),
+    ]
+    if (source or default_source()).summary:
+        # The trigger-kept stay rows answer the conditions (the same names as
+        # with_states'), and give the shown rows their state.
+        if conditions:
+            stays = stays.filter(pk__in=DashboardStay.objects.filter(*conditions).values("discharge_id"))
+        kept = DashboardStay.objects.filter(discharge_id=OuterRef("pk"))
+        return (
+            stays.annotate(**{name: Subquery(kept.values(name)[:1]) for name in STAY_STATE_FIELDS})
+            .select_related("patient", "department")
+            .order_by("-discharged_on", "patient__name", "pk")
+        )
+    stays = pt.with_states(stays).filter(*conditions)
+    return stays.select_related("patient", "department").order_by("-discharged_on", "patient__name", "pk")
+
+
+def dashboard_stay(*, user: User, pk: int) -> tuple[Discharge, list[FollowUpCall], list]:
+    """One stay of the head nurse's departments with its calls (every one,
+    a deceased patient's too) and the complaints raised on them, or 404."""
+    stay = (
+        pt.with_states(access.visible_discharges(user).filter(department__in=access.dashboard_departments(user)))
+        .select_related("patient", "department")
+        .filter(pk=pk)
+        .first()
+    )
+    if stay is None:
+        raise Http404
+    calls = list(
+        FollowUpCall.objects.filter(discharge=stay)
+        .select_related("assigned_to", "completed_by")
+        .order_by("due_date", "pk")
+    )
+    return stay, calls, list(complaints_raised_on_stay(discharge_id=stay.pk))

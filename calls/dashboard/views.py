@@ -4,7 +4,7 @@ Head nurses only (others get 403), scoped to her departments."""
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,9 +17,23 @@ from followup.roles import Role, role_required
 from ..selectors.spot_checks import dashboard_calls as dashboard_calls_selector
 from ..selectors.spot_checks import spot_checks_for
 from ..services.spot_checks import spot_check_review as review_service
-from .forms import DashboardCallsFilterForm, DashboardFilterForm, SpotCheckFilterForm, SpotCheckReviewForm
-from .presentation import COMPLAINT_GROUPS, dashboard_chart_data, dashboard_tables
-from .selectors import dashboard_departments, dashboard_figures
+from .forms import (
+    DashboardCallsFilterForm,
+    DashboardFilterForm,
+    DashboardStaysFilterForm,
+    SpotCheckFilterForm,
+    SpotCheckReviewForm,
+)
+from .presentation import (
+    COMPLAINT_GROUPS,
+    dashboard_chart_data,
+    dashboard_tables,
+    departments_label,
+    export_filename,
+    figures_json,
+    patient_breakdowns,
+)
+from .selectors import dashboard_departments, dashboard_figures, dashboard_stay, dashboard_stays
 
 
 def _filtered(request: HttpRequest):
@@ -28,8 +42,9 @@ def _filtered(request: HttpRequest):
     if not form.is_valid():
         return form, None
     chosen = form.cleaned_data["department"]
-    department_ids = [chosen.pk] if chosen else list(departments.values_list("pk", flat=True))
-    return form, dashboard_figures(department_ids=department_ids, period=form.period())
+    shown = [chosen] if chosen else list(departments.order_by("name", "pk"))
+    figures = dashboard_figures(department_ids=[d.pk for d in shown], period=form.period(), departments=shown)
+    return form, figures
 
 
 def _list_query(form: DashboardFilterForm) -> str:
@@ -38,6 +53,18 @@ def _list_query(form: DashboardFilterForm) -> str:
     if form.cleaned_data["department"]:
         params["department"] = form.cleaned_data["department"].pk
     return urlencode(params)
+
+
+def _patient_query(form: DashboardFilterForm) -> str:
+    """The patient-list filters behind every patient figure: the stays discharged in the period."""
+    params = {"discharged_from": form.cleaned_data["start"], "discharged_to": form.cleaned_data["end"]}
+    if form.cleaned_data["department"]:
+        params["department"] = form.cleaned_data["department"].pk
+    return urlencode(params)
+
+
+def _errors(form) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def _complaint_query(form: DashboardFilterForm) -> str:
@@ -49,11 +76,22 @@ def _complaint_query(form: DashboardFilterForm) -> str:
 
 @role_required(Role.HEAD_NURSE)
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The page; with ``format=json`` its figures as the dashboard_figures
+    command prints them (docs/dashboard.md, "Figures as JSON")."""
     form, figures = _filtered(request)
+    if request.GET.get("format") == "json":
+        if figures is None:
+            return JsonResponse({"error": _errors(form)}, status=400)
+        return JsonResponse(figures_json(figures), json_dumps_params={"ensure_ascii": False})
     context = {"form": form, "figures": figures}
     if figures is not None:
         context.update(
             list_query=_list_query(form),
+            patient_query=_patient_query(form),
+            patients_url=reverse("calls:dashboard_patients"),
+            patient_breakdowns=patient_breakdowns(figures),
+            departments_label=departments_label(figures),
+            json_query=urlencode({**request.GET.dict(), "format": "json"}),
             complaint_query=_complaint_query(form),
             complaints_url=reverse("complaints:list"),
             export_query=request.GET.urlencode(),
@@ -69,15 +107,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def dashboard_export(request: HttpRequest, fmt: str) -> HttpResponse:
     form, figures = _filtered(request)
     if figures is None:
-        return HttpResponse(
-            " ".join(str(e) for errors in form.errors.values() for e in errors), status=400, content_type="text/plain"
-        )
+        return HttpResponse(_errors(form), status=400, content_type="text/plain")
     tables = [
         Table(title=title, headers=headers, rows=rows, sheet=f"{index} {title}")
         for index, (title, headers, rows) in enumerate(dashboard_tables(figures), start=1)
     ]
-    stem = f"dashboard-{figures.period.start:%Y%m%d}-{figures.period.end:%Y%m%d}"
-    return spreadsheet_response(tables=tables, fmt=fmt, filename=f"{stem}.{fmt}")
+    return spreadsheet_response(tables=tables, fmt=fmt, filename=export_filename(figures, fmt))
 
 
 @role_required(Role.HEAD_NURSE)
@@ -130,6 +165,49 @@ def dashboard_calls(request: HttpRequest) -> HttpResponse:
         due_from=filters.get("due_from"),
         due_to=filters.get("due_to"),
         nurse=filters.get("nurse"),
+        cancel_reason=filters.get("cancel_reason", ""),
+        satisfaction=filters.get("satisfaction", ()),
+        family=filters.get("family", ""),
     )
     page = Paginator(calls, 50).get_page(request.GET.get("page"))
     return render(request, "calls/dashboard_calls.html", {"form": form, "page": page})
+
+
+@role_required(Role.HEAD_NURSE)
+def dashboard_patients(request: HttpRequest) -> HttpResponse:
+    """The patients (stays) behind a dashboard patient figure."""
+    form = DashboardStaysFilterForm(request.GET or None, departments=dashboard_departments(request.user))
+    if form.is_bound and not form.is_valid():
+        page = Paginator([], 50).get_page(1)
+        return render(request, "calls/dashboard_patients.html", {"form": form, "page": page}, status=400)
+    filters = form.cleaned_data if form.is_bound else {}
+    stays = dashboard_stays(
+        user=request.user,
+        department=filters.get("department"),
+        discharged_from=filters.get("discharged_from"),
+        discharged_to=filters.get("discharged_to"),
+        outcome=filters.get("outcome", ""),
+        satisfaction=filters.get("satisfaction", ""),
+        family=filters.get("family", False),
+        sex=filters.get("sex", ""),
+        age_band=filters.get("age_band", ""),
+        icd10=filters.get("icd10"),
+        chapter=filters.get("chapter", ""),
+        complaint_category=filters.get("complaint_category"),
+    )
+    page = Paginator(stays, 50).get_page(request.GET.get("page"))
+    return render(request, "calls/dashboard_patients.html", {"form": form, "page": page})
+
+
+@role_required(Role.HEAD_NURSE)
+def dashboard_patient_stay(request: HttpRequest, pk: int) -> HttpResponse:
+    """One stay behind a patient figure: the patient, the stay, every call
+    (a deceased patient's too, which the call screen no longer opens) and the
+    complaints raised on them."""
+    stay, calls, complaints = dashboard_stay(user=request.user, pk=pk)
+    request.audit_objects = [("stay", stay.pk, stay.patient_id)]
+    return render(
+        request,
+        "calls/dashboard_stay.html",
+        {"stay": stay, "calls": calls, "complaints": complaints, "age": stay.age},
+    )

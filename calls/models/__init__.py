@@ -12,7 +12,7 @@
 - ``drafts``: what a nurse typed on a call and has not saved yet
 """
 
-from .dashboard import DashboardDay, DashboardItemDay
+from .dashboard import DashboardDay, DashboardItemDay, DashboardStay, DashboardStayDay
 from .deaths import DeathRecord
 from .drafts import CallDraft
 from .followup_calls import CallAnswer, CallAttempt, ClinicalAlert, FollowUpCall, ItemScore, SpotCheck
@@ -30,6 +30,8 @@ __all__ = [
     "ClinicalAlert",
     "DashboardDay",
     "DashboardItemDay",
+    "DashboardStay",
+    "DashboardStayDay",
     "DeathRecord",
     "Department",
     "Discharge",

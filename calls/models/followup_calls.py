@@ -147,6 +147,9 @@ class FollowUpCall(models.Model):
             models.Index(fields=["status", "due_date"], name="call_status_due_idx"),
             models.Index(fields=["assigned_to", "status", "due_date"], name="call_nurse_status_due_idx"),
             models.Index(fields=["completed_at"], name="call_completed_idx"),
+            # A stay's calls by status and due date: the dashboard's patient figures and lists ask "has
+            # this stay a completed (unreachable, cancelled) call?" and "its last rated one?" per stay.
+            models.Index(fields=["discharge", "status", "due_date"], name="call_discharge_status_idx"),
         ]
 
     def __str__(self) -> str:

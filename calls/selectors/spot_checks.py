@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from followup import access
 from followup.models import User
 
+from ..dashboard.patients import family_conditions
 from ..models import FollowUpCall, SpotCheck
 
 
@@ -37,9 +38,13 @@ def dashboard_calls(
     due_from: dt.date | None = None,
     due_to: dt.date | None = None,
     nurse: int | None = None,
+    cancel_reason: str = "",
+    satisfaction: list[str] | tuple[str, ...] = (),
+    family: str = "",
 ) -> QuerySet[FollowUpCall]:
     """The calls behind a dashboard figure, in the head nurse's departments
-    (deceased patients' calls included: they are counted too)."""
+    (deceased patients' calls included: they are counted too). ``family``:
+    "family" or "patient_and_family", as the dashboard counts who took part."""
     departments = access.dashboard_departments(user)
     calls = FollowUpCall.objects.filter(discharge__department__in=departments)
     if department is not None:
@@ -52,6 +57,12 @@ def dashboard_calls(
         calls = calls.filter(due_date__lte=due_to)
     if nurse:
         calls = calls.filter(assigned_to_id=nurse)
+    if cancel_reason:
+        calls = calls.filter(cancel_reason=cancel_reason)
+    if satisfaction:
+        calls = calls.filter(satisfaction__in=satisfaction)
+    if family:
+        calls = calls.filter(family_conditions()[family])
     return calls.select_related("discharge__patient", "discharge__department", "assigned_to").order_by(
         "-due_date", "pk"
     )

@@ -13,12 +13,22 @@
     if (canvas) { new Chart(canvas, config); }
   }
 
+  // The week holding today is not over (its later calls are not due yet):
+  // the line to it is dashed and its point hollow, so a "so far" figure is
+  // not read as a collapse.
+  var partial = data.weeks.partial || [];
+  function partialPoint(ctx) { return partial[ctx.dataIndex] === true; }
   draw("chart-weeks", {
     type: "line",
     data: {
       labels: data.weeks.labels,
       datasets: data.weeks.series.map(function (s, i) {
-        return { label: s.label, data: s.data, borderColor: colours[i], backgroundColor: colours[i], spanGaps: true };
+        return {
+          label: s.label, data: s.data, borderColor: colours[i], backgroundColor: colours[i], spanGaps: true,
+          pointBackgroundColor: function (ctx) { return partialPoint(ctx) ? "#ffffff" : colours[i]; },
+          pointRadius: function (ctx) { return partialPoint(ctx) ? 5 : 3; },
+          segment: { borderDash: function (ctx) { return partial[ctx.p1DataIndex] ? [6, 4] : undefined; } }
+        };
       })
     },
     options: Object.assign({}, common, {

@@ -29,6 +29,7 @@ PAGES = {
     ],
     "wangfang": [
         "/calls/dashboard/",
+        "/calls/dashboard/patients/",
         "/calls/alerts/",
         "/calls/spot-checks/",
         "/complaints/report/",

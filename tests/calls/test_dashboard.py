@@ -143,6 +143,7 @@ def test_reach_rate_excludes_calls_cancelled_for_other_reasons_than_death(client
     assert cells(html, "due")["current"] == "7"
     assert cells(html, "reach") == {
         "current": "60.0%",
+        "count": "3",
         "n": "n = 5",
         "previous": "too few (n = 0)",
         "change-previous": "–",
@@ -166,6 +167,7 @@ def test_headlines_compare_with_the_previous_period_and_a_year_earlier(client_fo
     html = client_for(head_nurse).get(reverse("calls:dashboard")).content.decode()
     assert cells(html, "satisfied") == {
         "current": "75.0%",
+        "count": "3",
         "n": "n = 4",
         "previous": "100.0% (n = 2)",
         "change-previous": "-25.0 pp",
@@ -174,6 +176,7 @@ def test_headlines_compare_with_the_previous_period_and_a_year_earlier(client_fo
     }
     assert cells(html, "completed") == {
         "current": "4",
+        "count": "4",
         "n": "",
         "previous": "2",
         "change-previous": "+2",
@@ -291,11 +294,11 @@ def test_dashboard_runs_the_same_number_of_queries_whatever_the_data(
         assert client.get(reverse("calls:dashboard")).status_code == 200
 
 
-# session, user, roles, department ids, headline counts (three periods), items, item
+# session, user, roles, departments, headline counts (three periods), items, item
 # totals, weeks, nurses, alerts, spot checks, complaint categories, complaint counts,
-# the self-report counts and response times, department <select>, audit event, then the
-# session save (savepoint, update, release)
-QUERIES = 20
+# the self-report counts and response times, patients (stays per combination), complaint
+# reasons, department <select>, audit event, then the session save (savepoint, update, release)
+QUERIES = 22
 
 
 def test_chart_data_is_embedded_as_json_without_inline_script(client_for, head_nurse, ward):
@@ -314,6 +317,13 @@ def test_the_week_in_progress_is_marked_so_far_in_the_table_and_the_chart(client
     )
     assert [(week, bool(marker)) for week, marker in weeks] == [("2026-11-16", False), ("2026-11-23", True)]
     assert response.context["chart_data"]["weeks"]["labels"] == ["2026-11-16", "2026-11-23 (so far)"]
+    assert response.context["chart_data"]["weeks"]["partial"] == [False, True]
+    csv_text = client_for(head_nurse).get(reverse("calls:dashboard_export_csv")).content.decode("utf-8-sig")
+    weekly = csv_text.split("Weekly trend\r\n")[1].split("\r\n\r\n")[0].splitlines()
+    assert [(row.split(",")[0], row.split(",")[-1]) for row in weekly[1:]] == [
+        ("2026-11-16", ""),
+        ("2026-11-23", "so far"),
+    ]
 
 
 def test_dashboard_speaks_chinese(client_for, head_nurse, ward):

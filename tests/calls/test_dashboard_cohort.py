@@ -74,7 +74,7 @@ def test_dashboard_shows_the_cardiology_reports_figures(client_for, head_nurse, 
     assert headline(html, "family") == ("60.1%", "n = 962")
     assert headline(html, "satisfied") == ("92.0%", "n = 962")
     assert headline(html, "satisfied_or_basic") == ("97.0%", "n = 962")
-    boxes = [(str(label), rate.num, rate.n, rate.percent) for label, rate in response.context["figures"].boxes]
+    boxes = [(str(label), rate.num, rate.n, rate.percent) for label, rate, _query in response.context["figures"].boxes]
     assert boxes == [
         ("Top box: satisfied", 885, 962, 92.0),
         ("Middle: basically satisfied", 48, 962, 5.0),

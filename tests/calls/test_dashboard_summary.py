@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from calls.dashboard.selectors import Period, Source, dashboard_figures
+from calls.dashboard.stay_summary import stays_differences, stays_rebuild
 from calls.dashboard.summary import summary_differences, summary_rebuild
 from calls.models import DashboardDay, DashboardItemDay, Discharge, FollowUpCall, ItemScore, Patient, SpotCheck
 from calls.services.queue import CHUNK_SIZE, generate_calls
@@ -36,6 +37,18 @@ def figures(department_ids, source):
             for r in d.nurses
         ],
         "spot_checks": {k: v for k, v in d.spot_checks.items() if isinstance(v, int)},
+        "patients": patient_figures(d.patients),
+    }
+
+
+def patient_figures(p) -> dict:
+    return {
+        "headlines": [(f.key, f.count, f.rate) for f in p.headlines],
+        "breakdowns": [
+            [(r["value"], r["patients"], r["reached"]) for r in rows]
+            for rows in (p.by_sex, p.by_age_band, p.by_chapter, p.by_icd10)
+        ],
+        "reasons": [(r["code"], r["complaints"], r["stays"]) for r in p.complaint_reasons],
     }
 
 
@@ -199,6 +212,7 @@ def test_summary_stays_exact_through_a_large_generation_and_statements_of_many_r
     changed = summary_rows()
     assert changed != generated
     assert summary_differences([cardio.pk, onco.pk]) == 0
+    assert stays_differences() == 0
     for department_ids in ([cardio.pk], [onco.pk], [cardio.pk, onco.pk]):
         assert figures(department_ids, None) == figures(department_ids, Source(summary=False))
     summary_rebuild()
@@ -216,3 +230,61 @@ def test_summary_differences_counts_the_rows_a_recount_does_not_give(db):
     DashboardItemDay.objects.filter(department_id=ward.pk).update(score=8)
 
     assert summary_differences([ward.pk]) == 4  # each table: the kept row, and the counted row it lacks
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the summary tables are kept on PostgreSQL only")
+@time_machine.travel(NOW, tick=False)
+def test_the_stay_summary_stays_exact_through_every_kind_of_change(head_nurse, officer):
+    """Patient figures on PostgreSQL come from the stay summary: after each
+    kind of change it equals a recount, and the figures and the lists behind
+    them equal those counted from the calls."""
+    from calls.dashboard.selectors import dashboard_stays
+    from calls.models import DashboardStay
+    from tests.calls.cohorts import build_cardiology
+
+    cardio, onco = DepartmentFactory(code="CARD"), DepartmentFactory(code="ONC")
+    cardio.staff.add(head_nurse)
+    onco.staff.add(head_nurse)
+    stays = build_cardiology(cardio, received_by=officer)
+    assert stays_differences() == 0
+    assert DashboardStay.objects.filter(department_id=cardio.pk).count() == 1056
+
+    def check():
+        assert stays_differences() == 0
+        for department_ids in ([cardio.pk], [onco.pk], [cardio.pk, onco.pk]):
+            period = Period(dt.date(2011, 6, 1), dt.date(2012, 6, 30))
+            kept = dashboard_figures(department_ids=department_ids, period=period)
+            counted = dashboard_figures(department_ids=department_ids, period=period, source=Source(summary=False))
+            assert patient_figures(kept.patients) == patient_figures(counted.patients)
+        for filters in [{"outcome": "lost"}, {"outcome": "deceased"}, {"satisfaction": "basic"}, {"family": True}]:
+            kept = dashboard_stays(user=head_nurse, **filters)
+            counted = dashboard_stays(user=head_nurse, source=Source(summary=False), **filters)
+            assert [(s.pk, s.completed_calls, s.rating) for s in kept] == [
+                (s.pk, s.completed_calls, s.rating) for s in counted
+            ]
+
+    lost = [calls[0].pk for calls in stays[36:46]]
+    reached = [calls[1].pk for calls in stays[300:420]]  # no complaint was raised on these
+    # calls: reached at last, rated otherwise, a family member on the line, a death, a deletion
+    FollowUpCall.objects.filter(pk__in=lost).update(status=S.COMPLETED, satisfaction="basic")
+    FollowUpCall.objects.filter(pk__in=reached[:50]).update(satisfaction="unsatisfied", answered_by="family")
+    FollowUpCall.objects.filter(pk__in=reached[50:60]).update(status=S.CANCELLED, cancel_reason="deceased")
+    FollowUpCall.objects.filter(pk__in=reached[60:70]).update(summary="notes only: nothing counted changes")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM calls_followupcall WHERE id = ANY(%s)", [reached[70:80]])
+    check()
+    # stays: moved to another ward, cancelled, recoded, a new one with no call yet, one removed
+    Discharge.objects.filter(calls__pk__in=reached[80:90]).update(department=onco)
+    Discharge.objects.filter(calls__pk__in=reached[90:95]).update(archived=True)
+    Discharge.objects.filter(calls__pk__in=reached[95:100]).update(icd10="I63.9", discharged_on=dt.date(2012, 1, 1))
+    newcomer = Patient.objects.create(mrn="NEW-1", name="New", sex="F", birth_date=dt.date(1940, 2, 29))
+    Discharge.objects.create(
+        patient=newcomer, department=onco, admitted_on=dt.date(2012, 2, 20), discharged_on=dt.date(2012, 2, 28)
+    )
+    check()
+    # patients: sex and birth date corrected
+    Patient.objects.filter(discharges__calls__pk__in=reached[100:106]).update(sex="U", birth_date=None)
+    Patient.objects.filter(pk=newcomer.pk).update(birth_date=dt.date(1950, 1, 1))
+    check()
+    stays_rebuild()
+    check()

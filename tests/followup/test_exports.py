@@ -128,7 +128,7 @@ def test_dashboard_csv_quotes_hostile_nurse_names(client_for, head_nurse, hostil
 @time_machine.travel(NOW, tick=False)
 def test_dashboard_xlsx_writes_hostile_nurse_names_as_text(client_for, head_nurse, hostile_nurses):
     response = client_for(head_nurse).get(reverse("calls:dashboard_export_xlsx"), {"start": "2026-11-01"})
-    sheet = read_xlsx(response)["5 Nurses"]
+    sheet = read_xlsx(response)["12 Nurses"]
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
     assert sorted(c.value for c in cells) == sorted(QUOTED_IN_XLSX)
     assert {c.data_type for c in cells} == {"s"}

@@ -339,7 +339,7 @@ class Command(BaseCommand):
         department = Department.objects.filter(code=CODE).first()
         with _triggers_off(), transaction.atomic(), connection.cursor() as cursor:
             if department is not None:
-                for table in ("calls_dashboardday", "calls_dashboarditemday"):
+                for table in ("calls_dashboardday", "calls_dashboarditemday", "calls_dashboardstayday"):
                     cursor.execute(f"DELETE FROM {table} WHERE department_id = %s", [department.pk])  # nosec B608
                 calls = (
                     "SELECT c.id FROM calls_followupcall c JOIN calls_discharge d ON d.id = c.discharge_id "
@@ -349,6 +349,11 @@ class Command(BaseCommand):
                     cursor.execute(f"DELETE FROM {table} WHERE call_id IN ({calls})", [department.pk])  # nosec B608
                 cursor.execute(
                     "DELETE FROM calls_followupcall WHERE discharge_id IN "
+                    "(SELECT id FROM calls_discharge WHERE department_id = %s)",
+                    [department.pk],
+                )
+                cursor.execute(
+                    "DELETE FROM calls_dashboardstay WHERE discharge_id IN "
                     "(SELECT id FROM calls_discharge WHERE department_id = %s)",
                     [department.pk],
                 )
