@@ -209,6 +209,7 @@ def bulk_stays(*, department, stays: list[dict], prefix: str = "S") -> list[list
                 name=f"Patient {start + i}",
                 sex=stay.get("sex", cm.Patient.Sex.UNKNOWN),
                 birth_date=stay.get("birth_date"),
+                deceased=stay.get("deceased_on") is not None,
                 deceased_on=stay.get("deceased_on"),
             )
             for i, stay in enumerate(stays)

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import F, Min, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -206,3 +206,40 @@ def outcome_report(
         1 for s in high if s.first_contact_days is not None and s.first_contact_days <= HIGH_RISK_REACHED_DAYS
     )
     return report
+
+
+def outcome_figures(
+    *, department_ids: Sequence[int], start: dt.date, end: dt.date, today: dt.date | None = None
+) -> dict[str, int]:
+    """The outcome ledger's counts for the stays discharged in the period
+    (the figures export's keys, docs/dashboard.md): the outcomes only of
+    stays whose 31 days have passed (``discharges_with_outcome``), the
+    high-risk stays and those reached within 72 hours (by day 3) of them all.
+    Two queries."""
+    today = today or timezone.localdate()
+    closed_before = today - dt.timedelta(days=READMISSION_DAYS + 1)
+    stays = Discharge.objects.filter(
+        department_id__in=department_ids, discharged_on__range=(start, end), archived=False
+    )
+    closed = Q(discharged_on__lte=closed_before)
+    counts = stays.aggregate(
+        discharges_with_outcome=Count("pk", filter=closed),
+        readmitted_0_31_unplanned=Count("pk", filter=closed & Q(readmitted_unplanned_31=True)),
+        readmitted_30_all_cause=Count("pk", filter=closed & Q(readmitted_30=True)),
+        emergency_visit_within_30=Count("pk", filter=closed & Q(emergency_visit_30=True)),
+        died_within_30=Count("pk", filter=closed & Q(died_30=True)),
+        high_risk_discharges=Count("pk", filter=Q(risk_tier=RiskTier.HIGH)),
+    )
+    zone = timezone.get_current_timezone()
+    high = (
+        stays.filter(risk_tier=RiskTier.HIGH)
+        .annotate(first_contact=Min("calls__completed_at", filter=Q(calls__status=FollowUpCall.Status.COMPLETED)))
+        .values_list("discharged_on", "first_contact")
+        .order_by()
+    )
+    counts["high_risk_reached_72h"] = sum(
+        1
+        for discharged_on, first in high.iterator(chunk_size=2000)
+        if first is not None and (first.astimezone(zone).date() - discharged_on).days <= HIGH_RISK_REACHED_DAYS
+    )
+    return counts

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from followup.figures import Rate, min_n
 
+from .outcomes import outcome_figures
 from .selectors import Dashboard
 
 
@@ -286,6 +287,8 @@ def figures_json(d: Dashboard) -> dict:
             {"category": r["code"], "complaints": r["complaints"], "patients": r["stays"], "share": _share(r["rate"])}
             for r in p.complaint_reasons
         ],
+        # The outcome ledger (docs/outcomes.md): discharges of the period whose 31 days have passed.
+        **outcome_figures(department_ids=d.department_ids, start=d.period.start, end=d.period.end, today=d.today),
         "red_flags_open": d.alerts["open"],
         "red_flags_overdue": d.alerts["overdue"],
         "spot_checks_sampled": s["sampled"],

@@ -145,3 +145,49 @@ def test_another_departments_id_shows_nothing_of_it(client_for, head_nurse, ward
     response = client_for(head_nurse).get(PAGE, {"department": oncology.pk})
     assert response.status_code == 400
     assert "Select a valid choice." in response.content.decode()
+
+
+def test_the_figures_export_carries_the_outcome_ledger(head_nurse, ward):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    # September: 20 stays whose 31 days have passed; November: 5 still running.
+    stays(ward, count=12, tier="high", reached=9, readmitted_reached=2, readmitted_other=1)
+    stays(ward, count=8, tier="low", reached=8, readmitted_reached=1, readmitted_other=0)
+    stays(ward, count=5, tier="high", reached=5, readmitted_reached=5, readmitted_other=0, day=dt.date(2026, 11, 10))
+    DischargeFactory(department=ward, discharged_on=dt.date(2026, 9, 3), died_30=True, readmitted_30=True)
+    out = io.StringIO()
+
+    call_command(
+        "dashboard_figures",
+        "--department",
+        "CARD",
+        "--start",
+        "2026-09-01",
+        "--end",
+        "2026-11-30",
+        "--json",
+        stdout=out,
+    )
+
+    figures = json.loads(out.getvalue())
+    assert {
+        key: figures[key]
+        for key in (
+            "discharges_with_outcome",
+            "readmitted_0_31_unplanned",
+            "readmitted_30_all_cause",
+            "died_within_30",
+            "high_risk_discharges",
+            "high_risk_reached_72h",
+        )
+    } == {
+        "discharges_with_outcome": 21,
+        "readmitted_0_31_unplanned": 4,
+        "readmitted_30_all_cause": 1,
+        "died_within_30": 1,
+        "high_risk_discharges": 17,
+        "high_risk_reached_72h": 14,
+    }
