@@ -48,6 +48,27 @@ def patient_mark_deceased(*, patient: Patient, died_on: dt.date, actor: "User | 
 
 
 @transaction.atomic
+def patients_mark_deceased(*, deaths: list[tuple[int, dt.date]], actor: "User | str") -> int:
+    """patient_mark_deceased for many patients at once (a file import):
+    ``deaths`` holds (patient id, date of death) pairs in the order they were
+    learnt; each is audited as patient_mark_deceased audits it, the last date
+    of a patient is the one kept, and the open calls of them all are
+    cancelled with one statement. Returns the number of calls cancelled."""
+    if not deaths:
+        return 0
+    last = dict(deaths)
+    Patient.objects.bulk_update([Patient(pk=pk, deceased_on=day) for pk, day in last.items()], ["deceased_on"])
+    audit_changes(
+        actor=actor, object_type="patient", objects=[(pk, None) for pk, _day in deaths], fields=["deceased_on"]
+    )
+    return calls_cancel_open(
+        calls=FollowUpCall.objects.filter(discharge__patient_id__in=list(last)),
+        reason=FollowUpCall.CancelReason.DECEASED,
+        actor=actor,
+    )
+
+
+@transaction.atomic
 def patient_decline_calls(*, patient: Patient, on: dt.date, actor: "User | str") -> int:
     """The patient asked for no more calls: record it and cancel the open ones."""
     Patient.objects.filter(pk=patient.pk).update(declined_calls_on=on)
