@@ -50,6 +50,10 @@ from .queue import generate_calls
 CHUNK = 2000  # rows checked, or patients applied, per round of statements
 _IDS_PER_QUERY = 1000  # ids in one IN (...) list
 ANALYZE_AFTER = 10_000  # stays written before the first ANALYZE (PostgreSQL)
+# Stays whose calls are generated together: each generation reads the ward's
+# rules, the nurses' loads and every stay's existing calls, and its summary
+# triggers touch one row per day and kind of call; ten chunks share that.
+GENERATE_EVERY = 10_000
 CREATE, CHANGE = AuditEvent.Action.CREATE, AuditEvent.Action.CHANGE
 
 
@@ -205,29 +209,31 @@ class _Staging:
                 columns = ", ".join(self.COLUMNS)
                 cursor.executemany(f"INSERT INTO {self.TABLE} ({columns}) VALUES ({marks})", rows)  # noqa: S608  # nosec B608
 
-    def repeated_stays(self, first_seq: int) -> dict[int, int]:
+    def repeated_stays(self, seqs: range) -> dict[int, int]:
         """seq -> line of the first row with the same MRN and admission, for
-        the rows from ``first_seq`` on that repeat an earlier one."""
+        the rows of ``seqs`` that repeat an earlier one. Each row is looked
+        up through the (MRN, admission, seq) index: the cost of a chunk does
+        not grow with the rows before it."""
         table = self.TABLE
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT s.seq, f.line FROM {table} s JOIN {table} f ON f.seq = ("  # noqa: S608  # nosec B608
                 f"SELECT min(e.seq) FROM {table} e WHERE e.mrn = s.mrn AND e.admitted_on = s.admitted_on) "
-                "WHERE s.seq >= %s AND s.mrn <> '' AND s.admitted_on <> '' AND f.line <> s.line",
-                [first_seq],
+                "WHERE s.seq BETWEEN %s AND %s AND s.mrn <> '' AND s.admitted_on <> '' AND f.line <> s.line",
+                [seqs.start, seqs.stop - 1],
             )
             return dict(cursor.fetchall())
 
-    def other_names(self, first_seq: int) -> dict[int, tuple[int, str]]:
+    def other_names(self, seqs: range) -> dict[int, tuple[int, str]]:
         """seq -> (line, name) of the first row naming the MRN, for the rows
-        from ``first_seq`` on that give the MRN another name."""
+        of ``seqs`` that give the MRN another name."""
         table = self.TABLE
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT s.seq, f.line, f.name FROM {table} s JOIN {table} f ON f.seq = ("  # noqa: S608  # nosec B608
                 f"SELECT min(e.seq) FROM {table} e WHERE e.mrn = s.mrn AND e.name <> '') "
-                "WHERE s.seq >= %s AND s.mrn <> '' AND s.name <> '' AND f.name <> s.name",
-                [first_seq],
+                "WHERE s.seq BETWEEN %s AND %s AND s.mrn <> '' AND s.name <> '' AND f.name <> s.name",
+                [seqs.start, seqs.stop - 1],
             )
             return {seq: (line, _unescaped(name)) for seq, line, name in cursor.fetchall()}
 
@@ -352,8 +358,8 @@ def _check(
         stored = _stored_patients({row.mrn for row in checked if row.mrn})
         keep_data = not (report.errors or report.dry_run)
         _stage(staging, checked, stored, keep_data=keep_data)
-        first_seq = checked[0].seq
-        repeated, renamed = staging.repeated_stays(first_seq), staging.other_names(first_seq)
+        seqs = range(checked[0].seq, seq)
+        repeated, renamed = staging.repeated_stays(seqs), staging.other_names(seqs)
         good = []
         for row in checked:
             if row.seq in repeated:
@@ -530,33 +536,27 @@ def _changes(row: Row, names: list[str], values: dict[str, Any], model) -> list[
 
 class _Statistics:
     """Keeps PostgreSQL's statistics of the tables an import grows fresh
-    enough for the planner: each time the stays written since the last
-    ANALYZE reach as many as the table held then (and at least
-    ``ANALYZE_AFTER``). Planned for the empty tables they were, the
-    chunks' look-ups by id turn into scans of everything written so far,
-    and the import quadratic; fresh, a 200,000-row file is analyzed about
-    five times."""
+    enough for the planner: ANALYZE after ``ANALYZE_AFTER`` stays written,
+    then each time the stays written double (10,000, 20,000, 40,000, ...:
+    five times for a year's file). Planned with statistics taken before the
+    import (a ward with no stays yet, tables a tenth of their size), the
+    chunks' look-ups by id became scans of all the ward's stays, and the
+    import quadratic."""
 
     TABLES = (Patient, Discharge, FollowUpCall)
 
     def __init__(self):
         self.on = connection.vendor == "postgresql"
         self.written = 0
-        self.known = 0
-        if self.on:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Discharge._meta.db_table])
-                found = cursor.fetchone()
-            self.known = max(0, int(found[0])) if found else 0
+        self.next = ANALYZE_AFTER
 
     def wrote(self, stays: int) -> None:
         self.written += stays
-        if self.on and self.written >= max(ANALYZE_AFTER, self.known):
+        if self.on and self.written >= self.next:
             with connection.cursor() as cursor:
                 for model in self.TABLES:
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-            self.known += self.written
-            self.written = 0
+            self.next = 2 * self.written
 
 
 @transaction.atomic
@@ -564,14 +564,20 @@ def _apply(*, staging: _Staging, by: User | None, source_reference: str, actor: 
     scope = _Scope(by)
     today = timezone.localdate()
     statistics = _Statistics()
+    waiting: list[int] = []  # stays written, their calls not yet generated
     for rows in staging.chunks(CHUNK):
         with audit_batch():
             writes = _play(rows, by=by, scope=scope, source_reference=source_reference)
             _write(writes, actor=actor)
             # Deaths before the calls are planned: a patient who died gets none.
             patients_mark_deceased(deaths=[(patient["id"], day) for patient, day in writes.deaths], actor=actor)
-            generate_calls(week=today, discharges=[stay["id"] for stay in writes.stays], actor=actor)
+        waiting.extend(stay["id"] for stay in writes.stays)
+        if len(waiting) >= GENERATE_EVERY:
+            generate_calls(week=today, discharges=waiting, actor=actor)
+            waiting = []
         statistics.wrote(len(writes.new_stays))
+    if waiting:
+        generate_calls(week=today, discharges=waiting, actor=actor)
 
 
 def _play(rows: list[dict[str, Any]], *, by: User | None, scope: _Scope, source_reference: str) -> _Writes:

@@ -218,6 +218,7 @@ def test_files_with_bad_rows_are_reported_as_the_one_by_one_import_reported_them
 
 def test_a_file_of_many_chunks_is_checked_and_applied_as_a_whole(hospital, monkeypatch):
     monkeypatch.setattr(discharge_import, "CHUNK", 2)
+    monkeypatch.setattr(discharge_import, "GENERATE_EVERY", 3)  # calls generated after the second chunk, then at the end
     rows = [
         (2, row("ZY1", "2026-11-10")),
         (3, row("ZY2", "2026-11-10")),
