@@ -4,11 +4,15 @@ spreadsheet's own spellings (男/女, 一级护理, 2026/11/16, numbers for MRNs
 are understood here; what a discharge must be is checked by the intake core.
 The import service (calls.services.discharge_import) applies the rows."""
 
+import codecs
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
-from typing import Any
+from collections.abc import Iterator
+from contextlib import closing
+from typing import Any, BinaryIO
 
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
@@ -38,6 +42,9 @@ IMPORT_COLUMNS = (
     "open_problems",
     "deceased_on",
     "discharge_disposition",
+    "admission_type",
+    "secondary_icd10",
+    "emergency_visits_6m",
 )
 REQUIRED_COLUMNS = ("mrn", "name", "department_code", "admitted_on", "discharged_on", "diagnosis")
 # How hospital systems write a discharge disposition; any that means the
@@ -46,7 +53,7 @@ REQUIRED_COLUMNS = ("mrn", "name", "department_code", "admitted_on", "discharged
 DIED_DISPOSITIONS = {"died", "dead", "death", "expired", "deceased", "20", "死亡", "院内死亡", "病故", "已故"}
 
 # Import columns named otherwise than the field they fill.
-COLUMN_OF_FIELD = {"department": "department_code"}
+COLUMN_OF_FIELD = {"department": "department_code", "reported_emergency_visits": "emergency_visits_6m"}
 
 
 SEX_ALIASES = {
@@ -60,6 +67,24 @@ SEX_ALIASES = {
     "": Patient.Sex.UNKNOWN,
     "未知": Patient.Sex.UNKNOWN,
 }
+# Admission type as hospital systems write it (docs/risk.md): emergency adds to the readmission risk.
+ADMISSION_TYPE_ALIASES = {
+    "emergency": "emergency",
+    "e": "emergency",
+    "急诊": "emergency",
+    "急诊入院": "emergency",
+    "elective": "elective",
+    "routine": "elective",
+    "r": "elective",
+    "择期": "elective",
+    "门诊": "elective",
+    "门诊入院": "elective",
+    "transfer": "transfer",
+    "转院": "transfer",
+    "外院转入": "transfer",
+    "转入": "transfer",
+}
+
 NURSING_LEVEL_ALIASES = {
     "special": "special",
     "特级": "special",
@@ -79,6 +104,7 @@ NURSING_LEVEL_ALIASES = {
     "": "",
 }
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _text(value: Any) -> str:
@@ -97,6 +123,11 @@ def _date(value: Any, column: str) -> dt.date | None:
     text = _text(value)
     if not text:
         return None
+    if _ISO_DATE.fullmatch(text):  # the common case, read as strptime("%Y-%m-%d") would, in a tenth of the time
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass  # 2026-13-40: the formats below refuse it with the message
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date()
@@ -178,6 +209,31 @@ class RowReader:
         }
         if nurse is not None:
             discharge_data["responsible_nurse"] = nurse
+        # The risk columns are optional: an empty cell leaves what the desk knows.
+        if text["admission_type"]:
+            admission = ADMISSION_TYPE_ALIASES.get(text["admission_type"].lower())
+            if admission is None:
+                errors.append(
+                    (
+                        "admission_type",
+                        _("admission_type “%(value)s” is not one of emergency, elective, transfer.")
+                        % {"value": text["admission_type"]},
+                    )
+                )
+            discharge_data["admission_type"] = admission or ""
+        if text["secondary_icd10"]:
+            discharge_data["secondary_icd10"] = text["secondary_icd10"]  # split and checked by the intake core
+        if text["emergency_visits_6m"]:
+            try:
+                discharge_data["reported_emergency_visits"] = int(text["emergency_visits_6m"].removesuffix(".0"))
+            except ValueError:
+                errors.append(
+                    (
+                        "emergency_visits_6m",
+                        _("emergency_visits_6m “%(value)s” is not a whole number.")
+                        % {"value": text["emergency_visits_6m"]},
+                    )
+                )
         deceased_on = dates["deceased_on"]
         if deceased_on is None and text["discharge_disposition"].lower() in DIED_DISPOSITIONS:
             deceased_on = dates["discharged_on"]
@@ -195,53 +251,91 @@ class ImportFileError(ValueError):
     """The file cannot be read at all (format, encoding, header)."""
 
 
-def read_discharge_file(*, name: str, content: bytes) -> list[tuple[int, dict[str, Any]]]:
+Rows = Iterator[tuple[int, dict[str, Any]]]
+_BLOCK = 1 << 20  # bytes decoded at a time while the encoding is worked out
+
+
+def discharge_file_rows(*, name: str, stream: BinaryIO) -> Rows:
     """The rows of a CSV (UTF-8 or GBK/GB18030) or XLSX export as (line
-    number, {column: value}) pairs; line 1 is the header. Raises
-    ImportFileError with a plain message when the file cannot be read."""
-    if name.lower().endswith(".xlsx"):
-        table = _read_xlsx(content)
-    elif name.lower().endswith((".csv", ".txt")):
-        table = _read_csv(content)
+    number, {column: value}) pairs, read one at a time from ``stream`` (a
+    seekable binary file), so a file of any size is read in constant memory;
+    line 1 is the header. The encoding and the header are checked before
+    this returns: ImportFileError with a plain message when the file cannot
+    be read. Blank lines (the end of spreadsheets) are skipped."""
+    lower = name.lower()
+    if lower.endswith(".xlsx"):
+        table = _xlsx_rows(stream)
+    elif lower.endswith((".csv", ".txt")):
+        table = _csv_rows(stream)
     else:
         raise ImportFileError(_("Only .csv and .xlsx files can be imported."))
-    if not table:
-        raise ImportFileError(_("The file is empty."))
-    header = [_text(cell).lower() for cell in table[0]]
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    if missing:
-        raise ImportFileError(
-            _("The first line must name the columns; missing: %(columns)s.") % {"columns": ", ".join(missing)}
-        )
-    rows = []
-    for number, cells in enumerate(table[1:], start=2):
-        if not any(_text(cell) for cell in cells):
-            continue  # blank lines at the end of spreadsheets
-        rows.append((number, {column: cell for column, cell in zip(header, cells, strict=False) if column}))
-    return rows
+    try:
+        first = next(table, None)
+        if first is None:
+            raise ImportFileError(_("The file is empty."))
+        header = [_text(cell).lower() for cell in first]
+        missing = [column for column in REQUIRED_COLUMNS if column not in header]
+        if missing:
+            raise ImportFileError(
+                _("The first line must name the columns; missing: %(columns)s.") % {"columns": ", ".join(missing)}
+            )
+    except BaseException:
+        table.close()
+        raise
+    return _records(header, table)
 
 
-def decode_text(content: bytes) -> str:
+def _records(header: list[str], table: Iterator[list[Any]]) -> Rows:
+    with closing(table):
+        for number, cells in enumerate(table, start=2):
+            if not any(_text(cell) for cell in cells):
+                continue  # blank lines at the end of spreadsheets
+            yield number, {column: cell for column, cell in zip(header, cells, strict=False) if column}
+
+
+def read_discharge_file(*, name: str, content: bytes) -> list[tuple[int, dict[str, Any]]]:
+    """discharge_file_rows of a file held in memory, as a list."""
+    return list(discharge_file_rows(name=name, stream=io.BytesIO(content)))
+
+
+def _encoding_of(stream: BinaryIO) -> str:
+    """The first of UTF-8 (with or without a byte-order mark) and GB18030 in
+    which the whole file decodes without a NUL character, read in blocks."""
     for encoding in ("utf-8-sig", "gb18030"):
+        stream.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            text = content.decode(encoding)
+            while True:
+                block = stream.read(_BLOCK)
+                if "\x00" in decoder.decode(block, final=not block):
+                    break
+                if not block:
+                    stream.seek(0)
+                    return encoding
         except UnicodeDecodeError:
             continue
-        if "\x00" not in text:
-            return text
     raise ImportFileError(_("The file is neither UTF-8 nor GBK text: save it as CSV UTF-8 or as XLSX and try again."))
 
 
-def _read_csv(content: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(decode_text(content), newline="")))
-
-
-def _read_xlsx(content: bytes) -> list[list[Any]]:
+def _csv_rows(stream: BinaryIO) -> Iterator[list[str]]:
+    text = io.TextIOWrapper(stream, encoding=_encoding_of(stream), newline="")
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        yield from csv.reader(text)
+    finally:
+        text.detach()  # the caller's stream stays open
+
+
+def _xlsx_rows(stream: BinaryIO) -> Iterator[list[Any]]:
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         raise ImportFileError(_("The file is not a readable XLSX workbook.")) from None
+    return _sheet_rows(workbook)
+
+
+def _sheet_rows(workbook) -> Iterator[list[Any]]:
     try:
-        return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+        for row in workbook.worksheets[0].iter_rows(values_only=True):
+            yield list(row)
     finally:
         workbook.close()

@@ -108,6 +108,23 @@ def patient_mark_deceased(
 
 
 @transaction.atomic
+def patients_mark_deceased(*, deaths: list[tuple[int, dt.date]], actor: "User | str") -> int:
+    """patient_mark_deceased for many patients at once (a file import):
+    ``deaths`` holds (patient id, date of death) pairs in the order they were
+    learnt; the last date of a patient is the one kept. Returns the number of
+    calls cancelled."""
+    if not deaths:
+        return 0
+    last = dict(deaths)
+    # A death is one record per patient (DeathRecord) with its audit rows; a
+    # file holds few, so each goes through patient_mark_deceased.
+    return sum(
+        patient_mark_deceased(patient=patient, died_on=last[patient.pk], actor=actor)
+        for patient in Patient.objects.filter(pk__in=list(last)).order_by("pk")
+    )
+
+
+@transaction.atomic
 def patient_decline_calls(*, patient: Patient, on: dt.date, actor: "User | str") -> int:
     """The patient asked for no more calls: record it and cancel the open ones."""
     Patient.objects.filter(pk=patient.pk).update(declined_calls_on=on)

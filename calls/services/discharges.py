@@ -40,11 +40,14 @@ def _save_changes(obj: Patient | Discharge, data: dict[str, Any]) -> list[str]:
     return changed
 
 
-def stay_date_errors(*, admitted_on: dt.date | None, discharged_on: dt.date | None) -> dict[str, list[str]]:
+def stay_date_errors(
+    *, admitted_on: dt.date | None, discharged_on: dt.date | None, today: dt.date | None = None
+) -> dict[str, list[str]]:
     """What is wrong with a stay's dates, by field, at registration (every
-    source) and at correction."""
+    source) and at correction; ``today`` defaults to today in the hospital's
+    time zone."""
     errors: dict[str, list[str]] = {}
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     if admitted_on and admitted_on < EARLIEST:
         errors.setdefault("admitted_on", []).append(_("The admission date is before 1 January 1900."))
     if admitted_on and admitted_on > today:

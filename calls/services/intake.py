@@ -22,12 +22,14 @@ file of 200,000 rows is checked with one query per chunk, not per row.
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followup import access
@@ -153,9 +155,13 @@ _LIMITS = {
 }
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, line feed and return allowed
+
+
 def text_problem(name: str, value: str) -> str | None:
-    allowed = "\t\n\r" if name in MULTILINE_FIELDS else ""
-    if any((ord(ch) < 32 and ch not in allowed) or ch == "\x7f" for ch in value):
+    control = _CONTROL_BUT_LINES if name in MULTILINE_FIELDS else _CONTROL
+    if control.search(value):
         return _("This text contains control characters: type it again or paste it as plain text.")
     limit = _LIMITS.get(name)
     if limit and len(value) > limit:
@@ -172,10 +178,14 @@ def intake_check(
     *,
     policy: IntakePolicy,
     works_in: Callable[[User, Department], bool] = nurse_works_in,
+    today: dt.date | None = None,
 ) -> IntakeCheck:
     """Normalise (trimmed text, phones in E.164, ICD-10 in capitals) and check
-    one discharge; every problem is returned by field, in plain words."""
+    one discharge; every problem is returned by field, in plain words.
+    ``today`` (default: today in the hospital's time zone) is passed by a
+    caller that checks many discharges at once."""
     errors: dict[str, list[str]] = {}
+    today = today or timezone.localdate()
 
     def refuse(name: str, message: str) -> None:
         errors.setdefault(name, []).append(message)
@@ -231,8 +241,8 @@ def intake_check(
         if name in data and data[name] not in allowed:
             refuse(name, _("“%(value)s” is not one of the choices.") % {"value": data[name]})
     born = patient.get("birth_date")
-    doubtful = born and date_problem(born)
-    if born and not doubtful and born < oldest_birth_date():
+    doubtful = born and date_problem(born, today=today)
+    if born and not doubtful and born < oldest_birth_date(today):
         doubtful = _("The birth date %(date)s is more than %(years)s years ago: check the year.") % {
             "date": born.isoformat(),
             "years": OLDEST_AGE_YEARS,
@@ -244,7 +254,7 @@ def intake_check(
         refuse("birth_date", doubtful)
     died = intake.deceased_on
     if died is not None:
-        if problem := date_problem(died):
+        if problem := date_problem(died, today=today):
             refuse("deceased_on", problem)
         elif intake.admitted_on and died < intake.admitted_on:
             refuse("deceased_on", _("The date of death is before the admission date."))
@@ -253,7 +263,7 @@ def intake_check(
     if stay.get("discharged_on") is None:
         refuse("discharged_on", _("Enter the discharge date."))
     for name, messages in stay_date_errors(
-        admitted_on=intake.admitted_on, discharged_on=stay.get("discharged_on")
+        admitted_on=intake.admitted_on, discharged_on=stay.get("discharged_on"), today=today
     ).items():
         for message in messages:
             refuse(name, message)

@@ -33,7 +33,8 @@ from operator import or_
 from typing import NamedTuple
 
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from followup import access
@@ -192,16 +193,26 @@ class _Assigner:
     be too low until it reaches the top, where it is corrected first."""
 
     def __init__(self, *, department: Department, monday: dt.date, sunday: dt.date):
+        # Each nurse's calls due that week, read from the (nurse, status, due
+        # date) index one status at a time: only that week's entries, not
+        # every call she ever had (counted from there, the load grew with the
+        # calls table, and an import generating chunk after chunk turned
+        # quadratic).
+        week = (
+            FollowUpCall.objects.filter(
+                assigned_to=OuterRef("pk"),
+                status__in=FollowUpCall.Status.values,
+                due_date__range=(monday, sunday),
+            )
+            .order_by()
+            .values("assigned_to")
+            .annotate(calls=Count("pk"))
+            .values("calls")
+        )
         nurses = (
             access.ward_staff([department.pk], roles=[Role.NURSE])
             .order_by()
-            .annotate(
-                load=Count(
-                    "assigned_calls",
-                    filter=Q(assigned_calls__due_date__range=(monday, sunday)),
-                    distinct=True,
-                )
-            )
+            .annotate(load=Coalesce(Subquery(week), 0))
             .values_list("pk", "load")
         )
         self.load = dict(nurses)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from calls.imports import ImportFileError, read_discharge_file
+from calls.imports import ImportFileError, discharge_file_rows
 from calls.services.discharge_import import discharges_import
 
 
@@ -20,18 +20,24 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
-        try:
-            rows = read_discharge_file(name=path.name, content=path.read_bytes())
-        except ImportFileError as exc:
-            raise CommandError(str(exc)) from None
-        report = discharges_import(rows=rows, by=None, dry_run=dry_run, source_reference=path.name)
+        listing = dry_run or options["verbosity"] >= 2
+        # The file is read as it is imported, a chunk of rows at a time: a
+        # year of discharges takes no more memory than a day's.
+        with path.open("rb") as stream:
+            try:
+                rows = discharge_file_rows(name=path.name, stream=stream)
+            except ImportFileError as exc:
+                raise CommandError(str(exc)) from None
+            report = discharges_import(
+                rows=rows, by=None, dry_run=dry_run, source_reference=path.name, keep_rows=listing
+            )
         for warning in report.warnings:
             self.stderr.write(f"warning: {warning}")
         for line, reason in report.errors:
             self.stderr.write(f"line {line}: {reason}")
         if report.errors:
             raise CommandError(f"{len(report.errors)} problem(s) found; nothing was imported.")
-        if dry_run or options["verbosity"] >= 2:
+        if listing:
             for row in report.rows:
                 self.stdout.write(f"line {row.line}: {row.mrn} {row.name} admitted {row.admitted_on} -> {row.action}")
         verb = "would be" if dry_run else "were"

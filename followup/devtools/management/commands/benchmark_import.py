@@ -1,0 +1,295 @@
+"""Benchmark of the discharge file import on PostgreSQL (not a test).
+
+    python manage.py benchmark_import [--rows 20000] [--again] [--force]
+
+Writes a cardiology ward's export of ``--rows`` discharges over the past
+year (followup.devtools.synthetic.discharge_export_rows: one patient in ten
+readmitted, one stay in a hundred ending in death) to a temporary CSV file,
+for a dedicated department (code BENCH-IMPORT, its own nurses and a rule
+with a day-7 and a day-30 call), then measures in one run:
+
+- the baseline: ``COPY`` of the same file into a plain table (one text
+  column per import column, no index, no key, no trigger): what moving those
+  bytes into the database costs, without any of the checks, look-ups,
+  upserts, audit rows and calls the import exists for;
+- the import, as ``manage.py import_discharges`` runs it (the file read as a
+  stream, checked, applied all or nothing, calls generated): its time, rows
+  per second (target: at least 2,000) and ratio to the baseline; the CPU
+  time of this process and of its PostgreSQL backend (read from /proc, as
+  other work on the machine stretches the wall-clock time); the peak
+  resident memory of the process during the import, over what it held
+  before (flat in the file size: compare 20,000 and 200,000 rows);
+- with ``--again``, the same file imported a second time (every row an
+  unchanged update: nothing written but the calls' check).
+
+It checks that the import created one stay per row and the calls the rule
+gives them. Everything it creates is removed at the end except the audit
+rows (the trail refuses deletion).
+"""
+
+import csv
+import datetime as dt
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from calls.imports import IMPORT_COLUMNS, discharge_file_rows
+from calls.models import Department, Discharge, FollowUpCall, FollowUpRule, RuleStep
+from calls.services.discharge_import import discharges_import
+from followup.dates import week_bounds
+from followup.devtools.guard import add_force_argument, claim_database
+from followup.devtools.measure import load_average
+from followup.devtools.synthetic import discharge_export_rows
+from followup.models import User
+from followup.roles import Role
+
+CODE = "BENCH-IMPORT"
+MRN_PREFIX = "BENCHI"
+NURSE_PREFIX = "bench_import_nurse_"
+NURSES = 5
+BASELINE_TABLE = "devtools_bench_import_rows"
+TARGET = 2000  # rows per second
+STEP_DAYS = ((7, [0, 1, 2, 3, 4]), (30, [1, 3]))  # (days after discharge, calling days) of the rule's calls
+
+
+def _memory_kib(field: str) -> int | None:
+    """VmRSS / VmHWM of this process in KiB (Linux), None elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _backend_cpu() -> float | None:
+    """CPU seconds the PostgreSQL backend of this connection has used (the
+    server on this machine, Linux), None when it cannot be read."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure the discharge import of a synthetic ward export against a COPY of the same file into a plain "
+        "table (PostgreSQL only)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rows", type=int, default=20_000, help="discharges in the file (default 20,000)")
+        parser.add_argument("--again", action="store_true", help="also time importing the same file a second time")
+        add_force_argument(parser)
+
+    def handle(self, *args, rows: int, again: bool, force: bool, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("benchmark_import measures PostgreSQL: set DATABASE_URL to a PostgreSQL database.")
+        if rows < 1:
+            raise CommandError("--rows must be at least 1.")
+        if Department.objects.filter(code=CODE).exists():
+            raise CommandError(f"Department {CODE} exists (an interrupted run?): remove it first.")
+        claim_database(command="benchmark_import", force=force)
+        department, nurses = self._setup()
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "bench-cardiology.csv"
+            try:
+                self._write_file(path, rows, nurses)
+                # As production runs it: DEBUG off, so no query is kept in memory for the debug page.
+                with override_settings(DEBUG=False):
+                    self._measure(path, rows, department, again)
+            finally:
+                self._cleanup(department)
+
+    def _setup(self) -> tuple[Department, list[str]]:
+        with transaction.atomic():
+            department = Department.objects.create(code=CODE, name="Benchmark ward (import)")
+            group = Group.objects.get(name=Role.NURSE)
+            nurses = []
+            for index in range(NURSES):
+                nurse = User.objects.create(username=f"{NURSE_PREFIX}{index}", display_name=f"Bench nurse {index}")
+                nurse.groups.add(group)
+                nurses.append(nurse)
+            department.staff.add(*nurses)
+            rule = FollowUpRule.objects.create(department=department, name="Benchmark rule")
+            for order, (offset, weekdays) in enumerate(STEP_DAYS):
+                RuleStep.objects.create(
+                    rule=rule,
+                    order=order,
+                    offset_days=offset,
+                    late_days=3,
+                    weekdays=weekdays,
+                    window_start=dt.time(9),
+                    window_end=dt.time(17),
+                )
+        return department, [nurse.username for nurse in nurses]
+
+    def _write_file(self, path: Path, count: int, nurses: list[str]) -> None:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(IMPORT_COLUMNS)
+            writer.writerows(
+                discharge_export_rows(
+                    count=count,
+                    department_code=CODE,
+                    nurses=nurses,
+                    today=timezone.localdate(),
+                    mrn_prefix=MRN_PREFIX,
+                    seed=20261130,
+                )
+            )
+
+    def _copy_baseline(self, path: Path) -> tuple[float, int]:
+        columns = ", ".join(IMPORT_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DROP TABLE IF EXISTS {BASELINE_TABLE}; "
+                f"CREATE TABLE {BASELINE_TABLE} ({', '.join(f'{c} text' for c in IMPORT_COLUMNS)})"
+            )
+        started = time.perf_counter()
+        statement = f"COPY {BASELINE_TABLE} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER)"
+        with (
+            transaction.atomic(),
+            connection.cursor() as cursor,
+            path.open("rb") as handle,
+            cursor.cursor.copy(statement) as copy,
+        ):
+            while block := handle.read(1 << 16):
+                copy.write(block)
+        seconds = time.perf_counter() - started
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {BASELINE_TABLE}")  # noqa: S608  # nosec B608 - a constant name
+            (copied,) = cursor.fetchone()
+        return seconds, copied
+
+    def _import(self, path: Path):
+        backend_before, cpu_before = _backend_cpu(), time.process_time()
+        rss_before = _memory_kib("VmRSS")
+        watching = _reset_peak_rss()
+        started = time.perf_counter()
+        with path.open("rb") as stream:
+            report = discharges_import(
+                rows=discharge_file_rows(name=path.name, stream=stream),
+                by=None,
+                dry_run=False,
+                source_reference=path.name,
+                keep_rows=False,
+            )
+        seconds = time.perf_counter() - started
+        peak = _memory_kib("VmHWM") if watching else None
+        backend_after = _backend_cpu()
+        backend = None if backend_before is None or backend_after is None else backend_after - backend_before
+        if not report.applied:
+            raise CommandError(f"the import refused the file: {report.errors[:5]}")
+        return report, seconds, time.process_time() - cpu_before, backend, rss_before, peak
+
+    def _measure(self, path: Path, count: int, department: Department, again: bool) -> None:
+        size = path.stat().st_size
+        copy_seconds, copied = self._copy_baseline(path)
+        report, seconds, cpu, backend, rss_before, peak = self._import(path)
+        stays = Discharge.objects.filter(department=department).count()
+        calls = FollowUpCall.objects.filter(discharge__department=department).count()
+        later = Discharge.objects.filter(patient=OuterRef("patient"), admitted_on__gt=OuterRef("admitted_on"))
+        callable_stays = Discharge.objects.filter(department=department, patient__deceased_on__isnull=True).exclude(
+            Exists(later)
+        )
+        # Each callable stay has the calls due by the end of this week; the later ones come with the weekly run.
+        _monday, sunday = week_bounds(timezone.localdate())
+        expected = sum(
+            callable_stays.filter(discharged_on__lte=sunday - dt.timedelta(days=offset)).count()
+            for offset, _weekdays in STEP_DAYS
+        )
+        if report.created != count or stays != count or copied != count:
+            raise CommandError(
+                f"expected {count} stays: the import created {report.created} ({stays} stored), the COPY {copied}"
+            )
+        if calls != expected:
+            raise CommandError(f"expected {expected} calls (those due by the end of this week), found {calls}")
+        rows = [
+            ("rows in the file", f"{count:,} ({size / 2**20:.1f} MiB)"),
+            (
+                "import (read, check, write, audit, calls)",
+                f"{seconds:.2f} s = {count / seconds:,.0f} rows/s (target >= {TARGET:,} rows/s)",
+            ),
+            (
+                "baseline: COPY of the file into a plain table",
+                f"{copy_seconds:.2f} s = {count / copy_seconds:,.0f} rows/s",
+            ),
+            ("ratio import / COPY", f"{seconds / copy_seconds:.1f}x"),
+            ("CPU: this process / its PostgreSQL backend", self._cpu(cpu, backend, count)),
+            ("peak RSS during the import", self._rss(rss_before, peak)),
+            ("stays and calls created", f"{stays:,} stays, {calls:,} calls (all those due by the end of this week)"),
+        ]
+        if again:
+            report, again_seconds, again_cpu, again_backend, _before, _peak = self._import(path)
+            rows.append(
+                (
+                    "the same file again (all unchanged updates)",
+                    f"{again_seconds:.2f} s = {count / again_seconds:,.0f} rows/s, {report.updated:,} updated; "
+                    f"CPU {self._cpu(again_cpu, again_backend, count)}",
+                )
+            )
+        width = max(len(label) for label, _value in rows)
+        self.stdout.write("")
+        self.stdout.write(f"| {'measure':<{width}} | value |")
+        self.stdout.write(f"|{'-' * (width + 2)}|-------|")
+        for label, value in rows:
+            self.stdout.write(f"| {label:<{width}} | {value} |")
+        self.stdout.write(load_average())
+
+    @staticmethod
+    def _cpu(cpu: float, backend: float | None, count: int) -> str:
+        if backend is None:
+            return f"{cpu:.1f} s / not measured (the server is not on this machine)"
+        return f"{cpu:.1f} s / {backend:.1f} s = {count / (cpu + backend):,.0f} rows per CPU second"
+
+    @staticmethod
+    def _rss(before: int | None, peak: int | None) -> str:
+        if before is None or peak is None:
+            return "not measured (needs Linux /proc)"
+        return f"{peak / 1024:.1f} MiB ({(peak - before) / 1024:+.1f} MiB over the {before / 1024:.1f} MiB before it)"
+
+    def _cleanup(self, department: Department) -> None:
+        self.stdout.write("Cleaning up ...")
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {BASELINE_TABLE}")
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM calls_followupcall WHERE discharge_id IN "
+                    "(SELECT id FROM calls_discharge WHERE department_id = %s)",
+                    [department.pk],
+                )
+                cursor.execute("DELETE FROM calls_discharge WHERE department_id = %s", [department.pk])
+                cursor.execute(
+                    "DELETE FROM calls_patient p WHERE p.mrn LIKE %s "
+                    "AND NOT EXISTS (SELECT 1 FROM calls_discharge d WHERE d.patient_id = p.id)",
+                    [f"{MRN_PREFIX}%"],
+                )
+            RuleStep.objects.filter(rule__department=department).delete()
+            FollowUpRule.objects.filter(department=department).delete()
+            users = list(department.staff.filter(username__startswith=NURSE_PREFIX))
+            department.staff.clear()
+            department.delete()
+            User.objects.filter(pk__in=[u.pk for u in users]).delete()
