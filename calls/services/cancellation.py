@@ -115,13 +115,11 @@ def patients_mark_deceased(*, deaths: list[tuple[int, dt.date]], actor: "User | 
     calls cancelled."""
     if not deaths:
         return 0
-    last = dict(deaths)
     # A death is one record per patient (DeathRecord) with its audit rows; a
-    # file holds few, so each goes through patient_mark_deceased.
-    return sum(
-        patient_mark_deceased(patient=patient, died_on=last[patient.pk], actor=actor)
-        for patient in Patient.objects.filter(pk__in=list(last)).order_by("pk")
-    )
+    # file holds few, so each goes through patient_mark_deceased, in the order
+    # learnt (a later date for the same patient corrects the record's date).
+    patients = Patient.objects.in_bulk([pk for pk, _day in deaths])
+    return sum(patient_mark_deceased(patient=patients[pk], died_on=day, actor=actor) for pk, day in deaths)
 
 
 @transaction.atomic

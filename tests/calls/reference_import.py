@@ -20,6 +20,7 @@ from calls.services.cancellation import patient_mark_deceased
 from calls.services.discharges import _name_of_another_ward, _stay_of_another_ward, _upsert, same_person_name
 from calls.services.intake import POLICIES, intake_check, nurse_works_in
 from calls.services.queue import generate_calls
+from calls.services.risk import discharges_rescore, outcomes_recompute
 from followup import access
 from followup.models import User
 
@@ -221,6 +222,9 @@ def _apply(*, report: ImportReport, by: User | None, source_reference: str, acto
     # Deaths before the calls are planned: a patient who died gets none.
     for patient, deceased_on in died:
         patient_mark_deceased(patient=patient, died_on=deceased_on, actor=actor)
+    # As discharge_register does after each stay: its risk, then the patients' outcome ledgers.
+    discharges_rescore(discharge_ids=ids)
+    outcomes_recompute(patient_ids=set(Discharge.objects.filter(pk__in=ids).values_list("patient_id", flat=True)))
     today = timezone.localdate()
     for start in range(0, len(ids), _IDS_PER_GENERATION):
         generate_calls(week=today, discharges=ids[start : start + _IDS_PER_GENERATION], actor=actor)

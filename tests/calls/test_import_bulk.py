@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calls.imports import IMPORT_COLUMNS, discharge_file_rows
-from calls.models import Discharge, FollowUpCall, Patient
+from calls.models import DeathRecord, Discharge, FollowUpCall, Patient
 from calls.services import discharge_import
 from calls.services.discharge_import import discharges_import
 from calls.services.queue import generate_calls
@@ -164,7 +164,9 @@ def state(last_event: int):
         for row in FollowUpCall.objects.values()
     )
     loads = sorted(Counter(FollowUpCall.objects.values_list("assigned_to_id", flat=True)).items(), key=str)
-    names = {"patient": patients, "stay": stays, "call": calls}
+    # A death record by its patient: the two imports may record a file's deaths in another order.
+    deaths = {pk: patients[patient] for pk, patient in DeathRecord.objects.values_list("pk", "patient_id")}
+    names = {"patient": patients, "stay": stays, "call": calls, "death": deaths}
 
     def named(kind, value):
         return names[kind].get(int(value), value) if kind in names and value not in ("", None) else value

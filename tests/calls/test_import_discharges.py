@@ -302,7 +302,7 @@ def test_an_implausible_date_of_death_is_refused(cardiology, deceased_on, messag
 
 def test_unknown_columns_are_listed_as_a_warning_and_the_rest_is_imported(cardiology):
     rows = read_discharge_file(
-        name="export.csv", content="\n".join([f"{HEADER},ward_bed,<b>x</b>", ROW_A + ",,,12,y"]).encode()
+        name="export.csv", content="\n".join([f"{HEADER},ward_bed,<b>x</b>", ROW_A + ",,,,,,12,y"]).encode()
     )
     report = discharges_import(rows=rows, by=None, dry_run=False)
     assert report.applied
@@ -313,7 +313,7 @@ def test_unknown_columns_are_listed_as_a_warning_and_the_rest_is_imported(cardio
 
 def test_the_command_prints_the_unknown_columns(cardiology, tmp_path, capsys):
     path = tmp_path / "export.csv"
-    path.write_text("\n".join([f"{HEADER},ward_bed", ROW_A + ",,,12"]), encoding="utf-8")
+    path.write_text("\n".join([f"{HEADER},ward_bed", ROW_A + ",,,,,,12"]), encoding="utf-8")
     call_command("import_discharges", str(path))
     assert capsys.readouterr().err.startswith("warning: These columns are not imported: ward_bed.")
 
