@@ -227,11 +227,13 @@ class Keyboard:
 
     def tab_to(self, selector: str, *, limit: int = 60) -> None:
         """Tab until the focus is on ``selector``, as she would."""
+        seen = []
         for _ in range(limit):
             self.press("Tab")
             if self.page.evaluate("(s) => document.activeElement.matches(s)", selector):
                 return
-        raise AssertionError(f"{selector} never got the focus")
+            seen.append(self.page.evaluate("document.activeElement.outerHTML.slice(0, 90)"))
+        raise AssertionError(f"{selector} never got the focus; the focus went to: " + " | ".join(seen[:12]))
 
 
 def test_an_answered_call_completes_in_at_most_40_keystrokes(localized, desk, locale):
