@@ -213,7 +213,7 @@ def test_a_chinese_name_stays_on_one_line_on_a_phone(browser, live_server, phone
     assert (nurse.inner_text(), lines_of(nurse), one_line(nurse)) == ("李娜", 1, True)
 
     page.goto("/calls/discharges/")
-    name = page.locator("table span.person-name", has_text=CHINESE_NAME)
+    name = page.locator("table .person-name", has_text=CHINESE_NAME)
     assert (lines_of(name), one_line(name)) == (1, True)
 
     page.goto(f"/calls/{call.pk}/")
