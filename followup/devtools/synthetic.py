@@ -48,6 +48,10 @@ CARDIOLOGY = [
 MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "158", "186")
 
 
+# Secondary diagnoses a cardiology ward records (hypertension, diabetes, kidney disease, COPD, ...).
+SECONDARY_CODES = ["I10", "E11.9", "E11.2", "N18.3", "J44.9", "I48.0", "E78.5", "I50.9", "K70.3", "C78.0"]
+
+
 def discharge_export_rows(*, count: int, department_code: str, nurses: list[str], today, mrn_prefix: str, seed: int):
     """``count`` rows of a cardiology ward's discharge export over the year
     before ``today``, as a hospital information system writes them (in
@@ -100,5 +104,9 @@ def discharge_export_rows(*, count: int, department_code: str, nurses: list[str]
                 "胸闷时含服硝酸甘油" if rng.random() < 0.3 else "",
                 "",
                 "死亡" if died else rng.choice(["", "出院", "home"]),
+                # The readmission risk's columns (docs/risk.md), as a hospital export fills them.
+                rng.choices(["急诊", "择期", "外院转入", ""], weights=[60, 30, 5, 5])[0],
+                ", ".join(rng.sample(SECONDARY_CODES, rng.randrange(0, 4))),
+                str(rng.choices([0, 1, 2, 3], weights=[60, 25, 10, 5])[0]),
             ]
             written += 1

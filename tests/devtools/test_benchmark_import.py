@@ -39,6 +39,7 @@ def test_benchmark_import_beside_other_data_imports_measures_and_removes_only_it
         "CPU: this process / its PostgreSQL backend",
         "peak RSS during the import",
         "stays and calls created",
+        "of which readmission risk and outcome ledger",
         "the same file again (all unchanged updates)",
     ]
     values = {label.strip(): value.strip() for label, value in table}
@@ -46,6 +47,7 @@ def test_benchmark_import_beside_other_data_imports_measures_and_removes_only_it
     assert values["import (read, check, write, audit, calls)"].endswith("rows/s (target >= 2,000 rows/s)")
     assert values["ratio import / COPY"].endswith("x")
     assert values["stays and calls created"].startswith("60 stays, ")
+    assert "% of the import (target <= 10%)" in values["of which readmission risk and outcome ledger"]
     assert ", 60 updated; CPU " in values["the same file again (all unchanged updates)"]
     assert lines[-2].startswith("load average ")
     assert lines[-1] == "Cleaning up ..."
