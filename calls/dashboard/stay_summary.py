@@ -31,6 +31,11 @@ from .patients import FAMILY_TOOK_PART, age_band_sql
 
 S = FollowUpCall.Status
 LOCK_NAMESPACE = 73_303  # pg_advisory_xact_lock(int, int); the queue uses 73_301, the feeds 73_302
+# Stays are locked by bucket (id modulo this), not one by one: a file import of
+# 200,000 stays in one transaction would otherwise hold 200,000 advisory locks
+# and run out of the server's lock table (max_locks_per_transaction). Two
+# changes of stays in the same bucket wait for each other; that is all.
+LOCK_BUCKETS = 64
 
 
 def _quoted(values) -> str:
@@ -102,8 +107,8 @@ def _recompute(ids: str) -> str:
     """The statements that bring the stays ``ids`` up to date."""
     mine = f"discharge_id IN ({ids})"
     return f"""
-PERFORM pg_advisory_xact_lock({LOCK_NAMESPACE}, (id % 2147483647)::int)
-FROM (SELECT DISTINCT id FROM ({ids}) AS touched(id) ORDER BY id) AS locked;
+PERFORM pg_advisory_xact_lock({LOCK_NAMESPACE}, bucket)
+FROM (SELECT DISTINCT (id % {LOCK_BUCKETS})::int AS bucket FROM ({ids}) AS touched(id) ORDER BY bucket) AS locked;
 {_roll(-1, mine)}
 DELETE FROM calls_dashboardstay WHERE {mine};
 INSERT INTO calls_dashboardstay ({STAY_COLUMNS}) {_state(ids)};

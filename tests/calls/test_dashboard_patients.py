@@ -7,6 +7,7 @@ from html import unescape
 
 import pytest
 import time_machine
+from django.db import connection
 from django.urls import reverse
 
 from calls.dashboard import patients as pt
@@ -345,3 +346,23 @@ def test_a_nurse_of_the_ward_cannot_read_the_patient_figures(client_for, db):
     ward = DepartmentFactory(code="NEU")
     ward.staff.add(nurse)
     assert client_for(nurse).get(reverse("calls:dashboard"), {"format": "json"}).status_code == 403
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the stay summary's triggers are PostgreSQL's")
+def test_a_file_sized_insert_of_stays_holds_a_bounded_number_of_locks(db):
+    """A file import writes thousands of stays in one transaction: the stay
+    summary's triggers lock buckets of stays, not each stay (one lock a stay
+    ran out of the server's lock table at 20,000 rows)."""
+    from calls.dashboard.stay_summary import LOCK_BUCKETS, LOCK_NAMESPACE
+    from tests.factories import DepartmentFactory, bulk_stays
+
+    department = DepartmentFactory(code="LOCKS")
+    bulk_stays(department=department, stays=[{"discharged_on": dt.date(2026, 11, 2), "calls": []}] * 500)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND pid = pg_backend_pid()",
+            [LOCK_NAMESPACE],
+        )
+        (held,) = cursor.fetchone()
+    assert 0 < held <= LOCK_BUCKETS
