@@ -110,7 +110,9 @@ class FollowUpCall(models.Model):
     satisfaction = models.CharField(_("overall satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True)
     summary = models.TextField(_("summary"), blank=True)
     # How the answers came: a nurse's call, or the patient's self-report form (docs/self-report.md).
-    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices, default=Channel.PHONE)
+    channel = models.CharField(
+        _("channel"), max_length=12, choices=Channel.choices, default=Channel.PHONE, db_default=Channel.PHONE
+    )
     next_call_on = models.DateField(_("next call booked for"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     completed_by = models.ForeignKey(
