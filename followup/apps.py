@@ -13,7 +13,7 @@ class FollowupConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import post_migrate
 
-        from . import audit, sessions  # noqa: F401  (connect the log-in signals)
+        from . import audit, lookups, sessions  # noqa: F401  (connect the log-in signals; register __any)
         from .sync import sync_after_migrate
 
         # Roles, periodic tasks and defaults (followup.sync) after every

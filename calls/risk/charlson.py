@@ -16,6 +16,7 @@ the severe form of a condition (liver disease, diabetes, cancer), only the
 severe one counts (the same hierarchy comorbidipy and ``comorbidity`` apply).
 """
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -386,14 +387,18 @@ def normalise_icd10(code: str) -> str:
     return _NOT_CODE.sub("", (code or "").upper())
 
 
+@functools.lru_cache(maxsize=4096)
+def _conditions_of_code(code: str) -> frozenset[str]:
+    """The conditions one code shows (a ward's file repeats a few hundred codes)."""
+    code = normalise_icd10(code)
+    return frozenset(condition for prefix, condition in _PREFIX_INDEX.get(code[:3], ()) if code.startswith(prefix))
+
+
 def charlson_conditions(codes: Iterable[str]) -> set[str]:
     """The Charlson conditions the codes show, after the hierarchy."""
     found: set[str] = set()
     for code in codes:
-        code = normalise_icd10(code)
-        for prefix, condition in _PREFIX_INDEX.get(code[:3], ()):
-            if code.startswith(prefix):
-                found.add(condition)
+        found.update(_conditions_of_code(code))
     for severe, mild in HIERARCHY:
         if severe in found:
             found.discard(mild)
@@ -401,7 +406,12 @@ def charlson_conditions(codes: Iterable[str]) -> set[str]:
 
 
 def charlson_index(codes: Iterable[str]) -> int:
-    return sum(WEIGHTS[condition] for condition in charlson_conditions(codes))
+    return charlson_weight(charlson_conditions(codes))
+
+
+def charlson_weight(conditions: Iterable[str]) -> int:
+    """The Charlson index of conditions charlson_conditions found."""
+    return sum(WEIGHTS[condition] for condition in conditions)
 
 
 def split_codes(value) -> tuple[list[str], list[str]]:

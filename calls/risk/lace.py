@@ -14,15 +14,14 @@ then unknown too, but its lower bound (the sum of the known points) is kept,
 and a lower bound already at the high threshold makes the patient high risk.
 """
 
-import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .charlson import charlson_conditions, charlson_index
+from .charlson import charlson_conditions, charlson_weight
 
 # Admission types (Discharge.AdmissionType values) that count as acute.
 ACUTE_ADMISSION_TYPES = frozenset({"emergency"})
@@ -37,10 +36,10 @@ class RiskTier(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
-@dataclass(frozen=True)
-class Component:
+class Component(NamedTuple):
     """One letter of LACE: the value it was worked out from, its points
-    (None: unknown) and where the value came from (a plain-word key)."""
+    (None: unknown) and where the value came from (a plain-word key). A
+    named tuple: an import builds four per row."""
 
     letter: str
     value: str
@@ -49,37 +48,36 @@ class Component:
     floor: int = 0  # unknown, but at least this many points (visits known to have happened)
 
     def as_dict(self) -> dict:
-        return {
-            "letter": self.letter,
-            "value": self.value,
-            "points": self.points,
-            "source": self.source,
-            "floor": self.floor,
-        }
+        """As a stay keeps it (``risk_detail``); a floor of 0 is left out."""
+        kept = {"letter": self.letter, "value": self.value, "points": self.points, "source": self.source}
+        if self.floor:
+            kept["floor"] = self.floor
+        return kept
 
 
-@dataclass(frozen=True)
-class LaceScore:
+class LaceScore(NamedTuple):
+    """A stay's score: its components, the total (None when one is
+    unknown), the sum of the known points and floors, and the tier."""
+
     components: tuple[Component, ...]
     tier: str
-    conditions: tuple[str, ...] = field(default=())
+    conditions: tuple[str, ...] = ()
+    total: int | None = None
+    lower_bound: int = 0
 
-    @property
-    def total(self) -> int | None:
-        if any(component.points is None for component in self.components):
-            return None
-        return sum(component.points for component in self.components)
-
-    @property
-    def lower_bound(self) -> int:
-        return sum(component.floor if component.points is None else component.points for component in self.components)
+    @classmethod
+    def of(cls, components: tuple[Component, ...], *, conditions: tuple[str, ...], high: int, moderate: int):
+        known = [c.points for c in components if c.points is not None]
+        total = sum(known) if len(known) == len(components) else None
+        lower_bound = sum(c.floor if c.points is None else c.points for c in components)
+        tier = tier_for(total=total, lower_bound=lower_bound, high=high, moderate=moderate)
+        return cls(components, tier, conditions, total, lower_bound)
 
     def as_dict(self) -> dict:
+        """What a stay keeps of its score beside its risk columns (total,
+        lower bound and tier): the index, the conditions and the components."""
         return {
             "index": "LACE",
-            "total": self.total,
-            "lower_bound": self.lower_bound,
-            "tier": self.tier,
             "conditions": list(self.conditions),
             "components": [component.as_dict() for component in self.components],
         }
@@ -140,9 +138,9 @@ def lace_score(
     codes = [code for code in icd10_codes if code and code.strip()]
     conditions: tuple[str, ...] = ()
     if codes:
-        index = charlson_index(codes)
-        conditions = tuple(sorted(charlson_conditions(codes)))
-        comorbidity = Component("C", str(index), comorbidity_points(index), "icd10")
+        found = charlson_conditions(codes)
+        conditions = tuple(sorted(found))
+        comorbidity = Component("C", str(index := charlson_weight(found)), comorbidity_points(index), "icd10")
     else:
         comorbidity = Component("C", "", None, "missing")
     if emergency_visits is None:
@@ -150,6 +148,4 @@ def lace_score(
         emergency = Component("E", str(emergency_visits_at_least or ""), None, "missing", floor=floor)
     else:
         emergency = Component("E", str(emergency_visits), emergency_points(emergency_visits), emergency_source)
-    unrated = LaceScore(components=(length, acuity, comorbidity, emergency), tier="", conditions=conditions)
-    tier = tier_for(total=unrated.total, lower_bound=unrated.lower_bound, high=high, moderate=moderate)
-    return dataclasses.replace(unrated, tier=tier)
+    return LaceScore.of((length, acuity, comorbidity, emergency), conditions=conditions, high=high, moderate=moderate)

@@ -7,6 +7,7 @@ and the calls still worth making come back (``death_record_reverse``,
 docs/call-queue.md "A death recorded by mistake")."""
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup.audit import audit_change, audit_changes
+from followup.bulk import insert_rows, update_rows
 from followup.dates import start_of_day, week_bounds
 from followup.models import AuditEvent, User
 
@@ -30,6 +32,11 @@ CREATE = AuditEvent.Action.CREATE
 def _cancel_open(*, calls: QuerySet[FollowUpCall], reason: str, actor: "User | str") -> list[int]:
     """Cancel the still-open calls of ``calls`` (locked first) and audit
     them; returns the ids of those this run cancelled."""
+    return [pk for pk, _patient in _cancel_open_rows(calls=calls, reason=reason, actor=actor)]
+
+
+def _cancel_open_rows(*, calls: QuerySet[FollowUpCall], reason: str, actor: "User | str") -> list[tuple[int, int]]:
+    """_cancel_open, returning (call id, patient id) of each call cancelled."""
     open_calls = calls.filter(status__in=FollowUpCall.OPEN_STATUSES)
     rows = list(open_calls.select_for_update(of=("self",)).order_by("pk").values_list("pk", "discharge__patient_id"))
     if not rows:
@@ -42,7 +49,7 @@ def _cancel_open(*, calls: QuerySet[FollowUpCall], reason: str, actor: "User | s
     )
     # What nurses had typed on these calls will never be sent now.
     drafts_discard(calls=[pk for pk, _patient in rows], actor=actor, reason=f"cancelled: {reason}")
-    return [pk for pk, _patient in rows]
+    return rows
 
 
 @transaction.atomic
@@ -112,14 +119,77 @@ def patients_mark_deceased(*, deaths: list[tuple[int, dt.date]], actor: "User | 
     """patient_mark_deceased for many patients at once (a file import):
     ``deaths`` holds (patient id, date of death) pairs in the order they were
     learnt; the last date of a patient is the one kept. Returns the number of
-    calls cancelled."""
+    calls cancelled.
+
+    The patients learnt dead once, with no standing death record (nearly
+    all of them), are recorded together: one statement for their records,
+    one for the patients, one for the audit rows of each, one outcome
+    recomputation and one cancellation of their open calls. The others (a
+    record to correct, two dates in one file) go one by one, in the order
+    learnt, through patient_mark_deceased."""
     if not deaths:
         return 0
-    # A death is one record per patient (DeathRecord) with its audit rows; a
-    # file holds few, so each goes through patient_mark_deceased, in the order
-    # learnt (a later date for the same patient corrects the record's date).
-    patients = Patient.objects.in_bulk([pk for pk, _day in deaths])
-    return sum(patient_mark_deceased(patient=patients[pk], died_on=day, actor=actor) for pk, day in deaths)
+    ids = sorted({pk for pk, _day in deaths})
+    patients = {p.pk: p for p in Patient.objects.select_for_update().filter(pk__any=ids).order_by("pk")}
+    recorded = set(
+        DeathRecord.objects.filter(patient_id__any=ids, reversed_at__isnull=True).values_list("patient_id", flat=True)
+    )
+    times = Counter(pk for pk, _day in deaths)
+    together = {pk: day for pk, day in deaths if times[pk] == 1 and pk not in recorded}
+    cancelled = _mark_deceased_together(together, actor=actor) if together else 0
+    return cancelled + sum(
+        patient_mark_deceased(patient=patients[pk], died_on=day, actor=actor)
+        for pk, day in deaths
+        if pk not in together
+    )
+
+
+def _mark_deceased_together(deaths: dict[int, dt.date], *, actor: "User | str") -> int:
+    """Record the deaths of patients with no standing record, as
+    patient_mark_deceased records each (the same rows and audit rows)."""
+    now = timezone.now()
+    by = actor if isinstance(actor, User) else None
+    records = [
+        {
+            "patient_id": pk,
+            "died_on": day,
+            "recorded_by_id": by.pk if by else None,
+            "recorded_via": "" if by else actor[:150],
+            "call_id": None,
+            "note": "",
+        }
+        for pk, day in deaths.items()
+    ]
+    insert_rows(DeathRecord, records)
+    audit_changes(
+        actor=actor,
+        action=CREATE,
+        object_type="death",
+        objects=[(record["id"], record["patient_id"]) for record in records],
+        fields=["died_on", "call"],
+    )
+    update_rows(
+        Patient,
+        [{"id": pk, "deceased": True, "deceased_on": day, "updated_at": now} for pk, day in deaths.items()],
+        ["deceased", "deceased_on", "updated_at"],
+    )
+    audit_changes(
+        actor=actor, object_type="patient", objects=[(pk, pk) for pk in deaths], fields=["deceased", "deceased_on"]
+    )
+    outcomes_recompute(patient_ids=deaths)
+    rows = _cancel_open_rows(
+        calls=FollowUpCall.objects.filter(discharge__patient_id__any=list(deaths)),
+        reason=FollowUpCall.CancelReason.DECEASED,
+        actor=actor,
+    )
+    record_of = {record["patient_id"]: record["id"] for record in records}
+    DeathRecord.cancelled_calls.through.objects.bulk_create(
+        [
+            DeathRecord.cancelled_calls.through(deathrecord_id=record_of[patient_id], followupcall_id=pk)
+            for pk, patient_id in rows
+        ]
+    )
+    return len(rows)
 
 
 @transaction.atomic

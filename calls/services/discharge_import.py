@@ -46,7 +46,7 @@ from .cancellation import calls_cancel_open, patients_mark_deceased
 from .discharges import _name_of_another_ward, _stay_of_another_ward, same_person_name
 from .intake import POLICIES, intake_check, nurse_works_in
 from .queue import generate_calls
-from .risk import discharges_rescore, outcomes_recompute
+from .risk import OUTCOME_FIELDS, RISK_FIELDS, changed, emergency_days_of, outcome_values, risk_values
 
 CHUNK = 2000  # rows checked, or patients applied, per round of statements
 _IDS_PER_QUERY = 1000  # ids in one IN (...) list
@@ -404,7 +404,7 @@ def _stored_patients(mrns: set[str]) -> dict[str, tuple[str, str]]:
     patients already registered under these MRNs."""
     found = {}
     for part in _chunked(sorted(mrns)):
-        for mrn, name, merged_into in Patient.objects.filter(mrn__in=part).values_list(
+        for mrn, name, merged_into in Patient.objects.filter(mrn__any=part).values_list(
             "mrn", "name", "merged_into__mrn"
         ):
             found[mrn] = (name, merged_into or mrn)
@@ -456,10 +456,12 @@ def _outside_scope(
     stays: set[tuple[str, dt.date]] = set()
     visible_stays: set[tuple[str, dt.date]] = set()
     for part in _chunked(mrns):
-        visible.update(access.visible_patients(scope.by).filter(mrn__in=part).values_list("mrn", flat=True))
-        stays.update(Discharge.objects.filter(patient__mrn__in=part).values_list("patient__mrn", "admitted_on"))
+        visible.update(access.visible_patients(scope.by).filter(mrn__any=part).values_list("mrn", flat=True))
+        stays.update(Discharge.objects.filter(patient__mrn__any=part).values_list("patient__mrn", "admitted_on"))
         visible_stays.update(
-            access.visible_discharges(scope.by).filter(patient__mrn__in=part).values_list("patient__mrn", "admitted_on")
+            access.visible_discharges(scope.by)
+            .filter(patient__mrn__any=part)
+            .values_list("patient__mrn", "admitted_on")
         )
     for row in rows:
         if row.mrn not in stored:
@@ -473,7 +475,7 @@ def _outside_scope(
 def _existing_stays(rows: list[_Checked]) -> set[tuple[str, dt.date]]:
     found = set()
     for part in _chunked(sorted({row.mrn for row in rows})):
-        found.update(Discharge.objects.filter(patient__mrn__in=part).values_list("patient__mrn", "admitted_on"))
+        found.update(Discharge.objects.filter(patient__mrn__any=part).values_list("patient__mrn", "admitted_on"))
     return found
 
 
@@ -572,11 +574,6 @@ def _apply(*, staging: _Staging, by: User | None, source_reference: str, actor: 
             _write(writes, actor=actor)
             # Deaths before the calls are planned: a patient who died gets none.
             patients_mark_deceased(deaths=[(patient["id"], day) for patient, day in writes.deaths], actor=actor)
-            # Risk before the calls too (a rule step may be for some tiers only), then the
-            # outcome ledger of every stay of these patients (a later stay is a readmission).
-            stay_ids = [stay["id"] for stay in writes.stays]
-            discharges_rescore(discharge_ids=stay_ids)
-            outcomes_recompute(patient_ids={stay["patient_id"] for stay in writes.stays})
         waiting.extend(stay["id"] for stay in writes.stays)
         if len(waiting) >= GENERATE_EVERY:
             generate_calls(week=today, discharges=waiting, actor=actor)
@@ -590,17 +587,18 @@ def _play(rows: list[dict[str, Any]], *, by: User | None, scope: _Scope, source_
     """Play the rows (ordered by patient record, admission, line) as _upsert
     would one by one, from the patients and stays loaded (and locked) once."""
     mrns = {row["mrn"] for row in rows}
-    patients = {p["mrn"]: p for p in Patient.objects.select_for_update().filter(mrn__in=mrns).values()}
+    patients = {p["mrn"]: p for p in Patient.objects.select_for_update().filter(mrn__any=list(mrns)).values()}
     records = {p["id"]: p for p in patients.values()}
     merged_into = sorted({p["merged_into_id"] for p in patients.values() if p["merged_into_id"]} - set(records))
-    records.update((p["id"], p) for p in Patient.objects.select_for_update().filter(pk__in=merged_into).values())
+    records.update((p["id"], p) for p in Patient.objects.select_for_update().filter(pk__any=merged_into).values())
     # Each patient record's stays by admission, keyed by the record (a new one has no id yet).
     stays_of: dict[int, dict[dt.date, Row]] = {id(p): {} for p in records.values()}
-    for stay in Discharge.objects.select_for_update(of=("self",)).filter(patient_id__in=list(records)).values():
+    for stay in Discharge.objects.select_for_update(of=("self",)).filter(patient_id__any=list(records)).values():
         stays_of[id(records[stay["patient_id"]])][stay["admitted_on"]] = stay
     new_patient, new_stay = defaults(Patient), defaults(Discharge)
     created_by = by.pk if by is not None else None
     writes = _Writes()
+    touched: dict[int, Row] = {}  # the patient records the rows land on, by id()
     for row in rows:
         mrn, admitted_on = row["mrn"], dt.date.fromisoformat(row["admitted_on"])
         patient_names, patient_values = list(row["patient"]), _values(Patient, row["patient"])
@@ -657,7 +655,38 @@ def _play(rows: list[dict[str, Any]], *, by: User | None, scope: _Scope, source_
         deceased_on = row["deceased_on"] and dt.date.fromisoformat(row["deceased_on"])
         if deceased_on and deceased_on != patient["deceased_on"]:
             writes.deaths.append((patient, deceased_on))
+        touched[id(patient)] = patient
+    _score(writes, touched, stays_of)
     return writes
+
+
+def _score(writes: _Writes, patients: dict[int, Row], stays_of: dict[int, dict[dt.date, Row]]) -> None:
+    """The readmission risk of the rows' stays and the outcome ledger of
+    every stay of their patients (a later stay is a readmission), worked out
+    in memory as calls.services.risk does and written with the stays: a new
+    stay's in its insert, an existing stay's in the chunk's upsert. Before
+    the calls are generated (a rule step may be for some tiers only)."""
+    visits = emergency_days_of(p["id"] for p in patients.values() if p["id"] is not None)
+    died = {id(patient): day for patient, day in writes.deaths}  # the last date learnt is the one kept
+    in_file = {id(stay) for stay in writes.stays}
+    for key, patient in patients.items():
+        stays = list(stays_of[key].values())
+        days = visits[patient["id"]] if patient["id"] is not None else []
+        for stay in stays:
+            if id(stay) in in_file and changed(stay, risk_values(stay, days)):
+                _rescored(writes, stay, RISK_FIELDS)
+        values = outcome_values(stays, emergency_days=days, died_on=died.get(key, patient["deceased_on"]))
+        for stay, new in zip(stays, values, strict=True):
+            if changed(stay, new):
+                _rescored(writes, stay, OUTCOME_FIELDS)
+
+
+def _rescored(writes: _Writes, stay: Row, fields: tuple[str, ...]) -> None:
+    """A stay whose derived columns changed: a new one carries them into its
+    insert, an existing one joins the upsert (derived data: not audited)."""
+    if stay["id"] is not None:
+        writes.changed_stays[stay["id"]] = stay
+        writes.stay_fields.update(fields)
 
 
 def _write(writes: _Writes, *, actor: str) -> None:
@@ -703,7 +732,7 @@ def _cancel_readmitted(admitted: dict[int, dt.date], *, actor: str) -> None:
     found = []
     for part in _chunked(list(admitted)):
         for pk, patient_id, admitted_on in (
-            FollowUpCall.objects.filter(discharge__patient_id__in=part, status__in=FollowUpCall.OPEN_STATUSES)
+            FollowUpCall.objects.filter(discharge__patient_id__any=part, status__in=FollowUpCall.OPEN_STATUSES)
             .order_by("pk")
             .values_list("pk", "discharge__patient_id", "discharge__admitted_on")
         ):
@@ -711,5 +740,5 @@ def _cancel_readmitted(admitted: dict[int, dt.date], *, actor: str) -> None:
                 found.append(pk)
     for part in _chunked(found):
         calls_cancel_open(
-            calls=FollowUpCall.objects.filter(pk__in=part), reason=FollowUpCall.CancelReason.READMITTED, actor=actor
+            calls=FollowUpCall.objects.filter(pk__any=part), reason=FollowUpCall.CancelReason.READMITTED, actor=actor
         )

@@ -256,7 +256,7 @@ def _callable_discharges(discharge_ids: list[int] | None, *, if_alive: bool = Fa
     if not if_alive:
         base = base.filter(patient__deceased=False)
     if discharge_ids is not None:
-        base = base.filter(pk__in=discharge_ids)
+        base = base.filter(pk__any=discharge_ids)
     return base
 
 
@@ -375,7 +375,7 @@ def _generate_step(
     existing_call = FollowUpCall.objects.filter(discharge=OuterRef("pk"), step=step)
     present = FollowUpCall.objects.filter(step=step, due_date__range=(low, high))
     if discharge_ids is not None:
-        present = present.filter(discharge_id__in=discharge_ids)
+        present = present.filter(discharge_id__any=discharge_ids)
     present = present.count()
     rows = (
         candidates.filter(~Exists(existing_call))
