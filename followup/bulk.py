@@ -14,11 +14,12 @@ does not happen, as with ``bulk_create``; the ``auto_now`` and
 ``auto_now_add`` fields get the time of the insert.
 """
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Field, JSONField, Model
 from django.utils import timezone
 
 COPY_FROM = 100  # fewer rows go in with bulk_create: one statement, no sequence query
@@ -61,7 +62,26 @@ def _stamped(model: type[Model]) -> list[str]:
 def _adapt(field: Field):
     if field.get_internal_type() in _PLAIN:
         return None
-    return lambda value: field.get_db_prep_save(value, connection)  # JSON and the like, as the backend adapts it
+    if isinstance(field, JSONField) and connection.vendor == "postgresql":
+        return _json_text(field)
+    return lambda value: field.get_db_prep_save(value, connection)  # as the backend adapts it
+
+
+def _json_text(field: JSONField):
+    """A JSON value as the text PostgreSQL reads into a jsonb column. Rows
+    that share one value object (a risk detail many stays have in common)
+    have it written once: the text is kept by the object's id, with the
+    object, for as long as this adapter lives (one statement)."""
+    written: dict[int, tuple[Any, str | None]] = {}
+
+    def adapt(value):
+        kept = written.get(id(value))
+        if kept is None:
+            text = None if value is None else json.dumps(value, cls=field.encoder)
+            kept = written[id(value)] = (value, text)
+        return kept[1]
+
+    return adapt
 
 
 def insert_rows(model: type[Model], rows: Sequence[dict[str, Any]], *, ids: bool = True) -> None:

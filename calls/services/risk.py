@@ -9,6 +9,7 @@ caused it (a stay registered, a visit recorded) carries the audit row.
 """
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -73,8 +74,17 @@ def risk_values(stay: Mapping[str, Any], emergency_days: Iterable[dt.date]) -> d
         "risk_score": score.total,
         "risk_lower_bound": score.lower_bound,
         "risk_tier": score.tier,
-        "risk_detail": score.as_dict(),
+        "risk_detail": _detail(score),
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _detail(score) -> dict[str, Any]:
+    """A score's detail (LaceScore.as_dict), one object for equal scores: a
+    ward's stays share a few hundred combinations of length, acuity,
+    conditions and visits, and followup.bulk writes a shared value once.
+    Never changed in place."""
+    return score.as_dict()
 
 
 def outcome_values(

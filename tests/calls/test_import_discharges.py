@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+from collections import Counter
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,8 +9,9 @@ from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from calls.imports import IMPORT_COLUMNS, ImportFileError, read_discharge_file
-from calls.models import Discharge, FollowUpCall, Patient
+from calls.models import DeathRecord, Discharge, FollowUpCall, Patient
 from calls.services.discharge_import import discharges_import
+from followup.models import AuditEvent
 from followup.roles import Role
 from tests.factories import DepartmentFactory, RuleStepFactory, UserFactory
 
@@ -321,3 +323,36 @@ def test_the_command_prints_the_unknown_columns(cardiology, tmp_path, capsys):
 def test_a_birth_date_more_than_120_years_ago_is_refused(cardiology):
     report = discharges_import(rows=csv_rows(ROW_A.replace("1958-03-02", "1903-03-02")), by=None, dry_run=True)
     assert report.errors == [(2, "birth_date: The birth date 1903-03-02 is more than 120 years ago: check the year.")]
+
+
+def test_deaths_in_a_file_cancel_stored_calls_and_their_records_list_them(cardiology):
+    """A file's deaths are recorded together: each patient gets her one
+    death record, her stored stay's open calls are cancelled and the record
+    lists them (so a head nurse reversing it gets them back); two dates for
+    one patient in one file leave the last one learnt."""
+    discharges_import(rows=csv_rows(ROW_A, ROW_B), by=None, dry_run=False)
+    open_b = set(FollowUpCall.objects.filter(discharge__patient__mrn="ZY002").values_list("pk", flat=True))
+    assert open_b
+    later_a = ROW_A.replace("2026-11-10,2026-11-16", "2026-11-17,2026-11-19")
+    report = discharges_import(
+        rows=death_rows(ROW_B + ",2026-11-20,", ROW_A + ",2026-11-20,", later_a + ",2026-11-21,"),
+        by=None,
+        dry_run=False,
+    )
+    assert (report.errors, report.applied) == ([], True)
+    records = {record.patient.mrn: record for record in DeathRecord.objects.select_related("patient")}
+    assert sorted(records) == ["ZY001", "ZY002"]
+    assert (records["ZY002"].died_on, records["ZY002"].recorded_via) == (dt.date(2026, 11, 20), "import:file")
+    assert set(records["ZY002"].cancelled_calls.values_list("pk", flat=True)) == open_b
+    assert set(FollowUpCall.objects.filter(pk__in=open_b).values_list("status", "cancel_reason")) == {
+        ("cancelled", "deceased")
+    }
+    assert records["ZY001"].died_on == dt.date(2026, 11, 21)
+    assert Patient.objects.get(mrn="ZY001").deceased_on == dt.date(2026, 11, 21)
+    assert not FollowUpCall.objects.filter(discharge__patient__mrn="ZY001", status="scheduled").exists()
+    mrns = dict(Patient.objects.values_list("pk", "mrn"))
+    died = Counter(
+        (mrns[patient], fields)
+        for patient, fields in AuditEvent.objects.filter(object_type="death").values_list("patient_id", "fields")
+    )
+    assert died == Counter({("ZY002", "died_on,call"): 1, ("ZY001", "died_on,call"): 1, ("ZY001", "died_on"): 1})

@@ -103,13 +103,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--rows", type=int, default=20_000, help="discharges in the file (default 20,000)")
         parser.add_argument("--again", action="store_true", help="also time importing the same file a second time")
+        parser.add_argument(
+            "--rounds",
+            type=int,
+            default=1,
+            help="imports of each kind (with and without risk and outcome ledger) to take the fastest of (default 1)",
+        )
         add_force_argument(parser)
 
-    def handle(self, *args, rows: int, again: bool, force: bool, **options):
+    def handle(self, *args, rows: int, again: bool, rounds: int, force: bool, **options):
         if connection.vendor != "postgresql":
             raise CommandError("benchmark_import measures PostgreSQL: set DATABASE_URL to a PostgreSQL database.")
-        if rows < 1:
-            raise CommandError("--rows must be at least 1.")
+        if rows < 1 or rounds < 1:
+            raise CommandError("--rows and --rounds must be at least 1.")
         if Department.objects.filter(code=CODE).exists():
             raise CommandError(f"Department {CODE} exists (an interrupted run?): remove it first.")
         claim_database(command="benchmark_import", force=force)
@@ -120,7 +126,7 @@ class Command(BaseCommand):
                 self._write_file(path, rows, nurses)
                 # As production runs it: DEBUG off, so no query is kept in memory for the debug page.
                 with override_settings(DEBUG=False):
-                    self._measure(path, rows, department, again)
+                    self._measure(path, rows, department, again, rounds)
             finally:
                 self._cleanup(department)
 
@@ -206,7 +212,7 @@ class Command(BaseCommand):
             raise CommandError(f"the import refused the file: {report.errors[:5]}")
         return report, seconds, time.process_time() - cpu_before, backend, rss_before, peak
 
-    def _measure(self, path: Path, count: int, department: Department, again: bool) -> None:
+    def _measure(self, path: Path, count: int, department: Department, again: bool, rounds: int) -> None:
         size = path.stat().st_size
         copy_seconds, copied = self._copy_baseline(path)
         # What the readmission risk and the outcome ledger cost: the same import
@@ -217,6 +223,12 @@ class Command(BaseCommand):
         bare = [self._bare_import(path, department)]
         report, seconds, cpu, backend, _rss, peak = self._import(path)
         checked = self._check_import(report, count, copied, department)
+        for _round in range(1, rounds):  # more rounds: the faster of each kind is compared
+            self._remove_imported(department)
+            bare.append(self._bare_import(path, department))
+            _report, *measured = self._import(path)
+            if measured[0] < seconds:
+                seconds, cpu, backend = measured[:3]
         self._remove_imported(department)
         bare.append(self._bare_import(path, department))
         bare_seconds, bare_cpu, bare_backend = min(bare)
@@ -342,8 +354,8 @@ class Command(BaseCommand):
                 # A table name from this constant list; the value a parameter.
                 cursor.execute(f"DELETE FROM {table} WHERE department_id = %s", [department.pk])  # noqa: S608  # nosec B608
             cursor.execute(
-                "DELETE FROM calls_deathrecord_cancelled_calls WHERE deathrecord_id IN "
-                "(SELECT r.id FROM calls_deathrecord r JOIN calls_patient p ON p.id = r.patient_id WHERE p.mrn LIKE %s)",
+                "DELETE FROM calls_deathrecord_cancelled_calls WHERE deathrecord_id IN (SELECT r.id "
+                "FROM calls_deathrecord r JOIN calls_patient p ON p.id = r.patient_id WHERE p.mrn LIKE %s)",
                 [f"{MRN_PREFIX}%"],
             )
             cursor.execute(
