@@ -26,7 +26,7 @@ def test_any_finds_the_rows_whose_value_is_in_the_list():
     assert set(Discharge.objects.filter(patient__mrn__any=[HOSTILE])) == {stays[3]}
     assert not Patient.objects.filter(pk__any=[]).exists()
     assert Patient.objects.exclude(pk__any=[]).count() == 4
-    many = list(range(-20_000, 0)) + [patients[0].pk]  # far beyond SQLite's and Django's placeholder habits
+    many = [*range(-20_000, 0), patients[0].pk]  # far beyond SQLite's and Django's placeholder habits
     assert list(Patient.objects.filter(pk__any=many)) == [patients[0]]
 
 
