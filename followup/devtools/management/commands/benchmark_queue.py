@@ -20,7 +20,10 @@ BENCH-QUEUE), then measures, in one run:
   size of the process during the first generation.
 
 For information it also times the same ``INSERT ... SELECT`` into a bare
-temporary table (no index, no key: what writing the rows alone costs).
+temporary table (no index, no key: what writing the rows alone costs), and
+what readmission risk adds to a generation: the stays scored, the rule's
+step limited to every risk tier (so the same calls), the generation timed
+again (target: at most 10% more).
 Everything it creates is deleted at the end.
 """
 
@@ -36,7 +39,9 @@ from django.utils import timezone
 
 from calls.dashboard.summary import summary_differences
 from calls.models import Department, Discharge, FollowUpRule, Patient, RuleStep
+from calls.risk import RiskTier
 from calls.services.queue import generate_calls
+from calls.services.risk import discharges_rescore
 from followup.dates import week_bounds
 from followup.devtools.guard import add_force_argument, claim_database
 from followup.devtools.measure import load_average
@@ -260,6 +265,8 @@ class Command(BaseCommand):
         _current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
 
+        tiered = self._tiered_generations(department, step, monday, count, repeat)
+
         first_seconds, sql_seconds, bare_seconds = min(firsts), min(baselines), min(bares)
         ratio = first_seconds / sql_seconds
         rows = [
@@ -282,6 +289,11 @@ class Command(BaseCommand):
             ("peak Python memory of a generation", f"{peak / 2**20:.1f} MiB (tracemalloc)"),
             ("peak RSS during the first generation", self._rss(rss_before, peak_rss)),
             ("(same INSERT ... SELECT into a bare temporary table)", f"{bare_seconds:.2f} s"),
+            (
+                f"generation by risk tier (best of {repeat})",
+                f"{min(tiered):.2f} s = {100 * (min(tiered) / first_seconds - 1):+.1f}% (target <= +10%): the stays "
+                f"scored, the step limited to every tier, so the same calls (all: {self._seconds(tiered)})",
+            ),
         ]
         width = max(len(label) for label, _value in rows)
         self.stdout.write("")
@@ -290,6 +302,29 @@ class Command(BaseCommand):
         for label, value in rows:
             self.stdout.write(f"| {label:<{width}} | {value} |")
         self.stdout.write(load_average())
+
+    def _tiered_generations(self, department, step, monday, count: int, repeat: int) -> list[float]:
+        """What readmission risk adds to a generation (issue 21): the stays
+        scored (not timed), the rule's step limited to every risk tier (a
+        rule that gives tiers their own steps filters each step by tier),
+        then the same generation timed ``repeat`` times."""
+        ids = list(Discharge.objects.filter(department=department).values_list("pk", flat=True))
+        for start in range(0, len(ids), 10_000):
+            with transaction.atomic():
+                discharges_rescore(discharge_ids=ids[start : start + 10_000])
+        _vacuum("calls_discharge")
+        RuleStep.objects.filter(pk=step.pk).update(risk_tiers=list(RiskTier.values))
+        seconds = []
+        try:
+            for _run in range(repeat):
+                self._delete_calls(department)
+                result, took = self._generate(department, monday)
+                if result.created != count:
+                    raise CommandError(f"expected {count} calls by risk tier, the generation created {result.created}")
+                seconds.append(took)
+        finally:
+            RuleStep.objects.filter(pk=step.pk).update(risk_tiers=[])
+        return seconds
 
     @staticmethod
     def _seconds(values: list[float]) -> str:
