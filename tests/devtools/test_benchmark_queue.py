@@ -51,12 +51,14 @@ def test_benchmark_queue_beside_the_demo_generates_counts_and_removes_only_its_o
         "peak Python memory of a generation",
         "peak RSS during the first generation",
         "(same INSERT ... SELECT into a bare temporary table)",
+        "generation by risk tier (best of 2)",
     ]
     values = {label.strip(): value.strip() for label, value in table}
     assert values["discharges in the busy week"] == "30"
     assert values["identical rows from both"] == "yes"
     assert values["dashboard summary equals a recount of the calls"] == "yes"
     assert values["ratio generation / baseline"].endswith("x (target <= 1.5x)")
+    assert "% (target <= +10%): the stays scored" in values["generation by risk tier (best of 2)"]
     assert lines[-2].startswith("load average ")
     assert lines[-1] == "Cleaning up ..."
     after = (
