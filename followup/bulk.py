@@ -67,6 +67,18 @@ def _adapt(field: Field):
     return lambda value: field.get_db_prep_save(value, connection)  # as the backend adapts it
 
 
+class JsonText(dict):
+    """A JSON object that knows its text: written by insert_rows and
+    update_rows without encoding it again (for a value many rows share and a
+    cache keeps). Never to be changed in place."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: dict):
+        super().__init__(value)
+        self.text = json.dumps(value)
+
+
 def _json_text(field: JSONField):
     """A JSON value as the text PostgreSQL reads into a jsonb column. Rows
     that share one value object (a risk detail many stays have in common)
@@ -75,6 +87,8 @@ def _json_text(field: JSONField):
     written: dict[int, tuple[Any, str | None]] = {}
 
     def adapt(value):
+        if type(value) is JsonText and field.encoder is None:
+            return value.text
         kept = written.get(id(value))
         if kept is None:
             text = None if value is None else json.dumps(value, cls=field.encoder)

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 
 from followup.audit import audit_change
-from followup.bulk import update_rows
+from followup.bulk import JsonText, update_rows
 from followup.models import AuditEvent, User
 
 from ..models import Discharge, Patient, Visit
@@ -82,9 +82,9 @@ def risk_values(stay: Mapping[str, Any], emergency_days: Iterable[dt.date]) -> d
 def _detail(score) -> dict[str, Any]:
     """A score's detail (LaceScore.as_dict), one object for equal scores: a
     ward's stays share a few hundred combinations of length, acuity,
-    conditions and visits, and followup.bulk writes a shared value once.
-    Never changed in place."""
-    return score.as_dict()
+    conditions and visits. The object carries its JSON text, which
+    followup.bulk writes instead of encoding it again. Never changed in place."""
+    return JsonText(score.as_dict())
 
 
 def outcome_values(

@@ -50,11 +50,13 @@ def test_update_rows_sets_each_row_its_own_values_and_leaves_the_rest(monkeypatc
     bulk.update_rows(Discharge, [], ["risk_score"])  # nothing to write: no statement, no error
 
 
-def test_rows_sharing_one_json_value_all_get_it():
-    """insert_rows writes a JSON value many rows share (a risk detail) once per statement."""
+@pytest.mark.parametrize("kind", [dict, bulk.JsonText])
+def test_rows_sharing_one_json_value_all_get_it(kind):
+    """insert_rows writes a JSON value many rows share (a risk detail) once
+    per statement, or as the text a JsonText carries."""
     department = DepartmentFactory()
     patient = PatientFactory()
-    shared = {"index": "LACE", "components": [{"letter": "L", "points": 5}]}
+    shared = kind({"index": "LACE", "components": [{"letter": "L", "points": 5}], "note": HOSTILE})
     rows = [
         {
             "patient_id": patient.pk,
