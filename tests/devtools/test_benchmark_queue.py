@@ -58,7 +58,7 @@ def test_benchmark_queue_beside_the_demo_generates_counts_and_removes_only_its_o
     assert values["identical rows from both"] == "yes"
     assert values["dashboard summary equals a recount of the calls"] == "yes"
     assert values["ratio generation / baseline"].endswith("x (target <= 1.5x)")
-    assert "% (target <= +10%): the stays scored" in values["generation by risk tier (best of 2)"]
+    assert "% (target <= +10%): the step limited to every tier" in values["generation by risk tier (best of 2)"]
     assert lines[-2].startswith("load average ")
     assert lines[-1] == "Cleaning up ..."
     after = (
