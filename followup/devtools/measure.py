@@ -1,7 +1,10 @@
-"""Small helpers the benchmarks share: percentiles, the machine's load."""
+"""Small helpers the benchmarks share: percentiles, the machine's load,
+the process's memory and the CPU time of its PostgreSQL backend."""
 
 import os
 from pathlib import Path
+
+from django.db import connection
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -19,3 +22,36 @@ def load_average() -> str:
     except OSError:
         one, five, fifteen = (f"{v:.2f}" for v in os.getloadavg())
     return f"load average {one} {five} {fifteen} on {os.cpu_count()} CPUs"
+
+
+def memory_kib(field: str) -> int | None:
+    """VmRSS / VmHWM of this process in KiB (Linux), None elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Restart VmHWM at the current size (Linux >= 4.0); False when not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def backend_cpu() -> float | None:
+    """CPU seconds the PostgreSQL backend of this connection has used (the
+    server on this machine, Linux), None when it cannot be read."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

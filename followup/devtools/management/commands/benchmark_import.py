@@ -36,7 +36,6 @@ rows (the trail refuses deletion).
 
 import csv
 import datetime as dt
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -55,7 +54,7 @@ from calls.services import discharge_import
 from calls.services.discharge_import import discharges_import
 from followup.dates import week_bounds
 from followup.devtools.guard import add_force_argument, claim_database
-from followup.devtools.measure import load_average
+from followup.devtools.measure import backend_cpu, load_average, memory_kib, reset_peak_rss
 from followup.devtools.synthetic import discharge_export_rows
 from followup.models import User
 from followup.roles import Role
@@ -67,38 +66,6 @@ NURSES = 5
 BASELINE_TABLE = "devtools_bench_import_rows"
 TARGET = 2000  # rows per second
 STEP_DAYS = ((7, [0, 1, 2, 3, 4]), (30, [1, 3]))  # (days after discharge, calling days) of the rule's calls
-
-
-def _memory_kib(field: str) -> int | None:
-    """VmRSS / VmHWM of this process in KiB (Linux), None elsewhere."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak_rss() -> bool:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-def _backend_cpu() -> float | None:
-    """CPU seconds the PostgreSQL backend of this connection has used (the
-    server on this machine, Linux), None when it cannot be read."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 VACUUMED = (
@@ -224,9 +191,9 @@ class Command(BaseCommand):
         return seconds, copied
 
     def _import(self, path: Path):
-        backend_before, cpu_before = _backend_cpu(), time.process_time()
-        rss_before = _memory_kib("VmRSS")
-        watching = _reset_peak_rss()
+        backend_before, cpu_before = backend_cpu(), time.process_time()
+        rss_before = memory_kib("VmRSS")
+        watching = reset_peak_rss()
         started = time.perf_counter()
         with path.open("rb") as stream:
             report = discharges_import(
@@ -237,8 +204,8 @@ class Command(BaseCommand):
                 keep_rows=False,
             )
         seconds = time.perf_counter() - started
-        peak = _memory_kib("VmHWM") if watching else None
-        backend_after = _backend_cpu()
+        peak = memory_kib("VmHWM") if watching else None
+        backend_after = backend_cpu()
         backend = None if backend_before is None or backend_after is None else backend_after - backend_before
         if not report.applied:
             raise CommandError(f"the import refused the file: {report.errors[:5]}")
@@ -252,7 +219,7 @@ class Command(BaseCommand):
         # and after the measured one, each removed again; the faster of the two
         # is compared (the first also warms up what any first run pays).
         _vacuum()
-        rss_before = _memory_kib("VmRSS")
+        rss_before = memory_kib("VmRSS")
         bare = [self._bare_import(path, department)]
         report, seconds, cpu, backend, _rss, peak = self._import(path)
         checked = self._check_import(report, count, copied, department)

@@ -31,7 +31,6 @@ Everything it creates is deleted at the end.
 import datetime as dt
 import time
 import tracemalloc
-from pathlib import Path
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -45,7 +44,7 @@ from calls.services.queue import generate_calls
 from calls.services.risk import risk_values
 from followup.dates import week_bounds
 from followup.devtools.guard import add_force_argument, claim_database
-from followup.devtools.measure import load_average
+from followup.devtools.measure import load_average, memory_kib, reset_peak_rss
 from followup.models import User
 from followup.roles import Role
 
@@ -83,26 +82,6 @@ ON CONFLICT DO NOTHING
 def _vacuum(table: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {table}")
-
-
-def _memory_kib(field: str) -> int | None:
-    """VmRSS / VmHWM of this process in KiB (Linux), None elsewhere."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak_rss() -> bool:
-    """Restart VmHWM at the current size (Linux >= 4.0); False when not possible."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 class Command(BaseCommand):
@@ -259,11 +238,11 @@ class Command(BaseCommand):
             bares.append(self._insert_select(BARE_TABLE, params)[1])
             if run:
                 self._delete_calls(department)
-            rss_before = _memory_kib("VmRSS")
-            watching = _reset_peak_rss()
+            rss_before = memory_kib("VmRSS")
+            watching = reset_peak_rss()
             first, seconds = self._generate(department, monday)
             if run == 0 and watching:
-                peak_rss = _memory_kib("VmHWM")
+                peak_rss = memory_kib("VmHWM")
             firsts.append(seconds)
             if first.created != count or inserted != count:
                 raise CommandError(
