@@ -42,6 +42,7 @@ def test_benchmark_import_beside_other_data_imports_measures_and_removes_only_it
         "stays and calls created",
         "the same import without risk and outcome ledger",
         "rows/s lost to risk and outcome ledger",
+        "of which the scoring code, timed inside the import",
         "the same file again (all unchanged updates)",
     ]
     values = {label.strip(): value.strip() for label, value in table}
@@ -57,6 +58,7 @@ def test_benchmark_import_beside_other_data_imports_measures_and_removes_only_it
         r"-?\d+\.\d% of the wall time, -?\d+\.\d% of the CPU time \(target <= 10%\)",
         values["rows/s lost to risk and outcome ledger"],
     )
+    assert "% of the import's time, " in values["of which the scoring code, timed inside the import"]
     # The measured import scored its stays: the one without scoring was removed before it.
     assert "the import scored no stay" not in out.getvalue()
     assert ", 60 updated; CPU " in values["the same file again (all unchanged updates)"]
