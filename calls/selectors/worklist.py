@@ -180,15 +180,23 @@ def call_for_user(*, user: User, pk: int) -> FollowUpCall:
     scope. A deceased patient's calls open too (read-only: closed calls
     show no forms, and the services refuse to change them).
 
-    The relations every call has are joined; the nurses who may be named on
-    it (responsible, last changed, completed, spot check and its reviewer),
-    mostly none on an open call, are read when shown (none is no query):
-    joined too, twelve joins took PostgreSQL 3-10 ms to plan."""
+    The relations every call has (and its spot check, which the page always
+    asks for) are joined; the nurses who may be named on it (responsible,
+    last changed, completed, the spot check's reviewer), mostly none on an
+    open call, are read when shown (none is no query): joined too, twelve
+    joins took PostgreSQL 3-10 ms to plan."""
     return access.call_for(
         user,
         pk,
         include_deceased=True,
-        related=("discharge__patient", "discharge__department", "step", "assigned_to", "script_version__script"),
+        related=(
+            "discharge__patient",
+            "discharge__department",
+            "step",
+            "assigned_to",
+            "script_version__script",
+            "spot_check",
+        ),
     )
 
 
