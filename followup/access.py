@@ -216,7 +216,11 @@ def visible_calls(user: User, *, include_deceased: bool = False) -> QuerySet[Fol
     subquery starting at the (few) unassigned calls. Both arms of the OR
     name the assigned nurse (hers, or none), so PostgreSQL ORs two scans of
     that index instead of reading every open call of the hospital and
-    filtering (200,000 calls: 12 ms down to under 1 ms)."""
+    filtering (200,000 calls: 12 ms down to under 1 ms). A ward's calls are
+    found by the call's own department (its stay's, copied onto the call),
+    from the (department, status, due date) index: joining the stays
+    instead, PostgreSQL hashed every stay of the ward (100,000) to find the
+    open calls among them (30 ms a query)."""
     FollowUpCall = _model("calls.FollowUpCall")
     calls = FollowUpCall.objects.all()
     if not include_deceased:
@@ -227,9 +231,9 @@ def visible_calls(user: User, *, include_deceased: bool = False) -> QuerySet[Fol
     held = roles_of(user)
     departments = department_ids(user)
     if Role.HEAD_NURSE in held:
-        return calls.filter(discharge__department__in=departments)
+        return calls.filter(department__in=departments)
     if Role.NURSE in held:
-        unassigned = FollowUpCall.objects.filter(assigned_to__isnull=True, discharge__department__in=departments)
+        unassigned = FollowUpCall.objects.filter(assigned_to__isnull=True, department__in=departments)
         return calls.filter(Q(assigned_to=user) | Q(assigned_to__isnull=True, pk__in=unassigned.values("pk")))
     return calls.none()
 
@@ -251,7 +255,7 @@ def visible_alerts(user: User) -> QuerySet[ClinicalAlert]:
         return ClinicalAlert.objects.all()
     if Role.HEAD_NURSE not in roles_of(user):
         return ClinicalAlert.objects.none()
-    return ClinicalAlert.objects.filter(call__discharge__department__in=department_ids(user))
+    return ClinicalAlert.objects.filter(call__department__in=department_ids(user))
 
 
 def visible_death_records(user: User) -> QuerySet[DeathRecord]:

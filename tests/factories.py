@@ -144,6 +144,7 @@ class FollowUpCallFactory(factory.django.DjangoModelFactory):
         model = cm.FollowUpCall
 
     discharge = factory.SubFactory(DischargeFactory)
+    department = factory.SelfAttribute("discharge.department")
     step = factory.SubFactory(RuleStepFactory, rule__department=factory.SelfAttribute("...discharge.department"))
     due_date = factory.LazyAttribute(lambda o: o.discharge.discharged_on + dt.timedelta(days=o.step.offset_days))
     earliest_on = factory.LazyAttribute(lambda o: o.due_date)
@@ -189,7 +190,7 @@ def bulk_calls(*, department, rows: list[dict], prefix: str = "B") -> list:
     calls = []
     for d, row in zip(discharges, rows, strict=True):
         fields = {"earliest_on": row["due_date"], "latest_on": row["due_date"] + dt.timedelta(days=7), **row}
-        calls.append(cm.FollowUpCall(discharge=d, **fields))
+        calls.append(cm.FollowUpCall(discharge=d, department_id=d.department_id, **fields))
     return cm.FollowUpCall.objects.bulk_create(calls)
 
 
@@ -232,6 +233,7 @@ def bulk_stays(*, department, stays: list[dict], prefix: str = "S") -> list[list
     calls = [
         cm.FollowUpCall(
             discharge=discharge,
+            department=department,
             **{"earliest_on": row["due_date"], "latest_on": row["due_date"] + dt.timedelta(days=7), **row},
         )
         for discharge, stay in zip(discharges, stays, strict=True)

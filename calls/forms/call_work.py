@@ -38,7 +38,7 @@ def _inline_helper(submit_label) -> FormHelper:
 class WorklistFilter(django_filters.FilterSet):
     # Choices, not a queryset: the user's departments are read once per request.
     department = django_filters.ChoiceFilter(
-        field_name="discharge__department",
+        field_name="department",  # the call's own (its stay's): no join
         choices=[],
         label=_("Department"),
         empty_label=_("All departments"),

@@ -51,6 +51,18 @@ class FollowUpCall(models.Model):
     discharge = models.ForeignKey(
         "calls.Discharge", on_delete=models.PROTECT, related_name="calls", verbose_name=_("discharge")
     )
+    # The stay's department, copied onto the call (always equal to
+    # discharge.department: set where calls are created, and moved with the
+    # stay by calls.services.queue.calls_follow_stays). A head nurse's
+    # worklist reads her wards' open calls from the (department, status, due
+    # date) index instead of joining every stay of the ward.
+    department = models.ForeignKey(
+        "calls.Department",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("department"),
+        editable=False,
+    )
     step = models.ForeignKey(
         "calls.RuleStep",
         on_delete=models.PROTECT,
@@ -152,6 +164,8 @@ class FollowUpCall(models.Model):
             # A stay's calls by status and due date: the dashboard's patient figures and lists ask "has
             # this stay a completed (unreachable, cancelled) call?" and "its last rated one?" per stay.
             models.Index(fields=["discharge", "status", "due_date"], name="call_discharge_status_idx"),
+            # A ward's open calls (the head nurse's worklist, the unassigned calls a nurse sees).
+            models.Index(fields=["department", "status", "due_date"], name="call_department_status_idx"),
         ]
 
     def __str__(self) -> str:

@@ -585,6 +585,7 @@ def call_complete(
     if next_call_on is not None:
         booked = FollowUpCall.objects.create(
             discharge=call.discharge,
+            department_id=call.discharge.department_id,
             step=None,
             booked_from=call,
             due_date=next_call_on,

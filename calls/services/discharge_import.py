@@ -45,7 +45,7 @@ from ..models import Discharge, FollowUpCall, Patient
 from .cancellation import calls_cancel_open, patients_mark_deceased
 from .discharges import _name_of_another_ward, _stay_of_another_ward, same_person_name
 from .intake import POLICIES, intake_check, nurse_works_in
-from .queue import generate_calls
+from .queue import calls_follow_stays, generate_calls
 from .risk import OUTCOME_FIELDS, RISK_FIELDS, changed, emergency_days_of, outcome_values, risk_values
 
 CHUNK = 2000  # rows checked, or patients applied, per round of statements
@@ -717,6 +717,8 @@ def _write(writes: _Writes, *, actor: str) -> None:
             unique_fields=["pk"],
             update_fields=[*sorted(writes.stay_fields), "updated_at"],
         )
+        if "department" in writes.stay_fields:  # a stay moved to another ward: its calls go with it
+            calls_follow_stays(discharge_ids=writes.changed_stays)
     _audit(writes.events, actor=actor)
     if writes.readmitted:
         _cancel_readmitted(writes.readmitted, actor=actor)

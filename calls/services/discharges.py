@@ -22,7 +22,7 @@ from followup.models import AuditEvent, User
 
 from ..models import Discharge, FollowUpCall, Patient
 from .cancellation import calls_cancel_open
-from .queue import calls_reopen, generate_calls
+from .queue import calls_follow_stays, calls_reopen, generate_calls
 from .risk import discharges_rescore, outcomes_recompute
 
 _IDS_PER_GENERATION = 500
@@ -149,6 +149,8 @@ def _upsert(
     else:
         was_archived = stay.archived
         fields, action = _save_changes(stay, discharge_data), CHANGE
+        if "department" in fields:
+            calls_follow_stays(discharge_ids=[stay.pk])
         stay.reopened = was_archived and not stay.archived
     if fields:
         audit_change(

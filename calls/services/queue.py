@@ -297,16 +297,21 @@ class _CallWriter:
     (SQLite) each chunk goes in with ``bulk_create(ignore_conflicts=True)``.
     """
 
-    def __init__(self):
+    def __init__(self, *, department_id: int):
         self.copying = connection.vendor == "postgresql"  # rows come as COPY text lines, else as tuples
         self.pending = 0
+        self.department_id = department_id  # every call of a stay of this department carries it
 
     def add(self, rows: list) -> None:
         if not rows:
             return
         if not self.copying:
             FollowUpCall.objects.bulk_create(
-                [FollowUpCall(**dict(zip(_INSERT_COLUMNS, row, strict=True))) for row in rows], ignore_conflicts=True
+                [
+                    FollowUpCall(**dict(zip(_INSERT_COLUMNS, row, strict=True)), department_id=self.department_id)
+                    for row in rows
+                ],
+                ignore_conflicts=True,
             )
             return
         with connection.cursor() as cursor:
@@ -325,7 +330,7 @@ class _CallWriter:
             return
         table = FollowUpCall._meta.db_table
         quote = connection.ops.quote_name
-        defaults, params = _column_defaults()
+        defaults, params = _column_defaults(department_id=self.department_id)
         columns = ", ".join(quote(c) for c in (*_INSERT_COLUMNS, *defaults))
         placeholders = ", ".join(["%s"] * len(params))
         with connection.cursor() as cursor:
@@ -339,16 +344,19 @@ class _CallWriter:
         self.pending = 0
 
 
-def _column_defaults() -> tuple[list[str], list]:
+def _column_defaults(*, department_id: int) -> tuple[list[str], list]:
     """The other columns of a new call and their values, from the model (so a
-    field added later with a default is filled in too)."""
+    field added later with a default is filled in too); the department the
+    writer's stays are in."""
     now = timezone.now()
     names, values = [], []
     for field in FollowUpCall._meta.concrete_fields:
         if field.primary_key or field.attname in _INSERT_COLUMNS:
             continue
         names.append(field.column)
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        if field.attname == "department_id":
+            values.append(department_id)
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             values.append(now)
         else:
             values.append(field.get_db_prep_save(field.get_default(), connection))
@@ -454,7 +462,7 @@ def _generate_department(
     _lock_department(department.pk)
     rules = list(department.rules.filter(is_active=True).prefetch_related("steps"))
     assigner = _Assigner(department=department, monday=monday, sunday=sunday)
-    writer = _CallWriter()
+    writer = _CallWriter(department_id=department.pk)
     result = GenerationResult()
     for rule, applies in rules_in_precedence(rules):
         for step in rule.steps.all():
@@ -543,6 +551,22 @@ def generate_calls(
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(FollowUpCall._meta.db_table)}")
             unanalyzed = 0
     return result
+
+
+def calls_follow_stays(*, discharge_ids: Iterable[int]) -> int:
+    """The calls of these stays take their stay's department where it is no
+    longer theirs (the stay was moved to another ward): a call's department
+    (FollowUpCall.department) is always its stay's. Returns how many moved.
+    Call it after saving a change of a stay's department."""
+    ids = list(discharge_ids)
+    if not ids:
+        return 0
+    stay_department = Discharge.objects.filter(pk=OuterRef("discharge_id")).values("department_id")[:1]
+    return (
+        FollowUpCall.objects.filter(discharge_id__any=ids)
+        .exclude(department_id=F("discharge__department_id"))
+        .update(department_id=Subquery(stay_department))
+    )
 
 
 @transaction.atomic

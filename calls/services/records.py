@@ -22,7 +22,7 @@ from ..models import Discharge, FollowUpCall, Patient, Visit
 from .call_work import CallChanged
 from .cancellation import calls_cancel_open, patient_decline_calls, patient_mark_deceased
 from .discharges import stay_date_problems
-from .queue import generate_calls
+from .queue import calls_follow_stays, generate_calls
 from .risk import OUTCOME_INPUTS, RISK_INPUTS, discharges_rescore, outcomes_recompute
 
 
@@ -214,6 +214,8 @@ def discharge_update(*, discharge: Discharge, changes: dict[str, Any], by: User 
         setattr(discharge, name, changes[name])
     if changed:
         discharge.save(update_fields=[*changed, "updated_at"])
+        if "department" in changed:
+            calls_follow_stays(discharge_ids=[discharge.pk])
         actor = actor_of(by, via)
         audit_change(
             actor=actor, object_type="stay", object_id=discharge.pk, fields=changed, patient_id=discharge.patient_id

@@ -560,6 +560,7 @@ def _book_callback(*, link: SelfReportLink, call: FollowUpCall, now: dt.datetime
     today = timezone.localdate(now)
     callback = FollowUpCall.objects.create(
         discharge=call.discharge,
+        department_id=call.discharge.department_id,
         step=None,
         booked_from=call,
         due_date=today,

@@ -3,6 +3,7 @@ total (or its lower bound when a component is unknown), and each component
 with its points and where it came from."""
 
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,17 +33,34 @@ TIER_CLASSES = {
 }
 
 
+def _score(stay) -> str:
+    if stay.risk_score is not None:
+        return _("LACE %(score)s") % {"score": stay.risk_score}
+    if stay.risk_lower_bound:
+        return _("LACE at least %(score)s") % {"score": stay.risk_lower_bound}
+    return _("LACE not known")
+
+
+@register.simple_tag
+def risk_tier_badge(stay) -> str:
+    """The badge alone (tier and LACE total), as risk_badge without ``detail``
+    renders it, built without a template: the worklist shows one per row."""
+    tier = stay.risk_tier or RiskTier.UNKNOWN
+    return format_html(
+        '<span class="badge {} risk-badge" data-risk-tier="{}">{} · {}</span>',
+        TIER_CLASSES.get(tier, "text-bg-secondary"),
+        tier,
+        _("%(tier)s risk") % {"tier": RiskTier(tier).label},
+        _score(stay),
+    )
+
+
 @register.inclusion_tag("calls/includes/_risk_badge.html")
 def risk_badge(stay, detail: bool = False):
     """``stay``: a Discharge (or a row with risk_tier / risk_score /
     risk_lower_bound / risk_detail)."""
     tier = stay.risk_tier or RiskTier.UNKNOWN
-    if stay.risk_score is not None:
-        score = _("LACE %(score)s") % {"score": stay.risk_score}
-    elif stay.risk_lower_bound:
-        score = _("LACE at least %(score)s") % {"score": stay.risk_lower_bound}
-    else:
-        score = _("LACE not known")
+    score = _score(stay)
     components = []
     if detail:
         for component in (stay.risk_detail or {}).get("components", []):

@@ -1,10 +1,14 @@
 """The nurse's worklist and the head nurse's reassignment of calls."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import time as time_filter
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,6 +50,23 @@ def mask_phone(phone: str) -> str:
     return "•" * max(len(phone) - 4, 0) + visible
 
 
+def id_url(name: str) -> Callable[[int], str]:
+    """``reverse(name, args=[pk])`` for the rows of a page at the cost of one
+    reverse: the address with a marker in place of the id, then the id put
+    in (a page of 25 rows named 50 addresses, 2 ms of {% url %})."""
+    marker = "2147483647"
+    head, tail = reverse(name, args=[int(marker)]).split(marker)
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def planned_text(call: FollowUpCall) -> str:
+    """When the call is planned, as a row shows it: "Thu 19/11/2026 16:00"
+    (the weekday, the day in the short format, the time if there is one)."""
+    day, at = call.planned_on, call.planned_time
+    text = f"{date_filter(day, 'D')} {date_filter(day, 'SHORT_DATE_FORMAT')}"
+    return f"{text} {time_filter(at, 'H:i')}" if at else text
+
+
 def _reassign_form(request: HttpRequest, data=None) -> ReassignForm | None:
     if not (request.user.is_superuser or has_role(request.user, Role.HEAD_NURSE)):
         return None
@@ -84,11 +105,14 @@ def worklist(request: HttpRequest) -> HttpResponse:
         paginator.count = counts[tab]  # counted with the tabs already: one query less
         page = paginator.get_page(request.GET.get("page"))
         page.object_list = worklist_rows(ids=list(page.object_list), today=today, now=now)
+        detail_url, patient_url = id_url("calls:call_detail"), id_url("calls:patient_detail")
         for call in page.object_list:
             patient = call.discharge.patient
             call.masked_phone = mask_phone(patient.phone)
             call.age = patient.age_on(today)
             call.days_since_discharge = (today - call.discharge.discharged_on).days
+            call.detail_url, call.patient_url = detail_url(call.pk), patient_url(patient.pk)
+            call.planned_text = planned_text(call)
     query = request.GET.copy()
     for name in ("page", "tab", "period"):
         query.pop(name, None)

@@ -161,10 +161,22 @@ def test_calls_without_an_active_responsible_nurse_go_to_the_least_loaded_nurse_
     department.staff.add(busy, idle, retired, not_a_nurse)
     other = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 16))
     FollowUpCall.objects.create(
-        discharge=other, step=None, due_date=MON_W48, earliest_on=MON_W48, latest_on=MON_W48, assigned_to=busy
+        discharge=other,
+        department=department,
+        step=None,
+        due_date=MON_W48,
+        earliest_on=MON_W48,
+        latest_on=MON_W48,
+        assigned_to=busy,
     )
     FollowUpCall.objects.create(
-        discharge=other, step=None, due_date=MON_W48, earliest_on=MON_W48, latest_on=MON_W48, assigned_to=busy
+        discharge=other,
+        department=department,
+        step=None,
+        due_date=MON_W48,
+        earliest_on=MON_W48,
+        latest_on=MON_W48,
+        assigned_to=busy,
     )
     first = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 17), responsible_nurse=retired)
     second = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 17))

@@ -103,3 +103,23 @@ def test_the_call_screen_shows_each_component_and_where_it_came_from(client_for,
     html = client.get(reverse("calls:call_detail", args=[call.pk])).content.decode()
     assert "未知风险 · LACE 至少 9 分" in text(html)
     assert "得分：4 (5) · 依据入院和出院日期" in text(html)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize(
+    ("tier", "score", "lower"),
+    [("high", 12, 12), ("moderate", 7, 7), ("low", 3, 3), ("unknown", None, 6), ("", None, 0), ("unknown", None, 0)],
+)
+def test_the_worklists_badge_is_the_call_screens_badge_without_the_components(language, tier, score, lower):
+    """The worklist builds its badge in Python (risk_tier_badge, one per row):
+    the same HTML as the template of risk_badge, whatever the tier, score and language."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    stay = Discharge(risk_tier=tier, risk_score=score, risk_lower_bound=lower, risk_detail={"components": []})
+    with translation.override(language):
+        fast = Template("{% load risk %}{% risk_tier_badge stay %}").render(Context({"stay": stay}))
+        templated = Template("{% load risk %}{% risk_badge stay %}").render(Context({"stay": stay}))
+
+    assert fast == templated.strip()  # the template file ends with a line break
+    assert 'class="badge ' in fast

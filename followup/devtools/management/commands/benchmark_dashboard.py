@@ -183,6 +183,7 @@ class Command(BaseCommand):
             source,
             {
                 "discharge_id": "discharge_id",
+                "department_id": str(department.pk),
                 "due_date": "due",
                 "earliest_on": "due",
                 "latest_on": "due + 7",

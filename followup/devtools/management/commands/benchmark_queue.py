@@ -62,10 +62,10 @@ CODES = ("I21.0", "I50.9", "E11.9", "J44.1", "C78.0", "I25.1", "")
 
 INSERT_SELECT = """
 INSERT INTO {table} (
-    discharge_id, step_id, due_date, earliest_on, latest_on, scheduled_for, assigned_to_id, status,
+    discharge_id, department_id, step_id, due_date, earliest_on, latest_on, scheduled_for, assigned_to_id, status,
     cancel_reason, attempt_count, answered_by, satisfaction, summary, version, created_at, updated_at
 )
-SELECT d.id, %(step)s, d.discharged_on + %(offset)s, d.discharged_on + %(offset)s - %(early)s,
+SELECT d.id, d.department_id, %(step)s, d.discharged_on + %(offset)s, d.discharged_on + %(offset)s - %(early)s,
        d.discharged_on + %(offset)s + %(late)s,
        ((d.discharged_on + %(offset)s
          + CASE EXTRACT(ISODOW FROM d.discharged_on + %(offset)s) WHEN 6 THEN 2 WHEN 7 THEN 1 ELSE 0 END)

@@ -158,6 +158,7 @@ class Command(BaseCommand):
         FollowUpCall.objects.bulk_create(
             FollowUpCall(
                 discharge=d,
+                department=ward,
                 step=step,
                 due_date=today,
                 earliest_on=today,

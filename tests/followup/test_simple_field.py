@@ -1,0 +1,62 @@
+"""simple_field renders a plain input or select as crispy-forms'
+as_crispy_field does (followup/templatetags/fields.py): the same HTML but
+for the white space between tags, for the worklist's filters and
+reassignment, bound or not, with errors or not, in English and Chinese."""
+
+import re
+
+import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from django.http import QueryDict
+from django.utils import translation
+
+from calls.forms.call_work import CompleteForm, ReassignForm, WorklistFilter
+from calls.models import FollowUpCall
+from followup.models import User
+from followup.templatetags.fields import simple_field
+
+pytestmark = pytest.mark.django_db
+
+
+def squeezed(html: str) -> str:
+    html = re.sub(r"\s+", " ", str(html))
+    return re.sub(r"\s*(<|>)\s*", r"\1", html).strip()
+
+
+def worklist_filter(data: str):
+    return WorklistFilter(
+        QueryDict(data), queryset=FollowUpCall.objects.none(), departments=[(1, "心内科"), (2, "Oncology <b>")]
+    ).form
+
+
+def reassign_form(data: str):
+    return ReassignForm(QueryDict(data), calls=FollowUpCall.objects.none(), nurses=User.objects.all())
+
+
+FORMS = {
+    "filters, unbound": lambda: worklist_filter(""),
+    "filters, chosen": lambda: worklist_filter("department=2&status=scheduled&due_from=2026-11-01"),
+    "filters, wrong": lambda: worklist_filter("department=9&step_day=x&due_to=2026-13-40"),
+    "reassign, unbound": lambda: ReassignForm(calls=FollowUpCall.objects.none(), nurses=User.objects.all()),
+    "reassign, refused": lambda: reassign_form("to=999"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("name", FORMS)
+def test_simple_field_is_as_crispy_field(name, language):
+    with translation.override(language):
+        crispy_form, simple_form = FORMS[name](), FORMS[name]()
+        crispy_form.is_bound and crispy_form.is_valid()
+        simple_form.is_bound and simple_form.is_valid()
+        pairs = [(as_crispy_field(crispy_form[f]), simple_field(simple_form[f])) for f in crispy_form.fields]
+
+    for crispy_html, simple_html in pairs:
+        assert squeezed(simple_html) == squeezed(crispy_html)
+    assert any("is-invalid" in str(simple) for _crispy, simple in pairs) == name.endswith(("wrong", "refused"))
+
+
+def test_a_field_with_a_help_text_is_left_to_crispy():
+    form = CompleteForm(items=[])
+
+    assert simple_field(form["duration"]) == as_crispy_field(CompleteForm(items=[])["duration"])
