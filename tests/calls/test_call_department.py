@@ -117,7 +117,7 @@ def test_an_import_that_moves_a_stay_moves_its_calls(wards, client):
 
 
 BEFORE = [("calls", "0023_call_channel_database_default")]
-AFTER = [("calls", "0024_call_department")]
+AFTER = [("calls", "0025_call_department")]
 
 
 def migrate(targets):

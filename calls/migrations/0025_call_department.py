@@ -21,7 +21,7 @@ def fill_departments(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("calls", "0023_call_channel_database_default"),
+        ("calls", "0024_risk_detail_without_statistics"),
     ]
 
     operations = [
