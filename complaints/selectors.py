@@ -324,6 +324,22 @@ def _outcome_aggregates(within: Q | None = None) -> dict:
     }
 
 
+def _outcome_counts(complaints: QuerySet[Complaint]) -> dict:
+    """The aggregates ``_outcome_aggregates()`` gives (``outcome_base`` and
+    ``outcome_<kind>``, without ``outcome_total``), counted in one query over
+    the measures of ``complaints`` rather than one EXISTS per complaint and
+    kind: a complaint has at most one measure of a kind
+    (``one_measure_of_a_kind``), so the measures of a kind are the
+    complaints that took it. For a year of complaints this is a few
+    milliseconds where the EXISTS were hundreds (and made PostgreSQL JIT-
+    compile the query)."""
+    measures = ResolutionMeasure.objects.filter(complaint__in=complaints.values("pk"))
+    return measures.aggregate(
+        outcome_base=Count("complaint_id", distinct=True),
+        **{f"outcome_{kind}": Count("pk", filter=Q(kind=kind)) for kind in Measure.values},
+    )
+
+
 def _outcome_result(row: dict) -> dict:
     base = row["outcome_base"]
     return {
@@ -583,9 +599,9 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
             for value, _label in choices
         },
         **{f"category__{pk}": Count("pk", filter=Q(category_id=pk)) for pk, _en, _zh, _code in categories},
-        **_outcome_aggregates(),
     )
     total = row["total"]
+    row.update(_outcome_counts(complaints), outcome_total=total)
     result = {
         "total": total,
         "first_response": Rate(row["responded_in_time"], row["responded"]),

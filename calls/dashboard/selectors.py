@@ -41,6 +41,7 @@ from ..models import (
     Patient,
     SpotCheck,
 )
+from ..selectors.self_report import TOTALS, SelfReportFigures, self_report_figures
 from . import patients as pt
 from .summary import summary_in_use
 
@@ -154,6 +155,7 @@ class Dashboard:
     complaints: dict = field(default_factory=dict)
     patients: "PatientFigures | None" = None
     today: dt.date | None = None
+    self_report: SelfReportFigures | None = None
 
 
 # --- scope ---------------------------------------------------------------------------------
@@ -611,6 +613,9 @@ def dashboard_figures(
         complaints=complaint_figures(department_ids=department_ids, start=period.start, end=period.end),
         patients=_patient_figures(src, department_ids, period),
         today=today,
+        self_report=self_report_figures(
+            department_ids=department_ids, period=period, totals={key: now[key] for key in TOTALS}
+        ),
     )
 
 

@@ -152,6 +152,9 @@ class FollowUpCall(models.Model):
             # A stay's calls by status and due date: the dashboard's patient figures and lists ask "has
             # this stay a completed (unreachable, cancelled) call?" and "its last rated one?" per stay.
             models.Index(fields=["discharge", "status", "due_date"], name="call_discharge_status_idx"),
+            # The calls answered another way than by phone (the self-report form), by due date: the
+            # dashboard's self-report figures count them and take the phone's as the rest.
+            models.Index(fields=["due_date"], condition=~Q(channel="phone"), name="call_not_phone_due_idx"),
         ]
 
     def __str__(self) -> str:
