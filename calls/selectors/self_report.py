@@ -3,7 +3,7 @@ message channel compares with the phone for the calls due in a period.
 The phone's figures are the period's totals less those of the calls
 answered another way (few, found through a partial index): the dashboard
 passes the totals it has already counted (on PostgreSQL from its summary),
-so the section adds three small queries, not one over every call of the
+so the section adds four small queries, not one over every call of the
 period."""
 
 import datetime as dt
@@ -20,7 +20,7 @@ Status = FollowUpCall.Status
 Channel = FollowUpCall.Channel
 COMPLETED = Q(status=Status.COMPLETED)
 COUNTABLE = ~Q(status=Status.CANCELLED) | Q(cancel_reason=FollowUpCall.CancelReason.DECEASED)
-INVITED = Q(self_report__status__in=[SelfReportLink.Status.SENT, SelfReportLink.Status.DELIVERED])
+INVITED = Q(status__in=[SelfReportLink.Status.SENT, SelfReportLink.Status.DELIVERED])  # a link that went out
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def self_report_figures(
         spared=Count("pk", filter=form & Q(self_report__callback_call__isnull=True)),
     )
     links = SelfReportLink.objects.filter(call__in=calls.values("pk")).aggregate(
-        invited=Count("pk", filter=Q(status__in=[SelfReportLink.Status.SENT, SelfReportLink.Status.DELIVERED])),
+        invited=Count("pk", filter=INVITED),
         asked=Count("pk", filter=Q(call_me_at__isnull=False)),
     )
     # every channel but the phone taken from the totals leaves the phone's
