@@ -324,6 +324,22 @@ def _outcome_aggregates(within: Q | None = None) -> dict:
     }
 
 
+def _outcome_counts(complaints: QuerySet[Complaint]) -> dict:
+    """The aggregates ``_outcome_aggregates()`` gives (``outcome_base`` and
+    ``outcome_<kind>``, without ``outcome_total``), counted in one query over
+    the measures of ``complaints`` rather than one EXISTS per complaint and
+    kind: a complaint has at most one measure of a kind
+    (``one_measure_of_a_kind``), so the measures of a kind are the
+    complaints that took it. For a year of complaints this is a few
+    milliseconds where the EXISTS were hundreds (and made PostgreSQL JIT-
+    compile the query)."""
+    measures = ResolutionMeasure.objects.filter(complaint__in=complaints.values("pk"))
+    return measures.aggregate(
+        outcome_base=Count("complaint_id", distinct=True),
+        **{f"outcome_{kind}": Count("pk", filter=Q(kind=kind)) for kind in Measure.values},
+    )
+
+
 def _outcome_result(row: dict) -> dict:
     base = row["outcome_base"]
     return {
@@ -569,23 +585,30 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
         "status": Complaint.Status.choices,
     }
     categories = list(Category.objects.order_by("order", "pk").values_list("pk", "name_en", "name_zh", "code"))
-    row = complaints.aggregate(
-        total=Count("pk"),
-        responded=Count("pk", filter=Q(first_responded_at__isnull=False)),
-        responded_in_time=Count("pk", filter=RESPONDED_IN_TIME),
-        resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
-        resolved_in_time=Count("pk", filter=RESOLVED_IN_TIME),
-        replied=Count("pk", filter=Q(replied_at__isnull=False, reply_due__isnull=False)),
-        replied_in_time=Count("pk", filter=REPLIED_IN_TIME),
-        **{
-            f"{name}__{value}": Count("pk", filter=Q(**{name: value}))
-            for name, choices in groups.items()
-            for value, _label in choices
-        },
-        **{f"category__{pk}": Count("pk", filter=Q(category_id=pk)) for pk, _en, _zh, _code in categories},
-        **_outcome_aggregates(),
+    sla = {
+        "responded": Q(first_responded_at__isnull=False),
+        "responded_in_time": RESPONDED_IN_TIME,
+        "resolved": Q(resolved_at__isnull=False),
+        "resolved_in_time": RESOLVED_IN_TIME,
+        "replied": Q(replied_at__isnull=False, reply_due__isnull=False),
+        "replied_in_time": REPLIED_IN_TIME,
+    }
+    # One query: the complaints per severity, status and category (a few dozen rows), added up.
+    row = dict.fromkeys(["total", *sla], 0)
+    row.update({f"{name}__{value}": 0 for name, choices in groups.items() for value, _label in choices})
+    row.update({f"category__{pk}": 0 for pk, _en, _zh, _code in categories})
+    per_group = complaints.values(*groups, "category_id").annotate(
+        n=Count("pk"), **{key: Count("pk", filter=q) for key, q in sla.items()}
     )
+    for group in per_group.order_by():
+        row["total"] += group["n"]
+        for key in sla:
+            row[key] += group[key]
+        for counted in [*(f"{name}__{group[name]}" for name in groups), f"category__{group['category_id']}"]:
+            if counted in row:  # a value no longer among the choices is counted in the total only, as before
+                row[counted] += group["n"]
     total = row["total"]
+    row.update(_outcome_counts(complaints), outcome_total=total)
     result = {
         "total": total,
         "first_response": Rate(row["responded_in_time"], row["responded"]),

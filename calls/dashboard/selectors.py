@@ -41,6 +41,7 @@ from ..models import (
     Patient,
     SpotCheck,
 )
+from ..selectors.self_report import TOTALS, SelfReportFigures, self_report_figures
 from . import patients as pt
 from .summary import summary_in_use
 
@@ -154,6 +155,7 @@ class Dashboard:
     complaints: dict = field(default_factory=dict)
     patients: "PatientFigures | None" = None
     today: dt.date | None = None
+    self_report: SelfReportFigures | None = None
 
 
 # --- scope ---------------------------------------------------------------------------------
@@ -235,19 +237,51 @@ def default_source() -> Source:
 # --- figures -------------------------------------------------------------------------------
 
 
+# The columns CALL_CONDITIONS look at (each an exact or __in lookup, NOT NULL in both sources).
+CONDITION_COLUMNS = ("status", "cancel_reason", "answered_by", "satisfaction")
+
+
+def _holds(condition: Q, row: dict) -> bool:
+    """Whether a row of CONDITION_COLUMNS values meets ``condition``, a Q of
+    exact and ``__in`` lookups (CALL_CONDITIONS), as the database decides it."""
+    results = []
+    for child in condition.children:
+        if isinstance(child, Q):
+            results.append(_holds(child, row))
+            continue
+        lookup, value = child
+        column, _sep, kind = lookup.partition("__")
+        if kind == "in":
+            results.append(row[column] in value)
+        elif kind in ("", "exact"):
+            results.append(row[column] == value)
+        else:
+            raise ValueError(f"unsupported lookup in a call condition: {lookup}")
+    held = all(results) if condition.connector == Q.AND else any(results)
+    return not held if condition.negated else held
+
+
 def _period_counts(src: Source, calls: QuerySet, periods: dict[str, Period]) -> dict[str, dict[str, int]]:
-    """Every CALL_CONDITIONS count for every period, in one query."""
+    """Every CALL_CONDITIONS count for every period, in one query: the calls
+    of each period per combination of CONDITION_COLUMNS (a few dozen rows),
+    each combination added to the conditions it meets."""
     spans = Q()
     for period in periods.values():
         spans |= period.q
-    row = calls.filter(spans).aggregate(
-        **{
-            f"{name}__{key}": src.tally(period.q & condition, zero=False)
-            for name, period in periods.items()
-            for key, condition in CALL_CONDITIONS.items()
-        }
+    rows = (
+        calls.filter(spans)
+        .values(*CONDITION_COLUMNS)
+        .annotate(**{f"in_{name}": src.tally(period.q, zero=False) for name, period in periods.items()})
+        .order_by()
     )
-    return {name: {key: row[f"{name}__{key}"] or 0 for key in CALL_CONDITIONS} for name in periods}
+    counts = {name: dict.fromkeys(CALL_CONDITIONS, 0) for name in periods}
+    for row in rows:
+        met = [key for key, condition in CALL_CONDITIONS.items() if _holds(condition, row)]
+        for name in periods:
+            n = row[f"in_{name}"] or 0
+            for key in met:
+                counts[name][key] += n
+    return counts
 
 
 def _headline_values(c: dict[str, int]) -> dict[str, int | Rate]:
@@ -611,6 +645,9 @@ def dashboard_figures(
         complaints=complaint_figures(department_ids=department_ids, start=period.start, end=period.end),
         patients=_patient_figures(src, department_ids, period),
         today=today,
+        self_report=self_report_figures(
+            department_ids=department_ids, period=period, totals={key: now[key] for key in TOTALS}
+        ),
     )
 
 

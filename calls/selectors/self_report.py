@@ -1,6 +1,10 @@
 """The dashboard's self-report figures (docs/self-report.md): how the text
 message channel compares with the phone for the calls due in a period.
-One aggregate query for the counts and one for the response times."""
+The phone's figures are the period's totals less those of the calls
+answered another way (few, found through a partial index): the dashboard
+passes the totals it has already counted (on PostgreSQL from its summary),
+so the section adds four small queries, not one over every call of the
+period."""
 
 import datetime as dt
 import statistics
@@ -10,13 +14,13 @@ from django.db.models import Count, Q
 
 from followup.figures import Rate
 
-from ..models import FollowUpCall, SelfReportLink
+from ..models import ClinicalAlert, FollowUpCall, SelfReportLink
 
 Status = FollowUpCall.Status
 Channel = FollowUpCall.Channel
 COMPLETED = Q(status=Status.COMPLETED)
 COUNTABLE = ~Q(status=Status.CANCELLED) | Q(cancel_reason=FollowUpCall.CancelReason.DECEASED)
-INVITED = Q(self_report__status__in=[SelfReportLink.Status.SENT, SelfReportLink.Status.DELIVERED])
+INVITED = Q(status__in=[SelfReportLink.Status.SENT, SelfReportLink.Status.DELIVERED])  # a link that went out
 
 
 @dataclass(frozen=True)
@@ -43,56 +47,73 @@ class SelfReportFigures:
         return bool(self.invited or self.channels[1].completed)
 
 
-def _per_channel(channel: str) -> dict[str, Q]:
-    done = COMPLETED & Q(channel=channel)
-    return {
-        f"{channel}_done": done,
-        f"{channel}_flags": done & Q(clinical_alert__isnull=False),
-        f"{channel}_rated": done & ~Q(satisfaction=""),
-        f"{channel}_satisfied": done & Q(satisfaction=FollowUpCall.Satisfaction.SATISFIED),
-    }
+NOT_PHONE = ~Q(channel=Channel.PHONE)  # the condition of the partial index call_not_phone_due_idx
+RATED = COMPLETED & ~Q(satisfaction="")
+SATISFIED = COMPLETED & Q(satisfaction=FollowUpCall.Satisfaction.SATISFIED)
+FLAGGED = COMPLETED & Q(clinical_alert__isnull=False)
+# The period's totals the phone's figures are taken from (every channel together).
+TOTALS = {"countable": COUNTABLE, "completed": COMPLETED, "rated": RATED, "satisfied": SATISFIED}
 
 
-def self_report_figures(*, department_ids: list[int], period) -> SelfReportFigures:
-    """The figures of the calls due in ``period`` in these departments."""
+def _counts(done: Q) -> dict[str, Q]:
+    return {"done": done, "flags": done & FLAGGED, "rated": done & RATED, "satisfied": done & SATISFIED}
+
+
+def self_report_figures(
+    *, department_ids: list[int], period, totals: dict[str, int] | None = None
+) -> SelfReportFigures:
+    """The figures of the calls due in ``period`` in these departments.
+    ``totals``: the period's calls counted over every channel (TOTALS'
+    keys), as the dashboard has them; counted here otherwise."""
     calls = FollowUpCall.objects.filter(discharge__department_id__in=department_ids).filter(period.q)
-    conditions = {
-        "countable": COUNTABLE,
-        "invited": INVITED,
-        "asked": Q(self_report__call_me_at__isnull=False),
-        "spared": COMPLETED & Q(channel=Channel.SELF_REPORT, self_report__callback_call__isnull=True),
-        **_per_channel(Channel.PHONE),
-        **_per_channel(Channel.SELF_REPORT),
+    if totals is None:
+        totals = calls.aggregate(**{name: Count("pk", filter=q) for name, q in TOTALS.items()})
+    # completed calls with a red flag, every channel: from the alerts (a few per hundred calls)
+    flagged = ClinicalAlert.objects.filter(call__in=calls.filter(COMPLETED).values("pk")).count()
+    form = COMPLETED & Q(channel=Channel.SELF_REPORT)
+    n = calls.filter(NOT_PHONE).aggregate(
+        **{f"other_{key}": Count("pk", filter=q) for key, q in _counts(COMPLETED).items()},
+        **{f"form_{key}": Count("pk", filter=q) for key, q in _counts(form).items()},
+        spared=Count("pk", filter=form & Q(self_report__callback_call__isnull=True)),
+    )
+    links = SelfReportLink.objects.filter(call__in=calls.values("pk")).aggregate(
+        invited=Count("pk", filter=INVITED),
+        asked=Count("pk", filter=Q(call_me_at__isnull=False)),
+    )
+    # every channel but the phone taken from the totals leaves the phone's
+    phone = {
+        "done": totals["completed"] - n["other_done"],
+        "flags": flagged - n["other_flags"],
+        "rated": totals["rated"] - n["other_rated"],
+        "satisfied": totals["satisfied"] - n["other_satisfied"],
     }
-    n = calls.aggregate(**{name: Count("pk", filter=q) for name, q in conditions.items()})
-    phone, form = Channel.PHONE.value, Channel.SELF_REPORT.value
-    times = calls.filter(COMPLETED, channel=Channel.SELF_REPORT, self_report__sent_at__isnull=False).values_list(
+    times = calls.filter(NOT_PHONE, form, self_report__sent_at__isnull=False).values_list(
         "self_report__sent_at", "self_report__answered_at"
     )
     hours = [(answered - sent) / dt.timedelta(hours=1) for sent, answered in times if answered and sent]
     channels = [
         ChannelFigures(
-            channel=phone,
+            channel=Channel.PHONE.value,
             label=str(Channel.PHONE.label),
-            completed=n[f"{phone}_done"],
-            reach=Rate(n[f"{phone}_done"], max(n["countable"] - n[f"{form}_done"], 0)),
-            red_flags=Rate(n[f"{phone}_flags"], n[f"{phone}_done"]),
-            satisfied=Rate(n[f"{phone}_satisfied"], n[f"{phone}_rated"]),
+            completed=phone["done"],
+            reach=Rate(phone["done"], max(totals["countable"] - n["form_done"], 0)),
+            red_flags=Rate(phone["flags"], phone["done"]),
+            satisfied=Rate(phone["satisfied"], phone["rated"]),
         ),
         ChannelFigures(
-            channel=form,
+            channel=Channel.SELF_REPORT.value,
             label=str(Channel.SELF_REPORT.label),
-            completed=n[f"{form}_done"],
-            reach=Rate(n[f"{form}_done"], n["invited"]),
-            red_flags=Rate(n[f"{form}_flags"], n[f"{form}_done"]),
-            satisfied=Rate(n[f"{form}_satisfied"], n[f"{form}_rated"]),
+            completed=n["form_done"],
+            reach=Rate(n["form_done"], links["invited"]),
+            red_flags=Rate(n["form_flags"], n["form_done"]),
+            satisfied=Rate(n["form_satisfied"], n["form_rated"]),
         ),
     ]
     return SelfReportFigures(
-        invited=n["invited"],
-        answered=Rate(n[f"{form}_done"], n["invited"]),
+        invited=links["invited"],
+        answered=Rate(n["form_done"], links["invited"]),
         median_hours=round(statistics.median(hours), 1) if hours else None,
-        spared=Rate(n["spared"], n["countable"]),
-        asked_for_call=n["asked"],
+        spared=Rate(n["spared"], totals["countable"]),
+        asked_for_call=links["asked"],
         channels=channels,
     )

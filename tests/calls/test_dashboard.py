@@ -295,10 +295,11 @@ def test_dashboard_runs_the_same_number_of_queries_whatever_the_data(
 
 
 # session, user, roles, departments, headline counts (three periods), items, item
-# totals, weeks, nurses, alerts, spot checks, complaint categories, complaint counts,
-# the self-report counts and response times, patients (stays per combination), complaint
-# reasons, department <select>, audit event, then the session save (savepoint, update, release)
-QUERIES = 22
+# totals, weeks, nurses, alerts, spot checks, complaint categories, complaint counts, their
+# outcome measures, patients (stays per combination), complaint reasons, the self-report
+# counts (calls not by phone, links, red flags) and response times, department <select>,
+# audit event, then the session save (savepoint, update, release)
+QUERIES = 25
 
 
 def test_chart_data_is_embedded_as_json_without_inline_script(client_for, head_nurse, ward):
@@ -381,3 +382,30 @@ def test_calls_behind_a_figure_run_a_fixed_number_of_queries(
 
 
 QUERIES_CALL_LIST = 10
+
+
+def test_every_call_condition_counts_what_the_database_filter_counts(ward):
+    # The headline counts add up the calls per combination of status, cancel reason, who
+    # answered and satisfaction, each combination to the conditions it meets: the same
+    # calls the database finds with each condition, for every combination the desk records.
+    from calls.dashboard.selectors import CALL_CONDITIONS, Period, dashboard_figures
+
+    day = TODAY.date() - dt.timedelta(days=1)
+    FC = FollowUpCall
+    rows = [{"due_date": day, "status": status} for status in (S.SCHEDULED, S.UNREACHABLE)]
+    rows += [
+        {"due_date": day, "status": S.CANCELLED, "cancel_reason": reason}
+        for reason in (FC.CancelReason.DECEASED, FC.CancelReason.DECLINED, "")
+    ]
+    rows += [
+        completed(day, answered_by=by, satisfaction=satisfaction)
+        for by in FC.AnsweredBy.values
+        for satisfaction in ["", *FC.Satisfaction.values]
+    ]
+    bulk_calls(department=ward, rows=rows)
+    calls = FollowUpCall.objects.filter(discharge__department=ward)
+
+    counts = dashboard_figures(department_ids=[ward.pk], period=Period(day, day), today=TODAY.date()).counts
+
+    assert counts == {key: calls.filter(condition).count() for key, condition in CALL_CONDITIONS.items()}
+    assert counts["due"] == len(rows) and counts["family"] > 0 and counts["countable"] == len(rows) - 2

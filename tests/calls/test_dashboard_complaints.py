@@ -6,6 +6,7 @@ import time_machine
 from django.urls import reverse
 
 from complaints.models import Category, Complaint, ResolutionMeasure
+from complaints.selectors import outcome_shares
 from tests.factories import DepartmentFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -88,3 +89,25 @@ def test_complaint_rates_below_the_minimum_show_too_few(client_for, head_nurse, 
     settings.DASHBOARD_MIN_N = 10
     html = client_for(head_nurse).get(reverse("calls:dashboard")).content.decode()
     assert '<td class="text-end">too few</td><td class="text-end">n = 3</td>' in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_complaint_outcomes_count_a_complaint_with_two_measures_once_in_the_base(
+    client_for, head_nurse, wards, settings
+):
+    # The dashboard counts the measures of the period's complaints (one query); the
+    # complaint report's definition (outcome_shares) gives the same figures.
+    settings.DASHBOARD_MIN_N = 1
+    both = Complaint.objects.get(reference="T-1")  # has an apology already
+    ResolutionMeasure.objects.create(complaint=both, kind="compensation", amount=100)
+    ResolutionMeasure.objects.create(complaint=Complaint.objects.get(reference="T-4"), kind="apology")  # not hers
+    c = client_for(head_nurse).get(reverse("calls:dashboard")).context["figures"].complaints
+    shares = outcome_shares(Complaint.objects.filter(reference__in=["T-0", "T-1", "T-2"]))
+
+    assert (c["outcome_base"], c["outcome_pending"]) == (2, 1) == (shares["base"], shares["pending"])
+    assert {r["value"]: (r["n"], r["rate"].n) for r in c["by_outcome"] if r["n"]} == {
+        "explanation": (1, 2),
+        "apology": (1, 2),
+        "compensation": (1, 2),
+    }
+    assert [(r["value"], r["n"]) for r in c["by_outcome"]] == [(r["value"], r["n"]) for r in shares["rows"]]

@@ -9,7 +9,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from calls.dashboard.selectors import Period
+from calls.dashboard.selectors import Period, dashboard_figures
 from calls.models import FollowUpCall, SelfReportLink
 from calls.selectors.self_report import self_report_figures
 from calls.services.self_report import self_report_submit
@@ -62,6 +62,20 @@ def test_the_figures_compare_the_form_and_the_phone(period_with_both_channels):
     phone, form = figures.channels
     assert (phone.completed, phone.reach, phone.red_flags, phone.satisfied) == (1, Rate(1, 3), Rate(0, 1), Rate(0, 1))
     assert (form.completed, form.reach, form.red_flags, form.satisfied) == (2, Rate(2, 3), Rate(1, 2), Rate(2, 2))
+
+
+def test_the_dashboard_counts_the_same_self_report_figures(period_with_both_channels):
+    # The dashboard takes the phone's figures from the totals it counted (on PostgreSQL its
+    # summary tables) less the other channels': the same figures as counting every call.
+    ward, calls = period_with_both_channels
+    FollowUpCall.objects.filter(pk=calls[3].pk).update(status="cancelled", cancel_reason="declined")
+    period = Period(NOW.date(), NOW.date())
+    alone = self_report_figures(department_ids=[ward.pk], period=period)
+
+    on_the_dashboard = dashboard_figures(department_ids=[ward.pk], period=period, today=NOW.date()).self_report
+
+    assert on_the_dashboard == alone
+    assert (alone.channels[0].completed, alone.channels[0].reach) == (1, Rate(1, 2))
 
 
 def test_the_head_nurse_sees_the_section_with_the_note(period_with_both_channels, head_nurse):
