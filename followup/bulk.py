@@ -74,9 +74,10 @@ class JsonText(dict):
 
     __slots__ = ("text",)
 
-    def __init__(self, value: dict):
+    def __init__(self, value: dict, text: str | None = None):
+        """``text``: the JSON of ``value`` when the caller has it (else encoded here)."""
         super().__init__(value)
-        self.text = json.dumps(value)
+        self.text = json.dumps(value) if text is None else text
 
 
 def _json_text(field: JSONField):

@@ -12,7 +12,7 @@ so a connection the database dropped is replaced at the next task."""
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "followup.settings")
 
@@ -32,3 +32,14 @@ def _connections_as_in_a_request(sender=None, **kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_process_init.connect
+@worker_ready.connect
+def _settle(**kwargs) -> None:
+    """A worker process settles once as a web process does (followup.startup):
+    its imports and feed batches create many objects, and every full
+    collection would walk the project's own again."""
+    from followup.startup import settle
+
+    settle()

@@ -1,5 +1,6 @@
 """What a web server process does once, after loading the project and before
-serving its first request.
+serving its first request (and a Celery worker before its first task, the
+import command before its file).
 
 ``settle()`` imports every view (by loading the URLconf) and then moves all
 the objects loaded so far -- modules, classes, models, the URL patterns,

@@ -10,6 +10,7 @@ caused it (a stay registered, a visit recorded) carries the audit row.
 
 import datetime as dt
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -78,13 +79,25 @@ def risk_values(stay: Mapping[str, Any], emergency_days: Iterable[dt.date]) -> d
     }
 
 
-@functools.lru_cache(maxsize=4096)
 def _detail(score) -> dict[str, Any]:
-    """A score's detail (LaceScore.as_dict), one object for equal scores: a
-    ward's stays share a few hundred combinations of length, acuity,
-    conditions and visits. The object carries its JSON text, which
-    followup.bulk writes instead of encoding it again. Never changed in place."""
-    return JsonText(score.as_dict())
+    """A score's detail (LaceScore.as_dict) with its JSON text, which
+    followup.bulk writes instead of encoding it again: put together from
+    the text of each component and of the conditions, of which a ward has a
+    few hundred (a whole score's combinations are as many as its stays)."""
+    text = (
+        '{"index": "LACE", "conditions": '
+        + _json_of(score.conditions)
+        + ', "components": ['
+        + ", ".join(map(_json_of, score.components))
+        + "]}"
+    )
+    return JsonText(score.as_dict(), text=text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_of(part) -> str:
+    """The JSON text of a score's conditions (a tuple) or of one component."""
+    return json.dumps(part.as_dict() if hasattr(part, "as_dict") else list(part))
 
 
 def outcome_values(

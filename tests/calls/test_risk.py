@@ -3,11 +3,13 @@ coding), the LACE index with each component and where it came from, and
 "unknown" where data is missing rather than a silent 0."""
 
 import datetime as dt
+import json
 
 import pytest
 
 from calls.risk import charlson_conditions, charlson_index, lace_score
 from calls.risk.lace import comorbidity_points, emergency_points, length_points
+from calls.services.risk import risk_values
 
 D = dt.date
 
@@ -139,3 +141,29 @@ def test_a_lower_bound_at_the_threshold_is_high_risk_even_with_a_component_unkno
     )
     assert (score.total, score.lower_bound, score.tier) == (None, 12, "high")
     assert score.components[3].floor == 2
+
+
+@pytest.mark.parametrize(
+    ("admission_type", "codes", "reported"),
+    [
+        ("emergency", ["I21.0", "E11.2", "C78.0"], 2),
+        ("", [], None),
+        ("elective", ["Z51.1"], 7),
+        ("transfer", ["I50.9"], 0),
+    ],
+)
+def test_a_stored_risk_detail_is_its_own_json(admission_type, codes, reported, settings):
+    """The detail a stay keeps carries the JSON text the import writes: it
+    must read back as the detail itself, components and conditions alike."""
+    settings.RISK_EMERGENCY_VISITS_COMPLETE = False
+    stay = {
+        "admitted_on": dt.date(2026, 1, 1),
+        "discharged_on": dt.date(2026, 1, 9),
+        "admission_type": admission_type,
+        "icd10": codes[0] if codes else "",
+        "secondary_icd10": codes[1:],
+        "reported_emergency_visits": reported,
+    }
+    detail = risk_values(stay, [dt.date(2025, 12, 1)])["risk_detail"]
+    assert json.loads(detail.text) == detail
+    assert [c["letter"] for c in detail["components"]] == ["L", "A", "C", "E"]

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from calls.imports import ImportFileError, discharge_file_rows
 from calls.services.discharge_import import discharges_import
+from followup.startup import settle
 
 
 class Command(BaseCommand):
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
         listing = dry_run or options["verbosity"] >= 2
+        settle()  # as a web process does: full collections no longer walk the project's own objects
         # The file is read as it is imported, a chunk of rows at a time: a
         # year of discharges takes no more memory than a day's.
         with path.open("rb") as stream:

@@ -58,6 +58,7 @@ from followup.devtools.measure import backend_cpu, load_average, memory_kib, res
 from followup.devtools.synthetic import discharge_export_rows
 from followup.models import User
 from followup.roles import Role
+from followup.startup import settle
 
 CODE = "BENCH-IMPORT"
 MRN_PREFIX = "BENCHI"
@@ -235,6 +236,7 @@ class Command(BaseCommand):
         # and after the measured one, each removed again; the faster of the two
         # is compared (the first also warms up what any first run pays).
         _vacuum()
+        settle()  # as import_discharges does before its file
         rss_before = memory_kib("VmRSS")
         bare = [self._bare_import(path, department)]
         scoring = _TimedScoring()
