@@ -47,12 +47,24 @@ class Component(NamedTuple):
     source: str
     floor: int = 0  # unknown, but at least this many points (visits known to have happened)
 
-    def as_dict(self) -> dict:
-        """As a stay keeps it (``risk_detail``); a floor of 0 is left out."""
-        kept = {"letter": self.letter, "value": self.value, "points": self.points, "source": self.source}
+    def stored(self) -> list:
+        """As a stay keeps it in ``risk_detail``: [letter, value, points,
+        source] and the floor when there is one (a list, not an object with
+        keys: an import writes four per stay). ``stored_component`` reads it."""
+        kept = [self.letter, self.value, self.points, self.source]
         if self.floor:
-            kept["floor"] = self.floor
+            kept.append(self.floor)
         return kept
+
+
+def stored_component(kept) -> Component:
+    """A component as a stay keeps it: the list Component.stored writes, or
+    the object with keys stays scored before that kept."""
+    if isinstance(kept, dict):
+        return Component(
+            kept["letter"], kept.get("value", ""), kept.get("points"), kept.get("source", ""), kept.get("floor", 0)
+        )
+    return Component(*kept)
 
 
 class LaceScore(NamedTuple):
@@ -79,7 +91,7 @@ class LaceScore(NamedTuple):
         return {
             "index": "LACE",
             "conditions": list(self.conditions),
-            "components": [component.as_dict() for component in self.components],
+            "components": [component.stored() for component in self.components],
         }
 
 

@@ -97,7 +97,7 @@ def _detail(score) -> dict[str, Any]:
 @functools.lru_cache(maxsize=4096)
 def _json_of(part) -> str:
     """The JSON text of a score's conditions (a tuple) or of one component."""
-    return json.dumps(part.as_dict() if hasattr(part, "as_dict") else list(part))
+    return json.dumps(part.stored() if hasattr(part, "stored") else list(part))
 
 
 def outcome_values(

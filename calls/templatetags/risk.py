@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..risk import RiskTier
+from ..risk.lace import stored_component
 
 register = template.Library()
 
@@ -63,16 +64,16 @@ def risk_badge(stay, detail: bool = False):
     score = _score(stay)
     components = []
     if detail:
-        for component in (stay.risk_detail or {}).get("components", []):
-            known = component.get("points") is not None
+        for kept in (stay.risk_detail or {}).get("components", []):
+            component = stored_component(kept)
             components.append(
                 {
-                    "letter": component["letter"],
-                    "label": LETTERS.get(component["letter"], component["letter"]),
-                    "value": component.get("value", ""),
-                    "points": component["points"] if known else None,
-                    "floor": component.get("floor", 0),
-                    "source": SOURCES.get(component.get("source"), component.get("source", "")),
+                    "letter": component.letter,
+                    "label": LETTERS.get(component.letter, component.letter),
+                    "value": component.value,
+                    "points": component.points,
+                    "floor": component.floor,
+                    "source": SOURCES.get(component.source, component.source),
                 }
             )
     return {

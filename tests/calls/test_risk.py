@@ -8,7 +8,7 @@ import json
 import pytest
 
 from calls.risk import charlson_conditions, charlson_index, lace_score
-from calls.risk.lace import comorbidity_points, emergency_points, length_points
+from calls.risk.lace import comorbidity_points, emergency_points, length_points, stored_component
 from calls.services.risk import risk_values
 
 D = dt.date
@@ -166,4 +166,21 @@ def test_a_stored_risk_detail_is_its_own_json(admission_type, codes, reported, s
     }
     detail = risk_values(stay, [dt.date(2025, 12, 1)])["risk_detail"]
     assert json.loads(detail.text) == detail
-    assert [c["letter"] for c in detail["components"]] == ["L", "A", "C", "E"]
+    assert [stored_component(c).letter for c in detail["components"]] == ["L", "A", "C", "E"]
+
+
+def test_a_component_reads_the_same_from_either_form_a_stay_kept():
+    """Stays scored before components were kept as lists hold objects with keys: both read alike."""
+    score = lace_score(
+        admitted_on=dt.date(2026, 1, 1),
+        discharged_on=dt.date(2026, 1, 3),
+        admission_type="",
+        icd10_codes=[],
+        emergency_visits=None,
+        emergency_visits_at_least=2,
+    )
+    for component in score.components:
+        older = {"letter": component.letter, "value": component.value, "points": component.points}
+        older.update(source=component.source, **({"floor": component.floor} if component.floor else {}))
+        assert stored_component(component.stored()) == stored_component(older) == component
+    assert score.components[3].stored() == ["E", "2", None, "missing", 2]

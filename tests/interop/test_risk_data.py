@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from calls.models import Discharge, Patient, Visit
+from calls.risk.lace import stored_component
 from followup.models import AuditEvent
 from interop.services import fhir_payload_receive, hl7_message_receive
 from tests.calls.test_discharge_form import post_data
@@ -33,7 +34,8 @@ def ward(cardiology, nurse):
 
 
 def components(stay: Discharge) -> list[tuple]:
-    return [(c["letter"], c["value"], c["points"], c["source"]) for c in stay.risk_detail["components"]]
+    kept = [stored_component(c) for c in stay.risk_detail["components"]]
+    return [(c.letter, c.value, c.points, c.source) for c in kept]
 
 
 def receive(text: str, capture):
