@@ -55,3 +55,21 @@ def backend_cpu() -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_text(before: int | None, peak: int | None) -> str:
+    """A peak resident size (KiB, memory_kib) and its growth over ``before``."""
+    if before is None or peak is None:
+        return "not measured (needs Linux /proc)"
+    return f"{peak / 1024:.1f} MiB ({(peak - before) / 1024:+.1f} MiB over the {before / 1024:.1f} MiB before it)"
+
+
+def write_table(stdout, rows: list[tuple[str, str]]) -> None:
+    """A benchmark's (measure, value) rows as a Markdown table, then the load average."""
+    width = max(len(label) for label, _value in rows)
+    stdout.write("")
+    stdout.write(f"| {'measure':<{width}} | value |")
+    stdout.write(f"|{'-' * (width + 2)}|-------|")
+    for label, value in rows:
+        stdout.write(f"| {label:<{width}} | {value} |")
+    stdout.write(load_average())

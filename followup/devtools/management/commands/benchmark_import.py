@@ -54,7 +54,7 @@ from calls.services import discharge_import
 from calls.services.discharge_import import discharges_import
 from followup.dates import week_bounds
 from followup.devtools.guard import add_force_argument, claim_database
-from followup.devtools.measure import backend_cpu, load_average, memory_kib, reset_peak_rss
+from followup.devtools.measure import backend_cpu, memory_kib, reset_peak_rss, rss_text, write_table
 from followup.devtools.synthetic import discharge_export_rows
 from followup.models import User
 from followup.roles import Role
@@ -267,7 +267,7 @@ class Command(BaseCommand):
             ),
             ("ratio import / COPY", f"{seconds / copy_seconds:.1f}x"),
             ("CPU: this process / its PostgreSQL backend", self._cpu(cpu, backend, count)),
-            ("peak RSS during the import", self._rss(rss_before, peak)),
+            ("peak RSS during the import", rss_text(rss_before, peak)),
             ("stays and calls created", checked),
             (
                 "the same import without risk and outcome ledger",
@@ -289,13 +289,7 @@ class Command(BaseCommand):
                     f"CPU {self._cpu(again_cpu, again_backend, count)}",
                 )
             )
-        width = max(len(label) for label, _value in rows)
-        self.stdout.write("")
-        self.stdout.write(f"| {'measure':<{width}} | value |")
-        self.stdout.write(f"|{'-' * (width + 2)}|-------|")
-        for label, value in rows:
-            self.stdout.write(f"| {label:<{width}} | {value} |")
-        self.stdout.write(load_average())
+        write_table(self.stdout, rows)
 
     def _bare_import(self, path: Path, department: Department) -> tuple[float, float, float | None]:
         # Replaced by a plain function: a Mock would keep every chunk's rows it was called with.
@@ -341,12 +335,6 @@ class Command(BaseCommand):
         if backend is None:
             return f"{cpu:.1f} s / not measured (the server is not on this machine)"
         return f"{cpu:.1f} s / {backend:.1f} s = {count / (cpu + backend):,.0f} rows per CPU second"
-
-    @staticmethod
-    def _rss(before: int | None, peak: int | None) -> str:
-        if before is None or peak is None:
-            return "not measured (needs Linux /proc)"
-        return f"{peak / 1024:.1f} MiB ({(peak - before) / 1024:+.1f} MiB over the {before / 1024:.1f} MiB before it)"
 
     def _cleanup(self, department: Department) -> None:
         self.stdout.write("Cleaning up ...")

@@ -44,7 +44,7 @@ from calls.services.queue import generate_calls
 from calls.services.risk import risk_values
 from followup.dates import week_bounds
 from followup.devtools.guard import add_force_argument, claim_database
-from followup.devtools.measure import load_average, memory_kib, reset_peak_rss
+from followup.devtools.measure import memory_kib, reset_peak_rss, rss_text, write_table
 from followup.models import User
 from followup.roles import Role
 
@@ -282,7 +282,7 @@ class Command(BaseCommand):
             ),
             ("immediate re-run", f"{rerun_seconds:.3f} s (target < 0.5 s)"),
             ("peak Python memory of a generation", f"{peak / 2**20:.1f} MiB (tracemalloc)"),
-            ("peak RSS during the first generation", self._rss(rss_before, peak_rss)),
+            ("peak RSS during the first generation", rss_text(rss_before, peak_rss)),
             ("(same INSERT ... SELECT into a bare temporary table)", f"{bare_seconds:.2f} s"),
             (
                 f"generation by risk tier (best of {repeat})",
@@ -290,13 +290,7 @@ class Command(BaseCommand):
                 f"limited to every tier, so the same calls (all: {self._seconds(tiered)})",
             ),
         ]
-        width = max(len(label) for label, _value in rows)
-        self.stdout.write("")
-        self.stdout.write(f"| {'measure':<{width}} | value |")
-        self.stdout.write(f"|{'-' * (width + 2)}|-------|")
-        for label, value in rows:
-            self.stdout.write(f"| {label:<{width}} | {value} |")
-        self.stdout.write(load_average())
+        write_table(self.stdout, rows)
 
     def _tiered_generations(self, department, step, monday, count: int, repeat: int) -> list[float]:
         """What readmission risk adds to a generation (issue 21): the rule's
@@ -320,12 +314,6 @@ class Command(BaseCommand):
     @staticmethod
     def _seconds(values: list[float]) -> str:
         return ", ".join(f"{v:.2f}" for v in values)
-
-    @staticmethod
-    def _rss(before: int | None, peak: int | None) -> str:
-        if before is None or peak is None:
-            return "not measured (needs Linux /proc)"
-        return f"{peak / 1024:.1f} MiB ({(peak - before) / 1024:+.1f} MiB over the {before / 1024:.1f} MiB before it)"
 
     def _cleanup(self, department):
         self.stdout.write("Cleaning up ...")
