@@ -112,6 +112,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's widget templates, the plainest widgets written out in Python (followup/form_renderer.py).
+FORM_RENDERER = "followup.form_renderer.FormRenderer"
+
 # --- Database -----------------------------------------------------------------
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
