@@ -17,17 +17,18 @@ def test_benchmark_pages_prints_the_table_and_removes_its_rows():
 
     lines = out.getvalue().splitlines()
     assert lines[0] == f"seeded 40 calls in {lines[0].split(' in ')[1]}"
-    assert [line[:26].strip() for line in lines[2:8]] == [
+    assert [line[:26].strip() for line in lines[2:9]] == [
         "page",
-        "baseline: keep-alive",
+        "baseline: trivial page",
+        "keep-alive (no page)",
         "worklist (today)",
         "worklist (all, page 40)",
         "call screen",
         "worklist (head nurse)",
     ]
     assert lines[3].split()[-3] == "1.00x"  # the baseline's p95 over itself
-    assert lines[8] == "target: each page's p95 at most 3x the baseline's"
-    assert lines[9].startswith("load average ")
+    assert lines[9] == "target: each page's p95 at most 3x the baseline's"
+    assert lines[10].startswith("load average ")
     assert (
         Department.objects.filter(code="BENCH-PAGES").count(),
         FollowUpCall.objects.count(),

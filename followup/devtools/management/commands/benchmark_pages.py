@@ -9,9 +9,12 @@ coming weeks' open calls, spread over five nurses and one head nurse), then
 vacuums and analyzes the tables it wrote (as autovacuum would after a big
 load), then renders through the test client, ``--runs`` rounds in turn:
 
-- the baseline: the session keep-alive (``/accounts/keepalive/``), an
-  authenticated request through the whole middleware stack (session, user,
-  roles) that renders nothing;
+- the baseline: a trivial authenticated page, "password changed"
+  (``/accounts/password/done/``): the whole middleware stack (session, user,
+  roles, audit) and the site's layout (menu, language switch, session
+  timer), a heading and a sentence, no data;
+- the session keep-alive (``/accounts/keepalive/``), for reference: the same
+  middleware, nothing rendered (204);
 - the worklist and the call screen as one of those nurses, and the worklist
   as the ward's head nurse.
 
@@ -111,7 +114,8 @@ class Command(BaseCommand):
         try:
             head = User.objects.get(username=f"{USER_PREFIX}head")
             pages = [
-                ("baseline: keep-alive", nurse, reverse("keepalive")),
+                ("baseline: trivial page", nurse, reverse("password_change_done")),
+                ("keep-alive (no page)", nurse, reverse("keepalive")),
                 ("worklist (today)", nurse, reverse("calls:worklist")),
                 ("worklist (all, page 40)", nurse, reverse("calls:worklist") + "?tab=all&page=40"),
                 ("call screen", nurse, reverse("calls:call_detail", args=[call.pk])),
