@@ -32,7 +32,7 @@ TABS = ("today", "week", "overdue", "all")
 # Within a day, the patients most likely to come back first (docs/risk.md); unknown before low.
 RISK_ORDER = (RiskTier.HIGH, RiskTier.MODERATE, RiskTier.UNKNOWN, RiskTier.LOW)
 ROW_RELATED = ("discharge__patient", "discharge__department", "step", "assigned_to")
-# The columns a worklist row shows (templates/calls/includes/_worklist_row.html,
+# The columns a worklist row shows (calls/templatetags/worklist.py,
 # the risk badge, the masked phone and the age): a row's stay and patient
 # have some thirty columns each, and building them cost more than the query.
 # A column left out here is loaded by one more query per row when read.

@@ -2,10 +2,13 @@
 total (or its lower bound when a component is unknown), and each component
 with its points and where it came from."""
 
+from functools import cache
+from html import escape
+
 from django import template
-from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ..risk import RiskTier
 from ..risk.lace import stored_component
@@ -42,18 +45,39 @@ def _score(stay) -> str:
     return _("LACE not known")
 
 
+@cache
+def _tier_words(language: str | None) -> dict:
+    """The badge's words in ``language`` (the active one when called)."""
+    return {
+        "tiers": {tier.value: _("%(tier)s risk") % {"tier": tier.label} for tier in RiskTier},
+        "score": _("LACE %(score)s"),
+        "at_least": _("LACE at least %(score)s"),
+        "not_known": _("LACE not known"),
+    }
+
+
+def tier_badge_html(stay) -> str:
+    """The badge alone (tier and LACE total) as HTML text, as risk_badge
+    without ``detail`` renders it: the worklist writes one per row, so the
+    words are translated once per language and the values escaped here."""
+    words = _tier_words(get_language())
+    tier = stay.risk_tier or RiskTier.UNKNOWN
+    if stay.risk_score is not None:
+        score = words["score"] % {"score": stay.risk_score}
+    elif stay.risk_lower_bound:
+        score = words["at_least"] % {"score": stay.risk_lower_bound}
+    else:
+        score = words["not_known"]
+    return (
+        f'<span class="badge {TIER_CLASSES.get(tier, "text-bg-secondary")} risk-badge" '
+        f'data-risk-tier="{escape(str(tier))}">{escape(words["tiers"][tier])} · {escape(score)}</span>'
+    )
+
+
 @register.simple_tag
 def risk_tier_badge(stay) -> str:
-    """The badge alone (tier and LACE total), as risk_badge without ``detail``
-    renders it, built without a template: the worklist shows one per row."""
-    tier = stay.risk_tier or RiskTier.UNKNOWN
-    return format_html(
-        '<span class="badge {} risk-badge" data-risk-tier="{}">{} · {}</span>',
-        TIER_CLASSES.get(tier, "text-bg-secondary"),
-        tier,
-        _("%(tier)s risk") % {"tier": RiskTier(tier).label},
-        _score(stay),
-    )
+    """tier_badge_html as a tag."""
+    return SafeString(tier_badge_html(stay))  # nosec B703 -- tier_badge_html escapes every value
 
 
 @register.inclusion_tag("calls/includes/_risk_badge.html")
