@@ -53,22 +53,34 @@ _RISK_RANK = Case(
 )
 
 
+# The markers' subqueries, built once: annotate() copies an expression as it
+# resolves it, and building these querysets anew took a millisecond a page.
+# A red flag of the same stay (any of its calls) still waiting for action.
+_OPEN_ALERT = Exists(
+    ClinicalAlert.objects.filter(call__discharge_id=OuterRef("discharge_id"), resolved_at__isnull=True)
+)
+# The patient asked for a call on the self-report form: this call (not yet
+# answered) or the call back booked after answering (docs/self-report.md).
+_ASKED = SelfReportLink.objects.filter(
+    Q(call_id=OuterRef("pk"), call_me_at__isnull=False) | Q(callback_call_id=OuterRef("pk"))
+)
+_PATIENT_ASKED = Exists(_ASKED)
+_PATIENT_NOTE = Subquery(_ASKED.order_by("-pk").values("call_me_note")[:1])
+# The stay's tier, looked up per call by primary key: a join to the stays
+# let PostgreSQL hash every stay of the ward (100,000) for a head nurse's
+# worklist; the CASE inside, so the lookup runs once.
+_RISK_RANK_OF_STAY = Subquery(
+    Discharge.objects.filter(pk=OuterRef("discharge_id")).order_by().annotate(rank=_RISK_RANK).values("rank")[:1]
+)
+_WORK_ON = Coalesce("next_attempt_on", TruncDate("scheduled_for"), "due_date")
+_WORK_AT = Coalesce("callback_at", "scheduled_for")
+
+
 def _with_flags(calls: QuerySet[FollowUpCall]) -> QuerySet[FollowUpCall]:
     """The markers that need other tables: ``has_red_flag`` (an open red
     flag of the stay), ``patient_asked`` and ``patient_note`` (the patient
     asked for a call on the self-report form)."""
-    # A red flag of the same stay (any of its calls) still waiting for action.
-    open_alert = ClinicalAlert.objects.filter(call__discharge_id=OuterRef("discharge_id"), resolved_at__isnull=True)
-    # The patient asked for a call on the self-report form: this call (not yet
-    # answered) or the call back booked after answering (docs/self-report.md).
-    asked = SelfReportLink.objects.filter(
-        Q(call_id=OuterRef("pk"), call_me_at__isnull=False) | Q(callback_call_id=OuterRef("pk"))
-    )
-    return calls.annotate(
-        has_red_flag=Exists(open_alert),
-        patient_asked=Exists(asked),
-        patient_note=Subquery(asked.order_by("-pk").values("call_me_note")[:1]),
-    )
+    return calls.annotate(has_red_flag=_OPEN_ALERT, patient_asked=_PATIENT_ASKED, patient_note=_PATIENT_NOTE)
 
 
 def _with_markers(calls: QuerySet[FollowUpCall], today: dt.date, now: dt.datetime) -> QuerySet[FollowUpCall]:
@@ -88,17 +100,9 @@ def _with_markers(calls: QuerySet[FollowUpCall], today: dt.date, now: dt.datetim
             default=Value(False),
             output_field=BooleanField(),
         ),
-        work_on=Coalesce("next_attempt_on", TruncDate("scheduled_for"), "due_date"),
-        work_at=Coalesce("callback_at", "scheduled_for"),
-        # The stay's tier, looked up per call by primary key: a join to the
-        # stays let PostgreSQL hash every stay of the ward (100,000) for a
-        # head nurse's worklist; the CASE inside, so the lookup runs once.
-        risk_rank=Subquery(
-            Discharge.objects.filter(pk=OuterRef("discharge_id"))
-            .order_by()
-            .annotate(rank=_RISK_RANK)
-            .values("rank")[:1]
-        ),
+        work_on=_WORK_ON,
+        work_at=_WORK_AT,
+        risk_rank=_RISK_RANK_OF_STAY,
     )
 
 
