@@ -7,9 +7,12 @@ Any other field (check boxes, radios, files, several widgets, a help text,
 which crispy shows unescaped) is passed to as_crispy_field itself. tests/followup/test_simple_field.py compares both."""
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from crispy_forms.templatetags.crispy_forms_tags import CrispyFormNode
 from django import forms, template
 from django.forms.widgets import Input
 from django.utils.html import format_html, format_html_join
+
+from followup.crispy_lite import render_form
 
 register = template.Library()
 
@@ -78,3 +81,15 @@ def simple_field(field: forms.BoundField) -> str:
         str(field),
         errors,
     )
+
+
+@register.simple_tag(takes_context=True)
+def crispy_lite(context, form):
+    """``{% crispy_lite form %}``: what ``{% crispy form %}`` renders, put
+    together in Python (followup/crispy_lite.py) when it can be, by crispy
+    itself otherwise."""
+    html = render_form(form, context.get("csrf_token"))
+    if html is not None:
+        return html
+    with context.push(crispy_lite_form=form):
+        return CrispyFormNode("crispy_lite_form", None).render(context)
