@@ -24,7 +24,7 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import slugify
 
 
@@ -121,15 +121,6 @@ def _help_and_errors(field: forms.BoundField, shown: Shown) -> str:
     return _errors(field, shown.error_tag) + _help_text(field, False)
 
 
-def _option_attrs(attrs: dict) -> str:
-    # bootstrap5/layout/attrs.html
-    return "".join(
-        f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
 def _choices(field: forms.BoundField, shown: Shown, *, inline: bool) -> str:
     """bootstrap5/layout/radio_checkbox_select.html, with field_class and
     flat_attrs empty; then the help text."""
@@ -150,7 +141,7 @@ def _choices(field: forms.BoundField, shown: Shown, *, inline: bool) -> str:
                 errors = _errors(field, "p")
             parts.append(
                 f'<div class="{check}"> <input type="{escape(option["type"])}" class="form-check-input{invalid}"'
-                f' name="{name}" value="{_unlocalized(option["value"])}"{_option_attrs(option["attrs"])}>'
+                f' name="{name}" value="{_unlocalized(option["value"])}"{_attrs(option["attrs"])}>'
                 f' <label for="{escape(option["attrs"].get("id", ""))}" class="form-check-label">'
                 f"{_unlocalized(option['label'])}</label>{errors} </div>"
             )
@@ -173,7 +164,7 @@ def _wrapper_classes(field: forms.BoundField, wrapper_class: str | None) -> str:
 def _field(field: forms.BoundField, shown: Shown, *, wrapper_class=None, inline=False) -> str:
     """bootstrap5/field.html (or layout/radioselect_inline.html when inline)."""
     if field.is_hidden:
-        return str(field)
+        return _widget(field)
     widget = field.field.widget
     if isinstance(widget, (forms.MultiWidget, forms.FileInput)) or hasattr(widget, "widget"):
         raise Unsupported
@@ -203,7 +194,7 @@ def _field(field: forms.BoundField, shown: Shown, *, wrapper_class=None, inline=
         _add_classes(widget, "form-check-input", *(("is-invalid",) if invalid else ()))
         return (
             f'<div class="mb-3"> <div id="{div_id}" class="form-check{_wrapper_classes(field, wrapper_class)}">'
-            f' {field} <label for="{escape(field.id_for_label)}" class="form-check-label{required}">'
+            f' {_widget(field)} <label for="{escape(field.id_for_label)}" class="form-check-label{required}">'
             f"{_label_text(field)} </label>{_help_and_errors(field, shown)} </div> </div>"
         )
     if field.use_fieldset:
@@ -219,14 +210,14 @@ def _field(field: forms.BoundField, shown: Shown, *, wrapper_class=None, inline=
     )
     return (
         f'<div id="{div_id}" class="mb-3{_wrapper_classes(field, wrapper_class)}">{label}'
-        f" {field}{_help_and_errors(field, shown)} </div>"
+        f" {_widget(field)}{_help_and_errors(field, shown)} </div>"
     )
 
 
 def _appended(field: forms.BoundField, text, shown: Shown, *, wrapper_class=None) -> str:
     """bootstrap5/layout/prepended_appended_text.html with an appended text only."""
     if field.is_hidden:
-        return str(field)
+        return _widget(field)
     widget = field.field.widget
     if isinstance(widget, (forms.MultiWidget, forms.FileInput, forms.CheckboxInput, forms.RadioSelect)):
         raise Unsupported
@@ -241,9 +232,77 @@ def _appended(field: forms.BoundField, text, shown: Shown, *, wrapper_class=None
     _add_classes(widget, "form-select" if isinstance(widget, forms.Select) else "form-control", *invalid)
     return (
         f'<div id="div_{escape(field.auto_id)}" class="mb-3{classes}">{label} <div> <div class="input-group">'
-        f' {field} <span class="input-group-text">{conditional_escape(text)}</span>{_errors(field, shown.error_tag)}'
+        f' {_widget(field)} <span class="input-group-text">{conditional_escape(text)}</span>'
+        f"{_errors(field, shown.error_tag)}"
         f" </div>{'' if shown.inline_help else _help_text(field, False)} </div> </div>"
     )
+
+
+# Django's widget templates done here: each of these is input.html, select.html
+# (options in select_option.html) or textarea.html.
+_INPUT = "input"
+_WIDGET_TEMPLATES = {
+    **{
+        f"django/forms/widgets/{name}.html": _INPUT
+        for name in ("input", "text", "number", "email", "url", "password", "hidden", "date", "datetime", "time")
+    },
+    "django/forms/widgets/checkbox.html": _INPUT,
+    "django/forms/widgets/select.html": "select",
+    "django/forms/widgets/textarea.html": "textarea",
+}
+_OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+
+
+def _text(value) -> str:
+    # ``{{ value|stringformat:'s' }}``, autoescaped
+    return conditional_escape(value) if isinstance(value, SafeData) else escape(f"{value}")
+
+
+def _attrs(attrs: dict) -> str:
+    # django/forms/widgets/attrs.html
+    return "".join(
+        f" {conditional_escape(name)}" if value is True else f' {conditional_escape(name)}="{_text(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _widget(field: forms.BoundField) -> str:
+    """``str(field)``: the widget as Django's form renderer renders it (not
+    marked safe: render_form does that for the whole form), for
+    the widgets in _WIDGET_TEMPLATES; any other by Django itself."""
+    widget = field.field.widget
+    kind = _WIDGET_TEMPLATES.get(widget.template_name)
+    if kind is None or field.field.show_hidden_initial or type(widget).render is not forms.Widget.render:
+        return str(field)
+    # BoundField.as_widget
+    if field.field.localize:
+        widget.is_localized = True
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    name, value, attrs = conditional_escape(context["name"]), context["value"], _attrs(context["attrs"])
+    if kind == _INPUT:
+        shown = "" if value is None else f' value="{_text(value)}"'
+        return f'<input type="{conditional_escape(context["type"])}" name="{name}"{shown}{attrs}>'
+    if kind == "textarea":
+        return f'<textarea name="{name}"{attrs}>\n{conditional_escape(value) if value else ""}</textarea>'
+    parts = [f'<select name="{name}"{attrs}>']
+    for group, options, _index in context["optgroups"]:
+        if group:
+            parts.append(f'\n  <optgroup label="{conditional_escape(group)}">')
+        for option in options:
+            if option["template_name"] != _OPTION_TEMPLATE:
+                return str(field)
+            parts.append(
+                f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
+                f"{conditional_escape(option['label'])}</option>\n"  # select_option.html's last line
+            )
+        if group:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
 
 
 def _bound(form: forms.BaseForm, name) -> forms.BoundField:
