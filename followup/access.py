@@ -242,7 +242,9 @@ def call_for(user: User, pk: int, *, related: tuple[str, ...] = (), include_dece
     """One call the user may see (with ``related`` loaded), or 404.
     ``include_deceased``: a deceased patient's calls too (the call screen
     shows them read-only)."""
-    call = visible_calls(user, include_deceased=include_deceased).select_related(*related).filter(pk=pk).first()
+    # Sliced, not first(): one row at most, no ORDER BY to compile.
+    calls = visible_calls(user, include_deceased=include_deceased).select_related(*related).filter(pk=pk).order_by()
+    call = next(iter(calls[:1]), None)
     if call is None:
         raise Http404
     return call

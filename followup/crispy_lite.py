@@ -15,6 +15,7 @@ followup/templatetags/fields.py does). Between tags there is a space where
 crispy's output has white space, so the page looks the same;
 tests/followup/test_crispy_lite.py compares both outputs."""
 
+from html import escape as html_escape
 from typing import NamedTuple
 
 from crispy_forms.bootstrap import AppendedText, InlineRadios
@@ -23,9 +24,17 @@ from crispy_forms.layout import Div, Field, Fieldset, Layout
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import slugify
+
+
+def _e(value) -> str:
+    """``conditional_escape``, without its lazy-string wrapper (some 25,000
+    calls a call screen): a safe string as it is, anything else escaped as
+    ``escape`` does."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html_escape(str(value))
 
 
 class Shown(NamedTuple):
@@ -89,71 +98,71 @@ def _add_classes(widget: forms.Widget, *names: str) -> None:
 
 
 def _label_text(field: forms.BoundField) -> str:
-    text = conditional_escape(field.label)
+    text = _e(field.label)
     return f'{text}<span class="asteriskField">*</span>' if field.field.required else text
 
 
-def _errors(field: forms.BoundField, tag: str) -> str:
-    if not field.errors:
+def _errors(field: forms.BoundField, tag: str, errors) -> str:
+    if not errors:
         return ""
     items = " ".join(
-        f'<{tag} id="error_{n}_{field.auto_id}"><strong>{conditional_escape(error)}</strong></{tag}>'
-        for n, error in enumerate(field.errors, start=1)
+        f'<{tag} id="error_{n}_{field.auto_id}"><strong>{_e(error)}</strong></{tag}>'
+        for n, error in enumerate(errors, start=1)
     )
-    return f' <div id="{escape(field.errors.field_id)}_error" class="invalid-feedback"> {items} </div>'
+    return f' <div id="{_e(errors.field_id)}_error" class="invalid-feedback"> {items} </div>'
 
 
 def _help_text(field: forms.BoundField, inline: bool) -> str:
     # templates/bootstrap5/layout/help_text.html: escaped, unlike crispy's own.
     if not field.help_text:
         return ""
-    text = conditional_escape(field.help_text)
+    text = _e(field.help_text)
     if inline:
-        return f' <span id="{escape(field.auto_id)}_helptext" class="form-text" hx-disable>{text}</span>'
-    id_attr = f'id="{escape(field.auto_id)}_helptext" ' if field.auto_id else ""
-    return f' <div {id_attr}class="form-text" hx-disable>{conditional_escape(field.help_text)}</div>'
+        return f' <span id="{_e(field.auto_id)}_helptext" class="form-text" hx-disable>{text}</span>'
+    id_attr = f'id="{_e(field.auto_id)}_helptext" ' if field.auto_id else ""
+    return f' <div {id_attr}class="form-text" hx-disable>{_e(field.help_text)}</div>'
 
 
-def _help_and_errors(field: forms.BoundField, shown: Shown) -> str:
+def _help_and_errors(field: forms.BoundField, shown: Shown, errors) -> str:
     # bootstrap5/layout/help_text_and_errors.html
     if shown.inline_help:
-        return _help_text(field, True) + _errors(field, shown.error_tag)
-    return _errors(field, shown.error_tag) + _help_text(field, False)
+        return _help_text(field, True) + _errors(field, shown.error_tag, errors)
+    return _errors(field, shown.error_tag, errors) + _help_text(field, False)
 
 
-def _choices(field: forms.BoundField, shown: Shown, *, inline: bool) -> str:
+def _choices(field: forms.BoundField, shown: Shown, errors, *, inline: bool) -> str:
     """bootstrap5/layout/radio_checkbox_select.html, with field_class and
     flat_attrs empty; then the help text."""
     widget = field.field.widget
     id_ = widget.attrs.get("id") or field.auto_id
     attrs = field.build_widget_attrs({"id": id_} if id_ else {})
     groups = widget.optgroups(field.html_name, widget.format_value(field.value()), attrs)
-    invalid = " is-invalid" if field.errors else ""
+    invalid = " is-invalid" if errors else ""
     check = "form-check form-check-inline" if inline else "form-check"
-    name = escape(field.html_name)
+    name = _e(field.html_name)
     parts = []
     for g, (group, options, _index) in enumerate(groups):
         if group:
-            parts.append(f"<strong>{conditional_escape(group)}</strong>")
+            parts.append(f"<strong>{_e(group)}</strong>")
         for o, option in enumerate(options):
-            errors = ""
-            if field.errors and not inline and o == len(options) - 1 and g == len(groups) - 1:
-                errors = _errors(field, "p")
+            shown_errors = ""
+            if errors and not inline and o == len(options) - 1 and g == len(groups) - 1:
+                shown_errors = _errors(field, "p", errors)
             parts.append(
-                f'<div class="{check}"> <input type="{escape(option["type"])}" class="form-check-input{invalid}"'
+                f'<div class="{check}"> <input type="{_e(option["type"])}" class="form-check-input{invalid}"'
                 f' name="{name}" value="{_unlocalized(option["value"])}"{_attrs(option["attrs"])}>'
-                f' <label for="{escape(option["attrs"].get("id", ""))}" class="form-check-label">'
-                f"{_unlocalized(option['label'])}</label>{errors} </div>"
+                f' <label for="{_e(option["attrs"].get("id", ""))}" class="form-check-label">'
+                f"{_unlocalized(option['label'])}</label>{shown_errors} </div>"
             )
     html = f"<div> {' '.join(parts)} </div>"
-    if field.errors and inline:
-        html += _errors(field, "p")
+    if errors and inline:
+        html += _errors(field, "p", errors)
     return html + _help_text(field, shown.inline_help)
 
 
 def _unlocalized(value) -> str:
     # The ``unlocalize`` filter on a choice's value and label, then autoescaped.
-    return conditional_escape(str(localize(value, use_l10n=False)))
+    return _e(value if isinstance(value, str) else str(localize(value, use_l10n=False)))
 
 
 def _wrapper_classes(field: forms.BoundField, wrapper_class: str | None) -> str:
@@ -168,25 +177,26 @@ def _field(field: forms.BoundField, shown: Shown, *, wrapper_class=None, inline=
     widget = field.field.widget
     if isinstance(widget, (forms.MultiWidget, forms.FileInput)) or hasattr(widget, "widget"):
         raise Unsupported
-    div_id = f"div_{escape(field.auto_id)}"
+    div_id = f"div_{_e(field.auto_id)}"
     required = " requiredField" if field.field.required else ""
-    invalid = " is-invalid" if field.errors else ""
+    errors = field.errors
+    invalid = " is-invalid" if errors else ""
     if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
         if inline and not isinstance(widget, forms.RadioSelect):
             raise Unsupported  # InlineCheckboxes is another template
         html = f'<div id="{div_id}" class="mb-3{_wrapper_classes(field, wrapper_class)}">'
         if not field.label:
-            return f"{html} {_choices(field, shown, inline=inline)} </div>"
+            return f"{html} {_choices(field, shown, errors, inline=inline)} </div>"
         described = field.aria_describedby
-        described = f' aria-describedby="{escape(described)}"' if described else ""
+        described = f' aria-describedby="{_e(described)}"' if described else ""
         if inline:
-            legend = f'<legend for="{escape(field.id_for_label)}" class=" fs-6 form-label{required}">'
+            legend = f'<legend for="{_e(field.id_for_label)}" class=" fs-6 form-label{required}">'
         else:
-            for_attr = f'for="{escape(field.id_for_label)}" ' if field.id_for_label else ""
+            for_attr = f'for="{_e(field.id_for_label)}" ' if field.id_for_label else ""
             legend = f'<legend {for_attr}class="form-label{required} fs-6">'
         return (
             f"{html} <fieldset{described}> {legend}{_label_text(field)} </legend>"
-            f" {_choices(field, shown, inline=inline)} </fieldset> </div>"
+            f" {_choices(field, shown, errors, inline=inline)} </fieldset> </div>"
         )
     if inline:
         raise Unsupported
@@ -194,14 +204,14 @@ def _field(field: forms.BoundField, shown: Shown, *, wrapper_class=None, inline=
         _add_classes(widget, "form-check-input", *(("is-invalid",) if invalid else ()))
         return (
             f'<div class="mb-3"> <div id="{div_id}" class="form-check{_wrapper_classes(field, wrapper_class)}">'
-            f' {_widget(field)} <label for="{escape(field.id_for_label)}" class="form-check-label{required}">'
-            f"{_label_text(field)} </label>{_help_and_errors(field, shown)} </div> </div>"
+            f' {_widget(field)} <label for="{_e(field.id_for_label)}" class="form-check-label{required}">'
+            f"{_label_text(field)} </label>{_help_and_errors(field, shown, errors)} </div> </div>"
         )
     if field.use_fieldset:
         raise Unsupported
     label = ""
     if field.label:
-        for_attr = f'for="{escape(field.id_for_label)}" ' if field.id_for_label else ""
+        for_attr = f'for="{_e(field.id_for_label)}" ' if field.id_for_label else ""
         label = f' <label {for_attr}class="form-label{required}">{_label_text(field)} </label>'
     _add_classes(
         widget,
@@ -210,7 +220,7 @@ def _field(field: forms.BoundField, shown: Shown, *, wrapper_class=None, inline=
     )
     return (
         f'<div id="{div_id}" class="mb-3{_wrapper_classes(field, wrapper_class)}">{label}'
-        f" {_widget(field)}{_help_and_errors(field, shown)} </div>"
+        f" {_widget(field)}{_help_and_errors(field, shown, errors)} </div>"
     )
 
 
@@ -221,19 +231,20 @@ def _appended(field: forms.BoundField, text, shown: Shown, *, wrapper_class=None
     widget = field.field.widget
     if isinstance(widget, (forms.MultiWidget, forms.FileInput, forms.CheckboxInput, forms.RadioSelect)):
         raise Unsupported
-    danger = " has-danger" if field.errors else ""
+    errors = field.errors
+    danger = " has-danger" if errors else ""
     css = field.css_classes()
     classes = (f" {wrapper_class}" if wrapper_class else "") + danger + (f" {css}" if css else "")
     label = ""
     if field.label:
         required = " requiredField" if field.field.required else ""
-        label = f' <label for="{escape(field.id_for_label)}" class="form-label{required}">{_label_text(field)} </label>'
-    invalid = ("is-invalid",) if field.errors else ()
+        label = f' <label for="{_e(field.id_for_label)}" class="form-label{required}">{_label_text(field)} </label>'
+    invalid = ("is-invalid",) if errors else ()
     _add_classes(widget, "form-select" if isinstance(widget, forms.Select) else "form-control", *invalid)
     return (
-        f'<div id="div_{escape(field.auto_id)}" class="mb-3{classes}">{label} <div> <div class="input-group">'
-        f' {_widget(field)} <span class="input-group-text">{conditional_escape(text)}</span>'
-        f"{_errors(field, shown.error_tag)}"
+        f'<div id="div_{_e(field.auto_id)}" class="mb-3{classes}">{label} <div> <div class="input-group">'
+        f' {_widget(field)} <span class="input-group-text">{_e(text)}</span>'
+        f"{_errors(field, shown.error_tag, errors)}"
         f" </div>{'' if shown.inline_help else _help_text(field, False)} </div> </div>"
     )
 
@@ -255,13 +266,13 @@ _OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
 
 def _text(value) -> str:
     # ``{{ value|stringformat:'s' }}``, autoescaped
-    return conditional_escape(value) if isinstance(value, SafeData) else escape(f"{value}")
+    return _e(value) if isinstance(value, SafeData) else _e(f"{value}")
 
 
 def _attrs(attrs: dict) -> str:
     # django/forms/widgets/attrs.html
     return "".join(
-        f" {conditional_escape(name)}" if value is True else f' {conditional_escape(name)}="{_text(value)}"'
+        f" {_e(name)}" if value is True else f' {_e(name)}="{_text(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
@@ -282,22 +293,22 @@ def _widget(field: forms.BoundField) -> str:
     if field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", field.auto_id)
     context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
-    name, value, attrs = conditional_escape(context["name"]), context["value"], _attrs(context["attrs"])
+    name, value, attrs = _e(context["name"]), context["value"], _attrs(context["attrs"])
     if kind == _INPUT:
         shown = "" if value is None else f' value="{_text(value)}"'
-        return f'<input type="{conditional_escape(context["type"])}" name="{name}"{shown}{attrs}>'
+        return f'<input type="{_e(context["type"])}" name="{name}"{shown}{attrs}>'
     if kind == "textarea":
-        return f'<textarea name="{name}"{attrs}>\n{conditional_escape(value) if value else ""}</textarea>'
+        return f'<textarea name="{name}"{attrs}>\n{_e(value) if value else ""}</textarea>'
     parts = [f'<select name="{name}"{attrs}>']
     for group, options, _index in context["optgroups"]:
         if group:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group)}">')
+            parts.append(f'\n  <optgroup label="{_e(group)}">')
         for option in options:
             if option["template_name"] != _OPTION_TEMPLATE:
                 return str(field)
             parts.append(
                 f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
-                f"{conditional_escape(option['label'])}</option>\n"  # select_option.html's last line
+                f"{_e(option['label'])}</option>\n"  # select_option.html's last line
             )
         if group:
             parts.append("\n  </optgroup>")
@@ -334,8 +345,8 @@ def _layout(form: forms.BaseForm, item, shown: Shown) -> str:
             for name in item.fields
         )
     inner = " ".join(_layout(form, child, shown) for child in item.fields)
-    id_attr = f' id="{escape(item.css_id)}"' if item.css_id else ""
-    class_attr = f' class="{escape(item.css_class)}"' if item.css_class else ""
+    id_attr = f' id="{_e(item.css_id)}"' if item.css_id else ""
+    class_attr = f' class="{_e(item.css_class)}"' if item.css_class else ""
     if kind is Div:
         return f"<div{id_attr}{class_attr}{item.flat_attrs}> {inner} </div>"
     legend = str(item.legend) if item.legend else ""
@@ -353,14 +364,10 @@ def _inputs(helper: FormHelper) -> str:
         if type(button).template != "%s/layout/baseinput.html" or button.template != type(button).template:
             raise Unsupported
         name = slugify(button.name) if len(button.name.split()) > 1 else button.name
-        if button.input_type == "hidden":
-            shown = ""
-        else:
-            shown = f' class="{escape(button.field_classes)}" id="{escape(button.id)}"'
+        visible = "" if button.input_type == "hidden" else f' class="{_e(button.field_classes)}" id="{_e(button.id)}"'
         flat = f" {button.flat_attrs}" if button.flat_attrs else ""
         buttons.append(
-            f'<input type="{escape(button.input_type)}" name="{escape(name)}"'
-            f' value="{conditional_escape(button.value)}"{shown}{flat} />'
+            f'<input type="{_e(button.input_type)}" name="{_e(name)}" value="{_e(button.value)}"{visible}{flat} />'
         )
     return f' <div class="mb-3"> <div class=""> {" ".join(buttons)} </div> </div>' if buttons else ""
 
@@ -387,16 +394,16 @@ def render_form(form: forms.BaseForm, csrf_token=None) -> SafeString | None:
     errors = ""
     if form.non_field_errors():
         title = helper.form_error_title.strip() if helper.form_error_title else ""
-        title = f'<h4 class="alert-heading">{escape(title)}</h4> ' if title else ""
-        items = " ".join(f"<li>{conditional_escape(error)}</li>" for error in form.non_field_errors())
+        title = f'<h4 class="alert-heading">{_e(title)}</h4> ' if title else ""
+        items = " ".join(f"<li>{_e(error)}</li>" for error in form.non_field_errors())
         errors = f'<div class="alert alert-block alert-danger"> {title}<ul class="m-0"> {items} </ul> </div> '
     html = f"{errors}{body}{inputs}"
     method = helper.form_method.strip()
     if method.lower() == "post" and not helper.disable_csrf and csrf_token and csrf_token != "NOTPROVIDED":  # noqa: S105 - Django's "no token" marker
-        html = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}"> {html}'
+        html = f'<input type="hidden" name="csrfmiddlewaretoken" value="{_e(csrf_token)}"> {html}'
     if helper.form_tag:
         attrs = helper.get_attributes()["attrs"]
         multipart = ' enctype="multipart/form-data"' if form.is_multipart() else ""
-        html = f'<form {flatatt(attrs)} method="{escape(method)}" {multipart}> {html} </form>'
+        html = f'<form {flatatt(attrs)} method="{_e(method)}" {multipart}> {html} </form>'
     # Every value in it is escaped above, as crispy's templates do.
     return mark_safe(html)  # noqa: S308  # nosec B308 B703

@@ -200,16 +200,41 @@ def call_for_user(*, user: User, pk: int) -> FollowUpCall:
     )
 
 
+# What User.__str__ reads: a nurse named on a page.
+NURSE_NAME_COLUMNS = ("display_name", "first_name", "last_name", "username")
+
+# What the call screen shows of an earlier call (calls/includes/_earlier_calls.html,
+# _call_outcome.html), and of the nurse named on it: reading only these
+# columns halves the work of compiling and reading the rows.
+_EARLIER_CALL_COLUMNS = (
+    "due_date",
+    "status",
+    "channel",
+    "completed_at",
+    "answered_by",
+    "family_member_relation",
+    "family_member_name",
+    "satisfaction",
+    "cancel_reason",
+    "summary",
+    "next_call_on",
+    "step__offset_days",
+    *(f"completed_by__{name}" for name in NURSE_NAME_COLUMNS),
+)
+
+
 def earlier_calls(*, call: FollowUpCall, user: User) -> list[FollowUpCall]:
     """The patient's other calls in stays ``user`` may see (never another
-    ward's), newest first, with their answers."""
+    ward's), newest first, with their answers: only what the call screen
+    shows of them (_EARLIER_CALL_COLUMNS)."""
     return list(
         FollowUpCall.objects.filter(
             discharge__patient_id=call.discharge.patient_id, discharge__in=access.visible_discharges(user)
         )
         .exclude(pk=call.pk)
         .filter(Q(status=FollowUpCall.Status.COMPLETED) | Q(due_date__lt=call.due_date) | Q(attempt_count__gt=0))
-        .select_related("step", "completed_by", "discharge__department")
+        .select_related("step", "completed_by")
+        .only(*_EARLIER_CALL_COLUMNS)
         .prefetch_related(
             Prefetch(
                 "answers",
@@ -245,8 +270,14 @@ def death_records_of(*, patient_id: int) -> list[DeathRecord]:
 
 
 def complaints_raised_on(*, call: FollowUpCall, user: User) -> list:
-    """The complaints raised from this call that ``user`` may see, oldest first."""
-    return list(access.visible_complaints(user).filter(source_call=call).order_by("received_at", "pk"))
+    """The complaints raised from this call that ``user`` may see, oldest
+    first: what the call screen shows of them (calls/includes/_call_complaints.html)."""
+    return list(
+        access.visible_complaints(user)
+        .filter(source_call=call)
+        .only("reference", "complainant_name", "status")
+        .order_by("received_at", "pk")
+    )
 
 
 def alerts_open_for(*, user: User) -> QuerySet[ClinicalAlert]:
