@@ -238,12 +238,23 @@ def visible_calls(user: User, *, include_deceased: bool = False) -> QuerySet[Fol
     return calls.none()
 
 
-def call_for(user: User, pk: int, *, related: tuple[str, ...] = (), include_deceased: bool = False) -> FollowUpCall:
+def call_for(
+    user: User,
+    pk: int,
+    *,
+    related: tuple[str, ...] = (),
+    include_deceased: bool = False,
+    annotations: dict | None = None,
+) -> FollowUpCall:
     """One call the user may see (with ``related`` loaded), or 404.
     ``include_deceased``: a deceased patient's calls too (the call screen
-    shows them read-only)."""
+    shows them read-only). ``annotations``: computed with the call (facts
+    about the call itself, such as whether anything refers to it)."""
+    calls = visible_calls(user, include_deceased=include_deceased).select_related(*related).filter(pk=pk)
+    if annotations:
+        calls = calls.annotate(**annotations)
     # Sliced, not first(): one row at most, no ORDER BY to compile.
-    calls = visible_calls(user, include_deceased=include_deceased).select_related(*related).filter(pk=pk).order_by()
+    calls = calls.order_by()
     call = next(iter(calls[:1]), None)
     if call is None:
         raise Http404

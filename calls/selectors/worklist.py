@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
+from complaints.models import Complaint
 from followup import access
 from followup.models import User
 
@@ -175,7 +176,7 @@ def worklist_rows(
     return [by_pk[pk] for pk in ids if pk in by_pk]
 
 
-def call_for_user(*, user: User, pk: int) -> FollowUpCall:
+def call_for_user(*, user: User, pk: int, screen: bool = False) -> FollowUpCall:
     """One call with what the call screen shows, or 404 outside the user's
     scope. A deceased patient's calls open too (read-only: closed calls
     show no forms, and the services refuse to change them).
@@ -184,7 +185,12 @@ def call_for_user(*, user: User, pk: int) -> FollowUpCall:
     asks for) are joined; the nurses who may be named on it (responsible,
     last changed, completed, the spot check's reviewer), mostly none on an
     open call, are read when shown (none is no query): joined too, twelve
-    joins took PostgreSQL 3-10 ms to plan."""
+    joins took PostgreSQL 3-10 ms to plan.
+
+    ``screen``: for showing the call screen, which lists the complaints
+    raised from the call: ``call.has_complaints`` says whether there is any
+    at all, so that complaints_raised_on asks nothing for the many calls
+    without one."""
     return access.call_for(
         user,
         pk,
@@ -197,6 +203,9 @@ def call_for_user(*, user: User, pk: int) -> FollowUpCall:
             "script_version__script",
             "spot_check",
         ),
+        annotations={"has_complaints": Exists(Complaint.objects.filter(source_call=OuterRef("pk")))}
+        if screen
+        else None,
     )
 
 
@@ -223,6 +232,17 @@ _EARLIER_CALL_COLUMNS = (
 )
 
 
+# What _call_outcome.html shows of an answer and its question.
+_EARLIER_ANSWER_COLUMNS = (
+    "call",
+    "value",
+    "is_red_flag",
+    "is_out_of_range",
+    *(f"question__{name}" for name in ("text", "kind", "unit", "min_value", "max_value", "order")),
+    "question__version__language",
+)
+
+
 def earlier_calls(*, call: FollowUpCall, user: User) -> list[FollowUpCall]:
     """The patient's other calls in stays ``user`` may see (never another
     ward's), newest first, with their answers: only what the call screen
@@ -238,7 +258,9 @@ def earlier_calls(*, call: FollowUpCall, user: User) -> list[FollowUpCall]:
         .prefetch_related(
             Prefetch(
                 "answers",
-                queryset=CallAnswer.objects.select_related("question__version").order_by("question__order"),
+                queryset=CallAnswer.objects.select_related("question__version")
+                .only(*_EARLIER_ANSWER_COLUMNS)
+                .order_by("question__order"),
             ),
         )
         .order_by("-due_date", "-pk")
@@ -271,7 +293,10 @@ def death_records_of(*, patient_id: int) -> list[DeathRecord]:
 
 def complaints_raised_on(*, call: FollowUpCall, user: User) -> list:
     """The complaints raised from this call that ``user`` may see, oldest
-    first: what the call screen shows of them (calls/includes/_call_complaints.html)."""
+    first: what the call screen shows of them (calls/includes/_call_complaints.html).
+    None and no query when call_for_user found none raised from it at all."""
+    if getattr(call, "has_complaints", True) is False:
+        return []
     return list(
         access.visible_complaints(user)
         .filter(source_call=call)
