@@ -238,6 +238,20 @@ def visible_calls(user: User, *, include_deceased: bool = False) -> QuerySet[Fol
     return calls.none()
 
 
+def calls_in_visible_stays(user: User) -> QuerySet[FollowUpCall]:
+    """The calls of the stays visible_discharges(user) holds, whoever they
+    are assigned to (a patient's earlier calls on the call screen): found
+    by the call's own department (its stay's, copied onto it) among the
+    user's departments read once per request, with no subquery to build
+    and compile."""
+    FollowUpCall = _model("calls.FollowUpCall")
+    if sees_every_stay(user):
+        return FollowUpCall.objects.all()
+    if not roles_of(user) & {Role.NURSE, Role.HEAD_NURSE}:
+        return FollowUpCall.objects.none()
+    return FollowUpCall.objects.filter(department__in=department_ids(user))
+
+
 def _sees_call(user: User, call: FollowUpCall, *, include_deceased: bool) -> bool:
     """Whether visible_calls(user, include_deceased=...) holds ``call``,
     asked of a call already read: the same rules, from the call's own

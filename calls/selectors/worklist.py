@@ -248,9 +248,8 @@ def earlier_calls(*, call: FollowUpCall, user: User) -> list[FollowUpCall]:
     ward's), newest first, with their answers: only what the call screen
     shows of them (_EARLIER_CALL_COLUMNS)."""
     return list(
-        FollowUpCall.objects.filter(
-            discharge__patient_id=call.discharge.patient_id, discharge__in=access.visible_discharges(user)
-        )
+        access.calls_in_visible_stays(user)
+        .filter(discharge__patient_id=call.discharge.patient_id)
         .exclude(pk=call.pk)
         .filter(Q(status=FollowUpCall.Status.COMPLETED) | Q(due_date__lt=call.due_date) | Q(attempt_count__gt=0))
         .select_related("step", "completed_by")

@@ -1,11 +1,13 @@
 """access.call_for reads the call by its key and then applies visible_calls'
 rules in Python: it returns exactly the calls visible_calls holds, for
 every role, ward and assignment, with a deceased patient's calls left out
-unless asked for, and 404 for all others."""
+unless asked for, and 404 for all others. access.calls_in_visible_stays
+holds exactly the calls of the stays visible_discharges holds."""
 
 import pytest
 from django.http import Http404
 
+from calls.models import FollowUpCall
 from followup import access
 from followup.roles import Role
 from tests.factories import DepartmentFactory, FollowUpCallFactory, UserFactory
@@ -64,6 +66,19 @@ def test_call_for_returns_exactly_the_calls_visible_calls_holds(world, include_d
 
     assert ("hers, patient deceased" in seen_somewhere) == include_deceased
     assert "unassigned elsewhere" in seen_somewhere
+
+
+def test_calls_in_visible_stays_are_the_calls_of_the_visible_stays(world):
+    users, calls = world
+
+    for user_name, user in users.items():
+        expected = set(
+            FollowUpCall.objects.filter(discharge__in=access.visible_discharges(user)).values_list("pk", flat=True)
+        )
+        assert set(access.calls_in_visible_stays(user).values_list("pk", flat=True)) == expected, user_name
+    assert set(access.calls_in_visible_stays(users["nurse"]).values_list("pk", flat=True)) == {
+        calls[name].pk for name in ("hers", "her colleague's", "unassigned in her ward", "hers, patient deceased")
+    }
 
 
 def test_a_call_that_does_not_exist_is_404(world):
