@@ -22,7 +22,6 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
-from complaints.models import Complaint
 from followup import access
 from followup.models import User
 
@@ -203,7 +202,8 @@ def call_for_user(*, user: User, pk: int, screen: bool = False) -> FollowUpCall:
             "script_version__script",
             "spot_check",
         ),
-        annotations={"has_complaints": Exists(Complaint.objects.filter(source_call=OuterRef("pk")))}
+        # Through the call's reverse relation: the calls app does not import the complaints app.
+        annotations={"has_complaints": Exists(FollowUpCall.objects.filter(pk=OuterRef("pk"), complaints__isnull=False))}
         if screen
         else None,
     )
