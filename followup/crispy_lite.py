@@ -372,6 +372,22 @@ def _inputs(helper: FormHelper) -> str:
     return f' <div class="mb-3"> <div class=""> {" ".join(buttons)} </div> </div>' if buttons else ""
 
 
+def render_field(field: forms.BoundField) -> SafeString | None:
+    """The field as crispy's ``as_crispy_field`` renders it (with the form
+    helper's settings, as that filter reads them), or None when crispy has to."""
+    helper = getattr(field.form, "helper", None)
+    try:
+        if helper is None:
+            shown = Shown("p", False)  # as_crispy_field without a helper: neither inline
+        else:
+            _check_helper(helper)
+            shown = Shown("span" if helper.error_text_inline else "p", helper.help_text_inline)
+        html = _field(field, shown)
+    except Unsupported:
+        return None
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703 - escaped in _field
+
+
 def render_form(form: forms.BaseForm, csrf_token=None) -> SafeString | None:
     """The form as ``{% crispy form %}`` renders it, or None when crispy has
     to (something not done here). ``csrf_token``: the template context's,
