@@ -179,7 +179,7 @@ def worklist_rows(
     return [by_pk[pk] for pk in ids if pk in by_pk]
 
 
-def call_for_user(*, user: User, pk: int) -> FollowUpCall:
+def call_for_user(*, user: User, pk: int, screen: bool = False) -> FollowUpCall:
     """One call with what the call screen shows, or 404 outside the user's
     scope. A deceased patient's calls open too (read-only: closed calls
     show no forms, and the services refuse to change them).
@@ -188,7 +188,12 @@ def call_for_user(*, user: User, pk: int) -> FollowUpCall:
     asks for) are joined; the nurses who may be named on it (responsible,
     last changed, completed, the spot check's reviewer), mostly none on an
     open call, are read when shown (none is no query): joined too, twelve
-    joins took PostgreSQL 3-10 ms to plan."""
+    joins took PostgreSQL 3-10 ms to plan.
+
+    ``screen``: for showing the call screen, which lists the complaints
+    raised from the call: ``call.has_complaints`` says whether there is any
+    at all, so that complaints_raised_on asks nothing for the many calls
+    without one."""
     return access.call_for(
         user,
         pk,
@@ -201,23 +206,64 @@ def call_for_user(*, user: User, pk: int) -> FollowUpCall:
             "script_version__script",
             "spot_check",
         ),
+        # Through the call's reverse relation: the calls app does not import the complaints app.
+        annotations={"has_complaints": Exists(FollowUpCall.objects.filter(pk=OuterRef("pk"), complaints__isnull=False))}
+        if screen
+        else None,
     )
+
+
+# What User.__str__ reads: a nurse named on a page.
+NURSE_NAME_COLUMNS = ("display_name", "first_name", "last_name", "username")
+
+# What the call screen shows of an earlier call (calls/includes/_earlier_calls.html,
+# _call_outcome.html), and of the nurse named on it: reading only these
+# columns halves the work of compiling and reading the rows.
+_EARLIER_CALL_COLUMNS = (
+    "due_date",
+    "status",
+    "channel",
+    "completed_at",
+    "answered_by",
+    "family_member_relation",
+    "family_member_name",
+    "satisfaction",
+    "cancel_reason",
+    "summary",
+    "next_call_on",
+    "step__offset_days",
+    *(f"completed_by__{name}" for name in NURSE_NAME_COLUMNS),
+)
+
+
+# What _call_outcome.html shows of an answer and its question.
+_EARLIER_ANSWER_COLUMNS = (
+    "call",
+    "value",
+    "is_red_flag",
+    "is_out_of_range",
+    *(f"question__{name}" for name in ("text", "kind", "unit", "min_value", "max_value", "order")),
+    "question__version__language",
+)
 
 
 def earlier_calls(*, call: FollowUpCall, user: User) -> list[FollowUpCall]:
     """The patient's other calls in stays ``user`` may see (never another
-    ward's), newest first, with their answers."""
+    ward's), newest first, with their answers: only what the call screen
+    shows of them (_EARLIER_CALL_COLUMNS)."""
     return list(
-        FollowUpCall.objects.filter(
-            discharge__patient_id=call.discharge.patient_id, discharge__in=access.visible_discharges(user)
-        )
+        access.calls_in_visible_stays(user)
+        .filter(discharge__patient_id=call.discharge.patient_id)
         .exclude(pk=call.pk)
         .filter(Q(status=FollowUpCall.Status.COMPLETED) | Q(due_date__lt=call.due_date) | Q(attempt_count__gt=0))
-        .select_related("step", "completed_by", "discharge__department")
+        .select_related("step", "completed_by")
+        .only(*_EARLIER_CALL_COLUMNS)
         .prefetch_related(
             Prefetch(
                 "answers",
-                queryset=CallAnswer.objects.select_related("question__version").order_by("question__order"),
+                queryset=CallAnswer.objects.select_related("question__version")
+                .only(*_EARLIER_ANSWER_COLUMNS)
+                .order_by("question__order"),
             ),
         )
         .order_by("-due_date", "-pk")
@@ -249,8 +295,17 @@ def death_records_of(*, patient_id: int) -> list[DeathRecord]:
 
 
 def complaints_raised_on(*, call: FollowUpCall, user: User) -> list:
-    """The complaints raised from this call that ``user`` may see, oldest first."""
-    return list(access.visible_complaints(user).filter(source_call=call).order_by("received_at", "pk"))
+    """The complaints raised from this call that ``user`` may see, oldest
+    first: what the call screen shows of them (calls/includes/_call_complaints.html).
+    None and no query when call_for_user found none raised from it at all."""
+    if getattr(call, "has_complaints", True) is False:
+        return []
+    return list(
+        access.visible_complaints(user)
+        .filter(source_call=call)
+        .only("reference", "complainant_name", "status")
+        .order_by("received_at", "pk")
+    )
 
 
 def alerts_open_for(*, user: User) -> QuerySet[ClinicalAlert]:

@@ -244,7 +244,7 @@ def _conflict(current: FollowUpCall, typed: list[tuple[str, str]]) -> Conflict:
 @return_after_login(keeps_typing=True)
 @role_required(*NURSES)
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    call = call_for_user(user=request.user, pk=pk)
+    call = call_for_user(user=request.user, pk=pk, screen=True)
     request.audit_objects = [("call", call.pk, call.discharge.patient_id)]
     return _render_call(request, call)
 
