@@ -15,7 +15,6 @@ followup/templatetags/fields.py does). Between tags there is a space where
 crispy's output has white space, so the page looks the same;
 tests/followup/test_crispy_lite.py compares both outputs."""
 
-from html import escape as html_escape
 from typing import NamedTuple
 
 from crispy_forms.bootstrap import AppendedText, InlineRadios
@@ -24,17 +23,11 @@ from crispy_forms.layout import Div, Field, Fieldset, Layout
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.formats import localize
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
-
-def _e(value) -> str:
-    """``conditional_escape``, without its lazy-string wrapper (some 25,000
-    calls a call screen): a safe string as it is, anything else escaped as
-    ``escape`` does."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return html_escape(str(value))
+from .form_renderer import attrs_html as _attrs
+from .form_renderer import escaped as _e
 
 
 class Shown(NamedTuple):
@@ -173,7 +166,7 @@ def _wrapper_classes(field: forms.BoundField, wrapper_class: str | None) -> str:
 def _field(field: forms.BoundField, shown: Shown, *, wrapper_class=None, inline=False) -> str:
     """bootstrap5/field.html (or layout/radioselect_inline.html when inline)."""
     if field.is_hidden:
-        return _widget(field)
+        return str(field)
     widget = field.field.widget
     if isinstance(widget, (forms.MultiWidget, forms.FileInput)) or hasattr(widget, "widget"):
         raise Unsupported
@@ -204,7 +197,7 @@ def _field(field: forms.BoundField, shown: Shown, *, wrapper_class=None, inline=
         _add_classes(widget, "form-check-input", *(("is-invalid",) if invalid else ()))
         return (
             f'<div class="mb-3"> <div id="{div_id}" class="form-check{_wrapper_classes(field, wrapper_class)}">'
-            f' {_widget(field)} <label for="{_e(field.id_for_label)}" class="form-check-label{required}">'
+            f' {field!s} <label for="{_e(field.id_for_label)}" class="form-check-label{required}">'
             f"{_label_text(field)} </label>{_help_and_errors(field, shown, errors)} </div> </div>"
         )
     if field.use_fieldset:
@@ -220,14 +213,14 @@ def _field(field: forms.BoundField, shown: Shown, *, wrapper_class=None, inline=
     )
     return (
         f'<div id="{div_id}" class="mb-3{_wrapper_classes(field, wrapper_class)}">{label}'
-        f" {_widget(field)}{_help_and_errors(field, shown, errors)} </div>"
+        f" {field!s}{_help_and_errors(field, shown, errors)} </div>"
     )
 
 
 def _appended(field: forms.BoundField, text, shown: Shown, *, wrapper_class=None) -> str:
     """bootstrap5/layout/prepended_appended_text.html with an appended text only."""
     if field.is_hidden:
-        return _widget(field)
+        return str(field)
     widget = field.field.widget
     if isinstance(widget, (forms.MultiWidget, forms.FileInput, forms.CheckboxInput, forms.RadioSelect)):
         raise Unsupported
@@ -243,77 +236,10 @@ def _appended(field: forms.BoundField, text, shown: Shown, *, wrapper_class=None
     _add_classes(widget, "form-select" if isinstance(widget, forms.Select) else "form-control", *invalid)
     return (
         f'<div id="div_{_e(field.auto_id)}" class="mb-3{classes}">{label} <div> <div class="input-group">'
-        f' {_widget(field)} <span class="input-group-text">{_e(text)}</span>'
+        f' {field!s} <span class="input-group-text">{_e(text)}</span>'
         f"{_errors(field, shown.error_tag, errors)}"
         f" </div>{'' if shown.inline_help else _help_text(field, False)} </div> </div>"
     )
-
-
-# Django's widget templates done here: each of these is input.html, select.html
-# (options in select_option.html) or textarea.html.
-_INPUT = "input"
-_WIDGET_TEMPLATES = {
-    **{
-        f"django/forms/widgets/{name}.html": _INPUT
-        for name in ("input", "text", "number", "email", "url", "password", "hidden", "date", "datetime", "time")
-    },
-    "django/forms/widgets/checkbox.html": _INPUT,
-    "django/forms/widgets/select.html": "select",
-    "django/forms/widgets/textarea.html": "textarea",
-}
-_OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
-
-
-def _text(value) -> str:
-    # ``{{ value|stringformat:'s' }}``, autoescaped
-    return _e(value) if isinstance(value, SafeData) else _e(f"{value}")
-
-
-def _attrs(attrs: dict) -> str:
-    # django/forms/widgets/attrs.html
-    return "".join(
-        f" {_e(name)}" if value is True else f' {_e(name)}="{_text(value)}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
-def _widget(field: forms.BoundField) -> str:
-    """``str(field)``: the widget as Django's form renderer renders it (not
-    marked safe: render_form does that for the whole form), for
-    the widgets in _WIDGET_TEMPLATES; any other by Django itself."""
-    widget = field.field.widget
-    kind = _WIDGET_TEMPLATES.get(widget.template_name)
-    if kind is None or field.field.show_hidden_initial or type(widget).render is not forms.Widget.render:
-        return str(field)
-    # BoundField.as_widget
-    if field.field.localize:
-        widget.is_localized = True
-    attrs = field.build_widget_attrs({}, widget)
-    if field.auto_id and "id" not in widget.attrs:
-        attrs.setdefault("id", field.auto_id)
-    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
-    name, value, attrs = _e(context["name"]), context["value"], _attrs(context["attrs"])
-    if kind == _INPUT:
-        shown = "" if value is None else f' value="{_text(value)}"'
-        return f'<input type="{_e(context["type"])}" name="{name}"{shown}{attrs}>'
-    if kind == "textarea":
-        return f'<textarea name="{name}"{attrs}>\n{_e(value) if value else ""}</textarea>'
-    parts = [f'<select name="{name}"{attrs}>']
-    for group, options, _index in context["optgroups"]:
-        if group:
-            parts.append(f'\n  <optgroup label="{_e(group)}">')
-        for option in options:
-            if option["template_name"] != _OPTION_TEMPLATE:
-                return str(field)
-            parts.append(
-                f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
-                f"{_e(option['label'])}</option>\n"  # select_option.html's last line
-            )
-        if group:
-            parts.append("\n  </optgroup>")
-    parts.append("\n</select>")
-    return "".join(parts)
 
 
 def _bound(form: forms.BaseForm, name) -> forms.BoundField:

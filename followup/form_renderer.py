@@ -33,6 +33,15 @@ SELECT, OPTION, TEXTAREA = f"{WIDGETS}select.html", f"{WIDGETS}select_option.htm
 _VALUES = Context(autoescape=True)
 
 
+def escaped(value) -> str:
+    """``conditional_escape`` without its lazy-string wrapper (called some
+    thousands of times a page where HTML is written in Python): a safe
+    string as it is, anything else escaped as ``escape`` does."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return escape(str(value))
+
+
 def _value(value) -> str:
     """``{{ value }}`` in a template."""
     return render_value_in_context(value, _VALUES)
@@ -45,7 +54,7 @@ def _formatted(value) -> str:
     return escape("%s" % (str(value) if isinstance(value, tuple) else value))
 
 
-def _attrs(attrs: dict) -> str:
+def attrs_html(attrs: dict) -> str:
     """django/forms/widgets/attrs.html."""
     return "".join(
         f" {_value(name)}" if value is True else f' {_value(name)}="{_formatted(value)}"'
@@ -56,11 +65,13 @@ def _attrs(attrs: dict) -> str:
 
 def _input(widget: dict) -> str:
     value = "" if widget["value"] is None else f' value="{_formatted(widget["value"])}"'
-    return f'<input type="{_value(widget["type"])}" name="{_value(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+    return (
+        f'<input type="{_value(widget["type"])}" name="{_value(widget["name"])}"{value}{attrs_html(widget["attrs"])}>'
+    )
 
 
 def _select(widget: dict) -> str | None:
-    parts = [f'<select name="{_value(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{_value(widget["name"])}"{attrs_html(widget["attrs"])}>']
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
             parts.append(f'\n  <optgroup label="{_value(group_name)}">')
@@ -68,7 +79,7 @@ def _select(widget: dict) -> str | None:
             if option["template_name"] != OPTION:
                 return None  # an option template of the widget's own
             parts.append(
-                f'\n  <option value="{_formatted(option["value"])}"{_attrs(option["attrs"])}>'
+                f'\n  <option value="{_formatted(option["value"])}"{attrs_html(option["attrs"])}>'
                 f"{_value(option['label'])}</option>\n"
             )
         if group_name:
@@ -79,7 +90,7 @@ def _select(widget: dict) -> str | None:
 
 def _textarea(widget: dict) -> str:
     value = _value(widget["value"]) if widget["value"] else ""
-    return f'<textarea name="{_value(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+    return f'<textarea name="{_value(widget["name"])}"{attrs_html(widget["attrs"])}>\n{value}</textarea>'
 
 
 class FormRenderer(DjangoTemplates):

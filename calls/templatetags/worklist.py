@@ -11,13 +11,14 @@ tests/calls/test_worklist_row.py checks the row in both languages, hostile
 values included."""
 
 from functools import cache
-from html import escape
 
 from django import template
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from followup.form_renderer import escaped as _e
 
 from ..models import FollowUpCall
 from .risk import tier_badge_html
@@ -45,14 +46,6 @@ def _words(language: str | None) -> dict:
         "day": _("day %(days)s"),
         "status": {value: str(label) for value, label in FollowUpCall.Status.choices},
     }
-
-
-def _e(value) -> str:
-    """A value as ``{{ value }}`` writes it: its own HTML if it has one
-    (already safe), else its text escaped (Django's escape() is html.escape)."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return escape(str(value))
 
 
 def _badges(call, words: dict) -> str:
