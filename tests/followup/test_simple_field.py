@@ -1,17 +1,21 @@
 """simple_field renders a plain input or select as crispy-forms'
 as_crispy_field does (followup/templatetags/fields.py): the same HTML but
 for the white space between tags, for the worklist's filters and
-reassignment, bound or not, with errors or not, in English and Chinese."""
+reassignment and the dashboard's filter, bound or not, with errors or not,
+in English and Chinese."""
 
 import re
 
 import pytest
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.http import QueryDict
+from django.template import Context, Template
+from django.template.loader import render_to_string
 from django.utils import translation
 
+from calls.dashboard.forms import DashboardFilterForm
 from calls.forms.call_work import CompleteForm, ReassignForm, WorklistFilter
-from calls.models import FollowUpCall
+from calls.models import Department, FollowUpCall
 from followup.models import User
 from followup.templatetags.fields import simple_field
 
@@ -33,12 +37,18 @@ def reassign_form(data: str):
     return ReassignForm(QueryDict(data), calls=FollowUpCall.objects.none(), nurses=User.objects.all())
 
 
+def dashboard_filter(data: str):
+    return DashboardFilterForm(QueryDict(data), departments=Department.objects.all())
+
+
 FORMS = {
     "filters, unbound": lambda: worklist_filter(""),
     "filters, chosen": lambda: worklist_filter("department=2&status=scheduled&due_from=2026-11-01"),
     "filters, wrong": lambda: worklist_filter("department=9&step_day=x&due_to=2026-13-40"),
     "reassign, unbound": lambda: ReassignForm(calls=FollowUpCall.objects.none(), nurses=User.objects.all()),
     "reassign, refused": lambda: reassign_form("to=999"),
+    "dashboard, default": lambda: dashboard_filter(""),
+    "dashboard, wrong": lambda: dashboard_filter("start=2026-11-40&department=999"),
 }
 
 
@@ -60,3 +70,19 @@ def test_a_field_with_a_help_text_is_left_to_crispy():
     form = CompleteForm(items=[])
 
     assert simple_field(form["duration"]) == as_crispy_field(CompleteForm(items=[])["duration"])
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("data", ["", "start=2026-11-20&end=2026-11-01", "start=2026-11-40&department=999"])
+def test_dashboard_filter_is_the_crispy_form(data, language):
+    """templates/calls/includes/_dash_filter.html: the dashboard's filter as
+    {% crispy form %} renders it, errors of the form and of its fields too."""
+    with translation.override(language):
+        crispy_form, simple_form = dashboard_filter(data), dashboard_filter(data)
+        crispy_form.is_valid()
+        simple_form.is_valid()
+        crispy_html = Template("{% load crispy_forms_tags %}{% crispy form %}").render(Context({"form": crispy_form}))
+        simple_html = render_to_string("calls/includes/_dash_filter.html", {"form": simple_form})
+
+    assert squeezed(simple_html) == squeezed(crispy_html).replace("btn btn-primary btn-primary", "btn btn-primary")
+    assert ("alert-danger" in simple_html) == (data != "" and "end=" in data)
