@@ -41,8 +41,7 @@ def _filtered(request: HttpRequest):
     form = DashboardFilterForm(request.GET, departments=departments)
     if not form.is_valid():
         return form, None
-    chosen = form.cleaned_data["department"]
-    shown = [chosen] if chosen else list(departments.order_by("name", "pk"))
+    shown = form.departments_shown()
     figures = dashboard_figures(department_ids=[d.pk for d in shown], period=form.period(), departments=shown)
     return form, figures
 
