@@ -27,6 +27,7 @@ from followup import access
 from followup.dates import add_years
 from followup.figures import Rate
 from followup.models import User
+from followup.prepared import Params
 
 from ..models import (
     ClinicalAlert,
@@ -43,7 +44,6 @@ from ..models import (
 )
 from ..selectors.self_report import TOTALS, SelfReportFigures, self_report_figures
 from . import patients as pt
-from .prepared import Params
 from .summary import summary_in_use
 
 Status = FollowUpCall.Status
@@ -234,6 +234,17 @@ class Source:
         }
 
 
+class DashboardParams(Params):
+    """A dashboard view's values (followup/prepared.py): its departments,
+    the start and end of each period, today and now."""
+
+    def __init__(self, *, department_ids: list[int], periods: dict[str, Period], today: dt.date, now: dt.datetime):
+        ends = {f"{name}_{end}": getattr(period, end) for name, period in periods.items() for end in ("start", "end")}
+        super().__init__(department_ids=department_ids, today=today, now=now, **ends)
+        self.department_ids, self.today, self.now = self["department_ids"], self["today"], self["now"]
+        self.periods = {name: Period(self[f"{name}_start"], self[f"{name}_end"]) for name in periods}
+
+
 def default_source() -> Source:
     return Source(summary=summary_in_use())
 
@@ -265,7 +276,7 @@ def _holds(condition: Q, row: dict) -> bool:
     return not held if condition.negated else held
 
 
-def _period_counts(src: Source, p: Params) -> dict[str, dict[str, int]]:
+def _period_counts(src: Source, p: DashboardParams) -> dict[str, dict[str, int]]:
     """Every CALL_CONDITIONS count for every period, in one query: the calls
     of each period per combination of CONDITION_COLUMNS (a few dozen rows),
     each combination added to the conditions it meets."""
@@ -327,7 +338,7 @@ HEADLINES = [
 ]
 
 
-def _item_figures(src: Source, p: Params) -> tuple[list[dict], dict]:
+def _item_figures(src: Source, p: DashboardParams) -> tuple[list[dict], dict]:
     def boxes() -> dict:
         return {
             "n": src.score_tally(),
@@ -362,7 +373,7 @@ def _item_figures(src: Source, p: Params) -> tuple[list[dict], dict]:
     return rows, total
 
 
-def _week_figures(src: Source, p: Params, today: dt.date) -> list[dict]:
+def _week_figures(src: Source, p: DashboardParams, today: dt.date) -> list[dict]:
     rows = p.rows(
         ("weeks", src.summary),
         lambda: (
@@ -395,7 +406,7 @@ def _week_figures(src: Source, p: Params, today: dt.date) -> list[dict]:
     return rows
 
 
-def _nurse_figures(src: Source, p: Params) -> list[dict]:
+def _nurse_figures(src: Source, p: DashboardParams) -> list[dict]:
     rows = p.rows(
         ("nurses", src.summary),
         lambda: (
@@ -422,7 +433,7 @@ def _nurse_figures(src: Source, p: Params) -> list[dict]:
     return rows
 
 
-def _alert_figures(p: Params) -> dict[str, int]:
+def _alert_figures(p: DashboardParams) -> dict[str, int]:
     return p.total(
         ("alerts",),
         lambda: ClinicalAlert.objects.filter(
@@ -433,7 +444,7 @@ def _alert_figures(p: Params) -> dict[str, int]:
     )
 
 
-def _spot_check_figures(src: Source, p: Params) -> dict:
+def _spot_check_figures(src: Source, p: DashboardParams) -> dict:
     calls, aggregates = src.spot_checks(src.calls(p.department_ids).filter(p.periods["current"].q))
     row = p.total(("spot_checks", src.summary), lambda: calls, **aggregates)
     row["coverage"] = Rate(row["sampled"], row["completed"])
@@ -482,7 +493,7 @@ class PatientFigures:
     complaint_reasons: list[dict]
 
 
-def _stay_rows(src: Source, department_ids: list[int], period: Period, p: Params) -> list[dict]:
+def _stay_rows(src: Source, department_ids: list[int], period: Period, p: DashboardParams) -> list[dict]:
     """The period's stays counted per combination of STAY_KEYS, in one query:
     each stay's state (pt.with_states: its calls joined and counted once),
     grouped again by state; on PostgreSQL the trigger-kept stay summary
@@ -558,7 +569,7 @@ def _breakdown(rows: list[dict], key, values: list[str], label, param: str, disc
     ]
 
 
-def _patient_figures(src: Source, department_ids: list[int], period: Period, p: Params) -> PatientFigures:
+def _patient_figures(src: Source, department_ids: list[int], period: Period, p: DashboardParams) -> PatientFigures:
     rows = _stay_rows(src, department_ids, period, p)
 
     def total(**flags) -> int:
@@ -646,7 +657,7 @@ def dashboard_figures(
         departments = list(Department.objects.filter(pk__in=department_ids).order_by("name", "pk"))
     src = source or default_source()
     periods = {"current": period, "previous": period.previous(), "year_ago": period.year_earlier()}
-    p = Params(department_ids=department_ids, periods=periods, today=today, now=timezone.now())
+    p = DashboardParams(department_ids=department_ids, periods=periods, today=today, now=timezone.now())
     counts = _period_counts(src, p)
     values = {name: _headline_values(c) for name, c in counts.items()}
     headlines = [

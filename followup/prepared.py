@@ -1,5 +1,5 @@
-"""The dashboard's queries built and compiled by the ORM once per shape, then
-run with each view's values.
+"""Queries built and compiled by the ORM once per shape, then run with each
+view's values (the head nurse's dashboard: calls/dashboard/selectors.py).
 
 Every view of the dashboard sends the same statements with other dates and
 departments. Building them (filters, conditional sums) and compiling them
@@ -12,6 +12,7 @@ ORM's converters of its columns. A view fills in its values and runs it
 ``QuerySet.values()`` gives them.
 """
 
+import datetime as dt
 from collections.abc import Callable
 
 from django.db import connection
@@ -43,25 +44,36 @@ class Slot(Expression):
         return []
 
 
+def _field(value):
+    if isinstance(value, dt.datetime):
+        return DateTimeField()
+    if isinstance(value, dt.date):
+        return DateField()
+    return IntegerField()  # an id (None: no department, no id)
+
+
 class Params:
-    """One view's values (department ids, the start and end of each period,
-    today, now) and the Slots that stand for them in the statements built
-    once. No department: one id of NULL, which matches nothing (an ``__in``
-    of no value is no statement at all)."""
+    """One view's values, and the Slots that stand for them in statements
+    built once (``params["name"]``): a date, a datetime or an id; a list of
+    ids gives a list of Slots (its length is part of a statement's shape).
+    An empty list: one id of NULL, which matches nothing (an ``__in`` of no
+    value is no statement at all)."""
 
-    def __init__(self, *, department_ids: list[int], periods: dict, today, now):
-        from .selectors import Period
+    def __init__(self, **values):
+        self.values, self.slots, lengths = {}, {}, []
+        for name, value in values.items():
+            if isinstance(value, list | tuple):
+                ids = list(value) or [None]
+                self.slots[name] = [Slot(f"{name}_{i}", _field(v)) for i, v in enumerate(ids)]
+                self.values |= {f"{name}_{i}": v for i, v in enumerate(ids)}
+                lengths.append(len(ids))
+            else:
+                self.slots[name] = Slot(name, _field(value))
+                self.values[name] = value
+        self.shape = (connection.alias, connection.vendor, *lengths)
 
-        ids = list(department_ids) or [None]
-        self.values = {f"department_{i}": pk for i, pk in enumerate(ids)}
-        self.department_ids = [Slot(f"department_{i}", IntegerField()) for i in range(len(ids))]
-        self.periods = {}
-        for name, period in periods.items():
-            self.values |= {f"{name}_start": period.start, f"{name}_end": period.end}
-            self.periods[name] = Period(Slot(f"{name}_start", DateField()), Slot(f"{name}_end", DateField()))
-        self.values |= {"today": today, "now": now}
-        self.today, self.now = Slot("today", DateField()), Slot("now", DateTimeField())
-        self.shape = (connection.alias, connection.vendor, len(ids))
+    def __getitem__(self, name: str):
+        return self.slots[name]
 
     def rows(self, key: tuple, build: Callable[[], QuerySet]) -> list[dict]:
         """The rows of ``build()``, a ``values()`` query built from this
