@@ -77,8 +77,12 @@ class Params:
 
     def rows(self, key: tuple, build: Callable[[], QuerySet]) -> list[dict]:
         """The rows of ``build()``, a ``values()`` query built from this
-        object's Slots; ``key`` names it among the dashboard's statements
-        (with everything its SQL depends on but the Slots' values)."""
+        object's Slots. ``key`` names the statement among every caller's
+        (begin it with the caller's name) with everything its SQL depends on
+        but the Slots' values (the dashboard's source, for one): a statement
+        is built for the first key of its kind and reused for the same key.
+        The shapes are few (a head nurse has a few departments), so the
+        statements are kept for the life of the process."""
         key = (*self.shape, *key)
         prepared = _prepared.get(key)
         if prepared is None:

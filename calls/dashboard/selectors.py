@@ -294,7 +294,7 @@ def _period_counts(src: Source, p: DashboardParams) -> dict[str, dict[str, int]]
             .order_by()
         )
 
-    rows = p.rows(("period_counts", src.summary), build)
+    rows = p.rows(("dashboard", "period_counts", src.summary), build)
     counts = {name: dict.fromkeys(CALL_CONDITIONS, 0) for name in periods}
     for row in rows:
         met = [key for key, condition in CALL_CONDITIONS.items() if _holds(condition, row)]
@@ -352,7 +352,7 @@ def _item_figures(src: Source, p: DashboardParams) -> tuple[list[dict], dict]:
         return src.scores(p.department_ids, p.periods["current"])
 
     rows = p.rows(
-        ("items", src.summary),
+        ("dashboard", "items", src.summary),
         lambda: (
             scores()
             .values("item_id", "item__name", "item__name_zh", "item__order", "item__code")
@@ -361,7 +361,7 @@ def _item_figures(src: Source, p: DashboardParams) -> tuple[list[dict], dict]:
             .order_by("item__order", "item__code")
         ),
     )
-    total = p.total(("items_total", src.summary), scores, **boxes())
+    total = p.total(("dashboard", "items_total", src.summary), scores, **boxes())
     chinese = (get_language() or "").startswith("zh")
     for row in [*rows, total]:
         row["n"] = row["n"] or 0
@@ -375,7 +375,7 @@ def _item_figures(src: Source, p: DashboardParams) -> tuple[list[dict], dict]:
 
 def _week_figures(src: Source, p: DashboardParams, today: dt.date) -> list[dict]:
     rows = p.rows(
-        ("weeks", src.summary),
+        ("dashboard", "weeks", src.summary),
         lambda: (
             src.calls(p.department_ids)
             .filter(p.periods["current"].q)
@@ -408,7 +408,7 @@ def _week_figures(src: Source, p: DashboardParams, today: dt.date) -> list[dict]
 
 def _nurse_figures(src: Source, p: DashboardParams) -> list[dict]:
     rows = p.rows(
-        ("nurses", src.summary),
+        ("dashboard", "nurses", src.summary),
         lambda: (
             src.calls(p.department_ids)
             .filter(p.periods["current"].q)
@@ -435,7 +435,10 @@ def _nurse_figures(src: Source, p: DashboardParams) -> list[dict]:
 
 def _alert_figures(p: DashboardParams) -> dict[str, int]:
     return p.total(
-        ("alerts",),
+        (
+            "dashboard",
+            "alerts",
+        ),
         lambda: ClinicalAlert.objects.filter(
             resolved_at__isnull=True, call__discharge__department__id__in=p.department_ids
         ),
@@ -446,7 +449,7 @@ def _alert_figures(p: DashboardParams) -> dict[str, int]:
 
 def _spot_check_figures(src: Source, p: DashboardParams) -> dict:
     calls, aggregates = src.spot_checks(src.calls(p.department_ids).filter(p.periods["current"].q))
-    row = p.total(("spot_checks", src.summary), lambda: calls, **aggregates)
+    row = p.total(("dashboard", "spot_checks", src.summary), lambda: calls, **aggregates)
     row["coverage"] = Rate(row["sampled"], row["completed"])
     row["reviewed_rate"] = Rate(row["reviewed"], row["sampled"])
     row["good_rate"] = Rate(row["good"], row["reviewed"])
@@ -501,7 +504,7 @@ def _stay_rows(src: Source, department_ids: list[int], period: Period, p: Dashbo
     if src.summary:
         slots = p.periods["current"]
         rows = p.rows(
-            ("stays",),
+            ("dashboard", "stays"),
             lambda: (
                 DashboardStayDay.objects.filter(
                     department__id__in=p.department_ids, discharged_on__gte=slots.start, discharged_on__lte=slots.end
