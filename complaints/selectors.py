@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from followup import access
 from followup.dates import add_years, start_of_day
 from followup.figures import Rate
+from followup.prepared import Params
 from followup.roles import Role, has_role
 
 from .models import Category, Complaint, ComplaintEvent, Measure, Promise, ResolutionMeasure, Severity
@@ -333,11 +334,18 @@ def _outcome_counts(complaints: QuerySet[Complaint]) -> dict:
     complaints that took it. For a year of complaints this is a few
     milliseconds where the EXISTS were hundreds (and made PostgreSQL JIT-
     compile the query)."""
-    measures = ResolutionMeasure.objects.filter(complaint__in=complaints.values("pk"))
-    return measures.aggregate(
-        outcome_base=Count("complaint_id", distinct=True),
+    return _outcome_measures(complaints).aggregate(**_outcome_measure_counts())
+
+
+def _outcome_measures(complaints: QuerySet[Complaint]) -> QuerySet[ResolutionMeasure]:
+    return ResolutionMeasure.objects.filter(complaint__in=complaints.values("pk"))
+
+
+def _outcome_measure_counts() -> dict:
+    return {
+        "outcome_base": Count("complaint_id", distinct=True),
         **{f"outcome_{kind}": Count("pk", filter=Q(kind=kind)) for kind in Measure.values},
-    )
+    }
 
 
 def _outcome_result(row: dict) -> dict:
@@ -577,14 +585,26 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
     as the complaint report defines it (in time / answered, in time / resolved).
     Outcome shares follow outcome_shares(), as in the report: ``by_outcome``
     rows have the complaints with a measure recorded as their n."""
-    since, until = start_of_day(start), start_of_day(end + dt.timedelta(days=1))
-    involved = Complaint.departments.through.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)
-    complaints = Complaint.objects.filter(Exists(involved), received_at__gte=since, received_at__lt=until)
+    # Built and compiled once, run with this view's values (followup/prepared.py).
+    p = Params(department_ids=department_ids, since=start_of_day(start), until=start_of_day(end + dt.timedelta(days=1)))
+
+    def complaints() -> QuerySet[Complaint]:
+        involved = Complaint.departments.through.objects.filter(
+            complaint=OuterRef("pk"), department__id__in=p["department_ids"]
+        )
+        return Complaint.objects.filter(Exists(involved), received_at__gte=p["since"], received_at__lt=p["until"])
+
     groups = {
         "severity": Severity.choices,
         "status": Complaint.Status.choices,
     }
-    categories = list(Category.objects.order_by("order", "pk").values_list("pk", "name_en", "name_zh", "code"))
+    categories = [
+        (c["pk"], c["name_en"], c["name_zh"], c["code"])
+        for c in p.rows(
+            ("complaints", "categories"),
+            lambda: Category.objects.order_by("order", "pk").values("pk", "name_en", "name_zh", "code"),
+        )
+    ]
     sla = {
         "responded": Q(first_responded_at__isnull=False),
         "responded_in_time": RESPONDED_IN_TIME,
@@ -597,10 +617,16 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
     row = dict.fromkeys(["total", *sla], 0)
     row.update({f"{name}__{value}": 0 for name, choices in groups.items() for value, _label in choices})
     row.update({f"category__{pk}": 0 for pk, _en, _zh, _code in categories})
-    per_group = complaints.values(*groups, "category_id").annotate(
-        n=Count("pk"), **{key: Count("pk", filter=q) for key, q in sla.items()}
+    per_group = p.rows(
+        ("complaints", "groups"),
+        lambda: (
+            complaints()
+            .values(*groups, "category_id")
+            .annotate(n=Count("pk"), **{key: Count("pk", filter=q) for key, q in sla.items()})
+            .order_by()
+        ),
     )
-    for group in per_group.order_by():
+    for group in per_group:
         row["total"] += group["n"]
         for key in sla:
             row[key] += group[key]
@@ -608,7 +634,10 @@ def complaint_figures(*, department_ids: list[int], start: dt.date, end: dt.date
             if counted in row:  # a value no longer among the choices is counted in the total only, as before
                 row[counted] += group["n"]
     total = row["total"]
-    row.update(_outcome_counts(complaints), outcome_total=total)
+    row.update(
+        p.total(("complaints", "outcomes"), lambda: _outcome_measures(complaints()), **_outcome_measure_counts()),
+        outcome_total=total,
+    )
     result = {
         "total": total,
         "first_response": Rate(row["responded_in_time"], row["responded"]),

@@ -5,6 +5,8 @@ import datetime as dt
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from followup.dates import PeriodDateField, add_years
@@ -27,13 +29,49 @@ def period_problem(start: dt.date, end: dt.date) -> str | None:
     return None
 
 
+class _ListedChoices(ModelChoiceIterator):
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for department in self.field.listed:
+            yield self.choice(department)
+
+    def __len__(self):
+        return len(self.field.listed) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.field.listed)
+
+
+class ListedDepartmentField(forms.ModelChoiceField):
+    """A ModelChoiceField over departments already read (``listed``): the
+    select and the check of a choice need no query of their own."""
+
+    iterator = _ListedChoices
+    listed: list[Department] = []
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            pk = Department._meta.pk.to_python(value)
+        except ValidationError:
+            pk = None
+        for department in self.listed:
+            if department.pk == pk:
+                return department
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+
+
 class DashboardFilterForm(forms.Form):
     """Date range (default: the last four weeks, hospital time zone) and an
-    optional department among the head nurse's own."""
+    optional department among the head nurse's own. ``departments``: hers,
+    read once (by name) for the select, the check of a choice and, with
+    none chosen, the figures (``departments_shown``)."""
 
     start = PeriodDateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = PeriodDateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
-    department = forms.ModelChoiceField(
+    department = ListedDepartmentField(
         label=_("Department"),
         queryset=Department.objects.none(),
         required=False,
@@ -46,7 +84,9 @@ class DashboardFilterForm(forms.Form):
         data.setdefault("start", default.start.isoformat())
         data.setdefault("end", default.end.isoformat())
         super().__init__(data, **kwargs)
+        self.departments = list(departments.order_by("name", "pk"))
         self.fields["department"].queryset = departments
+        self.fields["department"].listed = self.departments
         self.helper = filter_form_helper(Submit("show", _("Show"), css_class="btn-primary"))
 
     def clean(self):
@@ -60,6 +100,11 @@ class DashboardFilterForm(forms.Form):
 
     def period(self) -> Period:
         return Period(self.cleaned_data["start"], self.cleaned_data["end"])
+
+    def departments_shown(self) -> list[Department]:
+        """The chosen department, or all of hers."""
+        chosen = self.cleaned_data["department"]
+        return [chosen] if chosen else self.departments
 
 
 class SpotCheckFilterForm(forms.Form):

@@ -27,6 +27,7 @@ from followup import access
 from followup.dates import add_years
 from followup.figures import Rate
 from followup.models import User
+from followup.prepared import Params
 
 from ..models import (
     ClinicalAlert,
@@ -175,15 +176,17 @@ class Source:
 
     summary: bool
 
-    def calls(self, department_ids: list[int]) -> QuerySet:
+    # department__id, not department_id: the same SQL, but a plain __in lookup, which
+    # takes the Slots of calls/dashboard/prepared.py (a relation's __in wants values).
+    def calls(self, department_ids: list) -> QuerySet:
         if self.summary:
-            return DashboardDay.objects.filter(department_id__in=department_ids)
-        return FollowUpCall.objects.filter(discharge__department_id__in=department_ids)
+            return DashboardDay.objects.filter(department__id__in=department_ids)
+        return FollowUpCall.objects.filter(discharge__department__id__in=department_ids)
 
-    def scores(self, department_ids: list[int], period: "Period") -> QuerySet:
+    def scores(self, department_ids: list, period: "Period") -> QuerySet:
         if self.summary:
-            return DashboardItemDay.objects.filter(department_id__in=department_ids).filter(period.q)
-        calls = FollowUpCall.objects.filter(discharge__department_id__in=department_ids).filter(period.q)
+            return DashboardItemDay.objects.filter(department__id__in=department_ids).filter(period.q)
+        calls = FollowUpCall.objects.filter(discharge__department__id__in=department_ids).filter(period.q)
         return ItemScore.objects.filter(call__in=calls.values("pk"))
 
     def tally(self, condition: Q | None = None, *, zero: bool = True):
@@ -211,23 +214,35 @@ class Source:
             )
         return Avg("duration_seconds", filter=condition)
 
-    def spot_checks(self, calls: QuerySet) -> dict:
+    def spot_checks(self, calls: QuerySet) -> tuple[QuerySet, dict]:
+        """The calls and the aggregates of the spot-check figures."""
         if self.summary:
             reviewed = [SpotCheck.Verdict.GOOD, SpotCheck.Verdict.NEEDS_IMPROVEMENT]
-            return calls.aggregate(
-                completed=self.tally(COMPLETED),
-                sampled=self.tally(COMPLETED & ~Q(spot_check="")),
-                reviewed=self.tally(COMPLETED & Q(spot_check__in=reviewed)),
-                good=self.tally(COMPLETED & Q(spot_check=SpotCheck.Verdict.GOOD)),
-                needs_improvement=self.tally(COMPLETED & Q(spot_check=SpotCheck.Verdict.NEEDS_IMPROVEMENT)),
-            )
-        return calls.filter(COMPLETED).aggregate(
-            completed=Count("pk"),
-            sampled=Count("spot_check"),
-            reviewed=Count("spot_check", filter=~Q(spot_check__verdict="")),
-            good=Count("spot_check", filter=Q(spot_check__verdict=SpotCheck.Verdict.GOOD)),
-            needs_improvement=Count("spot_check", filter=Q(spot_check__verdict=SpotCheck.Verdict.NEEDS_IMPROVEMENT)),
-        )
+            return calls, {
+                "completed": self.tally(COMPLETED),
+                "sampled": self.tally(COMPLETED & ~Q(spot_check="")),
+                "reviewed": self.tally(COMPLETED & Q(spot_check__in=reviewed)),
+                "good": self.tally(COMPLETED & Q(spot_check=SpotCheck.Verdict.GOOD)),
+                "needs_improvement": self.tally(COMPLETED & Q(spot_check=SpotCheck.Verdict.NEEDS_IMPROVEMENT)),
+            }
+        return calls.filter(COMPLETED), {
+            "completed": Count("pk"),
+            "sampled": Count("spot_check"),
+            "reviewed": Count("spot_check", filter=~Q(spot_check__verdict="")),
+            "good": Count("spot_check", filter=Q(spot_check__verdict=SpotCheck.Verdict.GOOD)),
+            "needs_improvement": Count("spot_check", filter=Q(spot_check__verdict=SpotCheck.Verdict.NEEDS_IMPROVEMENT)),
+        }
+
+
+class DashboardParams(Params):
+    """A dashboard view's values (followup/prepared.py): its departments,
+    the start and end of each period, today and now."""
+
+    def __init__(self, *, department_ids: list[int], periods: dict[str, Period], today: dt.date, now: dt.datetime):
+        ends = {f"{name}_{end}": getattr(period, end) for name, period in periods.items() for end in ("start", "end")}
+        super().__init__(department_ids=department_ids, today=today, now=now, **ends)
+        self.department_ids, self.today, self.now = self["department_ids"], self["today"], self["now"]
+        self.periods = {name: Period(self[f"{name}_start"], self[f"{name}_end"]) for name in periods}
 
 
 def default_source() -> Source:
@@ -261,19 +276,25 @@ def _holds(condition: Q, row: dict) -> bool:
     return not held if condition.negated else held
 
 
-def _period_counts(src: Source, calls: QuerySet, periods: dict[str, Period]) -> dict[str, dict[str, int]]:
+def _period_counts(src: Source, p: DashboardParams) -> dict[str, dict[str, int]]:
     """Every CALL_CONDITIONS count for every period, in one query: the calls
     of each period per combination of CONDITION_COLUMNS (a few dozen rows),
     each combination added to the conditions it meets."""
-    spans = Q()
-    for period in periods.values():
-        spans |= period.q
-    rows = (
-        calls.filter(spans)
-        .values(*CONDITION_COLUMNS)
-        .annotate(**{f"in_{name}": src.tally(period.q, zero=False) for name, period in periods.items()})
-        .order_by()
-    )
+    periods = p.periods
+
+    def build() -> QuerySet:
+        spans = Q()
+        for period in periods.values():
+            spans |= period.q
+        return (
+            src.calls(p.department_ids)
+            .filter(spans)
+            .values(*CONDITION_COLUMNS)
+            .annotate(**{f"in_{name}": src.tally(period.q, zero=False) for name, period in periods.items()})
+            .order_by()
+        )
+
+    rows = p.rows(("dashboard", "period_counts", src.summary), build)
     counts = {name: dict.fromkeys(CALL_CONDITIONS, 0) for name in periods}
     for row in rows:
         met = [key for key, condition in CALL_CONDITIONS.items() if _holds(condition, row)]
@@ -317,21 +338,30 @@ HEADLINES = [
 ]
 
 
-def _item_figures(src: Source, scores: QuerySet) -> tuple[list[dict], dict]:
-    boxes = {
-        "n": src.score_tally(),
-        "average": src.score_average(),
-        "top": src.score_tally(TOP_BOX),
-        "middle": src.score_tally(MIDDLE_BOX),
-        "bottom": src.score_tally(BOTTOM_BOX),
-    }
-    rows = list(
-        scores.values("item_id", "item__name", "item__name_zh", "item__order", "item__code")
-        .annotate(**boxes)
-        .filter(n__gt=0)
-        .order_by("item__order", "item__code")
+def _item_figures(src: Source, p: DashboardParams) -> tuple[list[dict], dict]:
+    def boxes() -> dict:
+        return {
+            "n": src.score_tally(),
+            "average": src.score_average(),
+            "top": src.score_tally(TOP_BOX),
+            "middle": src.score_tally(MIDDLE_BOX),
+            "bottom": src.score_tally(BOTTOM_BOX),
+        }
+
+    def scores() -> QuerySet:
+        return src.scores(p.department_ids, p.periods["current"])
+
+    rows = p.rows(
+        ("dashboard", "items", src.summary),
+        lambda: (
+            scores()
+            .values("item_id", "item__name", "item__name_zh", "item__order", "item__code")
+            .annotate(**boxes())
+            .filter(n__gt=0)
+            .order_by("item__order", "item__code")
+        ),
     )
-    total = scores.aggregate(**boxes)
+    total = p.total(("dashboard", "items_total", src.summary), scores, **boxes())
     chinese = (get_language() or "").startswith("zh")
     for row in [*rows, total]:
         row["n"] = row["n"] or 0
@@ -343,20 +373,25 @@ def _item_figures(src: Source, scores: QuerySet) -> tuple[list[dict], dict]:
     return rows, total
 
 
-def _week_figures(src: Source, calls: QuerySet, today: dt.date) -> list[dict]:
-    rows = list(
-        calls.annotate(week=TruncWeek("due_date"))
-        .values("week")
-        .annotate(
-            due=src.tally(),
-            countable=src.tally(CALL_CONDITIONS["countable"]),
-            completed=src.tally(COMPLETED),
-            rated=src.tally(RATED),
-            satisfied=src.tally(CALL_CONDITIONS["satisfied"]),
-            basic=src.tally(CALL_CONDITIONS["basic"]),
-        )
-        .filter(due__gt=0)
-        .order_by("week")
+def _week_figures(src: Source, p: DashboardParams, today: dt.date) -> list[dict]:
+    rows = p.rows(
+        ("dashboard", "weeks", src.summary),
+        lambda: (
+            src.calls(p.department_ids)
+            .filter(p.periods["current"].q)
+            .annotate(week=TruncWeek("due_date"))
+            .values("week")
+            .annotate(
+                due=src.tally(),
+                countable=src.tally(CALL_CONDITIONS["countable"]),
+                completed=src.tally(COMPLETED),
+                rated=src.tally(RATED),
+                satisfied=src.tally(CALL_CONDITIONS["satisfied"]),
+                basic=src.tally(CALL_CONDITIONS["basic"]),
+            )
+            .filter(due__gt=0)
+            .order_by("week")
+        ),
     )
     for row in rows:
         if isinstance(row["week"], dt.datetime):
@@ -371,19 +406,24 @@ def _week_figures(src: Source, calls: QuerySet, today: dt.date) -> list[dict]:
     return rows
 
 
-def _nurse_figures(src: Source, calls: QuerySet, today: dt.date) -> list[dict]:
-    rows = list(
-        calls.values("assigned_to", "assigned_to__username", "assigned_to__display_name")
-        .annotate(
-            assigned=src.tally(),
-            completed=src.tally(COMPLETED),
-            overdue=src.tally(Q(status__in=FollowUpCall.OPEN_STATUSES, due_date__lt=today)),
-            average_duration=src.duration_average(COMPLETED),
-            rated=src.tally(RATED),
-            satisfied=src.tally(CALL_CONDITIONS["satisfied"]),
-        )
-        .filter(assigned__gt=0)
-        .order_by("assigned_to__display_name", "assigned_to__username")
+def _nurse_figures(src: Source, p: DashboardParams) -> list[dict]:
+    rows = p.rows(
+        ("dashboard", "nurses", src.summary),
+        lambda: (
+            src.calls(p.department_ids)
+            .filter(p.periods["current"].q)
+            .values("assigned_to", "assigned_to__username", "assigned_to__display_name")
+            .annotate(
+                assigned=src.tally(),
+                completed=src.tally(COMPLETED),
+                overdue=src.tally(Q(status__in=FollowUpCall.OPEN_STATUSES, due_date__lt=p.today)),
+                average_duration=src.duration_average(COMPLETED),
+                rated=src.tally(RATED),
+                satisfied=src.tally(CALL_CONDITIONS["satisfied"]),
+            )
+            .filter(assigned__gt=0)
+            .order_by("assigned_to__display_name", "assigned_to__username")
+        ),
     )
     for row in rows:
         row["name"] = row["assigned_to__display_name"] or row["assigned_to__username"] or ""
@@ -393,15 +433,23 @@ def _nurse_figures(src: Source, calls: QuerySet, today: dt.date) -> list[dict]:
     return rows
 
 
-def _alert_figures(department_ids: list[int]) -> dict[str, int]:
-    now = timezone.now()
-    return ClinicalAlert.objects.filter(
-        resolved_at__isnull=True, call__discharge__department_id__in=department_ids
-    ).aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+def _alert_figures(p: DashboardParams) -> dict[str, int]:
+    return p.total(
+        (
+            "dashboard",
+            "alerts",
+        ),
+        lambda: ClinicalAlert.objects.filter(
+            resolved_at__isnull=True, call__discharge__department__id__in=p.department_ids
+        ),
+        open=Count("pk"),
+        overdue=Count("pk", filter=Q(due_at__lt=p.now)),
+    )
 
 
-def _spot_check_figures(src: Source, calls: QuerySet) -> dict:
-    row = src.spot_checks(calls)
+def _spot_check_figures(src: Source, p: DashboardParams) -> dict:
+    calls, aggregates = src.spot_checks(src.calls(p.department_ids).filter(p.periods["current"].q))
+    row = p.total(("dashboard", "spot_checks", src.summary), lambda: calls, **aggregates)
     row["coverage"] = Rate(row["sampled"], row["completed"])
     row["reviewed_rate"] = Rate(row["reviewed"], row["sampled"])
     row["good_rate"] = Rate(row["good"], row["reviewed"])
@@ -448,16 +496,25 @@ class PatientFigures:
     complaint_reasons: list[dict]
 
 
-def _stay_rows(src: Source, department_ids: list[int], period: Period) -> list[dict]:
+def _stay_rows(src: Source, department_ids: list[int], period: Period, p: DashboardParams) -> list[dict]:
     """The period's stays counted per combination of STAY_KEYS, in one query:
     each stay's state (pt.with_states: its calls joined and counted once),
     grouped again by state; on PostgreSQL the trigger-kept stay summary
     (calls/dashboard/stay_summary.py), a few rows per day."""
     if src.summary:
-        days = DashboardStayDay.objects.filter(
-            department_id__in=department_ids, discharged_on__gte=period.start, discharged_on__lte=period.end
+        slots = p.periods["current"]
+        rows = p.rows(
+            ("dashboard", "stays"),
+            lambda: (
+                DashboardStayDay.objects.filter(
+                    department__id__in=p.department_ids, discharged_on__gte=slots.start, discharged_on__lte=slots.end
+                )
+                .values(*STAY_KEYS)
+                .annotate(n=Sum("stays"))
+                .filter(n__gt=0)
+                .order_by()
+            ),
         )
-        rows = days.values(*STAY_KEYS).annotate(n=Sum("stays")).filter(n__gt=0).order_by()
         return [{**{key: row[key] for key in STAY_KEYS}, "stays": row["n"]} for row in rows]
     if not department_ids:
         return []
@@ -515,8 +572,8 @@ def _breakdown(rows: list[dict], key, values: list[str], label, param: str, disc
     ]
 
 
-def _patient_figures(src: Source, department_ids: list[int], period: Period) -> PatientFigures:
-    rows = _stay_rows(src, department_ids, period)
+def _patient_figures(src: Source, department_ids: list[int], period: Period, p: DashboardParams) -> PatientFigures:
+    rows = _stay_rows(src, department_ids, period, p)
 
     def total(**flags) -> int:
         return sum(r["stays"] for r in rows if all(r[k] == v for k, v in flags.items()))
@@ -602,10 +659,9 @@ def dashboard_figures(
     if departments is None:
         departments = list(Department.objects.filter(pk__in=department_ids).order_by("name", "pk"))
     src = source or default_source()
-    calls = src.calls(department_ids)
-    current = calls.filter(period.q)
     periods = {"current": period, "previous": period.previous(), "year_ago": period.year_earlier()}
-    counts = _period_counts(src, calls, periods)
+    p = DashboardParams(department_ids=department_ids, periods=periods, today=today, now=timezone.now())
+    counts = _period_counts(src, p)
     values = {name: _headline_values(c) for name, c in counts.items()}
     headlines = [
         Headline(
@@ -628,7 +684,7 @@ def dashboard_figures(
         (_("Middle: basically satisfied"), Rate(now["basic"], now["rated"]), rated(Sat.BASIC)),
         (_("Bottom box: unsatisfied"), Rate(now["unsatisfied"], now["rated"]), rated(Sat.UNSATISFIED)),
     ]
-    items, items_total = _item_figures(src, src.scores(department_ids, period))
+    items, items_total = _item_figures(src, p)
     return Dashboard(
         period=period,
         department_ids=department_ids,
@@ -638,12 +694,12 @@ def dashboard_figures(
         boxes=boxes,
         items=items,
         items_total=items_total,
-        weeks=_week_figures(src, current, today),
-        nurses=_nurse_figures(src, current, today),
-        alerts=_alert_figures(department_ids),
-        spot_checks=_spot_check_figures(src, current),
+        weeks=_week_figures(src, p, today),
+        nurses=_nurse_figures(src, p),
+        alerts=_alert_figures(p),
+        spot_checks=_spot_check_figures(src, p),
         complaints=complaint_figures(department_ids=department_ids, start=period.start, end=period.end),
-        patients=_patient_figures(src, department_ids, period),
+        patients=_patient_figures(src, department_ids, period, p),
         today=today,
         self_report=self_report_figures(
             department_ids=department_ids, period=period, totals={key: now[key] for key in TOTALS}

@@ -25,13 +25,15 @@ from .forms import (
     SpotCheckReviewForm,
 )
 from .presentation import (
-    COMPLAINT_GROUPS,
+    complaint_group_rows,
     dashboard_chart_data,
     dashboard_tables,
     departments_label,
     export_filename,
     figures_json,
+    nurse_rows,
     patient_breakdowns,
+    week_rows,
 )
 from .selectors import dashboard_departments, dashboard_figures, dashboard_stay, dashboard_stays
 
@@ -41,8 +43,7 @@ def _filtered(request: HttpRequest):
     form = DashboardFilterForm(request.GET, departments=departments)
     if not form.is_valid():
         return form, None
-    chosen = form.cleaned_data["department"]
-    shown = [chosen] if chosen else list(departments.order_by("name", "pk"))
+    shown = form.departments_shown()
     figures = dashboard_figures(department_ids=[d.pk for d in shown], period=form.period(), departments=shown)
     return form, figures
 
@@ -85,20 +86,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return JsonResponse(figures_json(figures), json_dumps_params={"ensure_ascii": False})
     context = {"form": form, "figures": figures}
     if figures is not None:
+        list_query, complaint_query = _list_query(form), _complaint_query(form)
+        worklist_url, complaints_url = reverse("calls:dashboard_calls"), reverse("complaints:list")
+        department_id = form.cleaned_data["department"].pk if form.cleaned_data["department"] else None
         context.update(
-            list_query=_list_query(form),
+            list_query=list_query,
             patient_query=_patient_query(form),
             patients_url=reverse("calls:dashboard_patients"),
             patient_breakdowns=patient_breakdowns(figures),
             departments_label=departments_label(figures),
             json_query=urlencode({**request.GET.dict(), "format": "json"}),
-            complaint_query=_complaint_query(form),
-            complaints_url=reverse("complaints:list"),
+            complaint_query=complaint_query,
+            complaints_url=complaints_url,
             export_query=request.GET.urlencode(),
             chart_data=dashboard_chart_data(figures),
-            worklist_url=reverse("calls:dashboard_calls"),
+            worklist_url=worklist_url,
             min_n=settings.DASHBOARD_MIN_N,
-            complaint_groups=[(figures.complaints[key], title) for key, title in COMPLAINT_GROUPS],
+            week_rows=week_rows(figures, worklist_url=worklist_url, department_id=department_id),
+            nurse_rows=nurse_rows(figures, worklist_url=worklist_url, list_query=list_query),
+            complaint_groups=complaint_group_rows(
+                figures, complaints_url=complaints_url, complaint_query=complaint_query
+            ),
         )
     return render(request, "calls/dashboard.html", context, status=200 if figures else 400)
 

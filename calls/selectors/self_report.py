@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 
 from followup.figures import Rate
+from followup.prepared import Params
 
 from ..models import ClinicalAlert, FollowUpCall, SelfReportLink
 
@@ -65,18 +66,35 @@ def self_report_figures(
     """The figures of the calls due in ``period`` in these departments.
     ``totals``: the period's calls counted over every channel (TOTALS'
     keys), as the dashboard has them; counted here otherwise."""
-    calls = FollowUpCall.objects.filter(discharge__department_id__in=department_ids).filter(period.q)
+    # Built and compiled once, run with this view's values (followup/prepared.py).
+    p = Params(department_ids=department_ids, start=period.start, end=period.end)
+
+    def calls():
+        return FollowUpCall.objects.filter(discharge__department__id__in=p["department_ids"]).filter(
+            due_date__gte=p["start"], due_date__lte=p["end"]
+        )
+
     if totals is None:
-        totals = calls.aggregate(**{name: Count("pk", filter=q) for name, q in TOTALS.items()})
+        totals = p.total(
+            ("self_report", "totals"), calls, **{name: Count("pk", filter=q) for name, q in TOTALS.items()}
+        )
     # completed calls with a red flag, every channel: from the alerts (a few per hundred calls)
-    flagged = ClinicalAlert.objects.filter(call__in=calls.filter(COMPLETED).values("pk")).count()
+    flagged = p.total(
+        ("self_report", "flagged"),
+        lambda: ClinicalAlert.objects.filter(call__in=calls().filter(COMPLETED).values("pk")),
+        n=Count("*"),
+    )["n"]
     form = COMPLETED & Q(channel=Channel.SELF_REPORT)
-    n = calls.filter(NOT_PHONE).aggregate(
+    n = p.total(
+        ("self_report", "other_channels"),
+        lambda: calls().filter(NOT_PHONE),
         **{f"other_{key}": Count("pk", filter=q) for key, q in _counts(COMPLETED).items()},
         **{f"form_{key}": Count("pk", filter=q) for key, q in _counts(form).items()},
         spared=Count("pk", filter=form & Q(self_report__callback_call__isnull=True)),
     )
-    links = SelfReportLink.objects.filter(call__in=calls.values("pk")).aggregate(
+    links = p.total(
+        ("self_report", "links"),
+        lambda: SelfReportLink.objects.filter(call__in=calls().values("pk")),
         invited=Count("pk", filter=INVITED),
         asked=Count("pk", filter=Q(call_me_at__isnull=False)),
     )
@@ -87,10 +105,19 @@ def self_report_figures(
         "rated": totals["rated"] - n["other_rated"],
         "satisfied": totals["satisfied"] - n["other_satisfied"],
     }
-    times = calls.filter(NOT_PHONE, form, self_report__sent_at__isnull=False).values_list(
-        "self_report__sent_at", "self_report__answered_at"
+    times = p.rows(
+        ("self_report", "times"),
+        lambda: (
+            calls()
+            .filter(NOT_PHONE, form, self_report__sent_at__isnull=False)
+            .values("self_report__sent_at", "self_report__answered_at")
+        ),
     )
-    hours = [(answered - sent) / dt.timedelta(hours=1) for sent, answered in times if answered and sent]
+    hours = [
+        (row["self_report__answered_at"] - row["self_report__sent_at"]) / dt.timedelta(hours=1)
+        for row in times
+        if row["self_report__answered_at"] and row["self_report__sent_at"]
+    ]
     channels = [
         ChannelFigures(
             channel=Channel.PHONE.value,

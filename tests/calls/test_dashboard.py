@@ -95,6 +95,20 @@ def test_department_filter_narrows_to_one_of_her_departments(client_for, head_nu
     assert cells(html, "due")["current"] == "2"
 
 
+def test_department_filter_refuses_a_department_not_hers(client_for, head_nurse, ward):
+    other = DepartmentFactory(code="ORT")
+    bulk_calls(department=other, rows=[completed(dt.date(2026, 11, 20))] * 2)
+    client = client_for(head_nurse)
+    for value in (other.pk, "x"):
+        response = client.get(reverse("calls:dashboard"), {"department": value})
+        assert response.status_code == 400
+        assert response.context["form"].errors == {
+            "department": ["Select a valid choice. That choice is not one of the available choices."]
+        }
+    options = re.findall(r'<option value="(\d*)"', client.get(reverse("calls:dashboard")).content.decode())
+    assert options == ["", str(ward.pk)]
+
+
 @pytest.mark.parametrize(
     ("start", "end", "message"),
     [
@@ -294,12 +308,12 @@ def test_dashboard_runs_the_same_number_of_queries_whatever_the_data(
         assert client.get(reverse("calls:dashboard")).status_code == 200
 
 
-# session, user, roles, departments, headline counts (three periods), items, item
-# totals, weeks, nurses, alerts, spot checks, complaint categories, complaint counts, their
-# outcome measures, patients (stays per combination), complaint reasons, the self-report
-# counts (calls not by phone, links, red flags) and response times, department <select>,
-# audit event, then the session save (savepoint, update, release)
-QUERIES = 25
+# session, user, roles, departments (read once: the <select> and the figures), headline
+# counts (three periods), items, item totals, weeks, nurses, alerts, spot checks, complaint
+# categories, complaint counts, their outcome measures, patients (stays per combination),
+# complaint reasons, the self-report counts (calls not by phone, links, red flags) and
+# response times, audit event, then the session save (savepoint, update, release)
+QUERIES = 24
 
 
 def test_chart_data_is_embedded_as_json_without_inline_script(client_for, head_nurse, ward):
