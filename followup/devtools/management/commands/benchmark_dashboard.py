@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from calls.dashboard.selectors import Period, dashboard_figures
 from calls.models import Department, Discharge, FollowUpCall, Patient, SatisfactionItem
+from followup.devtools.bench_rows import delete_ward_stays
 from followup.devtools.guard import add_force_argument, claim_database
 from followup.devtools.measure import load_average, percentile
 from followup.models import AuditEvent, User
@@ -350,25 +351,13 @@ class Command(BaseCommand):
         department = Department.objects.filter(code=CODE).first()
         with _triggers_off(), transaction.atomic(), connection.cursor() as cursor:
             if department is not None:
-                for table in ("calls_dashboardday", "calls_dashboarditemday", "calls_dashboardstayday"):
-                    cursor.execute(f"DELETE FROM {table} WHERE department_id = %s", [department.pk])  # nosec B608
                 calls = (
                     "SELECT c.id FROM calls_followupcall c JOIN calls_discharge d ON d.id = c.discharge_id "
                     "WHERE d.department_id = %s"
                 )
                 for table in ("calls_spotcheck", "calls_itemscore", "calls_clinicalalert"):
                     cursor.execute(f"DELETE FROM {table} WHERE call_id IN ({calls})", [department.pk])  # nosec B608
-                cursor.execute(
-                    "DELETE FROM calls_followupcall WHERE discharge_id IN "
-                    "(SELECT id FROM calls_discharge WHERE department_id = %s)",
-                    [department.pk],
-                )
-                cursor.execute(
-                    "DELETE FROM calls_dashboardstay WHERE discharge_id IN "
-                    "(SELECT id FROM calls_discharge WHERE department_id = %s)",
-                    [department.pk],
-                )
-                cursor.execute("DELETE FROM calls_discharge WHERE department_id = %s", [department.pk])
+                delete_ward_stays(cursor, department.pk)
                 department.staff.clear()
                 department.delete()
             cursor.execute("DELETE FROM calls_patient WHERE mrn LIKE %s", [f"{PREFIX}%"])

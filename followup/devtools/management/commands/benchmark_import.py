@@ -41,7 +41,6 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
@@ -53,11 +52,11 @@ from calls.models import Department, Discharge, FollowUpCall, FollowUpRule, Rule
 from calls.services import discharge_import
 from calls.services.discharge_import import discharges_import
 from followup.dates import week_bounds
+from followup.devtools.bench_rows import bench_ward, delete_ward_stays
 from followup.devtools.guard import add_force_argument, claim_database
 from followup.devtools.measure import backend_cpu, memory_kib, reset_peak_rss, rss_text, write_table
 from followup.devtools.synthetic import discharge_export_rows
 from followup.models import User
-from followup.roles import Role
 from followup.startup import settle
 
 CODE = "BENCH-IMPORT"
@@ -148,15 +147,9 @@ class Command(BaseCommand):
 
     def _setup(self) -> tuple[Department, list[str]]:
         with transaction.atomic():
-            department = Department.objects.create(code=CODE, name="Benchmark ward (import)")
-            group = Group.objects.get(name=Role.NURSE)
-            nurses = []
-            for index in range(NURSES):
-                nurse = User.objects.create(username=f"{NURSE_PREFIX}{index}", display_name=f"Bench nurse {index}")
-                nurse.groups.add(group)
-                nurses.append(nurse)
-            department.staff.add(*nurses)
-            rule = FollowUpRule.objects.create(department=department, name="Benchmark rule")
+            department, nurses, rule = bench_ward(
+                code=CODE, name="Benchmark ward (import)", nurse_prefix=NURSE_PREFIX, nurses=NURSES
+            )
             for order, (offset, weekdays) in enumerate(STEP_DAYS):
                 RuleStep.objects.create(
                     rule=rule,
@@ -360,20 +353,7 @@ class Command(BaseCommand):
     @staticmethod
     def _delete_imported(department: Department) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM calls_followupcall WHERE discharge_id IN "
-                "(SELECT id FROM calls_discharge WHERE department_id = %s)",
-                [department.pk],
-            )
-            cursor.execute(
-                "DELETE FROM calls_dashboardstay WHERE discharge_id IN "
-                "(SELECT id FROM calls_discharge WHERE department_id = %s)",
-                [department.pk],
-            )
-            cursor.execute("DELETE FROM calls_discharge WHERE department_id = %s", [department.pk])
-            for table in ("calls_dashboardday", "calls_dashboarditemday", "calls_dashboardstayday"):
-                # A table name from this constant list; the value a parameter.
-                cursor.execute(f"DELETE FROM {table} WHERE department_id = %s", [department.pk])  # noqa: S608  # nosec B608
+            delete_ward_stays(cursor, department.pk)
             cursor.execute(
                 "DELETE FROM calls_deathrecord_cancelled_calls WHERE deathrecord_id IN (SELECT r.id "
                 "FROM calls_deathrecord r JOIN calls_patient p ON p.id = r.patient_id WHERE p.mrn LIKE %s)",

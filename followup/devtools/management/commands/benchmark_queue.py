@@ -32,7 +32,6 @@ import datetime as dt
 import time
 import tracemalloc
 
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -43,10 +42,10 @@ from calls.risk import RiskTier
 from calls.services.queue import generate_calls
 from calls.services.risk import risk_values
 from followup.dates import week_bounds
+from followup.devtools.bench_rows import bench_ward
 from followup.devtools.guard import add_force_argument, claim_database
 from followup.devtools.measure import memory_kib, reset_peak_rss, rss_text, write_table
 from followup.models import User
-from followup.roles import Role
 
 CODE = "BENCH-QUEUE"
 MRN_PREFIX = "BENCHQ"
@@ -116,15 +115,9 @@ class Command(BaseCommand):
 
     def _setup(self, count: int, monday: dt.date):
         with transaction.atomic():
-            department = Department.objects.create(code=CODE, name="Benchmark ward (queue)")
-            group = Group.objects.get(name=Role.NURSE)
-            nurses = []
-            for index in range(NURSES):
-                nurse = User.objects.create(username=f"{NURSE_PREFIX}{index}", display_name=f"Bench nurse {index}")
-                nurse.groups.add(group)
-                nurses.append(nurse)
-            department.staff.add(*nurses)
-            rule = FollowUpRule.objects.create(department=department, name="Benchmark rule")
+            department, nurses, rule = bench_ward(
+                code=CODE, name="Benchmark ward (queue)", nurse_prefix=NURSE_PREFIX, nurses=NURSES
+            )
             step = RuleStep.objects.create(
                 rule=rule,
                 offset_days=7,
