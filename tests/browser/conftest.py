@@ -27,6 +27,18 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(settings.BASE_DIR) / "var" / "artifacts"
+# The longest a browser test may take (pytest-timeout): one that waits on a
+# page that never comes (a hung live server, a dialog nobody closes) fails
+# with its stack instead of holding CI until the job is killed. The slowest
+# take well under a minute on a loaded 2-CPU machine.
+BROWSER_TEST_SECONDS = 180
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_SECONDS))
 
 
 @pytest.fixture(scope="session")
