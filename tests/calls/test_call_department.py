@@ -8,8 +8,6 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from calls.services.discharge_import import discharges_import
@@ -18,6 +16,7 @@ from followup import access
 from followup.roles import Role
 from tests.calls.call_work_helpers import NOW, TODAY, make_call
 from tests.factories import DepartmentFactory, UserFactory
+from tests.migration_steps import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db
 
@@ -120,13 +119,6 @@ BEFORE = [("calls", "0023_call_channel_database_default")]
 AFTER = [("calls", "0025_call_department")]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_gives_existing_calls_their_stays_department():
     old = migrate(BEFORE)
@@ -150,4 +142,4 @@ def test_the_migration_gives_existing_calls_their_stays_department():
             (wards[0].pk, wards[0].pk),
         ]
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

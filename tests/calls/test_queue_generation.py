@@ -160,24 +160,16 @@ def test_calls_without_an_active_responsible_nurse_go_to_the_least_loaded_nurse_
     not_a_nurse = UserFactory(roles=[Role.COMPLAINT_OFFICER])
     department.staff.add(busy, idle, retired, not_a_nurse)
     other = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 16))
-    FollowUpCall.objects.create(
-        discharge=other,
-        department=department,
-        step=None,
-        due_date=MON_W48,
-        earliest_on=MON_W48,
-        latest_on=MON_W48,
-        assigned_to=busy,
-    )
-    FollowUpCall.objects.create(
-        discharge=other,
-        department=department,
-        step=None,
-        due_date=MON_W48,
-        earliest_on=MON_W48,
-        latest_on=MON_W48,
-        assigned_to=busy,
-    )
+    for _booked in range(2):  # two calls booked for busy already that week
+        FollowUpCall.objects.create(
+            discharge=other,
+            department=department,
+            step=None,
+            due_date=MON_W48,
+            earliest_on=MON_W48,
+            latest_on=MON_W48,
+            assigned_to=busy,
+        )
     first = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 17), responsible_nurse=retired)
     second = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 17))
     third = DischargeFactory(department=department, discharged_on=dt.date(2026, 11, 17))

@@ -6,12 +6,11 @@ existing steps a policy that changes nothing they planned."""
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from calls.models import FollowUpRule, RuleStep
 from tests.calls.test_rule_weekdays import ADD, rule_post
 from tests.factories import DepartmentFactory
+from tests.migration_steps import migrate, migrate_to_latest
 
 BEFORE = [("calls", "0012_merge_patient_merges")]
 AFTER = [("calls", "0013_callbacks_dialled_number_attempt_policy")]
@@ -72,13 +71,6 @@ def test_the_admin_refuses_a_policy_that_cannot_work(client_for, admin_user, ste
     assert FollowUpRule.objects.count() == 0
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_existing_steps_get_a_policy_that_keeps_what_they_planned():
     old = migrate(BEFORE)
@@ -97,4 +89,4 @@ def test_existing_steps_get_a_policy_that_keeps_what_they_planned():
             (30, 5, 2, dt.time(7), dt.time(21)),
         ]
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

@@ -2,20 +2,13 @@
 each script shows what it showed before (docs/scripts.md)."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migration_steps import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("calls", "0007_dashboard_summary")]
 AFTER = [("calls", "0009_script_version_one_published_per_language")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def test_existing_versions_take_their_scripts_language_and_stay_published():
@@ -38,4 +31,4 @@ def test_existing_versions_take_their_scripts_language_and_stay_published():
             ("心内科出院随访", 2, "zh-hans", "", "published"),
         ]
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

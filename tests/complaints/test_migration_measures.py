@@ -3,8 +3,8 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migration_steps import migrate, migrate_to_latest
 
 BEFORE = [("complaints", "0004_system_messages")]
 AFTER = [("complaints", "0005_measures_secondary_categories_dispute")]
@@ -12,9 +12,7 @@ AFTER = [("complaints", "0005_measures_secondary_categories_dispute")]
 
 @pytest.mark.django_db(transaction=True)
 def test_each_old_outcome_becomes_the_measures_it_stands_for():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    apps = executor.loader.project_state(BEFORE).apps
+    apps = migrate(BEFORE)
     User = apps.get_model("followup", "User")
     Category = apps.get_model("complaints", "Category")
     Complaint = apps.get_model("complaints", "Complaint")
@@ -33,9 +31,7 @@ def test_each_old_outcome_becomes_the_measures_it_stands_for():
             outcome=outcome,
         )
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
-    apps = executor.loader.project_state(AFTER).apps
+    apps = migrate(AFTER)
     Measure = apps.get_model("complaints", "ResolutionMeasure")
     measures = sorted(Measure.objects.values_list("complaint__reference", "kind"))
     assert measures == [
@@ -46,5 +42,4 @@ def test_each_old_outcome_becomes_the_measures_it_stands_for():
         ("M-3", "mediation"),
         ("M-4", "legal_advised"),
     ]
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
