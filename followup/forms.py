@@ -40,6 +40,19 @@ def filter_form_helper(submit: Submit) -> FormHelper:
     return helper
 
 
+class FetchedChoices(forms.models.ModelChoiceIterator):
+    """A ModelChoiceField's choices read by one plain query (``field.iterator
+    = FetchedChoices``, set before its queryset): Django's own iterator()
+    opens a server-side cursor (on PostgreSQL a DECLARE ... WITH HOLD,
+    materialised at once), a round trip and a copy more for a short list."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
 class LongTextField(forms.CharField):
     """A text area for notes, descriptions, replies and answers, up to
     LONG_TEXT_MAX_CHARS characters. Longer text is refused with a message

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followup.dates import PeriodDateFilter
-from followup.forms import LongTextField
+from followup.forms import FetchedChoices, LongTextField
 
 from ..models import CallAttempt, ClinicalAlert, FollowUpCall, Patient, SatisfactionItem
 from ..phones import normalise_phone
@@ -77,18 +77,6 @@ class WorklistFilter(django_filters.FilterSet):
         self.form.helper.form_show_labels = True
 
 
-class _FetchedChoices(forms.models.ModelChoiceIterator):
-    """The choices read by one plain query: Django's own iterator() opens a
-    server-side cursor (on PostgreSQL a DECLARE ... WITH HOLD, materialised
-    at once), a round trip and a copy more for a list of some twenty nurses."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for obj in self.queryset:
-            yield self.choice(obj)
-
-
 class ReassignForm(forms.Form):
     calls = forms.ModelMultipleChoiceField(
         queryset=FollowUpCall.objects.none(),
@@ -101,7 +89,7 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, calls=None, nurses=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["calls"].queryset = calls if calls is not None else FollowUpCall.objects.none()
-        self.fields["to"].iterator = _FetchedChoices  # before the queryset, which builds the widget's choices
+        self.fields["to"].iterator = FetchedChoices  # before the queryset, which builds the widget's choices
         self.fields["to"].queryset = nurses
 
 

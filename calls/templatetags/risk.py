@@ -37,14 +37,6 @@ TIER_CLASSES = {
 }
 
 
-def _score(stay) -> str:
-    if stay.risk_score is not None:
-        return _("LACE %(score)s") % {"score": stay.risk_score}
-    if stay.risk_lower_bound:
-        return _("LACE at least %(score)s") % {"score": stay.risk_lower_bound}
-    return _("LACE not known")
-
-
 @cache
 def _tier_words(language: str | None) -> dict:
     """The badge's words in ``language`` (the active one when called)."""
@@ -56,18 +48,21 @@ def _tier_words(language: str | None) -> dict:
     }
 
 
+def _score(stay, words: dict) -> str:
+    if stay.risk_score is not None:
+        return words["score"] % {"score": stay.risk_score}
+    if stay.risk_lower_bound:
+        return words["at_least"] % {"score": stay.risk_lower_bound}
+    return words["not_known"]
+
+
 def tier_badge_html(stay) -> str:
     """The badge alone (tier and LACE total) as HTML text, as risk_badge
     without ``detail`` renders it: the worklist writes one per row, so the
     words are translated once per language and the values escaped here."""
     words = _tier_words(get_language())
     tier = stay.risk_tier or RiskTier.UNKNOWN
-    if stay.risk_score is not None:
-        score = words["score"] % {"score": stay.risk_score}
-    elif stay.risk_lower_bound:
-        score = words["at_least"] % {"score": stay.risk_lower_bound}
-    else:
-        score = words["not_known"]
+    score = _score(stay, words)
     return (
         f'<span class="badge {TIER_CLASSES.get(tier, "text-bg-secondary")} risk-badge" '
         f'data-risk-tier="{escape(str(tier))}">{escape(words["tiers"][tier])} · {escape(score)}</span>'
@@ -85,7 +80,7 @@ def risk_badge(stay, detail: bool = False):
     """``stay``: a Discharge (or a row with risk_tier / risk_score /
     risk_lower_bound / risk_detail)."""
     tier = stay.risk_tier or RiskTier.UNKNOWN
-    score = _score(stay)
+    score = _score(stay, _tier_words(get_language()))
     components = []
     if detail:
         for kept in (stay.risk_detail or {}).get("components", []):
