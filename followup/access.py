@@ -206,7 +206,22 @@ def patient_for(user: User, pk: int) -> Patient:
 # --- calls -------------------------------------------------------------------------------------
 
 
-def visible_calls(user: User, *, include_deceased: bool = False) -> QuerySet[FollowUpCall]:
+def calls_scope(user: User) -> str:
+    """Which of visible_calls' rules holds for ``user``: "all" (a
+    superuser), "wards" (a head nurse: her departments' calls), "own" (a
+    nurse: hers and her departments' unassigned ones) or "none". A statement
+    compiled once for many users (followup/prepared.py) is kept per scope."""
+    if is_superuser(user):
+        return "all"
+    held = roles_of(user)
+    if Role.HEAD_NURSE in held:
+        return "wards"
+    if Role.NURSE in held:
+        return "own"
+    return "none"
+
+
+def visible_calls(user: User, *, include_deceased: bool = False, placeholders=None) -> QuerySet[FollowUpCall]:
     """Calls a user may see: a head nurse her departments' calls; a nurse the
     calls assigned to her plus the unassigned ones of her departments.
 
@@ -220,21 +235,27 @@ def visible_calls(user: User, *, include_deceased: bool = False) -> QuerySet[Fol
     found by the call's own department (its stay's, copied onto the call),
     from the (department, status, due date) index: joining the stays
     instead, PostgreSQL hashed every stay of the ward (100,000) to find the
-    open calls among them (30 ms a query)."""
+    open calls among them (30 ms a query).
+
+    ``placeholders``: (user, departments), expressions standing for the
+    user's id and for each of her departments' ids in a statement compiled
+    once and run for every user of the same scope and number of departments
+    (followup/prepared.py; the caller fills in her values)."""
     FollowUpCall = _model("calls.FollowUpCall")
     calls = FollowUpCall.objects.all()
     if not include_deceased:
         of_deceased = _model("calls.Discharge").objects.filter(pk=OuterRef("discharge_id"), patient__deceased=True)
         calls = calls.filter(~Exists(of_deceased))
-    if is_superuser(user):
+    scope = calls_scope(user)
+    me, departments = placeholders or (user.pk, department_ids(user))
+    if scope == "all":
         return calls
-    held = roles_of(user)
-    departments = department_ids(user)
-    if Role.HEAD_NURSE in held:
-        return calls.filter(department__in=departments)
-    if Role.NURSE in held:
-        unassigned = FollowUpCall.objects.filter(assigned_to__isnull=True, department__in=departments)
-        return calls.filter(Q(assigned_to=user) | Q(assigned_to__isnull=True, pk__in=unassigned.values("pk")))
+    # department__id__in: the column itself (department_id), which takes placeholders.
+    if scope == "wards":
+        return calls.filter(department__id__in=departments)
+    if scope == "own":
+        unassigned = FollowUpCall.objects.filter(assigned_to__isnull=True, department__id__in=departments)
+        return calls.filter(Q(assigned_to=me) | Q(assigned_to__isnull=True, pk__in=unassigned.values("pk")))
     return calls.none()
 
 
@@ -261,13 +282,13 @@ def _sees_call(user: User, call: FollowUpCall, *, include_deceased: bool) -> boo
     answers."""
     if not include_deceased and call.discharge.patient.deceased:
         return False
-    if is_superuser(user):
+    scope = calls_scope(user)
+    if scope == "all":
         return True
-    held = roles_of(user)
     departments = department_ids(user)
-    if Role.HEAD_NURSE in held:
+    if scope == "wards":
         return call.department_id in departments
-    if Role.NURSE in held:
+    if scope == "own":
         return call.assigned_to_id == user.pk or (call.assigned_to_id is None and call.department_id in departments)
     return False
 

@@ -1,5 +1,6 @@
 """Queries built and compiled by the ORM once per shape, then run with each
-view's values (the head nurse's dashboard: calls/dashboard/selectors.py).
+view's values (the head nurse's dashboard: calls/dashboard/selectors.py;
+the nurse's worklist: calls/selectors/worklist.py).
 
 Every view of the dashboard sends the same statements with other dates and
 departments. Building them (filters, conditional sums) and compiling them
@@ -9,16 +10,43 @@ query, the figures' source, the number of departments) with ``Slot``
 placeholders where the values go, and kept as SQL text, parameters and the
 ORM's converters of its columns. A view fills in its values and runs it
 (``Params.rows``): the same SQL the ORM would send, the rows as
-``QuerySet.values()`` gives them.
+``QuerySet.values()`` gives them, or as model instances (``Params.objects``,
+with their ``select_related`` relations and annotations).
+
+A statement is the same for every user of a shape: whatever decides what a
+user may see must be in the key or in a Slot (the worklist's key names the
+user's scope, followup.access.calls_scope, and the number of her departments;
+her id and her departments' ids are Slots).
 """
 
+import copy
 import datetime as dt
 from collections.abc import Callable
+from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import DateField, DateTimeField, Expression, IntegerField, QuerySet, Value
+from django.db.models import (
+    CharField,
+    DateField,
+    DateTimeField,
+    Expression,
+    IntegerField,
+    Model,
+    QuerySet,
+    Value,
+)
+from django.db.models.query import ModelIterable
 
-_prepared: dict[tuple, tuple] = {}
+_prepared: dict[tuple, "_Statement"] = {}
+
+
+class _Statement(NamedTuple):
+    sql: str
+    params: tuple
+    names: list[str]
+    converters: list
+    queryset: QuerySet
+    compiler: object  # the compiler that wrote ``sql``: its select list and relations, for model instances
 
 
 class _Named:
@@ -49,12 +77,15 @@ def _field(value):
         return DateTimeField()
     if isinstance(value, dt.date):
         return DateField()
-    return IntegerField()  # an id (None: no department, no id)
+    if isinstance(value, str):
+        return CharField()
+    return IntegerField()  # an id or a number (None: no department, no id)
 
 
 class Params:
     """One view's values, and the Slots that stand for them in statements
-    built once (``params["name"]``): a date, a datetime or an id; a list of
+    built once (``params["name"]``): a date, a datetime, a text or a number
+    (an id); a list of
     ids gives a list of Slots (its length is part of a statement's shape).
     An empty list: one id of NULL, which matches nothing (an ``__in`` of no
     value is no statement at all)."""
@@ -75,37 +106,67 @@ class Params:
     def __getitem__(self, name: str):
         return self.slots[name]
 
-    def rows(self, key: tuple, build: Callable[[], QuerySet]) -> list[dict]:
-        """The rows of ``build()``, a ``values()`` query built from this
-        object's Slots. ``key`` names the statement among every caller's
-        (begin it with the caller's name) with everything its SQL depends on
-        but the Slots' values (the dashboard's source, for one): a statement
-        is built for the first key of its kind and reused for the same key.
-        The shapes are few (a head nurse has a few departments), so the
-        statements are kept for the life of the process."""
+    def _statement(self, key: tuple, build: Callable[[], QuerySet]) -> _Statement:
+        """The statement of ``key``, built by ``build()`` the first time.
+        ``key`` names the statement among every caller's (begin it with the
+        caller's name) with everything its SQL depends on but the Slots'
+        values (the dashboard's source, the worklist's scope and filters):
+        a statement is built for the first key of its kind and reused for
+        the same key. The shapes are few (a head nurse has a few
+        departments), so the statements are kept for the life of the
+        process."""
         key = (*self.shape, *key)
-        prepared = _prepared.get(key)
-        if prepared is None:
-            query = build().query
+        statement = _prepared.get(key)
+        if statement is None:
+            queryset = build()
+            query = queryset.query
+            if query.is_sliced:
+                raise ValueError("a prepared statement takes its window when it runs (rows(window=...)), not sliced")
             compiler = query.get_compiler(connection=connection)
             sql, params = compiler.as_sql()
             names = [*query.extra_select, *query.values_select, *query.annotation_select]
             converters = list(compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]]).items())
-            prepared = _prepared[key] = (sql, tuple(params), names, converters)
-        sql, params, names, converters = prepared
+            statement = _prepared[key] = _Statement(sql, tuple(params), names, converters, queryset, compiler)
+        return statement
+
+    def _bound(self, statement: _Statement, window: tuple[int, int] | None) -> tuple[str, list]:
+        """The statement's SQL and this view's parameters; ``window``
+        (offset, count): a page of the rows."""
         values = [
-            p.field.get_db_prep_value(self.values[p.name], connection) if isinstance(p, _Named) else p for p in params
+            p.field.get_db_prep_value(self.values[p.name], connection) if isinstance(p, _Named) else p
+            for p in statement.params
         ]
+        if window is None:
+            return statement.sql, values
+        offset, count = window
+        return f"{statement.sql} LIMIT %s OFFSET %s", [*values, int(count), int(offset)]
+
+    def rows(self, key: tuple, build: Callable[[], QuerySet], *, window: tuple[int, int] | None = None) -> list[dict]:
+        """The rows of ``build()``, a ``values()`` query built from this
+        object's Slots (``_statement`` says how ``key`` names it); ``window``
+        (offset, count): only those rows, in the query's order."""
+        statement = self._statement(key, build)
+        sql, values = self._bound(statement, window)
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
             found = cursor.fetchall()
-        if converters:
+        if statement.converters:
             found = [list(row) for row in found]
             for row in found:
-                for pos, (convs, expression) in converters:
+                for pos, (convs, expression) in statement.converters:
                     for converter in convs:
                         row[pos] = converter(row[pos], expression, connection)
-        return [dict(zip(names, row, strict=True)) for row in found]
+        return [dict(zip(statement.names, row, strict=True)) for row in found]
+
+    def objects(self, key: tuple, build: Callable[[], QuerySet]) -> list[Model]:
+        """The model instances of ``build()``, a query of model rows (with
+        its ``select_related`` relations, ``only`` columns and annotations)
+        built from this object's Slots, as iterating it would give them."""
+        statement = self._statement(key, build)
+        bound = self._bound(statement, None)
+        compiler = copy.copy(statement.compiler)  # this run's: the SQL with this view's values
+        compiler.as_sql = lambda *args, **kwargs: bound
+        return list(ModelIterable(_Compiled(statement.queryset, compiler)))
 
     def total(self, key: tuple, queryset: Callable[[], QuerySet], **aggregates) -> dict:
         """``queryset().aggregate(**aggregates)``, prepared: the aggregates
@@ -114,3 +175,16 @@ class Params:
         return self.rows(
             key, lambda: queryset().order_by().values(_all=Value(1)).annotate(**aggregates).values(*aggregates)
         )[0]
+
+
+class _Compiled:
+    """What ModelIterable reads of a queryset, with a compiler whose SQL is
+    already written."""
+
+    def __init__(self, queryset: QuerySet, compiler):
+        self.db, self.model, self._compiler = queryset.db, queryset.model, compiler
+        self._known_related_objects = {}
+        self.query = self
+
+    def get_compiler(self, using=None, connection=None, elide_empty=True):
+        return self._compiler

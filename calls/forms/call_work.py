@@ -35,9 +35,22 @@ def _inline_helper(submit_label) -> FormHelper:
     return helper
 
 
+class IdChoiceField(django_filters.fields.ChoiceField):
+    """A choice of ids, cleaned to the id as a number (the worklist's
+    statements take the value as it is, calls.selectors.worklist.Worklist)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        return int(value) if value not in self.empty_values else value
+
+
+class IdChoiceFilter(django_filters.ChoiceFilter):
+    field_class = IdChoiceField
+
+
 class WorklistFilter(django_filters.FilterSet):
     # Choices, not a queryset: the user's departments are read once per request.
-    department = django_filters.ChoiceFilter(
+    department = IdChoiceFilter(
         field_name="department",  # the call's own (its stay's): no join
         choices=[],
         label=_("Department"),

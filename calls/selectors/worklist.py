@@ -2,6 +2,7 @@
 nurse's clinical alert list. Who sees what comes from followup.access."""
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 
 from django.db.models import (
     BooleanField,
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from followup import access
 from followup.models import User
+from followup.prepared import Params
 
 from ..models import CallAnswer, ClinicalAlert, DeathRecord, Discharge, FollowUpCall, SelfReportLink
 from ..risk import RiskTier
@@ -74,6 +76,11 @@ _RISK_RANK_OF_STAY = Subquery(
 )
 _WORK_ON = Coalesce("next_attempt_on", TruncDate("scheduled_for"), "due_date")
 _WORK_AT = Coalesce("callback_at", "scheduled_for")
+# Most urgent first (worklist_for_tab says why).
+WORK_ORDER = (
+    *("-has_red_flag", "-callback_due", "-patient_asked", "-is_overdue"),
+    *("work_on", "risk_rank", "work_at", "pk"),
+)
 
 
 def _with_flags(calls: QuerySet[FollowUpCall]) -> QuerySet[FollowUpCall]:
@@ -111,8 +118,11 @@ def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
     return monday, monday + dt.timedelta(days=6)
 
 
-def _tab_filters(today: dt.date) -> dict[str, Q]:
-    monday, sunday = week_of(today)
+def _tab_filters(today, monday=None, sunday=None) -> dict[str, Q]:
+    """Each tab's filter; ``monday`` and ``sunday`` (today's week unless
+    given) and ``today`` may be placeholders (followup/prepared.py)."""
+    if monday is None:
+        monday, sunday = week_of(today)
     return {
         "today": Q(work_on__lte=today),
         "week": Q(work_on__gte=monday, work_on__lte=sunday),
@@ -157,19 +167,26 @@ def worklist_for_tab(
     first), then by the planned time. Every sort key but the risk tier (one
     join to the stay) and the markers lives on the call row."""
     today = today or timezone.localdate()
-    return calls.filter(_tab_filters(today)[tab]).order_by(
-        "-has_red_flag", "-callback_due", "-patient_asked", "-is_overdue", "work_on", "risk_rank", "work_at", "pk"
-    )
+    return calls.filter(_tab_filters(today)[tab]).order_by(*WORK_ORDER)
 
 
 def worklist_rows(
     *, ids: list[int], today: dt.date | None = None, now: dt.datetime | None = None
 ) -> list[FollowUpCall]:
     """The calls of one page (``ids`` in display order) with their patient,
-    department, step and nurse: one query by primary key."""
+    department, step and nurse: one query by primary key, compiled once per
+    number of rows (followup/prepared.py)."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
-    calls = _with_flags(FollowUpCall.objects.filter(pk__in=ids)).select_related(*ROW_RELATED).only(*ROW_FIELDS)
+    if not ids:
+        return []
+    p = Params(ids=ids)
+
+    def build() -> QuerySet[FollowUpCall]:
+        calls = FollowUpCall.objects.filter(pk__in=p["ids"]).select_related(*ROW_RELATED).only(*ROW_FIELDS)
+        return _with_flags(calls)
+
+    calls = p.objects(("worklist-rows",), build)
     by_pk = {}
     for call in calls:
         # What _with_markers says in SQL, from the row's own columns.
@@ -177,6 +194,99 @@ def worklist_rows(
         call.is_overdue = call.status in FollowUpCall.OPEN_STATUSES and call.due_date < today
         by_pk[call.pk] = call
     return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+class Worklist(Params):
+    """One user's worklist with the list filters (tab counts, a tab's page
+    of calls), its statements compiled once per shape and run with her
+    values (followup/prepared.py): what worklist_base, worklist_for_tab and
+    worklist_tab_counts say with the ORM, without building and compiling
+    three queries each view (a third of the page's time).
+
+    A statement is shared by every user of the same scope
+    (followup.access.calls_scope), number of departments and set of
+    filters; her id, her departments' ids, the days, the time and the
+    filters' values are placeholders. ``filters``: the list filters' valid
+    values by name, and ``apply_filters(calls, placeholders)`` the function
+    that filters ``calls`` by them (the list's FilterSet) with a
+    placeholder in place of each value."""
+
+    def __init__(
+        self,
+        *,
+        user: User,
+        today: dt.date,
+        now: dt.datetime,
+        filters: Mapping[str, object] | None = None,
+        apply_filters: Callable[[QuerySet, dict], QuerySet] | None = None,
+    ):
+        filters = dict(filters or {})
+        monday, sunday = week_of(today)
+        values = {f"filter_{name}": value for name, value in filters.items()}
+        departments = access.department_ids(user)
+        super().__init__(
+            me=user.pk, departments=departments, today=today, monday=monday, sunday=sunday, now=now, **values
+        )
+        self.user, self.today, self.now = user, today, now
+        self.scope = access.calls_scope(user)
+        self._filters, self._apply_filters = sorted(filters), apply_filters
+        # Everything the statements' SQL depends on but the placeholders'
+        # values: the scope, the time zone (planned days are dates there)
+        # and which filters are set.
+        self.key = (self.scope, timezone.get_current_timezone_name(), *self._filters)
+
+    def _base(self) -> QuerySet[FollowUpCall]:
+        """worklist_base with the filters, before the markers."""
+        calls = access.visible_calls(self.user, placeholders=(self["me"], self["departments"])).filter(
+            status__in=FollowUpCall.OPEN_STATUSES
+        )
+        if self._filters:
+            calls = self._apply_filters(calls, {name: self[f"filter_{name}"] for name in self._filters})
+        return calls
+
+    def _tabs(self) -> dict[str, Q]:
+        return _tab_filters(self["today"], self["monday"], self["sunday"])
+
+    def counts(self) -> dict[str, int]:
+        """How many calls each tab holds (worklist_tab_counts)."""
+        if self.scope == "none":
+            return dict.fromkeys(TABS, 0)
+        aggregates = {tab: Count("pk", filter=q) for tab, q in self._tabs().items()}
+        return self.total(("worklist-counts", *self.key), lambda: self._base().annotate(work_on=_WORK_ON), **aggregates)
+
+    def ids(self, tab: str, *, offset: int, count: int) -> list[int]:
+        """The primary keys of ``count`` calls of ``tab`` from ``offset``,
+        most urgent first (worklist_for_tab)."""
+        if self.scope == "none" or count <= 0:
+            return []
+
+        def build() -> QuerySet:
+            calls = _with_markers(self._base(), self["today"], self["now"])
+            return calls.filter(self._tabs()[tab]).order_by(*WORK_ORDER).values("pk")
+
+        rows = self.rows(("worklist-ids", tab, *self.key), build, window=(offset, count))
+        return [row["pk"] for row in rows]
+
+    def page_of(self, tab: str, count: int) -> "WorklistPage":
+        """``tab``'s calls for a Paginator: ``count`` of them (the tab's
+        count), their keys read a page at a time."""
+        return WorklistPage(self, tab, count)
+
+
+class WorklistPage:
+    """What a Paginator reads of a tab: its length and a page's keys."""
+
+    def __init__(self, worklist: Worklist, tab: str, count: int):
+        self.worklist, self.tab, self._count = worklist, tab, count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, window: slice) -> list[int]:
+        return self.worklist.ids(self.tab, offset=window.start or 0, count=(window.stop or 0) - (window.start or 0))
 
 
 def call_for_user(*, user: User, pk: int, screen: bool = False) -> FollowUpCall:

@@ -2,7 +2,7 @@
 
 import datetime as dt
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, reduce
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_filters.constants import EMPTY_VALUES
 
 from followup import access
 from followup.roles import Role, has_role, role_required
@@ -22,13 +23,7 @@ from followup.roles import Role, has_role, role_required
 from ..forms.call_work import ReassignForm, WorklistFilter
 from ..models import FollowUpCall
 from ..selectors.patients import DONE_PERIODS, done_calls
-from ..selectors.worklist import (
-    TABS,
-    worklist_base,
-    worklist_for_tab,
-    worklist_rows,
-    worklist_tab_counts,
-)
+from ..selectors.worklist import TABS, Worklist, worklist_rows
 from ..services.call_work import calls_reassign
 
 PAGE_SIZE = 25
@@ -92,13 +87,19 @@ def worklist(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "today")
     if tab not in (*TABS, DONE_TAB):
         tab = "today"
-    filterset = WorklistFilter(
-        request.GET,
-        queryset=worklist_base(user=request.user, today=today, now=now),
-        departments=access.departments_of(request.user),
+    # The filter form checks the list filters; the worklist's own statements apply them.
+    filterset = WorklistFilter(request.GET, departments=access.departments_of(request.user))
+    filterset.is_valid()
+    work = Worklist(
+        user=request.user,
+        today=today,
+        now=now,
+        filters={name: value for name, value in filterset.form.cleaned_data.items() if value not in EMPTY_VALUES},
+        apply_filters=lambda calls, values: reduce(
+            lambda calls, name: filterset.filters[name].filter(calls, values[name]), values, calls
+        ),
     )
-    calls = filterset.qs
-    counts = worklist_tab_counts(calls=calls, today=today)
+    counts = work.counts()
     done_period = ""
     if tab == DONE_TAB:
         done_period = request.GET.get("period", "today")
@@ -109,9 +110,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         )
     else:
         # Page through primary keys (no joins), then load that page's rows by key.
-        paginator = Paginator(worklist_for_tab(calls, tab=tab, today=today).values_list("pk", flat=True), PAGE_SIZE)
-        paginator.count = counts[tab]  # counted with the tabs already: one query less
-        page = paginator.get_page(request.GET.get("page"))
+        page = Paginator(work.page_of(tab, counts[tab]), PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = worklist_rows(ids=list(page.object_list), today=today, now=now)
         detail_url, patient_url = id_url("calls:call_detail"), id_url("calls:patient_detail")
         for call in page.object_list:
