@@ -43,6 +43,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from .prepared import Params
 from .roles import Role, roles_of
 
 if TYPE_CHECKING:
@@ -307,14 +308,22 @@ def call_for(
     about the call itself, such as whether anything refers to it).
 
     The call is read by its key and then held to visible_calls' rules
-    (_sees_call); one the user may not see is never returned."""
+    (_sees_call); one the user may not see is never returned. The query is
+    compiled once for each set of relations and annotations and run with
+    the key (followup/prepared.py): an annotation's name stands for its
+    expression, so a name must always mean the same expression."""
     if not include_deceased:
         related = (*related, "discharge__patient")
-    calls = _model("calls.FollowUpCall").objects.select_related(*related).filter(pk=pk)
-    if annotations:
-        calls = calls.annotate(**annotations)
-    # Sliced, not first(): one row at most, no ORDER BY to compile.
-    call = next(iter(calls.order_by()[:1]), None)
+    if not 0 < int(pk) < 2**63:  # no such key (and none SQLite could bind)
+        raise Http404
+    params = Params(pk=int(pk))
+
+    def build() -> QuerySet[FollowUpCall]:
+        calls = _model("calls.FollowUpCall").objects.select_related(*related).filter(pk=params["pk"])
+        return calls.annotate(**annotations).order_by() if annotations else calls.order_by()
+
+    found = params.objects(("call-for", *related, "|", *(annotations or {})), build)
+    call = found[0] if found else None
     if call is None or not _sees_call(user, call, include_deceased=include_deceased):
         raise Http404
     return call

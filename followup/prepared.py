@@ -141,15 +141,18 @@ class Params:
         offset, count = window
         return f"{statement.sql} LIMIT %s OFFSET %s", [*values, int(count), int(offset)]
 
+    def _fetch(self, statement: _Statement, window: tuple[int, int] | None) -> list[tuple]:
+        sql, values = self._bound(statement, window)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            return cursor.fetchall()
+
     def rows(self, key: tuple, build: Callable[[], QuerySet], *, window: tuple[int, int] | None = None) -> list[dict]:
         """The rows of ``build()``, a ``values()`` query built from this
         object's Slots (``_statement`` says how ``key`` names it); ``window``
         (offset, count): only those rows, in the query's order."""
         statement = self._statement(key, build)
-        sql, values = self._bound(statement, window)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            found = cursor.fetchall()
+        found = self._fetch(statement, window)
         if statement.converters:
             found = [list(row) for row in found]
             for row in found:
@@ -163,9 +166,11 @@ class Params:
         its ``select_related`` relations, ``only`` columns and annotations)
         built from this object's Slots, as iterating it would give them."""
         statement = self._statement(key, build)
-        bound = self._bound(statement, None)
-        compiler = copy.copy(statement.compiler)  # this run's: the SQL with this view's values
-        compiler.as_sql = lambda *args, **kwargs: bound
+        found = self._fetch(statement, None)
+        if statement.compiler.has_extra_select:  # as Django's execute_sql trims them
+            found = [row[: statement.compiler.col_count] for row in found]
+        compiler = copy.copy(statement.compiler)  # this run's, with this view's rows
+        compiler.execute_sql = lambda *args, **kwargs: [found]
         return list(ModelIterable(_Compiled(statement.queryset, compiler)))
 
     def total(self, key: tuple, queryset: Callable[[], QuerySet], **aggregates) -> dict:

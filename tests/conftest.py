@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
+from calls.selectors.scripts import _LOCKED_CONTENT
 from followup.roles import Role
 from tests.factories import UserFactory
 
@@ -53,6 +54,14 @@ def _no_language_left_behind():
     activates, nothing deactivates): the next test starts in the default again."""
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _no_script_kept_from_another_test():
+    """Published scripts' content is kept per process (calls.selectors.scripts):
+    each test's database starts afresh, and SQLite gives its ids again."""
+    yield
+    _LOCKED_CONTENT.clear()
 
 
 @pytest.fixture(autouse=True)

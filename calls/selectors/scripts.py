@@ -45,19 +45,46 @@ def _with_content(versions: list[ScriptVersion]) -> None:
     )
 
 
+# The talking points and questions of published and retired versions, by
+# version: their content never changes once published (the admin and the
+# services refuse, calls.services.scripts.script_version_is_locked), and
+# every call screen shows one, so each process reads them once. Drafts are
+# read every time. Bounded: a hospital has some hundreds of versions.
+# Keyed by more than the id, so that a database restored under a running
+# process (its ids used again) is not answered from the old one.
+_LOCKED_CONTENT: dict[tuple, tuple[list[TalkingPoint], list[Question]]] = {}
+_LOCKED_KEPT = 512
+
+
+def _content(version: ScriptVersion) -> tuple[list[TalkingPoint], list[Question]]:
+    if version.status == ScriptVersion.Status.DRAFT:
+        _with_content([version])
+        return list(version.talking_points.all()), list(version.questions.all())
+    key = (version.pk, version.script_id, version.number, version.published_at)
+    content = _LOCKED_CONTENT.get(key)
+    if content is None:
+        points = list(TalkingPoint.objects.filter(version_id=version.pk).order_by("order", "pk"))
+        questions = list(Question.objects.filter(version_id=version.pk).order_by("order", "pk"))
+        if len(_LOCKED_CONTENT) >= _LOCKED_KEPT:
+            _LOCKED_CONTENT.clear()
+        content = _LOCKED_CONTENT[key] = (points, questions)
+    return content
+
+
 def script_render(*, version: ScriptVersion) -> ScriptRender:
     """The version's talking points grouped by phase (every phase present, in
-    call order) and its ordered questions: three queries at most, whatever
-    the number of points and questions."""
-    _with_content([version])
+    call order) and its ordered questions: two queries at most, whatever the
+    number of points and questions, and none for a published version this
+    process has shown before."""
+    points, questions = _content(version)
     by_phase: dict[str, list[TalkingPoint]] = {phase: [] for phase in PHASE_ORDER}
-    for point in version.talking_points.all():
+    for point in points:
         by_phase.setdefault(point.phase, []).append(point)
     phases = [
         PhaseBlock(phase=str(phase), label=str(TalkingPoint.Phase(phase).label), points=by_phase[phase])
         for phase in PHASE_ORDER
     ]
-    return ScriptRender(version=version, phases=phases, questions=list(version.questions.all()))
+    return ScriptRender(version=version, phases=phases, questions=list(questions))
 
 
 def script_language(code: str | None) -> str | None:

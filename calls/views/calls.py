@@ -211,7 +211,9 @@ def _standing_death(request: HttpRequest, patient: Patient) -> dict | None:
 
 
 def _reviewed_spot_check(call: FollowUpCall) -> SpotCheck | None:
-    spot_check = getattr(call, "spot_check", None)  # loaded with the call (None when never sampled)
+    if call.status != FollowUpCall.Status.COMPLETED:
+        return None  # only completed calls are sampled (calls.services.spot_checks): no query
+    spot_check = getattr(call, "spot_check", None)  # None when never sampled
     return spot_check if spot_check is not None and spot_check.reviewed_at else None
 
 

@@ -41,7 +41,7 @@ def render_script(version_pk: int) -> str:
 @pytest.mark.parametrize("size", [1, 5])
 def test_rendering_a_script_costs_the_same_queries_whatever_its_size(size, django_assert_num_queries):
     version = make_version(points_per_phase=size, questions=size * 2)
-    with django_assert_num_queries(4):  # the version, its script, points, questions
+    with django_assert_num_queries(3):  # the version, its points, its questions
         html = render_script(version.pk)
     assert html.count('class="call-script-point') == size * 4
     assert html.count('name="q_') >= size * 2
@@ -238,3 +238,20 @@ def test_call_has_no_script_when_its_department_has_none_published():
     published(draft_only, status=ScriptVersion.Status.DRAFT)
     call = FollowUpCallFactory(discharge=DischargeFactory(department=department), step__script=None)
     assert script_version_for_call(call=call) is None
+
+
+def test_a_published_versions_content_is_read_once_and_a_drafts_every_time(django_assert_num_queries):
+    published = make_version(points_per_phase=1, questions=2)
+    draft = make_version(points_per_phase=1, questions=1)
+    ScriptVersion.objects.filter(pk=draft.pk).update(status=ScriptVersion.Status.DRAFT)
+
+    first = render_script(published.pk)
+    with django_assert_num_queries(1):  # the version: its points and questions are known
+        again = render_script(published.pk)
+    render_script(draft.pk)
+    TalkingPointFactory(version=draft, phase=Phase.MAIN, text="Added to the draft")
+    with django_assert_num_queries(4):  # the version, its script, points, questions
+        edited = render_script(draft.pk)
+
+    assert again == first
+    assert "Added to the draft" in edited
