@@ -128,11 +128,22 @@ def ward_staff(department_ids_: list[int] | QuerySet, *, roles=(Role.NURSE, Role
     """Active staff holding one of ``roles`` in any of the departments: who
     may be named responsible nurse or be assigned a call there."""
     User = _model("followup.User")
+    # departments__id__in: the column itself, which also takes placeholders (ward_staff_list).
     return (
-        User.objects.filter(is_active=True, groups__name__in=[str(r) for r in roles], departments__in=department_ids_)
+        User.objects.filter(
+            is_active=True, groups__name__in=[str(r) for r in roles], departments__id__in=department_ids_
+        )
         .distinct()
         .order_by("display_name", "username")
     )
+
+
+def ward_staff_list(department_ids_: list[int], *, roles=(Role.NURSE, Role.HEAD_NURSE)) -> list[User]:
+    """ward_staff(...) read at once, by a statement compiled once per number
+    of departments (followup/prepared.py): the names a form offers."""
+    params = Params(departments=list(department_ids_))
+    roles = tuple(str(r) for r in roles)
+    return params.objects(("ward-staff", *roles), lambda: ward_staff(params["departments"], roles=roles))
 
 
 # --- patients and stays ------------------------------------------------------------------------

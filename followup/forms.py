@@ -49,7 +49,10 @@ class FetchedChoices(forms.models.ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset:
+        # field.fetched: the queryset's objects, read already (a statement
+        # compiled once); the queryset still checks what is sent.
+        fetched = getattr(self.field, "fetched", None)
+        for obj in self.queryset if fetched is None else fetched:
             yield self.choice(obj)
 
 

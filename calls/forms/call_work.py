@@ -99,10 +99,13 @@ class ReassignForm(forms.Form):
     )
     to = forms.ModelChoiceField(queryset=None, label=_("Reassign selected calls to"), empty_label=_("Choose a nurse"))
 
-    def __init__(self, *args, calls=None, nurses=None, **kwargs):
+    def __init__(self, *args, calls=None, nurses=None, nurse_list=None, **kwargs):
+        """``nurses``: who may be chosen (a queryset, which checks the
+        choice); ``nurse_list``: the same, read already, to show."""
         super().__init__(*args, **kwargs)
         self.fields["calls"].queryset = calls if calls is not None else FollowUpCall.objects.none()
         self.fields["to"].iterator = FetchedChoices  # before the queryset, which builds the widget's choices
+        self.fields["to"].fetched = nurse_list
         self.fields["to"].queryset = nurses
 
 

@@ -73,10 +73,13 @@ def planned_text(call: FollowUpCall) -> str:
 def _reassign_form(request: HttpRequest, data=None) -> ReassignForm | None:
     if not (request.user.is_superuser or has_role(request.user, Role.HEAD_NURSE)):
         return None
+    departments = access.department_ids(request.user)
+    if data is None:  # to show: no call to check, the nurses read by a statement compiled once
+        return ReassignForm(nurses=access.ward_staff(departments), nurse_list=access.ward_staff_list(departments))
     return ReassignForm(
         data,
         calls=access.visible_calls(request.user).filter(status__in=FollowUpCall.OPEN_STATUSES),
-        nurses=access.ward_staff(access.department_ids(request.user)),
+        nurses=access.ward_staff(departments),
     )
 
 

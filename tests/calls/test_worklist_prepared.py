@@ -181,3 +181,16 @@ def test_hostile_filter_values_are_refused_and_change_nothing(client_for, staff)
         assert response.context["filter"].errors, query
         assert response.context["tabs"] == plain, query
     assert FollowUpCall.objects.count() == 5 * 6 * 2 + 1
+
+
+def test_a_head_nurse_is_offered_her_wards_nurses_whoever_prepared_the_statement(client_for, staff):
+    users, _wards = staff
+    url = reverse("calls:worklist")
+    offered = {}
+    for name in ("bob", "gus", "bob"):  # gus runs the statement bob's view prepared, then bob again
+        form = client_for(users[name]).get(url).context["reassign_form"]
+        offered.setdefault(name, []).append([label for value, label in form.fields["to"].choices if value])
+
+    assert offered["bob"][0] == offered["bob"][1] == [str(u) for u in access.ward_staff([_wards["CARD"]])]
+    assert offered["gus"][0] == [str(u) for u in access.ward_staff([_wards["NEU"]])]
+    assert str(users["erin"]) in offered["gus"][0] and str(users["erin"]) not in offered["bob"][0]
