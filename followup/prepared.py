@@ -85,26 +85,28 @@ def _field(value):
 class Params:
     """One view's values, and the Slots that stand for them in statements
     built once (``params["name"]``): a date, a datetime, a text or a number
-    (an id); a list of
-    ids gives a list of Slots (its length is part of a statement's shape).
-    An empty list: one id of NULL, which matches nothing (an ``__in`` of no
-    value is no statement at all)."""
+    (an id); a list of ids gives a list of Slots (its length is part of a
+    statement's shape). An empty list: one id of NULL, which matches nothing
+    (an ``__in`` of no value is no statement at all). The Slots are made
+    only when a statement is built: a view that runs statements built
+    before makes none."""
 
     def __init__(self, **values):
-        self.values, self.slots, lengths = {}, {}, []
+        self.values, self._given, lengths = {}, values, []
         for name, value in values.items():
             if isinstance(value, list | tuple):
                 ids = list(value) or [None]
-                self.slots[name] = [Slot(f"{name}_{i}", _field(v)) for i, v in enumerate(ids)]
                 self.values |= {f"{name}_{i}": v for i, v in enumerate(ids)}
                 lengths.append(len(ids))
             else:
-                self.slots[name] = Slot(name, _field(value))
                 self.values[name] = value
         self.shape = (connection.alias, connection.vendor, *lengths)
 
     def __getitem__(self, name: str):
-        return self.slots[name]
+        value = self._given[name]
+        if isinstance(value, list | tuple):
+            return [Slot(f"{name}_{i}", _field(v)) for i, v in enumerate(list(value) or [None])]
+        return Slot(name, _field(value))
 
     def _statement(self, key: tuple, build: Callable[[], QuerySet]) -> _Statement:
         """The statement of ``key``, built by ``build()`` the first time.
