@@ -271,18 +271,32 @@ def visible_calls(user: User, *, include_deceased: bool = False, placeholders=No
     return calls.none()
 
 
-def calls_in_visible_stays(user: User) -> QuerySet[FollowUpCall]:
+def stays_scope(user: User) -> str:
+    """Which of calls_in_visible_stays' rules holds for ``user``: "all"
+    (the administrator role, superusers), "wards" (nurses and head nurses)
+    or "none"."""
+    if sees_every_stay(user):
+        return "all"
+    if roles_of(user) & {Role.NURSE, Role.HEAD_NURSE}:
+        return "wards"
+    return "none"
+
+
+def calls_in_visible_stays(user: User, *, departments=None) -> QuerySet[FollowUpCall]:
     """The calls of the stays visible_discharges(user) holds, whoever they
     are assigned to (a patient's earlier calls on the call screen): found
     by the call's own department (its stay's, copied onto it) among the
     user's departments read once per request, with no subquery to build
-    and compile."""
+    and compile. ``departments``: expressions standing for her
+    departments' ids in a statement compiled once for every user of the
+    same scope (stays_scope) and number of departments (followup/prepared.py)."""
     FollowUpCall = _model("calls.FollowUpCall")
-    if sees_every_stay(user):
+    scope = stays_scope(user)
+    if scope == "all":
         return FollowUpCall.objects.all()
-    if not roles_of(user) & {Role.NURSE, Role.HEAD_NURSE}:
+    if scope == "none":
         return FollowUpCall.objects.none()
-    return FollowUpCall.objects.filter(department__in=department_ids(user))
+    return FollowUpCall.objects.filter(department__id__in=department_ids(user) if departments is None else departments)
 
 
 def _sees_call(user: User, call: FollowUpCall, *, include_deceased: bool) -> bool:

@@ -65,6 +65,8 @@ def _content(version: ScriptVersion) -> tuple[list[TalkingPoint], list[Question]
     if content is None:
         points = list(TalkingPoint.objects.filter(version_id=version.pk).order_by("order", "pk"))
         questions = list(Question.objects.filter(version_id=version.pk).order_by("order", "pk"))
+        for item in (*points, *questions):
+            item.version = version  # as a prefetch leaves it: the answers' language is the version's
         if len(_LOCKED_CONTENT) >= _LOCKED_KEPT:
             _LOCKED_CONTENT.clear()
         content = _LOCKED_CONTENT[key] = (points, questions)

@@ -12,7 +12,6 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -359,25 +358,47 @@ _EARLIER_ANSWER_COLUMNS = (
 
 def earlier_calls(*, call: FollowUpCall, user: User) -> list[FollowUpCall]:
     """The patient's other calls in stays ``user`` may see (never another
-    ward's), newest first, with their answers: only what the call screen
-    shows of them (_EARLIER_CALL_COLUMNS)."""
-    return list(
-        access.calls_in_visible_stays(user)
-        .filter(discharge__patient_id=call.discharge.patient_id)
-        .exclude(pk=call.pk)
-        .filter(Q(status=FollowUpCall.Status.COMPLETED) | Q(due_date__lt=call.due_date) | Q(attempt_count__gt=0))
-        .select_related("step", "completed_by")
-        .only(*_EARLIER_CALL_COLUMNS)
-        .prefetch_related(
-            Prefetch(
-                "answers",
-                queryset=CallAnswer.objects.select_related("question__version")
+    ward's), newest first, each with its answers in ``shown_answers``: only
+    what the call screen shows of them (_EARLIER_CALL_COLUMNS). Both
+    statements are compiled once per shape (followup/prepared.py): the
+    user's scope (access.stays_scope) and number of departments, the number
+    of earlier calls."""
+    scope = access.stays_scope(user)
+    if scope == "none":
+        return []
+    p = Params(
+        departments=access.department_ids(user), patient=call.discharge.patient_id, call=call.pk, due=call.due_date
+    )
+
+    def build() -> QuerySet[FollowUpCall]:
+        return (
+            access.calls_in_visible_stays(user, departments=p["departments"])
+            .filter(discharge__patient_id=p["patient"])
+            .exclude(pk=p["call"])
+            .filter(Q(status=FollowUpCall.Status.COMPLETED) | Q(due_date__lt=p["due"]) | Q(attempt_count__gt=0))
+            .select_related("step", "completed_by")
+            .only(*_EARLIER_CALL_COLUMNS)
+            .order_by("-due_date", "-pk")
+        )
+
+    calls = p.objects(("earlier-calls", scope), build)
+    by_call: dict[int, list[CallAnswer]] = {c.pk: [] for c in calls}
+    if calls:
+        a = Params(ids=list(by_call))
+        answers = a.objects(
+            ("earlier-answers",),
+            lambda: (
+                CallAnswer.objects.filter(call__id__in=a["ids"])
+                .select_related("question__version")
                 .only(*_EARLIER_ANSWER_COLUMNS)
-                .order_by("question__order"),
+                .order_by("question__order", "pk")
             ),
         )
-        .order_by("-due_date", "-pk")
-    )
+        for answer in answers:
+            by_call[answer.call_id].append(answer)
+    for earlier in calls:
+        earlier.shown_answers = by_call[earlier.pk]
+    return calls
 
 
 def calls_a_death_cancels(*, call: FollowUpCall, user: User) -> tuple[list[FollowUpCall], int]:

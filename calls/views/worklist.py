@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -74,8 +75,11 @@ def _reassign_form(request: HttpRequest, data=None) -> ReassignForm | None:
     if not (request.user.is_superuser or has_role(request.user, Role.HEAD_NURSE)):
         return None
     departments = access.department_ids(request.user)
-    if data is None:  # to show: no call to check, the nurses read by a statement compiled once
-        return ReassignForm(nurses=access.ward_staff(departments), nurse_list=access.ward_staff_list(departments))
+    if data is None:  # to show: no call to check, the nurses read (if shown) by a statement compiled once
+        return ReassignForm(
+            nurses=access.ward_staff(departments),
+            nurse_list=SimpleLazyObject(lambda: access.ward_staff_list(departments)),
+        )
     return ReassignForm(
         data,
         calls=access.visible_calls(request.user).filter(status__in=FollowUpCall.OPEN_STATUSES),

@@ -11,13 +11,20 @@ import time_machine
 from django.urls import reverse
 
 from calls.forms.call_work import WorklistFilter
-from calls.models import FollowUpCall
-from calls.selectors.worklist import TABS, Worklist, worklist_base, worklist_for_tab, worklist_tab_counts
+from calls.models import Department, FollowUpCall
+from calls.selectors.worklist import (
+    TABS,
+    Worklist,
+    earlier_calls,
+    worklist_base,
+    worklist_for_tab,
+    worklist_tab_counts,
+)
 from calls.services.cancellation import patient_mark_deceased
 from followup import access, prepared
 from followup.roles import Role
 from tests.calls.call_work_helpers import NOW, TODAY, make_call, ward_of
-from tests.factories import UserFactory
+from tests.factories import PatientFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
@@ -194,3 +201,22 @@ def test_a_head_nurse_is_offered_her_wards_nurses_whoever_prepared_the_statement
     assert offered["bob"][0] == offered["bob"][1] == [str(u) for u in access.ward_staff([_wards["CARD"]])]
     assert offered["gus"][0] == [str(u) for u in access.ward_staff([_wards["NEU"]])]
     assert str(users["erin"]) in offered["gus"][0] and str(users["erin"]) not in offered["bob"][0]
+
+
+def test_earlier_calls_stay_in_the_users_wards_whoever_prepared_the_statement(staff):
+    users, wards = staff
+    patient = PatientFactory(name="Moves between wards")
+    card, neuro = Department.objects.get(pk=wards["CARD"]), Department.objects.get(pk=wards["NEU"])
+    card_calls = [
+        make_call(department=card, due=TODAY - days * DAY, patient=patient, status="completed") for days in (30, 20)
+    ]
+    neuro_call = make_call(department=neuro, due=TODAY - 10 * DAY, patient=patient, status="completed")
+    current = make_call(department=card, due=TODAY, patient=patient)
+
+    shown = {}
+    for name in ("erin", "alice", "fay", "dan"):
+        shown[name] = [c.pk for c in earlier_calls(call=current, user=users[name])]
+
+    assert shown["alice"] == shown["dan"] == [c.pk for c in reversed(card_calls)]
+    assert shown["erin"] == [neuro_call.pk]
+    assert shown["fay"] == [neuro_call.pk, *[c.pk for c in reversed(card_calls)]]
