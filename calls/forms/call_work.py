@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from followup.dates import PeriodDateFilter
 from followup.forms import FetchedChoices, LongTextField
+from followup.prepared import Params
 
 from ..models import CallAttempt, ClinicalAlert, FollowUpCall, Patient, SatisfactionItem
 from ..phones import normalise_phone
@@ -233,6 +234,11 @@ class AttemptForm(forms.Form):
             data["callback_at"] = moment
 
 
+def active_satisfaction_items() -> list[SatisfactionItem]:
+    """The satisfaction items asked on every call (compiled once, followup/prepared.py)."""
+    return Params().objects(("satisfaction-items",), lambda: SatisfactionItem.objects.filter(is_active=True))
+
+
 class CompleteForm(forms.Form):
     """The outcome of an answered call; the script's answers come from the
     script's own form, the satisfaction item scores are added per item."""
@@ -271,7 +277,7 @@ class CompleteForm(forms.Form):
 
     def __init__(self, *args, items=None, **kwargs):
         super().__init__(*args, prefix="outcome", **kwargs)
-        self.items = list(items if items is not None else SatisfactionItem.objects.filter(is_active=True))
+        self.items = list(items if items is not None else active_satisfaction_items())
         for item in self.items:
             self.fields[f"item_{item.pk}"] = forms.IntegerField(
                 label=item.label,

@@ -3,6 +3,7 @@
 from django import forms
 
 from followup.models import User
+from followup.prepared import Params
 
 from ..models import CallDraft, FollowUpCall
 
@@ -12,7 +13,10 @@ def call_draft_of(*, call: FollowUpCall, user: User) -> CallDraft | None:
     followup.access), if the call is still open: nobody sees another's."""
     if not call.is_open or not getattr(user, "is_authenticated", False):
         return None
-    return CallDraft.objects.filter(call=call, nurse=user).first()
+    # One draft at most per call and nurse (a unique pair); compiled once (followup/prepared.py).
+    p = Params(call=call.pk, nurse=user.pk)
+    found = p.objects(("call-draft",), lambda: CallDraft.objects.filter(call=p["call"], nurse=p["nurse"]).order_by())
+    return found[0] if found else None
 
 
 def put_back(form: forms.Form, draft: CallDraft) -> forms.Form:

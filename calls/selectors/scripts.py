@@ -8,6 +8,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import get_language
 
 from calls.models import CallScript, Question, RuleStep, ScriptVersion, TalkingPoint
+from followup.prepared import Params
 
 PHASE_ORDER: list[str] = [
     TalkingPoint.Phase.PREPARATION,
@@ -130,10 +131,13 @@ def pick_version(
 
 
 def published_versions(script_id: int) -> list[ScriptVersion]:
-    return list(
-        ScriptVersion.objects.filter(script_id=script_id, status=ScriptVersion.Status.PUBLISHED).select_related(
+    """The script's published versions (compiled once, followup/prepared.py)."""
+    p = Params(script=script_id)
+    return p.objects(
+        ("published-versions",),
+        lambda: ScriptVersion.objects.filter(script=p["script"], status=ScriptVersion.Status.PUBLISHED).select_related(
             "script"
-        )
+        ),
     )
 
 
@@ -185,11 +189,15 @@ def script_version_for_call(*, call, shown: int | None = None) -> ScriptVersion 
 def _department_script_versions(discharge, ui_language: str | None) -> list[ScriptVersion]:
     """The published versions of the department script that fits the
     discharge best (empty when none fits)."""
-    candidates = ScriptVersion.objects.filter(
-        status=ScriptVersion.Status.PUBLISHED,
-        script__is_active=True,
-        script__departments=discharge.department_id,
-    ).select_related("script")
+    p = Params(department=discharge.department_id)
+    candidates = p.objects(
+        ("department-script-versions",),
+        lambda: ScriptVersion.objects.filter(
+            status=ScriptVersion.Status.PUBLISHED,
+            script__is_active=True,
+            script__departments__id=p["department"],
+        ).select_related("script"),
+    )
     by_script: dict[int, list[ScriptVersion]] = {}
     for version in candidates:
         if diagnosis_fits(version.script.diagnosis_match, diagnosis=discharge.diagnosis, icd10=discharge.icd10):

@@ -26,7 +26,7 @@ from followup import access
 from followup.models import User
 from followup.prepared import Params
 
-from ..models import CallAnswer, ClinicalAlert, DeathRecord, Discharge, FollowUpCall, SelfReportLink
+from ..models import CallAnswer, CallAttempt, ClinicalAlert, DeathRecord, Discharge, FollowUpCall, SelfReportLink
 from ..risk import RiskTier
 
 TABS = ("today", "week", "overdue", "all")
@@ -399,6 +399,16 @@ def earlier_calls(*, call: FollowUpCall, user: User) -> list[FollowUpCall]:
     for earlier in calls:
         earlier.shown_answers = by_call[earlier.pk]
     return calls
+
+
+def call_attempts(*, call: FollowUpCall) -> list:
+    """The call's dials, first first, with the nurse who dialled (compiled
+    once, followup/prepared.py)."""
+    p = Params(call=call.pk)
+    return p.objects(
+        ("call-attempts",),
+        lambda: CallAttempt.objects.filter(call=p["call"]).select_related("nurse").order_by("started_at", "pk"),
+    )
 
 
 def calls_a_death_cancels(*, call: FollowUpCall, user: User) -> tuple[list[FollowUpCall], int]:

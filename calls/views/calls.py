@@ -38,6 +38,7 @@ from ..selectors.scripts import script_render, script_version_for_call
 from ..selectors.worklist import (
     alert_for_user,
     alerts_open_for,
+    call_attempts,
     call_for_user,
     calls_a_death_cancels,
     complaints_raised_on,
@@ -135,7 +136,7 @@ def _call_context(
         "family_member_name": patient.family_name,
     }
     needs = dict(Patient.CommunicationNeed.choices)
-    attempts = list(call.attempts.select_related("nurse").order_by("started_at", "pk"))
+    attempts = call_attempts(call=call)
     policy = attempt_policy_of(call)
     unanswered, unanswered_days = policy.tally(a.started_at for a in attempts if a.result in UNANSWERED_RESULTS)
     # The callback agreed on the last dial, with who asked for it.
