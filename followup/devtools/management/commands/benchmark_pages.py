@@ -142,7 +142,9 @@ class Command(BaseCommand):
 
     def measure(self, pages: list[tuple[str, User, str]], runs: int) -> list[tuple[str, list[float], list[float], int]]:
         """Each page ``runs`` times, the pages in turn; the query count from
-        a first, untimed render (capturing the queries slows every one)."""
+        a second, untimed render (the first warms what a process keeps:
+        statements compiled once, published scripts; capturing the queries
+        slows every one)."""
         clients, queries = [], []
         # As a web server process does before its first request (followup/wsgi.py):
         # the objects loaded so far out of the garbage collector's way.
@@ -152,8 +154,9 @@ class Command(BaseCommand):
             for _name, user, url in pages:
                 client = Client()
                 client.force_login(user)
+                self.get(client, url)  # warms caches and connections
                 with CaptureQueriesContext(connection) as captured:
-                    self.get(client, url)  # also warms caches and connections
+                    self.get(client, url)
                 clients.append(client)
                 queries.append(len(captured.captured_queries))
             times: list[list[float]] = [[] for _page in pages]
