@@ -90,8 +90,15 @@ def departments_of(user: User) -> list[tuple[int, str]]:
     cached = getattr(user, "_followup_departments", None)
     if cached is None:
         Department = _model("calls.Department")
-        departments = Department.objects.all() if is_superuser(user) else Department.objects.filter(staff=user)
-        cached = list(departments.order_by("name", "pk").values_list("pk", "name"))
+        params, every = Params(user=user.pk), is_superuser(user)
+
+        def build() -> QuerySet[Department]:
+            departments = Department.objects.all() if every else Department.objects.filter(staff__id=params["user"])
+            return departments.order_by("name", "pk").values("pk", "name")
+
+        # Compiled once (followup/prepared.py): every page of the desk asks.
+        rows = params.rows(("departments-of", every), build)
+        cached = [(row["pk"], row["name"]) for row in rows]
         user._followup_departments = cached
     return cached
 

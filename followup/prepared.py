@@ -21,10 +21,12 @@ her id and her departments' ids are Slots).
 
 import copy
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import (
     CharField,
     DateField,
@@ -145,7 +147,7 @@ class Params:
 
     def _fetch(self, statement: _Statement, window: tuple[int, int] | None) -> list[tuple]:
         sql, values = self._bound(statement, window)
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(sql, values)
             return cursor.fetchall()
 
@@ -182,6 +184,49 @@ class Params:
         return self.rows(
             key, lambda: queryset().order_by().values(_all=Value(1)).annotate(**aggregates).values(*aggregates)
         )[0]
+
+
+def _cursor():
+    """A cursor to run a statement with. On PostgreSQL, unless
+    DB_PREPARED_STATEMENTS is off (settings: the connection's
+    ``prepare_threshold`` is then None), one that binds the values on the
+    server and has psycopg prepare the statement on the connection the
+    first time it runs it: the text is the same for every view, and
+    PostgreSQL may then keep its plan instead of planning it every time
+    (the call screen's call: 2.2 ms to plan, 0.1 ms to run; prepared, 0.35
+    ms in all). Django's own queries bind on the client and are never
+    prepared. Django's query log records the statement as a client-side
+    cursor would have sent it."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    if getattr(connection.connection, "prepare_threshold", None) is None:
+        return connection.cursor()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        cursor = _preparing_cursor_class()(connection.connection)
+    return _LoggedStatement(cursor, connection) if connection.queries_logged else connection.make_cursor(cursor)
+
+
+@functools.cache
+def _preparing_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparingCursor
+
+
+class _LoggedStatement(CursorDebugWrapper):
+    """Django's query log for a prepared statement: psycopg keeps no text of
+    a statement it runs prepared, which Django's log reads; the log gets
+    the statement with its values, as a client-side cursor sends it."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params), None):
+            return CursorWrapper.execute(self, sql, params)
 
 
 class _Compiled:

@@ -5,9 +5,12 @@ exactly what the ORM's querysets of the worklist say."""
 
 import datetime as dt
 import itertools
+import re
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from calls.forms.call_work import WorklistFilter
@@ -220,3 +223,25 @@ def test_earlier_calls_stay_in_the_users_wards_whoever_prepared_the_statement(st
     assert shown["alice"] == shown["dan"] == [c.pk for c in reversed(card_calls)]
     assert shown["erin"] == [neuro_call.pk]
     assert shown["fay"] == [neuro_call.pk, *[c.pk for c in reversed(card_calls)]]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statements are prepared on PostgreSQL only; CI runs it")
+def test_postgresql_keeps_the_worklists_statements_prepared_and_the_log_shows_them(client_for, staff):
+    users, _wards = staff
+    client = client_for(users["alice"])
+    url = reverse("calls:worklist")
+    client.get(url)
+    with CaptureQueriesContext(connection) as first:
+        client.get(url)
+    with CaptureQueriesContext(connection) as second:
+        client.get(url)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared_now = [row[0] for row in cursor.fetchall()]
+    counts = [q["sql"] for q in second.captured_queries if "FILTER (WHERE" in q["sql"]]
+
+    assert any("COUNT(" in text and "FILTER (WHERE" in text for text in prepared_now)
+    assert len(first.captured_queries) == len(second.captured_queries)
+    assert len(counts) == 1
+    assert re.search(rf'"assigned_to_id" = \(?{users["alice"].pk}\b', counts[0])  # her id, as it was sent
