@@ -4,6 +4,8 @@ suite on SQLite or without Redis when CI=true. (The roles, periodic tasks and
 defaults that a flush empties come back by themselves: followup.sync.)"""
 
 import os
+import threading
+import time
 
 import pytest
 from django.conf import settings
@@ -46,6 +48,49 @@ def pytest_sessionstart(session):
             problems.append(f"Redis {reason}")
     if problems:
         pytest.exit("CI prerequisites missing:\n  " + "\n  ".join(problems), returncode=3)
+
+
+class _InFlight:
+    """The live server's application, counting the requests it is serving."""
+
+    def __init__(self, app):
+        self.app, self.serving = app, 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.idle:
+            self.serving += 1
+        try:
+            return self.app(environ, start_response)
+        finally:
+            with self.idle:
+                self.serving -= 1
+                self.idle.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        # Twice, a moment apart: a request the closing browser sent last may
+        # still be on its way to the server.
+        for _round in range(2):
+            with self.idle:
+                self.idle.wait_for(lambda: self.serving == 0, timeout)
+            time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def _live_server_done_before_the_flush(request):
+    """A browser test's page may still be sending (a draft saved 0.8 s after
+    the last key) when the test ends: the live server finishes it before the
+    test's database is emptied. On SQLite the server shares the test's
+    connection, and a request served during the flush broke it for every
+    later test."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    httpd = request.getfixturevalue("live_server").thread.httpd
+    if not isinstance(httpd.get_app(), _InFlight):
+        httpd.set_app(_InFlight(httpd.get_app()))
+    yield
+    httpd.get_app().wait_idle()
 
 
 @pytest.fixture(autouse=True)
