@@ -84,6 +84,11 @@ def _field(value):
     return IntegerField()  # an id or a number (None: no department, no id)
 
 
+def _listed(name: str, ids) -> dict:
+    """A list's values by the names of their Slots; an empty list one NULL."""
+    return {f"{name}_{i}": v for i, v in enumerate(list(ids) or [None])}
+
+
 class Params:
     """One view's values, and the Slots that stand for them in statements
     built once (``params["name"]``): a date, a datetime, a text or a number
@@ -97,9 +102,9 @@ class Params:
         self.values, self._given, lengths = {}, values, []
         for name, value in values.items():
             if isinstance(value, list | tuple):
-                ids = list(value) or [None]
-                self.values |= {f"{name}_{i}": v for i, v in enumerate(ids)}
-                lengths.append(len(ids))
+                listed = _listed(name, value)
+                self.values |= listed
+                lengths.append(len(listed))
             else:
                 self.values[name] = value
         self.shape = (connection.alias, connection.vendor, *lengths)
@@ -107,7 +112,7 @@ class Params:
     def __getitem__(self, name: str):
         value = self._given[name]
         if isinstance(value, list | tuple):
-            return [Slot(f"{name}_{i}", _field(v)) for i, v in enumerate(list(value) or [None])]
+            return [Slot(slot, _field(v)) for slot, v in _listed(name, value).items()]
         return Slot(name, _field(value))
 
     def _statement(self, key: tuple, build: Callable[[], QuerySet]) -> _Statement:

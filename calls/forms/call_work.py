@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 
 from followup.dates import PeriodDateFilter
 from followup.forms import FetchedChoices, LongTextField
@@ -89,6 +90,17 @@ class WorklistFilter(django_filters.FilterSet):
         self.form.helper.form_tag = False
         self.form.helper.disable_csrf = True
         self.form.helper.form_show_labels = True
+
+    def set_values(self) -> dict:
+        """The valid filters that are set, by name (call is_valid() first)."""
+        return {name: value for name, value in self.form.cleaned_data.items() if value not in EMPTY_VALUES}
+
+    def apply(self, calls, values: dict):
+        """``calls`` filtered by ``values`` (by name) as each filter filters,
+        the values being placeholders too (calls.selectors.worklist.Worklist)."""
+        for name, value in values.items():
+            calls = self.filters[name].filter(calls, value)
+        return calls
 
 
 class ReassignForm(forms.Form):

@@ -226,7 +226,7 @@ class Worklist(Params):
         super().__init__(
             me=user.pk, departments=departments, today=today, monday=monday, sunday=sunday, now=now, **values
         )
-        self.user, self.today, self.now = user, today, now
+        self.user = user
         self.scope = access.calls_scope(user)
         self._filters, self._apply_filters = sorted(filters), apply_filters
         # Everything the statements' SQL depends on but the placeholders'

@@ -2,7 +2,7 @@
 
 import datetime as dt
 from collections.abc import Callable
-from functools import lru_cache, reduce
+from functools import lru_cache
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,7 +16,6 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_filters.constants import EMPTY_VALUES
 
 from followup import access
 from followup.roles import Role, has_role, role_required
@@ -101,10 +100,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
         user=request.user,
         today=today,
         now=now,
-        filters={name: value for name, value in filterset.form.cleaned_data.items() if value not in EMPTY_VALUES},
-        apply_filters=lambda calls, values: reduce(
-            lambda calls, name: filterset.filters[name].filter(calls, values[name]), values, calls
-        ),
+        filters=filterset.set_values(),
+        apply_filters=filterset.apply,
     )
     counts = work.counts()
     done_period = ""

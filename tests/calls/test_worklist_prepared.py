@@ -114,17 +114,11 @@ def by_statements(user, query: dict) -> tuple[dict, dict]:
         user=user,
         today=TODAY,
         now=NOW,
-        filters={name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "")},
-        apply_filters=lambda calls, values: _apply(filterset, calls, values),
+        filters=filterset.set_values(),
+        apply_filters=filterset.apply,
     )
     counts = work.counts()
     return counts, {tab: work.ids(tab, offset=0, count=1000) for tab in TABS}
-
-
-def _apply(filterset, calls, values):
-    for name, value in values.items():
-        calls = filterset.filters[name].filter(calls, value)
-    return calls
 
 
 def test_every_user_gets_what_the_orm_says_whoever_prepared_the_statement(staff):
