@@ -12,8 +12,10 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from followup.modelbase import BaseModel
 
-class Category(models.Model):
+
+class Category(BaseModel):
     """A reason for complaining, configurable in the admin (seeded from the
     categories hospitals report on)."""
 
@@ -49,7 +51,7 @@ class TimeUnit(models.TextChoices):
     WORKING_DAYS = "days", _("working days")
 
 
-class SlaPolicy(models.Model):
+class SlaPolicy(BaseModel):
     """How fast a complaint of one severity must be answered and resolved,
     counted in business time of the working calendar."""
 
@@ -81,7 +83,7 @@ class SlaPolicy(models.Model):
         return str(self.get_severity_display())
 
 
-class WorkingCalendar(models.Model):
+class WorkingCalendar(BaseModel):
     """The hours the complaint desk works; the SLA clock only runs inside them.
     The first row is used; without one the defaults below apply."""
 
@@ -111,7 +113,7 @@ class WorkingCalendar(models.Model):
         return self.name
 
 
-class Holiday(models.Model):
+class Holiday(BaseModel):
     """A hospital's own day: closed although it would be a working day, or
     (``is_working_day``) open although it is a weekend or a public holiday.
     It overrides the weekdays and China's public holidays."""
@@ -131,7 +133,7 @@ class Holiday(models.Model):
         return f"{self.date:%Y-%m-%d} {self.name}".strip()
 
 
-class ReferenceCounter(models.Model):
+class ReferenceCounter(BaseModel):
     """The last complaint number handed out in a year (locked while taken)."""
 
     year = models.PositiveIntegerField(_("year"), primary_key=True)
@@ -145,7 +147,7 @@ class ReferenceCounter(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
-class Complaint(models.Model):
+class Complaint(BaseModel):
     class Channel(models.TextChoices):
         FOLLOW_UP_CALL = "followup_call", _("Follow-up call")
         HOTLINE = "hotline", _("Hotline")
@@ -310,7 +312,7 @@ class Complaint(models.Model):
         )
 
 
-class ChannelResponseTarget(models.Model):
+class ChannelResponseTarget(BaseModel):
     """A first-response target the desk promises for one channel (a hotline
     answering within 30 minutes). When it is sooner than the severity's, it
     is the one that counts."""
@@ -341,7 +343,7 @@ class Measure(models.TextChoices):
     LEGAL_REFUSED = "legal_refused", _("Complainant refused the legal route")
 
 
-class ResolutionMeasure(models.Model):
+class ResolutionMeasure(BaseModel):
     """One measure taken to resolve a complaint (written by
     complaints.services only). Compensation carries its amount."""
 
@@ -370,7 +372,7 @@ class ResolutionMeasure(models.Model):
         return f"{label} {self.amount:,.2f}" if self.amount is not None else label
 
 
-class AppendOnly(models.Model):
+class AppendOnly(BaseModel):
     """Rows that are written once and never changed or removed."""
 
     class Meta:
@@ -407,7 +409,7 @@ def system_message(key: str, params: dict) -> str:
     return str(SYSTEM_MESSAGES[key]) % shown
 
 
-class SystemMessage(models.Model):
+class SystemMessage(BaseModel):
     message_key = models.CharField(_("system message"), max_length=40, blank=True, editable=False)
     message_params = models.JSONField(_("system message values"), default=dict, blank=True, editable=False)
 
@@ -481,7 +483,7 @@ class ComplaintEvent(SystemMessage, AppendOnly):
         return self.recorded_at - self.at > dt.timedelta(minutes=5)
 
 
-class Promise(models.Model):
+class Promise(BaseModel):
     """Something promised to the complainant (a refund, a call back by
     Friday), tracked until delivered."""
 

@@ -4,9 +4,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .messages import render_message
+from .modelbase import BaseModel
 
 
-class User(AbstractUser):
+class User(BaseModel, AbstractUser):
     """A member of staff. Roles are Django groups (see followup.roles);
     department membership lives on calls.Department.staff."""
 
@@ -29,7 +30,7 @@ class User(AbstractUser):
         return self.display_name or self.get_full_name() or self.username
 
 
-class AuditEvent(models.Model):
+class AuditEvent(BaseModel):
     """Who viewed, changed or was refused what, when, and from which address.
 
     Append-only: written by followup.audit, never edited or deleted (database
@@ -87,7 +88,7 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type} {self.object_id}"
 
 
-class Notification(models.Model):
+class Notification(BaseModel):
     """An in-app message to one user: a complaint's deadline, a promise to
     keep, calls handed to her, a spot-check verdict on her call. Written only
     by ``followup.services.notify``.

@@ -6,13 +6,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from followup.modelbase import BaseModel
+
 
 class Kind(models.TextChoices):
     HL7 = "hl7", _("HL7 v2 message")
     FHIR = "fhir", _("FHIR bundle")
 
 
-class InboundMessage(models.Model):
+class InboundMessage(BaseModel):
     """One message or bundle as received. Stored before it is acknowledged;
     never deleted. An HL7 message that was not refused is unique per sender
     and control id (MSH-10), so a message sent twice is recognised and not
@@ -74,7 +76,7 @@ class InboundMessage(models.Model):
         return f"{self.get_kind_display()} {self.event_type} {self.control_id or self.pk}"
 
 
-class WardMapping(models.Model):
+class WardMapping(BaseModel):
     """A ward or location code of the hospital system -> our department.
 
     HL7: the code is PV1-3 point of care (first component). FHIR: the
@@ -109,7 +111,7 @@ class WardMapping(models.Model):
         return f"{self.get_kind_display()} {self.code} → {self.department}"
 
 
-class FeedSender(models.Model):
+class FeedSender(BaseModel):
     """A hospital system that sends us messages, and what it may send.
 
     HL7: ``name`` is MSH-3/MSH-4 as the inbox shows it ("HIS/HOSP"); a sender
@@ -158,7 +160,7 @@ class FeedSender(models.Model):
         return given or self.DEFAULT_CLASSES[self.kind]
 
 
-class StayVisit(models.Model):
+class StayVisit(BaseModel):
     """The hospital system's visit number (HL7 PV1-19) of a stay, per sender:
     how a later message that lacks the admission date (PV1-44) finds it."""
 

@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from followup.modelbase import BaseModel
 
-class DashboardDay(models.Model):
+
+class DashboardDay(BaseModel):
     """How many calls share one combination of what the dashboard counts, per
     department and due date. Kept exact by PostgreSQL triggers on calls, spot
     checks and discharges (calls/dashboard/summary.py), so the dashboard sums
@@ -45,7 +47,7 @@ class DashboardDay(models.Model):
         return f"{self.department_id} · {self.due_date} · {self.status}: {self.calls}"
 
 
-class DashboardItemDay(models.Model):
+class DashboardItemDay(BaseModel):
     """How many times an item got a score on the calls of one department and
     due date (kept by the same triggers)."""
 
@@ -77,7 +79,7 @@ class DashboardItemDay(models.Model):
         return f"{self.department_id} · {self.due_date} · {self.item_id}={self.score}: {self.scores}"
 
 
-class DashboardStay(models.Model):
+class DashboardStay(BaseModel):
     """What the dashboard's patient figures count of one stay (a discharge not
     cancelled): how many of its calls were completed, cancelled because the
     patient died, unreachable or had the family take part, and the overall
@@ -119,7 +121,7 @@ class DashboardStay(models.Model):
         return f"{self.discharge_id} · {self.discharged_on}"
 
 
-class DashboardStayDay(models.Model):
+class DashboardStayDay(BaseModel):
     """How many stays of one department discharged on one day share one
     combination of what the patient figures count (kept by the same triggers
     from DashboardStay), so a year of a busy hospital sums a few thousand rows."""

@@ -4,8 +4,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from followup.modelbase import BaseModel
 
-class DeathRecord(models.Model):
+
+class DeathRecord(BaseModel):
     """A patient's death as the desk learnt it: from a family member on a
     call, a hospital feed, a file import or the admin. Recording it cancels
     the patient's open calls (``cancelled_calls``, kept so that a reversal

@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from followup.modelbase import BaseModel
 
-class CallDraft(models.Model):
+
+class CallDraft(BaseModel):
     """What a nurse has typed on a call's screen and not yet saved (issue 17):
     saved as she types, put back in the forms when she opens the call again
     (after a reload, a lost connection or a log-in), deleted when the call is

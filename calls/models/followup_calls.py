@@ -7,8 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
 
+from followup.modelbase import BaseModel
 
-class FollowUpCall(models.Model):
+
+class FollowUpCall(BaseModel):
     """One planned follow-up call of a discharge. Generated from a rule step
     (unique per discharge and step, so generation never duplicates) or booked
     by a nurse at the end of an earlier call (``step`` empty)."""
@@ -226,7 +228,7 @@ class FollowUpCall(models.Model):
         }
 
 
-class CallAttempt(models.Model):
+class CallAttempt(BaseModel):
     """One dial of a call: which number, what came of it, and for a callback
     when and who asked."""
 
@@ -284,7 +286,7 @@ class CallAttempt(models.Model):
         return f"{self.call_id} · {self.get_result_display()}"
 
 
-class CallAnswer(models.Model):
+class CallAnswer(BaseModel):
     """The answer to one script question on a completed call."""
 
     call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="answers", verbose_name=_("call"))
@@ -314,7 +316,7 @@ class CallAnswer(models.Model):
         return self.question.format_answer(self.value)
 
 
-class ItemScore(models.Model):
+class ItemScore(BaseModel):
     """A satisfaction item score 1-10 given on a call (10 best)."""
 
     call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="item_scores", verbose_name=_("call"))
@@ -335,7 +337,7 @@ class ItemScore(models.Model):
         return f"{self.item}: {self.score}"
 
 
-class ClinicalAlert(models.Model):
+class ClinicalAlert(BaseModel):
     """A red-flag answer that needs clinical attention by a deadline. It stays
     on the head nurse's list until someone records the action taken."""
 
@@ -372,7 +374,7 @@ class ClinicalAlert(models.Model):
         return f"{self.call} · {self.due_at:%Y-%m-%d %H:%M}"
 
 
-class SpotCheck(models.Model):
+class SpotCheck(BaseModel):
     """A head nurse's review (随机抽查) of a completed call sampled weekly."""
 
     class Verdict(models.TextChoices):

@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from followup.modelbase import BaseModel
 
-class Department(models.Model):
+
+class Department(BaseModel):
     """A ward (科室). Nurses and head nurses see the patients, calls and
     complaints of the departments they are staff of."""
 

@@ -5,10 +5,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from followup.modelbase import BaseModel
+
 from ..risk import RiskTier
 
 
-class Patient(models.Model):
+class Patient(BaseModel):
     """A person discharged from the hospital. Never deleted: archived instead."""
 
     class Sex(models.TextChoices):
@@ -96,7 +98,7 @@ class Patient(models.Model):
         return not self.deceased and self.declined_calls_on is None and not self.archived
 
 
-class Discharge(models.Model):
+class Discharge(BaseModel):
     """One hospital stay ending in discharge; the follow-up calls hang off it.
     Identified by patient + admission date (re-importing updates it)."""
 
@@ -195,7 +197,7 @@ class Discharge(models.Model):
         return f"{self.patient} · {self.department} · {self.discharged_on:%Y-%m-%d}"
 
 
-class Visit(models.Model):
+class Visit(BaseModel):
     """A hospital visit that is not a stay the desk follows up: an emergency
     department visit (HL7 patient class E, FHIR EMER encounter). Counted by
     the risk score (LACE's E) and by the outcome ledger."""

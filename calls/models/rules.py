@@ -6,10 +6,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from followup.modelbase import BaseModel
 from followup.weekdays import weekdays_problem
 
 
-class FollowUpRule(models.Model):
+class FollowUpRule(BaseModel):
     """When a department's patients are called: an ordered list of steps.
     The most specific active rule whose diagnosis match fits applies."""
 
@@ -35,7 +36,7 @@ class FollowUpRule(models.Model):
         return f"{self.department} · {self.name}"
 
 
-class RuleStep(models.Model):
+class RuleStep(BaseModel):
     """One call of a rule: due ``offset_days`` after discharge, allowed from
     ``early_days`` before to ``late_days`` after the due date, on the given
     weekdays between ``window_start`` and ``window_end`` (hospital time)."""

@@ -6,6 +6,8 @@ from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from followup.modelbase import BaseModel
+
 
 def plain_number(value) -> str:
     """60 for 60.000, 37.5 for 37.500: how a person writes the number."""
@@ -14,7 +16,7 @@ def plain_number(value) -> str:
     return "0" if text in ("-0", "") else text
 
 
-class CallScript(models.Model):
+class CallScript(BaseModel):
     """A call outline (提纲) for a kind of patient; its text lives in versions,
     each in one language, with at most one published version per language
     (docs/scripts.md). ``language`` is the script's main language: the
@@ -54,7 +56,7 @@ class CallScript(models.Model):
         return f"{self.name} [{self.get_language_display()}]"
 
 
-class ScriptVersion(models.Model):
+class ScriptVersion(BaseModel):
     """One version of a script, in one language. Once a call used it, it never
     changes again: editing makes a new draft (see calls.services.scripts).
     Publishing retires the published version of the same script and language
@@ -111,7 +113,7 @@ class ScriptVersion(models.Model):
         return self.title or self.script.name
 
 
-class TalkingPoint(models.Model):
+class TalkingPoint(BaseModel):
     class Phase(models.TextChoices):
         PREPARATION = "preparation", _("Preparation")
         OPENING = "opening", _("Opening")
@@ -135,7 +137,7 @@ class TalkingPoint(models.Model):
         return self.text[:60]
 
 
-class Question(models.Model):
+class Question(BaseModel):
     class Kind(models.TextChoices):
         YES_NO = "yes_no", _("Yes / no")
         SINGLE = "single", _("Single choice")
@@ -247,7 +249,7 @@ class Question(models.Model):
         return str(value)
 
 
-class SatisfactionItem(models.Model):
+class SatisfactionItem(BaseModel):
     """An aspect of the stay the patient scores 1-10 (nursing attitude, fees...)."""
 
     code = models.SlugField(_("code"), max_length=30, unique=True)

@@ -8,8 +8,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from followup.modelbase import BaseModel
 
-class SelfReportLink(models.Model):
+
+class SelfReportLink(BaseModel):
     """The personal questionnaire link of one call (at most one per call:
     sending twice sends nothing new). Valid until it expires, the call is
     completed or cancelled, or the patient has answered."""
@@ -69,7 +71,7 @@ class SelfReportLink(models.Model):
         return f"{self.call_id} · {self.get_status_display()}"
 
 
-class SelfReportMessage(models.Model):
+class SelfReportMessage(BaseModel):
     """One text message to or from a patient, with what the gateway said:
     its id for the message, its error code, the delivery receipt. Never the
     text (it carries the link) and never the full phone number."""
@@ -124,7 +126,7 @@ class SelfReportMessage(models.Model):
         return f"{self.get_kind_display()} · {self.get_status_display()}"
 
 
-class SelfReportOptOut(models.Model):
+class SelfReportOptOut(BaseModel):
     """The patient asked for no more text messages: every later message is
     skipped. Calls go on as before."""
 

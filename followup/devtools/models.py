@@ -1,7 +1,9 @@
 from django.db import models
 
+from followup.modelbase import BaseModel
 
-class DeveloperRun(models.Model):
+
+class DeveloperRun(BaseModel):
     """A developer tool (seed_demo, load_test, a benchmark) wrote into this
     database. Any row marks the database as a developer's: the tools refuse
     one that holds patients, discharges or complaints and no such row
