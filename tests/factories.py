@@ -145,6 +145,7 @@ class FollowUpCallFactory(factory.django.DjangoModelFactory):
 
     discharge = factory.SubFactory(DischargeFactory)
     department = factory.SelfAttribute("discharge.department")
+    risk_tier = factory.SelfAttribute("discharge.risk_tier")
     step = factory.SubFactory(RuleStepFactory, rule__department=factory.SelfAttribute("...discharge.department"))
     due_date = factory.LazyAttribute(lambda o: o.discharge.discharged_on + dt.timedelta(days=o.step.offset_days))
     earliest_on = factory.LazyAttribute(lambda o: o.due_date)

@@ -9,6 +9,8 @@ from django.utils.translation import pgettext, pgettext_lazy
 
 from followup.modelbase import BaseModel
 
+from ..risk import RiskTier
+
 
 class FollowUpCall(BaseModel):
     """One planned follow-up call of a discharge. Generated from a rule step
@@ -63,6 +65,18 @@ class FollowUpCall(BaseModel):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("department"),
+        editable=False,
+    )
+    # The stay's readmission-risk tier, copied onto the call (always equal
+    # to discharge.risk_tier: set where calls are created, and kept in step
+    # by a database trigger whenever a stay's tier changes, migration
+    # 0027). The worklist orders a day's calls by it (docs/risk.md); reading
+    # it from each stay cost a head nurse's worklist half of its sort.
+    risk_tier = models.CharField(
+        _("readmission risk tier"),
+        max_length=10,
+        choices=RiskTier.choices,
+        default=RiskTier.UNKNOWN,
         editable=False,
     )
     step = models.ForeignKey(

@@ -26,7 +26,7 @@ from followup import access
 from followup.models import User
 from followup.prepared import Params
 
-from ..models import CallAnswer, CallAttempt, ClinicalAlert, DeathRecord, Discharge, FollowUpCall, SelfReportLink
+from ..models import CallAnswer, CallAttempt, ClinicalAlert, DeathRecord, FollowUpCall, SelfReportLink
 from ..risk import RiskTier
 
 TABS = ("today", "week", "overdue", "all")
@@ -67,12 +67,6 @@ _ASKED = SelfReportLink.objects.filter(
 )
 _PATIENT_ASKED = Exists(_ASKED)
 _PATIENT_NOTE = Subquery(_ASKED.order_by("-pk").values("call_me_note")[:1])
-# The stay's tier, looked up per call by primary key: a join to the stays
-# let PostgreSQL hash every stay of the ward (100,000) for a head nurse's
-# worklist; the CASE inside, so the lookup runs once.
-_RISK_RANK_OF_STAY = Subquery(
-    Discharge.objects.filter(pk=OuterRef("discharge_id")).order_by().annotate(rank=_RISK_RANK).values("rank")[:1]
-)
 _WORK_ON = Coalesce("next_attempt_on", TruncDate("scheduled_for"), "due_date")
 _WORK_AT = Coalesce("callback_at", "scheduled_for")
 # Most urgent first (worklist_for_tab says why).
@@ -108,7 +102,7 @@ def _with_markers(calls: QuerySet[FollowUpCall], today: dt.date, now: dt.datetim
         ),
         work_on=_WORK_ON,
         work_at=_WORK_AT,
-        risk_rank=_RISK_RANK_OF_STAY,
+        risk_rank=_RISK_RANK,  # the stay's tier, carried by the call (FollowUpCall.risk_tier)
     )
 
 
@@ -163,8 +157,8 @@ def worklist_for_tab(
     then callbacks whose agreed time has come (earliest first), then a
     patient's request for a call on the self-report form, then overdue
     calls, then by the planned day, within a day by readmission risk (high
-    first), then by the planned time. Every sort key but the risk tier (one
-    join to the stay) and the markers lives on the call row."""
+    first), then by the planned time. Every sort key but the markers lives
+    on the call row (the stay's risk tier too: FollowUpCall.risk_tier)."""
     today = today or timezone.localdate()
     return calls.filter(_tab_filters(today)[tab]).order_by(*WORK_ORDER)
 

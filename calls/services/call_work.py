@@ -586,6 +586,7 @@ def call_complete(
         booked = FollowUpCall.objects.create(
             discharge=call.discharge,
             department_id=call.discharge.department_id,
+            risk_tier=call.discharge.risk_tier,
             step=None,
             booked_from=call,
             due_date=next_call_on,

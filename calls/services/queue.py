@@ -44,6 +44,7 @@ from followup.models import AuditEvent, User
 from followup.roles import Role
 
 from ..models import Department, Discharge, FollowUpCall, FollowUpRule, RuleStep
+from ..risk import RiskTier
 
 CATCH_UP_DAYS = 42  # how far back a run looks for calls that were never created
 CHUNK_SIZE = 2000
@@ -261,6 +262,17 @@ def _callable_discharges(discharge_ids: list[int] | None, *, if_alive: bool = Fa
 
 
 _COPY_NULL = "\\N"
+# COPY's text format: a backslash, tab, newline or carriage return in a value is written escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+_TIERS = frozenset(RiskTier.values)
+
+
+def _copy_text(value: str) -> str:
+    return value if value in _TIERS else value.translate(_COPY_ESCAPES)
+
+
 _INSERT_COLUMNS = (
     "discharge_id",
     "step_id",
@@ -270,6 +282,7 @@ _INSERT_COLUMNS = (
     "scheduled_for",
     "assigned_to_id",
     "status",
+    "risk_tier",
 )
 
 
@@ -319,7 +332,7 @@ class _CallWriter:
                 cursor.execute(
                     "CREATE TEMPORARY TABLE IF NOT EXISTS calls_new_call (discharge_id bigint, step_id bigint, "
                     "due_date date, earliest_on date, latest_on date, scheduled_for timestamptz, "
-                    "assigned_to_id bigint, status varchar(20)) ON COMMIT DELETE ROWS"
+                    "assigned_to_id bigint, status varchar(20), risk_tier varchar(10)) ON COMMIT DELETE ROWS"
                 )
             with cursor.cursor.copy(f"COPY calls_new_call ({', '.join(_INSERT_COLUMNS)}) FROM STDIN") as copy:
                 copy.write("".join(rows))
@@ -394,6 +407,7 @@ def _generate_step(
             "responsible_nurse_id",
             "responsible_nurse__is_active",
             "patient__preferred_call_time",
+            "risk_tier",  # the stay's, carried by its calls (FollowUpCall.risk_tier)
         )
     )
     # A few discharges (one registered or imported now) in one round trip;
@@ -407,16 +421,17 @@ def _generate_step(
     # also when planning a call fails, before the department's savepoint is
     # rolled back -- closed later, it would abort the caller's transaction.
     try:
-        for pk, discharged_on, nurse_id, nurse_active, preferred in rows:
+        for pk, discharged_on, nurse_id, nurse_active, preferred, tier in rows:
             plan = planner.plan(discharged_on)
             moment, moment_text = planner.moment(plan.day, preferred)
             nurse = assigner.pick(nurse_id, nurse_active)
-            if copying:  # one text line per call (digits, ISO dates and fixed words: nothing to escape)
+            if copying:  # one text line per call (digits, ISO dates and fixed words; the tier escaped all the same)
                 batch.append(
-                    f"{pk}\t{plan.copy_text}\t{moment_text}\t{_COPY_NULL if nurse is None else nurse}\t{plan.status}\n"
+                    f"{pk}\t{plan.copy_text}\t{moment_text}\t{_COPY_NULL if nurse is None else nurse}\t{plan.status}"
+                    f"\t{_copy_text(tier)}\n"
                 )
             else:
-                batch.append((pk, step.pk, plan.due, plan.earliest, plan.latest, moment, nurse, plan.status))
+                batch.append((pk, step.pk, plan.due, plan.earliest, plan.latest, moment, nurse, plan.status, tier))
             if plan.status == missed_status:
                 missed += 1
             else:

@@ -561,6 +561,7 @@ def _book_callback(*, link: SelfReportLink, call: FollowUpCall, now: dt.datetime
     callback = FollowUpCall.objects.create(
         discharge=call.discharge,
         department_id=call.discharge.department_id,
+        risk_tier=call.discharge.risk_tier,
         step=None,
         booked_from=call,
         due_date=today,

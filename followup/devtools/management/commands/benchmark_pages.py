@@ -55,6 +55,7 @@ from calls.models import (
     RuleStep,
     ScriptVersion,
 )
+from calls.risk import RiskTier
 from followup.devtools.guard import add_force_argument, claim_database
 from followup.devtools.measure import load_average, percentile
 from followup.devtools.synthetic import synthetic_script
@@ -76,6 +77,8 @@ WRITTEN = (
     "calls_dashboardday",
 )
 NURSES = 5
+# Every readmission-risk tier among the stays: the worklist orders a day's calls by it.
+TIERS = (RiskTier.HIGH, RiskTier.MODERATE, RiskTier.LOW, RiskTier.UNKNOWN)
 BATCH = 5000
 
 
@@ -264,6 +267,7 @@ class Command(BaseCommand):
                     discharged_on=day,
                     diagnosis="Coronary heart disease",
                     attending_doctor="Dr Bench",
+                    risk_tier=TIERS[i % len(TIERS)],
                 )
                 for i, p in enumerate(patients)
                 for day in [today - dt.timedelta(days=i % 730)]
@@ -279,6 +283,7 @@ class Command(BaseCommand):
                     FollowUpCall(
                         discharge=discharge,
                         department=department,
+                        risk_tier=discharge.risk_tier,
                         step=step,
                         due_date=due,
                         earliest_on=due,
@@ -289,6 +294,10 @@ class Command(BaseCommand):
                         attempt_count=1 if done else rng.randint(0, 2),
                     )
                 )
+        # In the order the weekly queue writes them (a week's calls at a
+        # time, two years of them): a ward's open calls are the newest rows,
+        # not spread over every page of the table.
+        calls.sort(key=lambda call: (call.due_date, call.discharge.pk, call.step.offset_days))
         FollowUpCall.objects.bulk_create(calls, batch_size=BATCH)
         nurse, call = self.seeded()
         earlier = FollowUpCall.objects.get(discharge=call.discharge, step=steps[0])

@@ -54,7 +54,7 @@ NURSES = 5
 BATCH = 5000
 BASELINE_TABLE = "devtools_bench_queue_calls"
 BARE_TABLE = "devtools_bench_queue_bare"
-COMPARED = "discharge_id, due_date, earliest_on, latest_on, scheduled_for, assigned_to_id"
+COMPARED = "discharge_id, due_date, earliest_on, latest_on, scheduled_for, assigned_to_id, risk_tier"
 # The stays' data their readmission risk is scored from: every tier occurs.
 ADMISSION_TYPES = ("emergency", "elective", "emergency", "transfer", "")
 CODES = ("I21.0", "I50.9", "E11.9", "J44.1", "C78.0", "I25.1", "")
@@ -62,7 +62,7 @@ CODES = ("I21.0", "I50.9", "E11.9", "J44.1", "C78.0", "I25.1", "")
 INSERT_SELECT = """
 INSERT INTO {table} (
     discharge_id, department_id, step_id, due_date, earliest_on, latest_on, scheduled_for, assigned_to_id, status,
-    cancel_reason, attempt_count, answered_by, satisfaction, summary, version, created_at, updated_at
+    cancel_reason, attempt_count, answered_by, satisfaction, summary, version, created_at, updated_at, risk_tier
 )
 SELECT d.id, d.department_id, %(step)s, d.discharged_on + %(offset)s, d.discharged_on + %(offset)s - %(early)s,
        d.discharged_on + %(offset)s + %(late)s,
@@ -70,7 +70,7 @@ SELECT d.id, d.department_id, %(step)s, d.discharged_on + %(offset)s, d.discharg
          + CASE EXTRACT(ISODOW FROM d.discharged_on + %(offset)s) WHEN 6 THEN 2 WHEN 7 THEN 1 ELSE 0 END)
         + %(start)s::time) AT TIME ZONE %(zone)s,
        (%(nurses)s::bigint[])[((ROW_NUMBER() OVER (ORDER BY d.id) - 1) %% %(nurse_count)s) + 1],
-       'scheduled', '', 0, '', '', '', 1, NOW(), NOW()
+       'scheduled', '', 0, '', '', '', 1, NOW(), NOW(), d.risk_tier
 FROM calls_discharge d
 WHERE d.department_id = %(department)s
 ORDER BY d.id

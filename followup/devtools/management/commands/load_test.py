@@ -159,6 +159,7 @@ class Command(BaseCommand):
             FollowUpCall(
                 discharge=d,
                 department=ward,
+                risk_tier=d.risk_tier,
                 step=step,
                 due_date=today,
                 earliest_on=today,
