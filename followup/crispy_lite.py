@@ -323,8 +323,10 @@ def render_form(form: forms.BaseForm, csrf_token=None) -> SafeString | None:
         helper = FormHelper()
     try:
         _check_helper(helper)
-        if helper.include_media and (form.media._css or form.media._js):
-            raise Unsupported
+        if helper.include_media:
+            media = form.media  # every widget's, merged: worked out once
+            if media._css or media._js:
+                raise Unsupported
         shown = Shown("span" if helper.error_text_inline else "p", helper.help_text_inline)
         if helper.layout:
             body = _layout(form, helper.layout, shown)

@@ -46,7 +46,7 @@ class _Statement(NamedTuple):
     sql: str
     params: tuple
     names: list[str]
-    converters: list
+    converters: list  # (position, (converters, expression)) of the columns that have any
     queryset: QuerySet
     compiler: object  # the compiler that wrote ``sql``: its select list and relations, for model instances
 
@@ -135,6 +135,8 @@ class Params:
             sql, params = compiler.as_sql()
             names = [*query.extra_select, *query.values_select, *query.annotation_select]
             converters = list(compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]]).items())
+            # The compiler gives its rows the converters worked out here, not anew each run.
+            compiler.get_converters = lambda _expressions, found=dict(converters): found
             statement = _prepared[key] = _Statement(sql, tuple(params), names, converters, queryset, compiler)
         return statement
 
