@@ -5,10 +5,12 @@ whatever view prepared the statement before it."""
 import datetime as dt
 
 import pytest
+from django.contrib.sessions.models import Session
 
 from calls.dashboard.selectors import Period, dashboard_figures
 from calls.models import FollowUpCall
 from followup import prepared
+from followup.models import AuditEvent
 from tests.factories import DepartmentFactory, bulk_calls
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +59,48 @@ def test_each_view_gets_its_own_figures_from_statements_prepared_by_another():
     assert [f["counts"]["due"] for f in figures] == [3, 1, 3, 6, 0]
     assert [f["counts"]["completed"] for f in figures] == [3, 1, 2, 5, 0]
     assert figures[3]["weeks"][-1][1:] == (5, 5)
+
+
+HOSTILE = "'); DROP TABLE followup_auditevent; -- <script>王芳</script> \\ \t"
+
+
+def columns(event: AuditEvent) -> dict:
+    return {f.attname: getattr(event, f.attname) for f in AuditEvent._meta.concrete_fields if not f.primary_key}
+
+
+def test_insert_one_writes_the_row_save_writes(nurse):
+    """The audit row of a page view goes in by a statement written once: the
+    same columns save() would write, hostile text kept as typed."""
+    made = {
+        "actor": nurse,
+        "actor_name": HOSTILE,
+        "source": AuditEvent.Source.USER,
+        "ip_address": "2001:db8::1",
+        "action": AuditEvent.Action.VIEW,
+        "object_type": "call",
+        "object_id": HOSTILE[:64],
+        "patient_id": 2**62,
+        "fields": HOSTILE,
+        "note": HOSTILE,
+        "url_name": "calls:call_detail",
+        "path": "/calls/1/?q=" + HOSTILE,
+        "method": "GET",
+        "status_code": 200,
+    }
+    saved = AuditEvent(**made)
+    saved.save(force_insert=True)
+    for _ in range(2):  # written the first time, reused the second
+        prepared.insert_one(AuditEvent(**made))
+
+    rows = list(AuditEvent.objects.filter(path=made["path"]).order_by("pk"))
+    assert len(rows) == 3
+    first = columns(rows[0])
+    for row in rows[1:]:
+        assert {**columns(row), "at": first["at"]} == first
+        assert row.at >= first["at"]
+    assert rows[1].note == HOSTILE and rows[1].actor_id == nurse.pk
+
+
+def test_insert_one_refuses_a_model_whose_key_the_table_does_not_number():
+    with pytest.raises(ValueError, match="numbers"):
+        prepared.insert_one(Session(session_key="k" * 32, session_data="", expire_date=dt.datetime.now(dt.UTC)))
