@@ -145,12 +145,20 @@ def ward_staff(department_ids_: list[int] | QuerySet, *, roles=(Role.NURSE, Role
     )
 
 
+# What a form shows of a member of staff: her name (User.__str__).
+STAFF_NAME_COLUMNS = ("display_name", "first_name", "last_name", "username")
+
+
 def ward_staff_list(department_ids_: list[int], *, roles=(Role.NURSE, Role.HEAD_NURSE)) -> list[User]:
     """ward_staff(...) read at once, by a statement compiled once per number
-    of departments (followup/prepared.py): the names a form offers."""
+    of departments (followup/prepared.py): the names a form offers (only
+    the columns of her name: another column is read when asked for)."""
     params = Params(departments=list(department_ids_))
     roles = tuple(str(r) for r in roles)
-    return params.objects(("ward-staff", *roles), lambda: ward_staff(params["departments"], roles=roles))
+    return params.objects(
+        ("ward-staff", *roles),
+        lambda: ward_staff(params["departments"], roles=roles).only(*STAFF_NAME_COLUMNS),
+    )
 
 
 # --- patients and stays ------------------------------------------------------------------------

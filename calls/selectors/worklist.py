@@ -282,6 +282,12 @@ class WorklistPage:
         return self.worklist.ids(self.tab, offset=window.start or 0, count=(window.stop or 0) - (window.start or 0))
 
 
+# Whether any complaint was raised from the call: through the call's reverse
+# relation (the calls app does not import the complaints app); built once,
+# as the statement it is part of (followup.access.call_for).
+_HAS_COMPLAINTS = Exists(FollowUpCall.objects.filter(pk=OuterRef("pk"), complaints__isnull=False))
+
+
 def call_for_user(*, user: User, pk: int, screen: bool = False) -> FollowUpCall:
     """One call with what the call screen shows, or 404 outside the user's
     scope. A deceased patient's calls open too (read-only: closed calls
@@ -309,15 +315,12 @@ def call_for_user(*, user: User, pk: int, screen: bool = False) -> FollowUpCall:
             "step",
             "assigned_to",
         ),
-        # Through the call's reverse relation: the calls app does not import the complaints app.
-        annotations={"has_complaints": Exists(FollowUpCall.objects.filter(pk=OuterRef("pk"), complaints__isnull=False))}
-        if screen
-        else None,
+        annotations={"has_complaints": _HAS_COMPLAINTS} if screen else None,
     )
 
 
 # What User.__str__ reads: a nurse named on a page.
-NURSE_NAME_COLUMNS = ("display_name", "first_name", "last_name", "username")
+NURSE_NAME_COLUMNS = access.STAFF_NAME_COLUMNS
 
 # What the call screen shows of an earlier call (calls/includes/_earlier_calls.html,
 # _call_outcome.html), and of the nurse named on it: reading only these
