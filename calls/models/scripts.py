@@ -1,7 +1,9 @@
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 from django.conf import settings
 from django.db import models
+from django.template.defaultfilters import linebreaksbr
 from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -135,6 +137,17 @@ class TalkingPoint(BaseModel):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+    # As the call screen shows them ({{ text|linebreaksbr }}): worked out once
+    # for a published version's points, which each process keeps
+    # (calls.selectors.scripts).
+    @cached_property
+    def text_html(self) -> str:
+        return linebreaksbr(self.text, autoescape=True)
+
+    @cached_property
+    def guidance_html(self) -> str:
+        return linebreaksbr(self.guidance, autoescape=True)
 
 
 class Question(BaseModel):

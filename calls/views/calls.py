@@ -56,7 +56,7 @@ from ..services.call_work import (
     call_record_death,
 )
 from ..services.cancellation import death_record_reverse, death_reversal_plan
-from .worklist import PAGE_SIZE
+from .worklist import PAGE_SIZE, id_url
 
 NURSES = (Role.NURSE, Role.HEAD_NURSE)
 LOST_CONNECTION = gettext_lazy(
@@ -158,6 +158,18 @@ def _call_context(
     return {
         "call": call,
         "patient": patient,
+        # The screen's addresses, each pattern reversed once per process (id_url).
+        "urls": {
+            name: id_url(f"calls:{view}")(pk)
+            for name, view, pk in (
+                ("attempt", "call_attempt", call.pk),
+                ("complete", "call_complete", call.pk),
+                ("draft", "call_draft", call.pk),
+                ("deceased", "call_deceased", call.pk),
+                ("patient", "patient_detail", patient.pk),
+                ("patient_access", "patient_access", patient.pk),
+            )
+        },
         "discharge": call.discharge,
         "age": patient.age_on(timezone.localdate()),
         "communication_needs": [needs.get(code, code) for code in patient.communication_needs or []],

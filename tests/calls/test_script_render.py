@@ -255,3 +255,17 @@ def test_a_published_versions_content_is_read_once_and_a_drafts_every_time(djang
 
     assert again == first
     assert "Added to the draft" in edited
+
+
+@pytest.mark.parametrize("status", [ScriptVersion.Status.PUBLISHED, ScriptVersion.Status.DRAFT])
+def test_a_points_lines_are_kept_and_its_markup_shown_as_text_each_time_it_is_shown(status):
+    version = ScriptVersionFactory(status=status)
+    TalkingPointFactory(
+        version=version, phase=Phase.OPENING, text="Good afternoon.\n<b>Ask</b> & listen", guidance="Slowly\r\n<i>x</i>"
+    )
+
+    for _shown in range(2):  # the second time from what the process keeps (published)
+        html = render_script(version.pk)
+        assert "Good afternoon.<br>&lt;b&gt;Ask&lt;/b&gt; &amp; listen" in html
+        assert "Slowly<br>&lt;i&gt;x&lt;/i&gt;" in html
+        assert "<b>" not in html and "<i>" not in html
