@@ -4,6 +4,7 @@ The question texts, the yes/no labels and the choices are in the script
 version's language; the form's own messages (required, out of range) in the
 nurse's UI language (docs/scripts.md)."""
 
+import functools
 from decimal import Decimal
 
 from crispy_forms.bootstrap import AppendedText, InlineRadios
@@ -24,10 +25,19 @@ REQUIRED_MESSAGE = _("Please answer this question.")
 
 def yes_no_choices(language: str | None) -> list[tuple[str, str]]:
     """Yes and No in the script's language (the UI language when None)."""
+    language = language or translation.get_language()
     if not language:
         return [(value, str(label)) for value, label in YES_NO_CHOICES]
+    return list(_yes_no_in(language))
+
+
+@functools.lru_cache(maxsize=32)
+def _yes_no_in(language: str) -> tuple[tuple[str, str], ...]:
+    # Once per language and process (the catalogues do not change while it
+    # runs): switching the language for each question of a script cost more
+    # than the rest of its field.
     with translation.override(language):
-        return [(value, str(label)) for value, label in YES_NO_CHOICES]
+        return tuple((value, str(label)) for value, label in YES_NO_CHOICES)
 
 
 def _script_language(question: Question) -> str | None:
