@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import translation
 
 from calls.selectors.scripts import _LOCKED_CONTENT
+from calls.templatetags.scripts import _blocks as script_blocks
 from followup.roles import Role
 from tests.factories import UserFactory
 
@@ -103,10 +104,12 @@ def _no_language_left_behind():
 
 @pytest.fixture(autouse=True)
 def _no_script_kept_from_another_test():
-    """Published scripts' content is kept per process (calls.selectors.scripts):
-    each test's database starts afresh, and SQLite gives its ids again."""
+    """Published scripts' content and rendered blocks are kept per process
+    (calls.selectors.scripts, calls.templatetags.scripts): each test's
+    database starts afresh, and SQLite gives its ids again."""
     yield
     _LOCKED_CONTENT.clear()
+    script_blocks.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -57,11 +57,19 @@ _LOCKED_CONTENT: dict[tuple, tuple[list[TalkingPoint], list[Question]]] = {}
 _LOCKED_KEPT = 512
 
 
-def _content(version: ScriptVersion) -> tuple[list[TalkingPoint], list[Question]]:
+def locked_key(version: ScriptVersion) -> tuple | None:
+    """What names a published or retired version's content, which never
+    changes, among every database a process may have seen; None for a draft."""
     if version.status == ScriptVersion.Status.DRAFT:
+        return None
+    return (version.pk, version.script_id, version.number, version.published_at)
+
+
+def _content(version: ScriptVersion) -> tuple[list[TalkingPoint], list[Question]]:
+    key = locked_key(version)
+    if key is None:
         _with_content([version])
         return list(version.talking_points.all()), list(version.questions.all())
-    key = (version.pk, version.script_id, version.number, version.published_at)
     content = _LOCKED_CONTENT.get(key)
     if content is None:
         points = list(TalkingPoint.objects.filter(version_id=version.pk).order_by("order", "pk"))

@@ -7,6 +7,7 @@ from django.utils import translation
 from calls.forms.script_answers import CallAnswersForm
 from calls.models import Question, ScriptVersion, TalkingPoint
 from calls.selectors.scripts import script_render, script_version_for_call
+from calls.templatetags.scripts import script_block
 from tests.factories import (
     CallScriptFactory,
     DepartmentFactory,
@@ -269,3 +270,42 @@ def test_a_points_lines_are_kept_and_its_markup_shown_as_text_each_time_it_is_sh
         assert "Good afternoon.<br>&lt;b&gt;Ask&lt;/b&gt; &amp; listen" in html
         assert "Slowly<br>&lt;i&gt;x&lt;/i&gt;" in html
         assert "<b>" not in html and "<i>" not in html
+
+
+def block(version_pk: int, *, language: str = "en", **form_kwargs) -> str:
+    """The call screen's script block ({% script_block %}), in ``language``."""
+    with translation.override(language):  # as a request in that language does it
+        version = ScriptVersion.objects.get(pk=version_pk)
+        script = script_render(version=version)
+        form = CallAnswersForm(questions=script.questions, **form_kwargs)
+        return script_block(script, form)
+
+
+def test_the_kept_script_block_is_the_template_rendered_each_time_in_each_language():
+    version = make_version(points_per_phase=2, questions=3)
+    QuestionFactory(version=version, text="<b>Swelling?</b>", kind=Kind.YES_NO)
+
+    for language in ("en", "zh-hans", "en"):
+        with translation.override(language):
+            expected = render_script(version.pk)
+        assert block(version.pk, language=language) == expected
+        assert block(version.pk, language=language) == expected  # kept
+    assert "For the nurse:" in block(version.pk) and "护士提示" in block(version.pk, language="zh-hans")
+    assert "&lt;b&gt;Swelling?&lt;/b&gt;" in block(version.pk)
+
+
+def test_a_script_block_with_answers_in_it_is_never_kept_nor_shown_to_another_call():
+    version = make_version(points_per_phase=1, questions=1)
+    question = Question.objects.get(version=version)
+    question.kind, question.required = Kind.TEXT, True
+    question.save()
+    name = f"q_{question.pk}"
+
+    typed = block(version.pk, initial={name: "Pain since Tuesday"})
+    sent = block(version.pk, data={name: ""})
+    empty = block(version.pk)
+
+    assert "Pain since Tuesday" in typed
+    assert "Please answer this question." in sent
+    assert "Pain since Tuesday" not in empty and "Please answer this question." not in empty
+    assert block(version.pk, initial={name: "Other words"}) != typed
