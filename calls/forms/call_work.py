@@ -114,7 +114,8 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args, calls=None, nurses=None, nurse_list=None, **kwargs):
         """``nurses``: who may be chosen (a queryset, which checks the
-        choice); ``nurse_list``: the same, read already, to show."""
+        choice; none for a form only shown); ``nurse_list``: the same, read
+        already, to show."""
         super().__init__(*args, **kwargs)
         self.fields["calls"].queryset = calls if calls is not None else FollowUpCall.objects.none()
         self.fields["to"].iterator = FetchedChoices  # before the queryset, which builds the widget's choices

@@ -82,10 +82,7 @@ def _reassign_form(request: HttpRequest, data=None) -> ReassignForm | None:
         return None
     departments = access.department_ids(request.user)
     if data is None:  # to show: no call to check, the nurses read (if shown) by a statement compiled once
-        return ReassignForm(
-            nurses=access.ward_staff(departments),
-            nurse_list=SimpleLazyObject(lambda: access.ward_staff_list(departments)),
-        )
+        return ReassignForm(nurse_list=SimpleLazyObject(lambda: access.ward_staff_list(departments)))
     return ReassignForm(
         data,
         calls=access.visible_calls(request.user).filter(status__in=FollowUpCall.OPEN_STATUSES),
