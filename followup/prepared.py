@@ -210,7 +210,7 @@ def insert_one(obj: Model) -> None:
     written = _inserts.get(key)
     if written is None:
         meta = model._meta
-        if not meta.pk.auto_created and not isinstance(meta.pk, AutoFieldMixin):
+        if not isinstance(meta.pk, AutoFieldMixin):
             raise ValueError(f"{model.__name__}: insert_one needs a key the table numbers")
         fields = [f for f in meta.local_concrete_fields if not f.primary_key]
         if any(f.generated or f.has_db_default() for f in fields):

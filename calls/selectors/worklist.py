@@ -319,9 +319,6 @@ def call_for_user(*, user: User, pk: int, screen: bool = False) -> FollowUpCall:
     )
 
 
-# What User.__str__ reads: a nurse named on a page.
-NURSE_NAME_COLUMNS = access.STAFF_NAME_COLUMNS
-
 # What the call screen shows of an earlier call (calls/includes/_earlier_calls.html,
 # _call_outcome.html), and of the nurse named on it: reading only these
 # columns halves the work of compiling and reading the rows.
@@ -338,7 +335,7 @@ _EARLIER_CALL_COLUMNS = (
     "summary",
     "next_call_on",
     "step__offset_days",
-    *(f"completed_by__{name}" for name in NURSE_NAME_COLUMNS),
+    *(f"completed_by__{name}" for name in access.STAFF_NAME_COLUMNS),
 )
 
 

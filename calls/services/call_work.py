@@ -503,6 +503,26 @@ def record_answers(
     return alert
 
 
+def booked_call_create(
+    *, after: FollowUpCall, due: dt.date, assigned_to: User | None, changed_by: User | None = None
+) -> FollowUpCall:
+    """A call booked from ``after`` (no rule step) for ``due``, open for a
+    week, in its stay's ward and readmission-risk tier, as every call
+    carries them. The caller records it in the audit trail."""
+    return FollowUpCall.objects.create(
+        discharge=after.discharge,
+        department_id=after.discharge.department_id,
+        risk_tier=after.discharge.risk_tier,
+        step=None,
+        booked_from=after,
+        due_date=due,
+        earliest_on=due,
+        latest_on=due + dt.timedelta(days=7),
+        assigned_to=assigned_to,
+        changed_by=changed_by,
+    )
+
+
 @transaction.atomic
 def call_complete(
     *,
@@ -583,18 +603,7 @@ def call_complete(
     record_answers(call=call, questions=questions, answers=answers, item_scores=item_scores, actor=by, now=now)
     patient_id = call.discharge.patient_id
     if next_call_on is not None:
-        booked = FollowUpCall.objects.create(
-            discharge=call.discharge,
-            department_id=call.discharge.department_id,
-            risk_tier=call.discharge.risk_tier,
-            step=None,
-            booked_from=call,
-            due_date=next_call_on,
-            earliest_on=next_call_on,
-            latest_on=next_call_on + dt.timedelta(days=7),
-            assigned_to=call.assigned_to or by,
-            changed_by=by,
-        )
+        booked = booked_call_create(after=call, due=next_call_on, assigned_to=call.assigned_to or by, changed_by=by)
         audit_change(
             actor=by,
             action=CREATE,

@@ -264,9 +264,7 @@ def _callable_discharges(discharge_ids: list[int] | None, *, if_alive: bool = Fa
 _COPY_NULL = "\\N"
 # COPY's text format: a backslash, tab, newline or carriage return in a value is written escaped.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-_TIERS = frozenset(RiskTier.values)
+_TIERS = frozenset(RiskTier.values)  # written as they are
 
 
 def _copy_text(value: str) -> str:

@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..phones import normalise_phone
 from ..self_report_tokens import new_token, token_hash
-from .call_work import outcome_errors, record_answers
+from .call_work import booked_call_create, outcome_errors, record_answers
 from .drafts import drafts_discard
 
 PATIENT = "patient:self-report"
@@ -558,17 +558,7 @@ def _book_callback(*, link: SelfReportLink, call: FollowUpCall, now: dt.datetime
     """A call for a nurse today, at the top of the worklist (a red flag of the
     stay, or the patient's request), on a self-reported call already closed."""
     today = timezone.localdate(now)
-    callback = FollowUpCall.objects.create(
-        discharge=call.discharge,
-        department_id=call.discharge.department_id,
-        risk_tier=call.discharge.risk_tier,
-        step=None,
-        booked_from=call,
-        due_date=today,
-        earliest_on=today,
-        latest_on=today + dt.timedelta(days=7),
-        assigned_to=call.assigned_to,
-    )
+    callback = booked_call_create(after=call, due=today, assigned_to=call.assigned_to)
     audit_change(
         actor=PATIENT,
         action=CREATE,
