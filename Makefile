@@ -49,6 +49,10 @@ $(DEV_SECRET_KEY):
 	@mkdir -p $(@D)
 	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
+## The suite runs in worker processes (pytest-xdist), one per CPU and at
+## least two, at most four; a test file stays in one process (its module
+## fixtures are set up once). PYTEST_ARGS=-n0 runs it in this process.
+PARALLEL_ARGS := --numprocesses $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; [ $$n -gt 4 ] && n=4; echo $$n) --dist loadfile
 ## test: lint, format check and the whole test suite (CI=true: against PostgreSQL and Redis)
 test: $(VENV)/.installed-dev
 	./scripts/ensure-browser.sh
@@ -56,7 +60,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit --quiet --recursive --severity-level medium --exclude ./tests,./.venv,./var followup calls complaints interop
 	$(BIN)/python manage.py compile_translations
-	VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)
+	VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PARALLEL_ARGS) $(PYTEST_ARGS)
 
 ## test-fast: the developer's inner loop: the suite without the browser, fault
 ## (real worker, broker outages, database drops) and load-smoke tests, no lint.
@@ -64,7 +68,7 @@ test: $(VENV)/.installed-dev
 FAST_ARGS := --ignore=tests/browser --ignore=tests/faults -m "not browser and not worker and not load"
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/python manage.py compile_translations
-	VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(FAST_ARGS) $(PYTEST_ARGS)
+	VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PARALLEL_ARGS) $(FAST_ARGS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

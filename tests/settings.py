@@ -16,5 +16,12 @@ os.environ["DEBUG"] = "true"
 os.environ["DEVTOOLS"] = "true"
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-never-used-on-a-server-5b1f0c9d2e7a4")
 os.environ["DJANGO_SETTINGS_MODULE"] = "followup.settings"
+# Tests run in parallel (pytest-xdist, `make test`): each worker process keeps
+# its files (uploads, outbox, the file-system broker, SQLite) in a folder of its
+# own, and the processes its tests start inherit it.
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["VAR_DIR"] = os.path.join(
+        os.environ.get("VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var")), worker
+    )
 
 from followup.settings import *  # noqa: F403
