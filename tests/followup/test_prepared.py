@@ -104,3 +104,32 @@ def test_insert_one_writes_the_row_save_writes(nurse):
 def test_insert_one_refuses_a_model_whose_key_the_table_does_not_number():
     with pytest.raises(ValueError, match="numbers"):
         prepared.insert_one(Session(session_key="k" * 32, session_data="", expire_date=dt.datetime.now(dt.UTC)))
+
+
+def test_the_querys_own_constants_are_written_into_the_statement_and_still_match_exactly(nurse):
+    """On PostgreSQL a statement's constants (here a status and a hostile
+    text with quotes, a backslash and per cent signs) are literals in its
+    text, so a plan made once for every run still knows them; the view's
+    values stay parameters. Either way the rows are the ORM's."""
+    from django.db import connection
+
+    from followup.models import User
+
+    odd = "O'Brien 100% \\ %s %% 王"
+    User.objects.filter(pk=nurse.pk).update(last_name=odd)
+    p = prepared.Params(me=nurse.pk)
+
+    def build():
+        return User.objects.filter(pk=p["me"], last_name=odd, is_active=True).values("pk", "last_name")
+
+    rows = p.rows(("test-constants",), build)
+    statement = p._statement(("test-constants",), build)
+
+    assert rows == [{"pk": nurse.pk, "last_name": odd}]
+    assert prepared.Params(me=nurse.pk + 1000).rows(("test-constants",), build) == []
+    named = [param for param in statement.params if isinstance(param, prepared._Named)]
+    if connection.vendor == "postgresql":
+        assert [param.name for param in named] == ["me"] and len(statement.params) == 1
+        assert "O''Brien 100%% \\\\ %%s %%%% 王'" in statement.sql  # quoted, its per cent signs doubled
+    else:
+        assert len(statement.params) == 2
