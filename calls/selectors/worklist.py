@@ -9,6 +9,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -65,7 +66,14 @@ _OPEN_ALERT = Exists(
 _ASKED = SelfReportLink.objects.filter(
     Q(call_id=OuterRef("pk"), call_me_at__isnull=False) | Q(callback_call_id=OuterRef("pk"))
 )
-_PATIENT_ASKED = Exists(_ASKED)
+# The same as Exists(_ASKED), as two simple subqueries PostgreSQL runs once
+# each (a hashed subplan) instead of once for each of the ward's open calls
+# the sort reads (the OR of two columns in one subquery).
+_PATIENT_ASKED = ExpressionWrapper(
+    Q(Exists(SelfReportLink.objects.filter(call_id=OuterRef("pk"), call_me_at__isnull=False)))
+    | Q(Exists(SelfReportLink.objects.filter(callback_call_id=OuterRef("pk")))),
+    output_field=BooleanField(),
+)
 _PATIENT_NOTE = Subquery(_ASKED.order_by("-pk").values("call_me_note")[:1])
 _WORK_ON = Coalesce("next_attempt_on", TruncDate("scheduled_for"), "due_date")
 _WORK_AT = Coalesce("callback_at", "scheduled_for")
