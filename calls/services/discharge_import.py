@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from followup import access
 from followup.audit import audit_batch, audit_changes
-from followup.bulk import defaults, insert_rows
+from followup.bulk import defaults, insert_rows, refresh_statistics
 from followup.models import AuditEvent, User
 
 from ..imports import COLUMN_OF_FIELD, IMPORT_COLUMNS, RowReader
@@ -51,7 +51,6 @@ from .risk import OUTCOME_FIELDS, RISK_FIELDS, changed, emergency_days_of, outco
 CHUNK = 2000  # rows checked, or patients applied, per round of statements
 _IDS_PER_QUERY = 1000  # ids in one IN (...) list
 ANALYZE_AFTER = 10_000  # stays written before the first ANALYZE (PostgreSQL)
-ANALYZE_TARGET = 10  # statistics target of those ANALYZEs: 300 x 10 rows sampled per table
 # Stays whose calls are generated together: each generation reads the ward's
 # rules, the nurses' loads and every stay's existing calls, and its summary
 # triggers touch one row per day and kind of call; ten chunks share that.
@@ -557,14 +556,7 @@ class _Statistics:
     def wrote(self, stays: int) -> None:
         self.written += stays
         if self.on and self.written >= self.next:
-            with connection.cursor() as cursor:
-                # A small sample (3,000 rows a table, not 30,000): the planner needs the
-                # tables' sizes and the spread of the keys the chunks look up, and autovacuum
-                # takes the full statistics after the import.
-                cursor.execute(f"SET LOCAL default_statistics_target = {ANALYZE_TARGET}")
-                for model in self.TABLES:
-                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-                cursor.execute("SET LOCAL default_statistics_target TO DEFAULT")
+            refresh_statistics(*self.TABLES)  # a small sample: followup.bulk.QUICK_STATISTICS
             self.next = 2 * self.written
 
 

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from followup import access
 from followup.audit import audit_change, audit_changes
+from followup.bulk import refresh_statistics
 from followup.dates import week_bounds
 from followup.models import AuditEvent, User
 from followup.roles import Role
@@ -560,8 +561,7 @@ def generate_calls(
             # run's and the worklist's queries are planned for the rows just
             # added, not for an empty table; autovacuum would get there only
             # a minute or so later.
-            with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(FollowUpCall._meta.db_table)}")
+            refresh_statistics(FollowUpCall)
             unanalyzed = 0
     return result
 

@@ -1,0 +1,42 @@
+"""After a big write (the weekly queue, a discharge file) the tables'
+statistics are refreshed from a small sample (followup.bulk.refresh_statistics),
+so the next statements are planned for the rows just written."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+
+from calls.models import FollowUpCall
+from followup.bulk import QUICK_STATISTICS, refresh_statistics
+from tests.factories import DepartmentFactory, bulk_calls
+
+pytestmark = pytest.mark.django_db
+
+
+def _one(sql: str, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def test_the_planner_learns_the_rows_just_written_and_the_setting_comes_back():
+    if connection.vendor != "postgresql":
+        refresh_statistics(FollowUpCall)  # nothing to do elsewhere, and no error
+        return
+    table = FollowUpCall._meta.db_table
+    bulk_calls(department=DepartmentFactory(), rows=[{"due_date": dt.date(2026, 11, 30)}] * 120)
+    before = _one("SHOW default_statistics_target")
+
+    with transaction.atomic():  # inside a service's transaction, as the queue and the import call it
+        refresh_statistics(FollowUpCall)
+        inside = _one("SHOW default_statistics_target")
+
+    assert _one("SELECT reltuples FROM pg_class WHERE relname = %s", [table]) >= 120
+    assert _one("SELECT count(*) FROM pg_stats WHERE tablename = %s AND attname = 'status'", [table]) == 1
+    # A small sample: 120 distinct ids make a histogram of at most QUICK_STATISTICS buckets (the default: 100).
+    bounds = (
+        "SELECT array_length(histogram_bounds::text::text[], 1) FROM pg_stats WHERE tablename = %s AND attname = 'id'"
+    )
+    assert 2 <= _one(bounds, [table]) <= QUICK_STATISTICS + 1
+    assert before == inside == _one("SHOW default_statistics_target") != str(QUICK_STATISTICS)
