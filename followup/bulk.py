@@ -179,23 +179,29 @@ def update_rows(model: type[Model], rows: Sequence[dict[str, Any]], fields: Sequ
             )
 
 
-# Statistics target of the ANALYZE a big write runs (300 x 10 = 3,000 rows
-# sampled a table, not 30,000): the planner needs the tables' sizes and the
-# spread of the keys just written, and autovacuum takes the full statistics
-# a minute or so later. On a table of 1.4 million calls the default took 230
-# ms, this 21 ms.
+# Statistics target of the ANALYZE a long write runs between its steps
+# (300 x 10 = 3,000 rows sampled a table, not 30,000): the planner needs the
+# tables' sizes and the spread of the keys just written. On a table of 1.4
+# million calls the default took 230 ms, this 21 ms. Such statistics are too
+# coarse for the pages: with them the head nurse's worklist took 113 ms
+# instead of 15, and autovacuum may not analyze a large table again for a
+# long while (not before a tenth of it changes). A long write ends with full
+# ones.
 QUICK_STATISTICS = 10
 
 
-def refresh_statistics(*models: type[Model]) -> None:
-    """ANALYZE the tables of ``models`` on PostgreSQL with a small sample,
-    after a service wrote many rows (so the next statements are planned for
-    them, not for the tables before); nothing elsewhere."""
+def refresh_statistics(*models: type[Model], quick: bool = False) -> None:
+    """ANALYZE the tables of ``models`` on PostgreSQL after a service wrote
+    many rows, so the next statements are planned for them, not for the
+    tables before; nothing elsewhere. ``quick``: from a small sample, for a
+    step of a long write that ends with full statistics."""
     if connection.vendor != "postgresql":
         return
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL default_statistics_target = {QUICK_STATISTICS}")
+        if quick:
+            cursor.execute(f"SET LOCAL default_statistics_target = {QUICK_STATISTICS}")
         for model in models:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-        # SET LOCAL lasts to the end of the outermost transaction: back to the default for the rest of it.
-        cursor.execute("SET LOCAL default_statistics_target TO DEFAULT")
+        if quick:
+            # SET LOCAL lasts to the end of the outermost transaction: back to the default for the rest of it.
+            cursor.execute("SET LOCAL default_statistics_target TO DEFAULT")

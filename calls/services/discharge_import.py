@@ -552,12 +552,20 @@ class _Statistics:
         self.on = connection.vendor == "postgresql"
         self.written = 0
         self.next = ANALYZE_AFTER
+        self.quick = False  # statistics from a small sample taken
 
     def wrote(self, stays: int) -> None:
         self.written += stays
         if self.on and self.written >= self.next:
-            refresh_statistics(*self.TABLES)  # a small sample: followup.bulk.QUICK_STATISTICS
+            refresh_statistics(*self.TABLES, quick=True)  # a small sample: followup.bulk.QUICK_STATISTICS
             self.next = 2 * self.written
+            self.quick = True
+
+    def finish(self) -> None:
+        """Full statistics once the import has written everything, where
+        it took quick ones: the pages are planned with them afterwards."""
+        if self.quick:
+            refresh_statistics(*self.TABLES)
 
 
 @transaction.atomic
@@ -579,6 +587,7 @@ def _apply(*, staging: _Staging, by: User | None, source_reference: str, actor: 
         statistics.wrote(len(writes.new_stays))
     if waiting:
         generate_calls(week=today, discharges=waiting, actor=actor)
+    statistics.finish()
 
 
 def _play(rows: list[dict[str, Any]], *, by: User | None, scope: _Scope, source_reference: str) -> _Writes:

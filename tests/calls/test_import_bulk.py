@@ -277,3 +277,28 @@ def test_the_file_is_read_as_a_stream_and_its_header_checked_first():
     assert next(rows) == (2, {"mrn": "ZY0", "name": "张三"})
     assert [line for line, _row in rows] == [3, 4, 5, 6]
     assert not stream.closed
+
+
+def test_a_long_import_leaves_full_statistics_for_the_pages(hospital, monkeypatch):
+    """Between its chunks a long import refreshes the tables' statistics
+    from a small sample (followup.bulk.QUICK_STATISTICS); it ends with full
+    ones, as the pages are planned with them afterwards (coarse ones made
+    the head nurse's worklist 113 ms instead of 15 on a large database)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return  # SQLite keeps no such statistics
+    monkeypatch.setattr(discharge_import, "CHUNK", 10)
+    monkeypatch.setattr(discharge_import, "ANALYZE_AFTER", 10)
+    rows = [(n + 2, row(f"ST{n:03d}", "2026-11-10", name=f"病人{n}")) for n in range(60)]
+
+    report = discharges_import(rows=rows, by=None, dry_run=False)
+
+    assert report.applied and report.created == 60
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT array_length(histogram_bounds::text::text[], 1) FROM pg_stats "
+            "WHERE tablename = 'calls_discharge' AND attname = 'id'"
+        )
+        (bounds,) = cursor.fetchone()
+    assert bounds > bulk.QUICK_STATISTICS + 1  # 62 stays: a bound for each, not eleven
