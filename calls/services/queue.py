@@ -559,8 +559,8 @@ def generate_calls(
         if connection.vendor == "postgresql" and unanalyzed >= ANALYZE_AFTER:
             # Fresh statistics, so the next department's anti-join, the next
             # run's and the worklist's queries are planned for the rows just
-            # added, not for an empty table; autovacuum would get there only
-            # a minute or so later.
+            # added, not for an empty table; autovacuum may not analyze a
+            # large table again before a tenth of it changes.
             refresh_statistics(FollowUpCall)
             unanalyzed = 0
     return result
