@@ -239,3 +239,37 @@ def test_postgresql_keeps_the_worklists_statements_prepared_and_the_log_shows_th
     assert len(first.captured_queries) == len(second.captured_queries)
     assert len(counts) == 1
     assert re.search(rf'"assigned_to_id" = \(?{users["alice"].pk}\b', counts[0])  # her id, as it was sent
+
+
+def _department_choices(html: str) -> list[str]:
+    select = re.search(r'<select name="department"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_the_filter_form_with_nothing_set_is_each_users_own_in_her_language(client_for, staff):
+    """The filters' fields with nothing set are rendered once per language
+    and list of departments (calls/views/worklist.py): a nurse of another
+    ward, a renamed ward, another language and a filter that is set each
+    get their own form."""
+    users, wards = staff
+    url = reverse("calls:worklist")
+    page = client_for(users["fay"]).get(url).content.decode()
+    assert _department_choices(page) == ["All departments", "Ward CARD", "Ward NEU"]
+
+    # erin (neurology only) comes after fay's view filled the cache
+    page = client_for(users["erin"]).get(url).content.decode()
+    assert _department_choices(page) == ["All departments", "Ward NEU"]
+
+    Department.objects.filter(pk=wards["NEU"]).update(name="Neurology & <stroke>")
+    page = client_for(users["erin"]).get(url).content.decode()
+    assert _department_choices(page) == ["All departments", "Neurology &amp; &lt;stroke&gt;"]
+
+    page = client_for(users["erin"]).get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert _department_choices(page) == ["全部科室", "Neurology &amp; &lt;stroke&gt;"]
+    assert "筛选" in page
+
+    # a set filter shows its value (and the blank form is not reused for it)
+    page = client_for(users["fay"]).get(url, {"step_day": "14"}).content.decode()
+    assert re.search(r'<input type="number" name="step_day" value="14"', page)
+    page = client_for(users["fay"]).get(url).content.decode()
+    assert not re.search(r'name="step_day" value=', page)
