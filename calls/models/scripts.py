@@ -1,5 +1,5 @@
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from django.conf import settings
 from django.db import models
@@ -253,13 +253,21 @@ class Question(BaseModel):
         if value in (None, "", []):
             return ""
         if self.kind == self.Kind.YES_NO and value in ("yes", "no"):
-            with translation.override(self.version.language):
-                return str(_("Yes") if value == "yes" else _("No"))
+            return _yes_no_in(self.version.language, value)
         if self.kind == self.Kind.NUMBER and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             return f"{plain_number(value)} {self.unit}".rstrip()
         if isinstance(value, list):
             return ", ".join(str(v) for v in value)
         return str(value)
+
+
+@lru_cache(maxsize=64)
+def _yes_no_in(language: str, value: str) -> str:
+    """ "Yes" or "No" in ``language``: switching the language for each
+    answer of the call screen's earlier calls cost more than the rest of
+    showing them, and the catalogues do not change while a process runs."""
+    with translation.override(language):
+        return str(_("Yes") if value == "yes" else _("No"))
 
 
 class SatisfactionItem(BaseModel):

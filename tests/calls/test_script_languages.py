@@ -12,7 +12,7 @@ from calls.models import FollowUpCall, ScriptVersion
 from calls.selectors.scripts import pick_version, script_version_audience, script_version_for_call
 from calls.services.scripts import script_version_duplicate, script_version_publish
 from tests.calls.call_work_helpers import NOW, bilingual_script, make_call, ward_of
-from tests.factories import SatisfactionItemFactory, ScriptVersionFactory, publishable_version
+from tests.factories import QuestionFactory, SatisfactionItemFactory, ScriptVersionFactory, publishable_version
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
@@ -177,3 +177,17 @@ def test_audience_names_the_languages_and_active_rule_steps(settings, desk):
     call.step.rule.is_active = False
     call.step.rule.save()
     assert script_version_audience(versions["en"][0]) == (["English"], 0)
+
+
+@pytest.mark.parametrize("ui_language", ["en", "zh-hans"])
+def test_a_yes_no_answer_reads_in_the_language_of_the_script_it_was_asked_in(ui_language):
+    """What the patient said stays in the words the nurse asked it in,
+    whichever language the reader's screen is in (an earlier call's answers
+    on the call screen), and the reader's language is left as it was."""
+    english = QuestionFactory(version=ScriptVersionFactory(language="en"))
+    chinese = QuestionFactory(version=ScriptVersionFactory(language="zh-hans"))
+    with translation.override(ui_language):
+        for _twice in range(2):
+            assert [english.format_answer("yes"), english.format_answer("no")] == ["Yes", "No"]
+            assert [chinese.format_answer("yes"), chinese.format_answer("no")] == ["是", "否"]
+        assert translation.get_language() == ui_language
