@@ -253,8 +253,12 @@ def visible_calls(user: User, *, include_deceased: bool = False, placeholders=No
     calls assigned to her plus the unassigned ones of her departments.
 
     Written so PostgreSQL reads a nurse's calls from the (assigned nurse,
-    status) index and never scans every discharge: the deceased are an
-    anti-join on the (few) deceased patients, the unassigned calls a
+    status) index and never scans every discharge: the deceased are a NOT
+    IN over the (few) deceased patients' stays, which PostgreSQL hashes once
+    per statement whatever it estimates (as an anti-join, the generic plan
+    of a prepared statement, counting on one deceased patient among a
+    million, compared every open call of a ward with each of them: 7 ms
+    instead of 1 for a head nurse's tab counts), the unassigned calls a
     subquery starting at the (few) unassigned calls. Both arms of the OR
     name the assigned nurse (hers, or none), so PostgreSQL ORs two scans of
     that index instead of reading every open call of the hospital and
@@ -271,8 +275,8 @@ def visible_calls(user: User, *, include_deceased: bool = False, placeholders=No
     FollowUpCall = _model("calls.FollowUpCall")
     calls = FollowUpCall.objects.all()
     if not include_deceased:
-        of_deceased = _model("calls.Discharge").objects.filter(pk=OuterRef("discharge_id"), patient__deceased=True)
-        calls = calls.filter(~Exists(of_deceased))
+        of_deceased = _model("calls.Discharge").objects.filter(patient__deceased=True).values("pk")
+        calls = calls.exclude(discharge_id__in=of_deceased)
     scope = calls_scope(user)
     me, departments = placeholders or (user.pk, department_ids(user))
     if scope == "all":
