@@ -258,7 +258,7 @@ def visible_calls(user: User, *, include_deceased: bool = False, placeholders=No
     per statement whatever it estimates (as an anti-join, the generic plan
     of a prepared statement, counting on one deceased patient among a
     million, compared every open call of a ward with each of them: 7 ms
-    instead of 1 for a head nurse's tab counts), the unassigned calls a
+    instead of 3 for a head nurse's tab counts), the unassigned calls a
     subquery starting at the (few) unassigned calls. Both arms of the OR
     name the assigned nurse (hers, or none), so PostgreSQL ORs two scans of
     that index instead of reading every open call of the hospital and
