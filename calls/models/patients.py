@@ -50,7 +50,8 @@ class Patient(BaseModel):
     communication_notes = models.TextField(_("communication notes"), blank=True)
     preferred_call_time = models.TimeField(_("preferred time of day for calls"), null=True, blank=True)
     # Recorded as died (calls.DeathRecord holds who said so, and when); the
-    # date may be unknown. Kept here too for the worklist's anti-join.
+    # date may be unknown. Kept here too: the worklist leaves out the calls
+    # of the deceased (followup.access.visible_calls).
     deceased = models.BooleanField(_("died"), default=False)
     deceased_on = models.DateField(_("died on"), null=True, blank=True, help_text=_("Empty when the date is unknown."))
     declined_calls_on = models.DateField(_("asked for no more calls on"), null=True, blank=True)
@@ -72,7 +73,7 @@ class Patient(BaseModel):
     class Meta:
         ordering = ["name", "mrn"]
         indexes = [
-            # The worklist leaves out the (few) deceased: an anti-join that starts here.
+            # The worklist leaves out the (few) deceased: their stays, found from here, are hashed once.
             models.Index(fields=["deceased"], condition=Q(deceased=True), name="patient_deceased_idx"),
         ]
         constraints = [
