@@ -63,15 +63,15 @@ _OPEN_ALERT = Exists(
 )
 # The patient asked for a call on the self-report form: this call (not yet
 # answered) or the call back booked after answering (docs/self-report.md).
-_ASKED = SelfReportLink.objects.filter(
-    Q(call_id=OuterRef("pk"), call_me_at__isnull=False) | Q(callback_call_id=OuterRef("pk"))
-)
+_ASKED_ON_CALL = Q(call_id=OuterRef("pk"), call_me_at__isnull=False)
+_ASKED_FOR_CALLBACK = Q(callback_call_id=OuterRef("pk"))
+_ASKED = SelfReportLink.objects.filter(_ASKED_ON_CALL | _ASKED_FOR_CALLBACK)
 # The same as Exists(_ASKED), as two simple subqueries PostgreSQL runs once
 # each (a hashed subplan) instead of once for each of the ward's open calls
 # the sort reads (the OR of two columns in one subquery).
 _PATIENT_ASKED = ExpressionWrapper(
-    Q(Exists(SelfReportLink.objects.filter(call_id=OuterRef("pk"), call_me_at__isnull=False)))
-    | Q(Exists(SelfReportLink.objects.filter(callback_call_id=OuterRef("pk")))),
+    Q(Exists(SelfReportLink.objects.filter(_ASKED_ON_CALL)))
+    | Q(Exists(SelfReportLink.objects.filter(_ASKED_FOR_CALLBACK))),
     output_field=BooleanField(),
 )
 _PATIENT_NOTE = Subquery(_ASKED.order_by("-pk").values("call_me_note")[:1])
